@@ -1,0 +1,30 @@
+# hakmem: one Makefile builds everything into build/.
+#   make            build the allocator, the benchmarks and the hak tool
+#   make test       install missing dependencies, build, run every test
+#   make COUNTERS=0 build without counter code (see docs/counters.md)
+
+CC       ?= cc
+BUILD    := build
+BIN      := $(BUILD)/bin
+OBJ      := $(BUILD)/obj
+OPT      ?= -O2
+COUNTERS ?= 1
+WARN     := -Wall -Wextra -Werror
+CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -pthread -D_GNU_SOURCE
+GIT_SHA  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+.PHONY: all test clean deps
+all:
+
+include allocator/allocator.mk
+-include probes/probes.mk
+-include bench/bench.mk
+-include collectors/collectors.mk
+-include reports/reports.mk
+include tests/tests.mk
+
+deps:
+	@scripts/install-deps.sh
+
+clean:
+	rm -rf $(BUILD)

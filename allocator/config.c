@@ -1,0 +1,76 @@
+/*
+ * Options: the HAKMEM_* environment variables of config.def, read once at
+ * start-up.  A value that does not parse or is out of range gives one
+ * warning line naming the variable and the default used instead.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hakmem_internal.h"
+
+struct hak_config hak_cfg = {
+#define HAK_OPTION(field, env, kind, def, lo, hi, text) .field = def,
+#include "config.def"
+#undef HAK_OPTION
+};
+
+enum option_kind { BOOL, INT };
+
+static bool parse_bool(const char *s, long *out)
+{
+    static const char *const yes[] = {"1", "yes", "on", "true"};
+    static const char *const no[] = {"0", "no", "off", "false"};
+    for (unsigned i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i])) return *out = 1, true;
+        if (!strcasecmp(s, no[i])) return *out = 0, true;
+    }
+    return false;
+}
+
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    if (!*s) return false;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static void warn_bad_value(const char *env, const char *value, enum option_kind kind, long lo,
+                           long hi, long def)
+{
+    char a[24], b[24], d[24], line[512];
+    strcpy(line, "hakmem: ");
+    strncat(line, env, 64);
+    strcat(line, "='");
+    strncat(line, value, 64);
+    strcat(line, "' is not valid (expected ");
+    if (kind == BOOL) {
+        strcat(line, "0 or 1");
+    } else {
+        strcat(line, "an integer ");
+        strcat(line, hak_fmt_u64(a, (uint64_t)lo, 10));
+        strcat(line, "..");
+        strcat(line, hak_fmt_u64(b, (uint64_t)hi, 10));
+    }
+    strcat(line, "); using default ");
+    strcat(line, hak_fmt_u64(d, (uint64_t)def, 10));
+    strcat(line, "\n");
+    hak_write_stderr(line);
+}
+
+/* Reads every option from the environment; getenv does not allocate. */
+void hak_config_load(void)
+{
+    const char *v;
+    long parsed;
+#define HAK_OPTION(field, env, kind, def, lo, hi, text)                                           \
+    if ((v = getenv(env)) != NULL) {                                                           \
+        bool ok = kind == BOOL ? parse_bool(v, &parsed) : parse_int(v, lo, hi, &parsed);       \
+        if (ok) hak_cfg.field = parsed;                                                        \
+        else warn_bad_value(env, v, kind, lo, hi, def);                                        \
+    }
+#include "config.def"
+#undef HAK_OPTION
+}

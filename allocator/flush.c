@@ -1,0 +1,37 @@
+/*
+ * The flush API (hakmem.h): give the calling thread's cached memory and the
+ * tiers' global caches back to the OS.
+ */
+#include "hakmem_internal.h"
+
+static size_t flush_slab_tier(enum hak_tier tier)
+{
+    hak_ensure_init();
+    struct hak_heap *h = hak_tls_heap;
+    if (h) {
+        if (tier == HAK_TIER_TINY) hak_tcache_return_all(h, 0, HAK_NUM_TINY);
+        else hak_tcache_return_all(h, HAK_NUM_TINY, HAK_NUM_CLASSES);
+    }
+    return hak_slab_tier_flush(h, tier);
+}
+
+HAK_API size_t hak_tiny_flush(void)
+{
+    return flush_slab_tier(HAK_TIER_TINY);
+}
+
+HAK_API size_t hak_mid_flush(void)
+{
+    return flush_slab_tier(HAK_TIER_MID);
+}
+
+HAK_API size_t hak_large_flush(void)
+{
+    hak_ensure_init();
+    return hak_large_flush_all();
+}
+
+HAK_API size_t hak_flush_all(void)
+{
+    return hak_tiny_flush() + hak_mid_flush() + hak_large_flush();
+}

@@ -1,0 +1,239 @@
+/*
+ * hakmem internals: the types every allocator file shares, the geometry
+ * constants of the tiers, and the small inline helpers of the fast paths.
+ * docs/allocator.md explains the structure these types describe.
+ */
+#ifndef HAKMEM_INTERNAL_H
+#define HAKMEM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hakmem.h"
+
+#define HAK_API __attribute__((visibility("default")))
+#define HAK_TLS __thread __attribute__((tls_model("initial-exec")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define HAK_NOINLINE __attribute__((noinline))
+#define HAK_COLD __attribute__((cold, noinline))
+
+/* ---- geometry --------------------------------------------------------- */
+
+#define HAK_PAGE_SHIFT 12
+#define HAK_PAGE ((size_t)1 << HAK_PAGE_SHIFT)
+#define HAK_SEG_SHIFT 21 /* every hakmem region starts on a 2 MiB boundary */
+#define HAK_SEG_SIZE ((size_t)1 << HAK_SEG_SHIFT)
+#define HAK_SEG_MASK (HAK_SEG_SIZE - 1)
+
+#define HAK_ALIGN 16
+#define HAK_TINY_MAX 1024
+#define HAK_MID_MAX 32768
+#define HAK_LARGE_MAX ((size_t)1 << 20)
+
+#define HAK_TINY_SLAB_SHIFT 16 /* 64 KiB Tiny slabs, 32 per SuperSlab  */
+#define HAK_MID_SLAB_SHIFT 18  /* 256 KiB Mid page runs, 8 per SuperSlab */
+#define HAK_MAX_SLABS 32
+
+#define HAK_NUM_TINY 32
+#define HAK_NUM_MID 40
+#define HAK_NUM_CLASSES (HAK_NUM_TINY + HAK_NUM_MID)
+#define HAK_CLASS_NONE 0xff
+
+enum hak_tier { HAK_TIER_TINY, HAK_TIER_MID, HAK_TIER_LARGE, HAK_TIER_HUGE, HAK_NUM_TIERS };
+
+#define HAK_SEG_MAGIC 0x68616b6du /* "hakm" */
+
+/* ---- size classes (size_class.c) -------------------------------------- */
+
+extern uint8_t hak_tiny_class_of[HAK_TINY_MAX / 16 + 1]; /* by (n + 15) >> 4   */
+extern uint8_t hak_mid_class_of[HAK_MID_MAX / 128 + 1];  /* by (n + 127) >> 7  */
+extern uint32_t hak_class_size[HAK_NUM_CLASSES];
+void hak_size_classes_init(void);
+/* Smallest class of at least `size` bytes whose blocks are `align`-aligned,
+ * or HAK_CLASS_NONE when no Tiny/Mid class fits. */
+unsigned hak_class_for_aligned(size_t size, size_t align);
+
+static inline unsigned hak_class_of(size_t n)
+{
+    return n <= HAK_TINY_MAX ? hak_tiny_class_of[(n + 15) >> 4] : hak_mid_class_of[(n + 127) >> 7];
+}
+static inline enum hak_tier hak_class_tier(unsigned c)
+{
+    return c < HAK_NUM_TINY ? HAK_TIER_TINY : HAK_TIER_MID;
+}
+
+/* ---- segments, SuperSlabs and slabs ------------------------------------ */
+
+/* First fields of every 2 MiB-aligned region hakmem maps. */
+struct hak_segment {
+    uint32_t magic;
+    uint8_t tier; /* enum hak_tier */
+};
+
+enum hak_slab_list { HAK_SLAB_UNASSIGNED, HAK_SLAB_ACTIVE, HAK_SLAB_PARTIAL, HAK_SLAB_FULL };
+
+/* One slab of a SuperSlab: blocks of one size class.  Only the owning
+ * thread touches the plain fields; other threads push onto `remote`. */
+struct hak_slab {
+    void *free;             /* blocks returned by the owner           */
+    char *bump;             /* next never-used block                  */
+    char *end;              /* end of the carvable area               */
+    _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
+    struct hak_slab *next, *prev;
+    uint32_t used;     /* blocks out: with the user or in a cache */
+    uint32_t capacity; /* blocks the slab holds                   */
+    uint32_t block_size;
+    uint8_t cls; /* HAK_CLASS_NONE while unassigned */
+    uint8_t list; /* enum hak_slab_list                   */
+    uint8_t index;
+};
+
+struct hak_heap;
+#define HAK_OWNER_ORPHAN ((struct hak_heap *)1)
+
+/* A 2 MiB SuperSlab.  Slab 0 holds this header; slabs 1.. carry blocks. */
+struct hak_superslab {
+    uint32_t magic;
+    uint8_t tier;
+    uint8_t slab_shift;
+    uint8_t nslabs;
+    _Atomic(struct hak_heap *) owner; /* a heap, or HAK_OWNER_ORPHAN    */
+    struct hak_superslab *next, *prev;
+    uint32_t free_mask;  /* unassigned slabs                            */
+    uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
+    uint32_t live_slabs;
+    struct hak_slab slabs[HAK_MAX_SLABS];
+};
+
+static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void *p)
+{
+    return &ss->slabs[((uintptr_t)p - (uintptr_t)ss) >> ss->slab_shift];
+}
+static inline char *hak_slab_base(struct hak_superslab *ss, unsigned i)
+{
+    return (char *)ss + ((size_t)i << ss->slab_shift);
+}
+
+/* ---- per-thread state (heap.c) ----------------------------------------- */
+
+/* The thread cache of one class: the singly linked tls_sll.  Word 0 of a
+ * cached block links the list; word 1 holds hak_free_key (double frees). */
+struct hak_tcache {
+    void *head;
+    uint32_t count;
+    uint32_t cap;
+};
+
+struct hak_class_lists {
+    struct hak_slab *active;  /* slab refills carve from            */
+    struct hak_slab *partial; /* slabs with blocks on `free`         */
+    struct hak_slab *full;    /* slabs without; may have remote frees */
+};
+
+struct hak_heap {
+    struct hak_class_lists cls[HAK_NUM_CLASSES];
+    struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
+    uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
+    struct hak_heap *next, *prev; /* live heaps / free pool          */
+};
+
+extern HAK_TLS struct hak_tcache hak_tls_cache[HAK_NUM_CLASSES];
+extern HAK_TLS struct hak_heap *hak_tls_heap;
+extern uintptr_t hak_free_key;
+
+struct hak_heap *hak_heap_get(void); /* creates the thread's heap */
+void hak_heap_release(struct hak_heap *h);
+void hak_heap_fork_prepare(void);
+void hak_heap_fork_parent(void);
+void hak_heap_fork_child(void);
+
+/* ---- slab engine (slab.c), shared by Tiny and Mid ---------------------- */
+
+void *hak_slab_alloc_slow(unsigned cls);
+void hak_tcache_overflow(struct hak_tcache *tc, void *p);
+void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p);
+void hak_slab_free_remote(struct hak_slab *s, void *p);
+HAK_COLD void hak_double_free_check(struct hak_tcache *tc, void *p);
+void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
+size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier);
+void hak_heap_orphan_all(struct hak_heap *h);
+void hak_slab_locks(int op); /* 0 lock, 1 unlock, 2 reinit */
+
+/* ---- Large spans and Huge mappings (large.c) --------------------------- */
+
+void *hak_large_alloc(size_t size, size_t align, bool *zeroed);
+void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
+size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
+size_t hak_large_flush_all(void);
+void *hak_huge_alloc(size_t size, size_t align);
+void hak_huge_free(struct hak_segment *seg, void *p, const char *fn);
+size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn);
+void hak_large_locks(int op);
+
+/* ---- region map (region_map.c) ------------------------------------------ */
+
+#define HAK_MAP_BITS 47
+#define HAK_MAP_LEAF_BITS 13
+#define HAK_MAP_TOP_BITS (HAK_MAP_BITS - HAK_SEG_SHIFT - HAK_MAP_LEAF_BITS)
+
+extern _Atomic(struct hak_segment **) hak_region_top[1u << HAK_MAP_TOP_BITS];
+
+/* The segment header of a pointer hakmem owns, or NULL. */
+static inline struct hak_segment *hak_region_lookup(const void *p)
+{
+    uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
+    if (unlikely(chunk >> (HAK_MAP_BITS - HAK_SEG_SHIFT))) return NULL;
+    struct hak_segment **leaf =
+        atomic_load_explicit(&hak_region_top[chunk >> HAK_MAP_LEAF_BITS], memory_order_acquire);
+    if (unlikely(!leaf)) return NULL;
+    return __atomic_load_n(&leaf[chunk & ((1u << HAK_MAP_LEAF_BITS) - 1)], __ATOMIC_ACQUIRE);
+}
+bool hak_region_register(void *base, size_t size, struct hak_segment *seg);
+void hak_region_unregister(void *base, size_t size);
+void hak_region_locks(int op);
+
+/* ---- OS layer (os.c): the only file that maps memory ------------------- */
+
+void *hak_os_map(size_t size);                   /* page-aligned, zeroed    */
+void *hak_os_map_aligned(size_t size, size_t align); /* `align`-aligned, zeroed */
+void hak_os_unmap(void *p, size_t size);
+void hak_os_decommit(void *p, size_t size); /* MADV_DONTNEED: RSS drops now */
+void hak_os_name(void *p, size_t size, const char *name);
+void hak_os_random(void *buf, size_t n);
+
+/* ---- configuration (config.c) ------------------------------------------- */
+
+struct hak_config {
+#define HAK_OPTION(field, env, kind, def, lo, hi, text) long field;
+#include "config.def"
+#undef HAK_OPTION
+};
+extern struct hak_config hak_cfg;
+void hak_config_load(void);
+
+/* ---- start-up and errors (init.c, error.c) ------------------------------ */
+
+extern _Atomic int hak_ready;
+void hak_init_slow(void);
+static inline void hak_ensure_init(void)
+{
+    if (unlikely(!atomic_load_explicit(&hak_ready, memory_order_acquire))) hak_init_slow();
+}
+__attribute__((noreturn)) HAK_COLD void hak_fatal_pointer(const char *fn, const char *what,
+                                                          const void *p);
+void hak_write_stderr(const char *s);
+char *hak_fmt_u64(char *out, uint64_t v, int base);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static inline size_t hak_align_up(size_t n, size_t a)
+{
+    return (n + a - 1) & ~(a - 1);
+}
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * Per-thread heaps: each thread that allocates gets a heap (its slab lists
+ * and owned SuperSlabs) and a thread cache per class in static TLS.  When
+ * the thread exits, its cached blocks go back to their slabs and its
+ * SuperSlabs are orphaned for other threads to adopt, so thread churn does
+ * not grow memory.  Heap records are pooled and reused, never freed.
+ */
+#include <string.h>
+
+#include "hakmem_internal.h"
+
+HAK_TLS struct hak_tcache hak_tls_cache[HAK_NUM_CLASSES];
+HAK_TLS struct hak_heap *hak_tls_heap;
+
+static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hak_heap *live_heaps; /* every heap a thread uses       */
+static struct hak_heap *free_heaps; /* released records, for reuse    */
+static pthread_key_t exit_key;
+static _Atomic int exit_key_ready;
+
+static struct hak_heap *heap_record_new(void)
+{
+    enum { CHUNK = 64 * 1024 };
+    static char *carve, *carve_end;
+    struct hak_heap *h = free_heaps;
+    if (h) {
+        free_heaps = h->next;
+        return h;
+    }
+    size_t sz = hak_align_up(sizeof(*h), 64);
+    if (!carve || carve + sz > carve_end) {
+        carve = hak_os_map(CHUNK);
+        if (!carve) return NULL;
+        carve_end = carve + CHUNK;
+    }
+    h = (struct hak_heap *)carve;
+    carve += sz;
+    return h;
+}
+
+/* Thread cache sizes: Tiny about 32 KiB per class (16..256 blocks) unless
+ * HAKMEM_TINY_CACHE_MAX says otherwise; Mid HAKMEM_MID_CACHE_KB per class. */
+static uint32_t tcache_cap(unsigned c)
+{
+    uint32_t size = hak_class_size[c];
+    long cap;
+    if (c < HAK_NUM_TINY) {
+        if (!hak_cfg.tiny_use_superslab) return 0;
+        cap = hak_cfg.tiny_cache_max ? hak_cfg.tiny_cache_max : 32768 / (long)size;
+        if (!hak_cfg.tiny_cache_max) cap = cap < 16 ? 16 : cap > 256 ? 256 : cap;
+    } else {
+        cap = hak_cfg.mid_cache_kb * 1024 / (long)size;
+        if (cap < 2) cap = 2;
+    }
+    return (uint32_t)cap;
+}
+
+static void thread_exit(void *arg)
+{
+    struct hak_heap *h = arg;
+    if (h && h == hak_tls_heap) hak_heap_release(h);
+}
+
+/* The calling thread's heap, created on its first allocation. */
+struct hak_heap *hak_heap_get(void)
+{
+    struct hak_heap *h = hak_tls_heap;
+    if (likely(h)) return h;
+    hak_ensure_init();
+    pthread_mutex_lock(&heap_lock);
+    h = heap_record_new();
+    if (h) {
+        memset(h, 0, sizeof(*h));
+        h->next = live_heaps;
+        if (live_heaps) live_heaps->prev = h;
+        live_heaps = h;
+    }
+    pthread_mutex_unlock(&heap_lock);
+    if (!h) return NULL;
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        hak_tls_cache[c].head = NULL;
+        hak_tls_cache[c].count = 0;
+        hak_tls_cache[c].cap = tcache_cap(c);
+    }
+    hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
+    if (!atomic_load(&exit_key_ready)) {
+        pthread_mutex_lock(&heap_lock);
+        if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)
+            atomic_store(&exit_key_ready, 1);
+        pthread_mutex_unlock(&heap_lock);
+    }
+    if (atomic_load(&exit_key_ready)) pthread_setspecific(exit_key, h);
+    return h;
+}
+
+static void heap_unlink_locked(struct hak_heap *h)
+{
+    if (h->prev) h->prev->next = h->next;
+    else live_heaps = h->next;
+    if (h->next) h->next->prev = h->prev;
+    h->next = free_heaps;
+    h->prev = NULL;
+    free_heaps = h;
+}
+
+/* Called at thread exit: cached blocks return to their slabs and the
+ * SuperSlabs are orphaned for adoption (empty ones beyond HAKMEM_SS_KEEP
+ * are unmapped). */
+void hak_heap_release(struct hak_heap *h)
+{
+    hak_tcache_return_all(h, 0, HAK_NUM_CLASSES);
+    hak_heap_orphan_all(h);
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = 0;
+    hak_tls_heap = NULL;
+    pthread_mutex_lock(&heap_lock);
+    heap_unlink_locked(h);
+    pthread_mutex_unlock(&heap_lock);
+}
+
+void hak_heap_fork_prepare(void)
+{
+    pthread_mutex_lock(&heap_lock);
+}
+
+void hak_heap_fork_parent(void)
+{
+    pthread_mutex_unlock(&heap_lock);
+}
+
+/* In the child only the forking thread survives: the other threads' heaps
+ * are orphaned so their SuperSlabs can be adopted.  Blocks that sat in the
+ * dead threads' caches stay counted as used. */
+void hak_heap_fork_child(void)
+{
+    pthread_mutex_init(&heap_lock, NULL);
+    struct hak_heap *h = live_heaps, *next;
+    for (; h; h = next) {
+        next = h->next;
+        if (h == hak_tls_heap) continue;
+        hak_heap_orphan_all(h);
+        heap_unlink_locked(h);
+    }
+}

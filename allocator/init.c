@@ -1,0 +1,53 @@
+/*
+ * Start-up: the first allocation of the process (which may come from the
+ * dynamic loader or libc before any constructor ran) initialises hakmem.
+ * Nothing here allocates, so a malloc during start-up cannot recurse.
+ */
+#include "hakmem_internal.h"
+
+_Atomic int hak_ready;
+uintptr_t hak_free_key;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+    hak_heap_fork_prepare();
+    hak_slab_locks(0);
+    hak_large_locks(0);
+    hak_region_locks(0);
+}
+
+static void fork_parent(void)
+{
+    hak_region_locks(1);
+    hak_large_locks(1);
+    hak_slab_locks(1);
+    hak_heap_fork_parent();
+}
+
+static void fork_child(void)
+{
+    hak_region_locks(2);
+    hak_large_locks(2);
+    hak_slab_locks(2);
+    hak_heap_fork_child();
+}
+
+static void init_once_body(void)
+{
+    hak_size_classes_init();
+    hak_config_load();
+    hak_os_random(&hak_free_key, sizeof(hak_free_key));
+    hak_free_key |= 1; /* never NULL, never a valid block address */
+    atomic_store_explicit(&hak_ready, 1, memory_order_release);
+}
+
+void hak_init_slow(void)
+{
+    pthread_once(&init_once, init_once_body);
+    /* Registering the fork handlers may allocate: do it once hakmem runs. */
+    static _Atomic int atfork_done;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&atfork_done, &expected, 1))
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+}

@@ -1,0 +1,255 @@
+/*
+ * The C allocation API with glibc's contracts.  malloc and free of Tiny and
+ * Mid blocks take the fast path at the top of this file: one table load for
+ * the class, then a push or pop on the thread cache (tls_sll), with no lock
+ * and no atomic instruction.  Everything else is in the slow paths below.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hakmem_internal.h"
+
+/* ---- fast paths ------------------------------------------------------------ */
+
+static inline void *tcache_pop(struct hak_tcache *tc)
+{
+    void **b = tc->head;
+    if (likely(b != NULL)) {
+        tc->head = b[0];
+        tc->count--;
+        b[1] = NULL; /* clear the free key */
+    }
+    return b;
+}
+
+static HAK_NOINLINE void *alloc_class_slow(unsigned cls)
+{
+    void *p = hak_slab_alloc_slow(cls);
+    if (unlikely(!p)) errno = ENOMEM;
+    return p;
+}
+
+static HAK_NOINLINE void *alloc_small_slow(size_t n)
+{
+    hak_ensure_init(); /* the class tables are filled at init */
+    return alloc_class_slow(hak_class_of(n));
+}
+
+static void *alloc_big(size_t n, size_t align, bool zero);
+
+HAK_API void *malloc(size_t n)
+{
+    if (likely(n <= HAK_MID_MAX)) {
+        void *p = tcache_pop(&hak_tls_cache[hak_class_of(n)]);
+        if (likely(p != NULL)) return p;
+        return alloc_small_slow(n);
+    }
+    return alloc_big(n, HAK_ALIGN, false);
+}
+
+static HAK_NOINLINE void free_block_checked(struct hak_superslab *ss, struct hak_slab *s, void *p,
+                                            const char *fn)
+{
+    if (s->cls >= HAK_NUM_CLASSES) hak_fatal_pointer(fn, "invalid pointer", p);
+    hak_slab_check_block(fn, ss, s, p);
+}
+
+/* Frees a Tiny or Mid block: into the thread cache when this thread owns
+ * its SuperSlab, else onto the slab's remote list. */
+static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
+{
+    struct hak_slab *s = hak_slab_of(ss, p);
+    unsigned c = s->cls;
+    if (unlikely(c >= HAK_NUM_CLASSES || hak_cfg.check)) free_block_checked(ss, s, p, fn);
+    if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
+        struct hak_tcache *tc = &hak_tls_cache[c];
+        void **b = p;
+        if (unlikely(b[1] == (void *)hak_free_key)) hak_double_free_check(tc, p);
+        if (likely(tc->count < tc->cap)) {
+            b[0] = tc->head;
+            b[1] = (void *)hak_free_key;
+            tc->head = b;
+            tc->count++;
+            return;
+        }
+        hak_tcache_overflow(tc, p);
+        return;
+    }
+    hak_slab_free_remote(s, p);
+}
+
+static HAK_NOINLINE void free_big(struct hak_segment *seg, void *p, const char *fn)
+{
+    if (seg->tier == HAK_TIER_LARGE) hak_large_free(seg, p, fn);
+    else hak_huge_free(seg, p, fn);
+}
+
+static inline struct hak_segment *segment_checked(void *p, const char *fn)
+{
+    struct hak_segment *seg = hak_region_lookup(p);
+    if (unlikely(!seg)) hak_fatal_pointer(fn, "invalid pointer", p);
+    return seg;
+}
+
+HAK_API void free(void *p)
+{
+    if (unlikely(!p)) return;
+    struct hak_segment *seg = segment_checked(p, "free");
+    if (likely(seg->tier <= HAK_TIER_MID)) free_block((struct hak_superslab *)seg, p, "free");
+    else free_big(seg, p, "free");
+}
+
+/* ---- slow paths --------------------------------------------------------------- */
+
+/* Large spans for requests up to 1 MiB (and alignments up to 1 MiB), Huge
+ * mappings beyond.  `zero` asks for cleared memory. */
+static void *alloc_big(size_t n, size_t align, bool zero)
+{
+    hak_ensure_init();
+    bool zeroed = true;
+    void *p;
+    if (n > (size_t)PTRDIFF_MAX) p = NULL;
+    else if (n <= HAK_LARGE_MAX && align <= HAK_LARGE_MAX) p = hak_large_alloc(n, align, &zeroed);
+    else p = hak_huge_alloc(n, align);
+    if (unlikely(!p)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (zero && !zeroed) memset(p, 0, n);
+    return p;
+}
+
+static size_t usable_size(void *p, const char *fn)
+{
+    struct hak_segment *seg = segment_checked(p, fn);
+    if (seg->tier <= HAK_TIER_MID) {
+        struct hak_superslab *ss = (struct hak_superslab *)seg;
+        struct hak_slab *s = hak_slab_of(ss, p);
+        if (s->cls >= HAK_NUM_CLASSES || hak_cfg.check) free_block_checked(ss, s, p, fn);
+        return s->block_size;
+    }
+    if (seg->tier == HAK_TIER_LARGE) return hak_large_usable(seg, p, fn);
+    return hak_huge_usable(seg, p, fn);
+}
+
+HAK_API size_t malloc_usable_size(void *p)
+{
+    return p ? usable_size(p, "malloc_usable_size") : 0;
+}
+
+HAK_API void *calloc(size_t nmemb, size_t size)
+{
+    size_t n;
+    if (unlikely(__builtin_mul_overflow(nmemb, size, &n))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (n > HAK_MID_MAX) return alloc_big(n, HAK_ALIGN, true);
+    void *p = malloc(n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+/* Whether a block of `usable` bytes should keep serving a request of `n`:
+ * it must fit, and not waste more than half of the block. */
+static inline bool fits_in_place(size_t n, size_t usable)
+{
+    return n <= usable && (n >= usable / 2 || usable <= 64);
+}
+
+static void *realloc_impl(void *p, size_t n, const char *fn)
+{
+    if (!p) return malloc(n);
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    size_t usable = usable_size(p, fn);
+    if (fits_in_place(n, usable)) return p;
+    void *q = malloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, n < usable ? n : usable);
+    free(p);
+    return q;
+}
+
+HAK_API void *realloc(void *p, size_t n)
+{
+    return realloc_impl(p, n, "realloc");
+}
+
+HAK_API void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc_impl(p, n, "reallocarray");
+}
+
+/* `align` is a power of two. */
+static void *aligned_impl(size_t align, size_t n)
+{
+    if (align <= HAK_ALIGN) return malloc(n);
+    hak_ensure_init();
+    unsigned c = hak_class_for_aligned(n, align);
+    if (c != HAK_CLASS_NONE) {
+        void *p = tcache_pop(&hak_tls_cache[c]);
+        return p ? p : alloc_class_slow(c);
+    }
+    return alloc_big(n, align, false);
+}
+
+HAK_API int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+    int saved = errno;
+    void *p = aligned_impl(align, n);
+    errno = saved;
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+HAK_API void *aligned_alloc(size_t align, size_t n)
+{
+    if (align == 0 || (align & (align - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned_impl(align, n);
+}
+
+HAK_API void *memalign(size_t align, size_t n)
+{
+    if (align > (size_t)1 << 62) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t a = HAK_ALIGN;
+    while (a < align) a <<= 1; /* glibc rounds an odd alignment up */
+    return aligned_impl(a, n);
+}
+
+HAK_API void *valloc(size_t n)
+{
+    return aligned_impl(HAK_PAGE, n);
+}
+
+HAK_API void *pvalloc(size_t n)
+{
+    if (n > SIZE_MAX - HAK_PAGE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned_impl(HAK_PAGE, n ? hak_align_up(n, HAK_PAGE) : HAK_PAGE);
+}
+
+HAK_API int malloc_trim(size_t pad)
+{
+    (void)pad;
+    return hak_flush_all() > 0;
+}

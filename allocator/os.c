@@ -1,0 +1,81 @@
+/*
+ * OS layer: every mmap, munmap and madvise of hakmem goes through here, so
+ * the rest of the allocator never talks to the kernel about memory.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hakmem_internal.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/* Maps `size` bytes of fresh, zeroed, page-aligned anonymous memory. */
+void *hak_os_map(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Maps `size` bytes aligned to `align` (a power of two above the page
+ * size) by over-mapping and trimming both ends. */
+void *hak_os_map_aligned(size_t size, size_t align)
+{
+    if (size > SIZE_MAX - align) return NULL;
+    size_t span = size + align;
+    char *raw = hak_os_map(span);
+    if (!raw) return NULL;
+    char *p = (char *)hak_align_up((uintptr_t)raw, align);
+    size_t head = (size_t)(p - raw);
+    size_t tail = span - head - size;
+    if (head) munmap(raw, head);
+    if (tail) munmap(p + size, tail);
+    return p;
+}
+
+void hak_os_unmap(void *p, size_t size)
+{
+    if (p && size) munmap(p, size);
+}
+
+/* Gives the pages back now (RSS drops); they read as zero when touched
+ * again.  MADV_FREE would leave them counted in Rss until memory pressure. */
+void hak_os_decommit(void *p, size_t size)
+{
+    if (p && size) madvise(p, size, MADV_DONTNEED);
+}
+
+/* Names a region in /proc/PID/maps where the kernel allows it; kernels
+ * without anonymous VMA names answer EINVAL once and are not asked again. */
+void hak_os_name(void *p, size_t size, const char *name)
+{
+    static _Atomic int unsupported;
+    if (atomic_load_explicit(&unsupported, memory_order_relaxed)) return;
+    int saved = errno;
+    if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size, (unsigned long)name) != 0)
+        atomic_store_explicit(&unsupported, 1, memory_order_relaxed);
+    errno = saved;
+}
+
+/* Fills `buf` with random bytes without allocating (getrandom, else the clock). */
+void hak_os_random(void *buf, size_t n)
+{
+    long got = syscall(SYS_getrandom, buf, n, 0);
+    if (got == (long)n) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uintptr_t)buf;
+    unsigned char *out = buf;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = (unsigned char)x;
+    }
+}

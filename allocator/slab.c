@@ -1,0 +1,513 @@
+/*
+ * The slab engine shared by the Tiny and Mid tiers: SuperSlabs (2 MiB,
+ * 2 MiB-aligned) cut into slabs of one size class each; refills of the
+ * thread caches; frees to the owning slab (local) or to its lock-free remote
+ * list (from other threads); orphaning and adoption of SuperSlabs when
+ * threads exit; and the flush that returns free slabs to the OS.
+ *
+ * A refill looks, in order, at: the active slab's free list and unused
+ * space, the active slab's remote list, partially free slabs, full slabs
+ * with remote frees, an orphaned SuperSlab to adopt, a fresh slab of an
+ * owned SuperSlab, and finally a fresh SuperSlab from the OS.
+ */
+#include <string.h>
+
+#include "hakmem_internal.h"
+
+static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */
+
+static const uint8_t tier_slab_shift[2] = {HAK_TINY_SLAB_SHIFT, HAK_MID_SLAB_SHIFT};
+
+static inline struct hak_superslab *ss_of(const void *p)
+{
+    return (struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK);
+}
+
+static inline uint32_t all_slabs_mask(const struct hak_superslab *ss)
+{
+    return (uint32_t)(((uint64_t)1 << ss->nslabs) - 2); /* slab 0 is the header */
+}
+
+static inline size_t slab_bytes(const struct hak_superslab *ss)
+{
+    return (size_t)1 << ss->slab_shift;
+}
+
+/* ---- slab lists of a heap ------------------------------------------------ */
+
+static struct hak_slab **list_head(struct hak_heap *h, struct hak_slab *s)
+{
+    struct hak_class_lists *l = &h->cls[s->cls];
+    return s->list == HAK_SLAB_PARTIAL ? &l->partial : &l->full;
+}
+
+static void list_push(struct hak_heap *h, struct hak_slab *s, enum hak_slab_list which)
+{
+    s->list = (uint8_t)which;
+    if (which == HAK_SLAB_ACTIVE) {
+        h->cls[s->cls].active = s;
+        s->next = s->prev = NULL;
+        return;
+    }
+    struct hak_slab **head = list_head(h, s);
+    s->prev = NULL;
+    s->next = *head;
+    if (*head) (*head)->prev = s;
+    *head = s;
+}
+
+static void list_remove(struct hak_heap *h, struct hak_slab *s)
+{
+    if (s->list == HAK_SLAB_ACTIVE) {
+        if (h->cls[s->cls].active == s) h->cls[s->cls].active = NULL;
+        return;
+    }
+    struct hak_slab **head = list_head(h, s);
+    if (s->prev) s->prev->next = s->next;
+    else *head = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+
+static inline bool slab_has_free(const struct hak_slab *s)
+{
+    return s->free || s->bump < s->end;
+}
+
+/* ---- SuperSlabs ---------------------------------------------------------- */
+
+static void ss_link(struct hak_superslab **head, struct hak_superslab *ss)
+{
+    ss->prev = NULL;
+    ss->next = *head;
+    if (*head) (*head)->prev = ss;
+    *head = ss;
+}
+
+static void ss_unlink(struct hak_superslab **head, struct hak_superslab *ss)
+{
+    if (ss->prev) ss->prev->next = ss->next;
+    else *head = ss->next;
+    if (ss->next) ss->next->prev = ss->prev;
+    ss->next = ss->prev = NULL;
+}
+
+static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
+{
+    struct hak_superslab *ss = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE);
+    if (!ss) return NULL;
+    ss->magic = HAK_SEG_MAGIC;
+    ss->tier = (uint8_t)tier;
+    ss->slab_shift = tier_slab_shift[tier];
+    ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
+    ss->free_mask = all_slabs_mask(ss);
+    ss->dirty_mask = 0;
+    ss->live_slabs = 0;
+    for (unsigned i = 0; i < ss->nslabs; i++) {
+        ss->slabs[i].cls = HAK_CLASS_NONE;
+        ss->slabs[i].index = (uint8_t)i;
+    }
+    atomic_store_explicit(&ss->owner, h, memory_order_release);
+    if (!hak_region_register(ss, HAK_SEG_SIZE, (struct hak_segment *)ss)) {
+        hak_os_unmap(ss, HAK_SEG_SIZE);
+        return NULL;
+    }
+    hak_os_name(ss, HAK_SEG_SIZE, tier == HAK_TIER_TINY ? "hakmem-tiny" : "hakmem-mid");
+    ss_link(&h->ss[tier], ss);
+    h->empty_ss[tier]++;
+    return ss;
+}
+
+/* Returns the bytes the SuperSlab may have had resident. */
+static size_t ss_unmap(struct hak_superslab *ss)
+{
+    size_t bytes = HAK_PAGE + (size_t)__builtin_popcount(ss->dirty_mask) * slab_bytes(ss);
+    hak_region_unregister(ss, HAK_SEG_SIZE);
+    hak_os_unmap(ss, HAK_SEG_SIZE);
+    return bytes;
+}
+
+static size_t ss_decommit_free_slabs(struct hak_superslab *ss)
+{
+    size_t bytes = 0;
+    for (uint32_t m = ss->dirty_mask; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        hak_os_decommit(hak_slab_base(ss, i), slab_bytes(ss));
+        bytes += slab_bytes(ss);
+    }
+    ss->dirty_mask = 0;
+    return bytes;
+}
+
+/* ---- slabs ---------------------------------------------------------------- */
+
+static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned cls)
+{
+    uint32_t size = hak_class_size[cls];
+    s->cls = (uint8_t)cls;
+    s->block_size = size;
+    s->capacity = (uint32_t)(slab_bytes(ss) / size);
+    s->bump = hak_slab_base(ss, s->index);
+    s->end = s->bump + (size_t)s->capacity * size;
+    s->free = NULL;
+    s->used = 0;
+    ss->free_mask &= ~(1u << s->index);
+    ss->dirty_mask &= ~(1u << s->index);
+    ss->live_slabs++;
+}
+
+/* An empty slab goes back to its SuperSlab, free for any class.  `h` is the
+ * owner (NULL for an orphan being flushed).  Returns true when the
+ * SuperSlab has no live slab left. */
+static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
+{
+    if (h) list_remove(h, s);
+    s->list = HAK_SLAB_UNASSIGNED;
+    s->cls = HAK_CLASS_NONE;
+    s->block_size = 0;
+    s->free = NULL;
+    s->bump = s->end = NULL;
+    ss->free_mask |= 1u << s->index;
+    ss->dirty_mask |= 1u << s->index;
+    return --ss->live_slabs == 0;
+}
+
+/* The heap's SuperSlab became empty: keep HAKMEM_SS_KEEP of them mapped. */
+static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
+{
+    if (h->empty_ss[ss->tier] >= (uint32_t)hak_cfg.ss_keep) {
+        ss_unlink(&h->ss[ss->tier], ss);
+        ss_unmap(ss);
+    } else {
+        h->empty_ss[ss->tier]++;
+    }
+}
+
+static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
+{
+    if (slab_unassign(h, ss, s)) ss_now_empty(h, ss);
+}
+
+/* Moves the slab's remote frees to its local free list; returns how many. */
+static uint32_t slab_drain_remote(struct hak_slab *s)
+{
+    if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
+    void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
+    if (!list) return 0;
+    uint32_t n = 1;
+    void **tail = list;
+    while (*tail) {
+        tail = *tail;
+        n++;
+    }
+    *tail = s->free;
+    s->free = list;
+    s->used -= n;
+    return n;
+}
+
+/* Moves up to `want` blocks of the slab into the thread cache. */
+static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
+{
+    uint32_t n = 0;
+    void *head = tc->head;
+    while (n < want && s->free) {
+        void **b = s->free;
+        s->free = b[0];
+        b[0] = head;
+        head = b;
+        n++;
+    }
+    while (n < want && s->bump < s->end) {
+        void **b = (void **)s->bump;
+        s->bump += s->block_size;
+        b[0] = head;
+        head = b;
+        n++;
+    }
+    tc->head = head;
+    tc->count += n;
+    s->used += n;
+    return n;
+}
+
+/* A fresh slab for `cls` from an owned SuperSlab, mapping one if needed. */
+static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls)
+{
+    enum hak_tier tier = hak_class_tier(cls);
+    struct hak_superslab *pick = NULL;
+    for (struct hak_superslab *ss = h->ss[tier]; ss; ss = ss->next) {
+        if (!ss->free_mask) continue;
+        pick = ss;
+        if (ss->live_slabs) break; /* prefer filling SuperSlabs in use */
+    }
+    if (!pick && !(pick = ss_new(h, tier))) return NULL;
+    if (pick->live_slabs == 0) h->empty_ss[tier]--;
+    struct hak_slab *s = &pick->slabs[__builtin_ctz(pick->free_mask)];
+    slab_assign(pick, s, cls);
+    return s;
+}
+
+/* Sorts an adopted or collected slab into the heap's lists. */
+static void slab_file(struct hak_heap *h, struct hak_slab *s)
+{
+    list_push(h, s, slab_has_free(s) ? HAK_SLAB_PARTIAL : HAK_SLAB_FULL);
+}
+
+/* Takes one orphaned SuperSlab of the tier; its slabs join the heap's lists. */
+static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier)
+{
+    pthread_mutex_lock(&orphan_lock);
+    struct hak_superslab *ss = orphans[tier];
+    if (ss) ss_unlink(&orphans[tier], ss);
+    pthread_mutex_unlock(&orphan_lock);
+    if (!ss) return false;
+    atomic_store_explicit(&ss->owner, h, memory_order_release);
+    ss_link(&h->ss[tier], ss);
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        if (s->cls == HAK_CLASS_NONE) continue;
+        slab_drain_remote(s);
+        if (s->used == 0) slab_unassign(NULL, ss, s);
+        else slab_file(h, s);
+    }
+    if (ss->live_slabs == 0) h->empty_ss[tier]++;
+    return true;
+}
+
+/* Looks through the class's full slabs for remote frees; drained slabs
+ * move to the partial list.  Bounded so a refill stays cheap. */
+static void scan_full_for_remote(struct hak_heap *h, unsigned cls)
+{
+    struct hak_slab *s = h->cls[cls].full, *next;
+    for (unsigned seen = 0; s && seen < 64; s = next, seen++) {
+        next = s->next;
+        if (slab_drain_remote(s)) {
+            list_remove(h, s);
+            list_push(h, s, HAK_SLAB_PARTIAL);
+        }
+    }
+}
+
+static uint32_t refill_batch(const struct hak_tcache *tc)
+{
+    return tc->cap > 2 ? tc->cap / 2 : 1;
+}
+
+/* Fills the thread cache of `cls` and returns one block, or NULL when the
+ * OS has no memory left. */
+void *hak_slab_alloc_slow(unsigned cls)
+{
+    struct hak_heap *h = hak_heap_get();
+    if (!h) return NULL;
+    if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) cls = HAK_NUM_TINY;
+    struct hak_tcache *tc = &hak_tls_cache[cls];
+    struct hak_class_lists *l = &h->cls[cls];
+    enum hak_tier tier = hak_class_tier(cls);
+    while (!tc->head) {
+        struct hak_slab *s = l->active;
+        if (s) {
+            if (slab_take(s, tc, refill_batch(tc))) break;
+            if (slab_drain_remote(s)) continue;
+            list_remove(h, s);
+            list_push(h, s, HAK_SLAB_FULL);
+        }
+        if (!l->partial) scan_full_for_remote(h, cls);
+        if ((s = l->partial) != NULL) {
+            list_remove(h, s);
+            list_push(h, s, HAK_SLAB_ACTIVE);
+            continue;
+        }
+        if (adopt_orphan(h, tier)) continue;
+        if (!(s = slab_new(h, cls))) return NULL;
+        list_push(h, s, HAK_SLAB_ACTIVE);
+    }
+    void **b = tc->head;
+    tc->head = b[0];
+    tc->count--;
+    b[1] = NULL;
+    return b;
+}
+
+/* ---- frees ---------------------------------------------------------------- */
+
+/* A block freed by its owning thread goes back to its slab (ss_local). */
+void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    void **b = p;
+    b[0] = s->free;
+    s->free = b;
+    s->used--;
+    if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
+        slab_release(h, ss, s);
+    } else if (s->list == HAK_SLAB_FULL) {
+        list_remove(h, s);
+        list_push(h, s, HAK_SLAB_PARTIAL);
+    }
+}
+
+/* A block freed by another thread: one atomic push onto the slab's remote
+ * list (ss_remote); the owner drains it when it refills. */
+void hak_slab_free_remote(struct hak_slab *s, void *p)
+{
+    void **b = p;
+    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    do {
+        b[0] = old;
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+/* Moves the oldest half of a full thread cache (plus `p`) back to the slabs. */
+void hak_tcache_overflow(struct hak_tcache *tc, void *p)
+{
+    struct hak_heap *h = hak_tls_heap;
+    void **b = p;
+    b[0] = tc->head;
+    b[1] = (void *)hak_free_key;
+    tc->head = b;
+    tc->count++;
+    uint32_t keep = tc->cap / 2;
+    void **cut = tc->head;
+    for (uint32_t i = 1; i < keep && cut; i++) cut = cut[0];
+    void **rest = keep ? (cut ? cut[0] : NULL) : tc->head;
+    if (keep && cut) cut[0] = NULL;
+    else if (!keep) tc->head = NULL;
+    tc->count = keep < tc->count ? keep : tc->count;
+    while (rest) {
+        void **next = rest[0];
+        struct hak_superslab *ss = ss_of(rest);
+        hak_slab_free_local(h, ss, hak_slab_of(ss, rest), rest);
+        rest = next;
+    }
+}
+
+/* Returns every cached block of classes [first, last) to its slab. */
+void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
+{
+    for (unsigned c = first; c < last; c++) {
+        struct hak_tcache *tc = &hak_tls_cache[c];
+        void **b = tc->head;
+        tc->head = NULL;
+        tc->count = 0;
+        while (b) {
+            void **next = b[0];
+            struct hak_superslab *ss = ss_of(b);
+            hak_slab_free_local(h, ss, hak_slab_of(ss, b), b);
+            b = next;
+        }
+    }
+}
+
+/* Word 1 of the block holds the free key: it is probably in the cache
+ * already.  Looks for it there and stops the process if it is. */
+void hak_double_free_check(struct hak_tcache *tc, void *p)
+{
+    uint32_t n = 0;
+    for (void **b = tc->head; b && n <= tc->count; b = b[0], n++)
+        if (b == p) hak_fatal_pointer("free", "double free of", p);
+}
+
+/* HAKMEM_CHECK=1: the pointer must be the start of a block handed out by an
+ * assigned slab, and not already on the slab's free or remote lists. */
+void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    char *base = hak_slab_base(ss, s->index);
+    if (s->cls == HAK_CLASS_NONE || s->index == 0) hak_fatal_pointer(fn, "invalid pointer", p);
+    if ((char *)p >= s->bump || ((size_t)((char *)p - base)) % s->block_size)
+        hak_fatal_pointer(fn, "invalid pointer", p);
+    if (atomic_load_explicit(&ss->owner, memory_order_acquire) != hak_tls_heap) return;
+    for (void **b = s->free; b; b = b[0])
+        if (b == p) hak_fatal_pointer(fn, "double free of", p);
+}
+
+/* ---- collection, flush, orphaning ---------------------------------------- */
+
+/* Drains the remote lists of one SuperSlab and releases its empty slabs;
+ * with `decommit`, returns the free slabs' pages to the OS.  Returns the
+ * bytes given back. */
+static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool decommit)
+{
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        if (s->cls == HAK_CLASS_NONE) continue;
+        uint32_t drained = slab_drain_remote(s);
+        if (s->used == 0) {
+            if (slab_unassign(h, ss, s) && h) h->empty_ss[ss->tier]++;
+        } else if (drained && h && s->list == HAK_SLAB_FULL) {
+            list_remove(h, s);
+            list_push(h, s, HAK_SLAB_PARTIAL);
+        }
+    }
+    return decommit ? ss_decommit_free_slabs(ss) : 0;
+}
+
+/* The flush of one tier for the calling thread: its SuperSlabs, then the
+ * orphaned ones.  Empty SuperSlabs are unmapped. */
+size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+{
+    size_t bytes = 0;
+    if (h) {
+        struct hak_superslab *ss = h->ss[tier], *next;
+        for (; ss; ss = next) {
+            next = ss->next;
+            bytes += ss_collect(h, ss, true);
+            if (ss->live_slabs == 0) {
+                h->empty_ss[tier]--;
+                ss_unlink(&h->ss[tier], ss);
+                bytes += ss_unmap(ss);
+            }
+        }
+    }
+    pthread_mutex_lock(&orphan_lock);
+    struct hak_superslab *list = orphans[tier], *keep = NULL, *next;
+    orphans[tier] = NULL;
+    pthread_mutex_unlock(&orphan_lock);
+    for (struct hak_superslab *ss = list; ss; ss = next) {
+        next = ss->next;
+        bytes += ss_collect(NULL, ss, true);
+        if (ss->live_slabs == 0) bytes += ss_unmap(ss);
+        else ss_link(&keep, ss);
+    }
+    pthread_mutex_lock(&orphan_lock);
+    while (keep) {
+        struct hak_superslab *ss = keep;
+        ss_unlink(&keep, ss);
+        ss_link(&orphans[tier], ss);
+    }
+    pthread_mutex_unlock(&orphan_lock);
+    return bytes;
+}
+
+/* Hands every SuperSlab of the heap to the orphan lists (thread exit, or a
+ * thread that did not survive fork).  Empty ones beyond HAKMEM_SS_KEEP are
+ * unmapped rather than orphaned. */
+void hak_heap_orphan_all(struct hak_heap *h)
+{
+    for (unsigned tier = 0; tier < 2; tier++) {
+        uint32_t empty_kept = 0;
+        struct hak_superslab *ss;
+        while ((ss = h->ss[tier]) != NULL) {
+            ss_unlink(&h->ss[tier], ss);
+            ss_collect(NULL, ss, false);
+            if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
+                ss_unmap(ss);
+                continue;
+            }
+            atomic_store_explicit(&ss->owner, HAK_OWNER_ORPHAN, memory_order_release);
+            pthread_mutex_lock(&orphan_lock);
+            ss_link(&orphans[tier], ss);
+            pthread_mutex_unlock(&orphan_lock);
+        }
+        h->empty_ss[tier] = 0;
+    }
+    memset(h->cls, 0, sizeof(h->cls));
+}
+
+void hak_slab_locks(int op)
+{
+    if (op == 0) pthread_mutex_lock(&orphan_lock);
+    else if (op == 1) pthread_mutex_unlock(&orphan_lock);
+    else pthread_mutex_init(&orphan_lock, NULL);
+}

@@ -2,7 +2,14 @@
  * The flush API (hakmem.h): give the calling thread's cached memory and the
  * tiers' global caches back to the OS.
  */
-#include "hakmem_internal.h"
+#include "counters.h"
+
+static size_t counted(size_t bytes)
+{
+    HAK_COUNT(flush_calls);
+    HAK_COUNT_ADD(flush_bytes, bytes);
+    return bytes;
+}
 
 static size_t flush_slab_tier(enum hak_tier tier)
 {
@@ -12,7 +19,7 @@ static size_t flush_slab_tier(enum hak_tier tier)
         if (tier == HAK_TIER_TINY) hak_tcache_return_all(h, 0, HAK_NUM_TINY);
         else hak_tcache_return_all(h, HAK_NUM_TINY, HAK_NUM_CLASSES);
     }
-    return hak_slab_tier_flush(h, tier);
+    return counted(hak_slab_tier_flush(h, tier));
 }
 
 HAK_API size_t hak_tiny_flush(void)
@@ -28,7 +35,7 @@ HAK_API size_t hak_mid_flush(void)
 HAK_API size_t hak_large_flush(void)
 {
     hak_ensure_init();
-    return hak_large_flush_all();
+    return counted(hak_large_flush_all());
 }
 
 HAK_API size_t hak_flush_all(void)

@@ -71,7 +71,8 @@ static inline enum hak_tier hak_class_tier(unsigned c)
 /* First fields of every 2 MiB-aligned region hakmem maps. */
 struct hak_segment {
     uint32_t magic;
-    uint8_t tier; /* enum hak_tier */
+    uint8_t tier;         /* enum hak_tier                          */
+    uint32_t region_slot; /* its entry in the published region table */
 };
 
 enum hak_slab_list { HAK_SLAB_UNASSIGNED, HAK_SLAB_ACTIVE, HAK_SLAB_PARTIAL, HAK_SLAB_FULL };
@@ -97,8 +98,7 @@ struct hak_heap;
 
 /* A 2 MiB SuperSlab.  Slab 0 holds this header; slabs 1.. carry blocks. */
 struct hak_superslab {
-    uint32_t magic;
-    uint8_t tier;
+    struct hak_segment hdr;
     uint8_t slab_shift;
     uint8_t nslabs;
     _Atomic(struct hak_heap *) owner; /* a heap, or HAK_OWNER_ORPHAN    */
@@ -201,6 +201,7 @@ void hak_region_locks(int op);
 
 void *hak_os_map(size_t size);                   /* page-aligned, zeroed    */
 void *hak_os_map_aligned(size_t size, size_t align); /* `align`-aligned, zeroed */
+void *hak_os_map_shared(int fd, size_t size);
 void hak_os_unmap(void *p, size_t size);
 void hak_os_decommit(void *p, size_t size); /* MADV_DONTNEED: RSS drops now */
 void hak_os_name(void *p, size_t size, const char *name);

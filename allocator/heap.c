@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
 
 HAK_TLS struct hak_tcache hak_tls_cache[HAK_NUM_CLASSES];
 HAK_TLS struct hak_heap *hak_tls_heap;
@@ -83,6 +83,9 @@ struct hak_heap *hak_heap_get(void)
         hak_tls_cache[c].cap = tcache_cap(c);
     }
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
+#if HAKMEM_COUNTERS
+    hak_counters_attach(); /* the fast paths count into this thread's slot */
+#endif
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
         if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)
@@ -115,6 +118,7 @@ void hak_heap_release(struct hak_heap *h)
     pthread_mutex_lock(&heap_lock);
     heap_unlink_locked(h);
     pthread_mutex_unlock(&heap_lock);
+    hak_counters_detach();
 }
 
 void hak_heap_fork_prepare(void)

@@ -3,7 +3,7 @@
  * dynamic loader or libc before any constructor ran) initialises hakmem.
  * Nothing here allocates, so a malloc during start-up cannot recurse.
  */
-#include "hakmem_internal.h"
+#include "counters.h"
 
 _Atomic int hak_ready;
 uintptr_t hak_free_key;
@@ -31,6 +31,7 @@ static void fork_child(void)
     hak_large_locks(2);
     hak_slab_locks(2);
     hak_heap_fork_child();
+    hak_counters_fork_child();
 }
 
 static void init_once_body(void)

@@ -3,23 +3,23 @@
  *
  * Large requests get page-granular spans inside 2 MiB Large segments (page
  * 0 is the header, pages 1..511 carry spans).  A freed span stays resident
- * for reuse until the tier holds HAKMEM_LARGE_CACHE_MB of such pages; past
- * that it is returned to the OS at once.  One segment that becomes empty is
- * kept mapped, further ones are unmapped.  One lock guards the tier.
+ * for reuse while the tier's free resident pages stay under its cache limit
+ * (HAKMEM_LARGE_CACHE_MB, or a quarter of the live spans when larger); past
+ * it the span is returned to the OS at once, and a segment left empty is
+ * unmapped.  One lock guards the tier.
  *
  * Huge requests map their own region (2 MiB-aligned, header in the first
  * page) and unmap it when freed.
  */
 #include <string.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
 
 #define SEG_PAGES (HAK_SEG_SIZE / HAK_PAGE)
 #define WORDS (SEG_PAGES / 64)
 
 struct large_seg {
-    uint32_t magic;
-    uint8_t tier;
+    struct hak_segment hdr;
     struct large_seg *next, *prev;
     uint32_t used_pages;
     uint64_t used[WORDS];  /* pages inside a live span              */
@@ -28,16 +28,23 @@ struct large_seg {
 };
 
 struct huge_header {
-    uint32_t magic;
-    uint8_t tier;
+    struct hak_segment hdr;
     size_t map_size;
     char *user;
 };
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct large_seg *segs;
-static size_t dirty_bytes;
-static unsigned empty_segs;
+static size_t dirty_bytes; /* free pages kept resident for reuse */
+static size_t live_bytes;  /* pages inside live spans             */
+
+/* Free pages the tier keeps resident: HAKMEM_LARGE_CACHE_MB, or a quarter
+ * of the live spans' size when the tier is busier than that. */
+static size_t dirty_limit(void)
+{
+    size_t floor = (size_t)hak_cfg.large_cache_mb << 20;
+    return live_bytes / 4 > floor ? live_bytes / 4 : floor;
+}
 
 static inline bool bit_get(const uint64_t *m, unsigned i)
 {
@@ -56,8 +63,8 @@ static struct large_seg *seg_new(void)
 {
     struct large_seg *g = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE);
     if (!g) return NULL;
-    g->magic = HAK_SEG_MAGIC;
-    g->tier = HAK_TIER_LARGE;
+    g->hdr.magic = HAK_SEG_MAGIC;
+    g->hdr.tier = HAK_TIER_LARGE;
     bit_set(g->used, 0);
     g->used_pages = 1; /* the header page */
     if (!hak_region_register(g, HAK_SEG_SIZE, (struct hak_segment *)g)) {
@@ -65,10 +72,10 @@ static struct large_seg *seg_new(void)
         return NULL;
     }
     hak_os_name(g, HAK_SEG_SIZE, "hakmem-large");
+    HAK_COUNT_ADD(held_large, HAK_SEG_SIZE);
     g->next = segs;
     if (segs) segs->prev = g;
     segs = g;
-    empty_segs++;
     return g;
 }
 
@@ -88,6 +95,7 @@ static size_t seg_unmap(struct large_seg *g)
     if (g->next) g->next->prev = g->prev;
     hak_region_unregister(g, HAK_SEG_SIZE);
     hak_os_unmap(g, HAK_SEG_SIZE);
+    HAK_COUNT_SUB(held_large, HAK_SEG_SIZE);
     return bytes;
 }
 
@@ -138,6 +146,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         if ((start = seg_find_run(g, pages, step)) != 0) break;
     }
     if (!g) {
+        HAK_COUNT(early_large_no_fit);
         g = seg_new();
         if (!g) {
             pthread_mutex_unlock(&large_lock);
@@ -145,7 +154,6 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         }
         start = step;
     }
-    if (g->used_pages == 1) empty_segs--;
     bool clean = true;
     for (unsigned i = start; i < start + pages; i++) {
         if (bit_get(g->dirty, i)) {
@@ -156,8 +164,11 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         bit_set(g->used, i);
     }
     g->used_pages += pages;
+    live_bytes += (size_t)pages * HAK_PAGE;
     g->span_pages[start] = (uint16_t)pages;
     pthread_mutex_unlock(&large_lock);
+    HAK_COUNT(large_alloc);
+    if (!clean) HAK_COUNT(large_alloc_reuse);
     if (zeroed) *zeroed = clean;
     return (char *)g + (size_t)start * HAK_PAGE;
 }
@@ -177,17 +188,18 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn)
     pthread_mutex_lock(&large_lock);
     unsigned start = span_start_checked(g, p, fn);
     unsigned pages = g->span_pages[start];
+    HAK_COUNT(free_large);
     g->span_pages[start] = 0;
     for (unsigned i = start; i < start + pages; i++) {
         bit_clear(g->used, i);
         bit_set(g->dirty, i);
     }
     g->used_pages -= pages;
+    live_bytes -= (size_t)pages * HAK_PAGE;
     dirty_bytes += (size_t)pages * HAK_PAGE;
-    if (dirty_bytes > (size_t)hak_cfg.large_cache_mb << 20) seg_decommit_dirty(g, start, pages);
-    if (g->used_pages == 1) {
-        if (empty_segs >= 1) seg_unmap(g);
-        else empty_segs++;
+    if (dirty_bytes > dirty_limit()) {
+        if (g->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
+        else seg_decommit_dirty(g, start, pages);
     }
     pthread_mutex_unlock(&large_lock);
 }
@@ -211,7 +223,6 @@ size_t hak_large_flush_all(void)
         next = g->next;
         if (g->used_pages == 1) {
             bytes += seg_unmap(g);
-            empty_segs--;
         } else {
             bytes += seg_decommit_dirty(g, 1, SEG_PAGES - 1);
         }
@@ -237,8 +248,8 @@ void *hak_huge_alloc(size_t size, size_t align)
     char *base = hak_os_map_aligned(total, align > HAK_SEG_SIZE ? align : HAK_SEG_SIZE);
     if (!base) return NULL;
     struct huge_header *h = (struct huge_header *)base;
-    h->magic = HAK_SEG_MAGIC;
-    h->tier = HAK_TIER_HUGE;
+    h->hdr.magic = HAK_SEG_MAGIC;
+    h->hdr.tier = HAK_TIER_HUGE;
     h->map_size = total;
     h->user = base + offset;
     if (!hak_region_register(base, total, (struct hak_segment *)h)) {
@@ -246,6 +257,8 @@ void *hak_huge_alloc(size_t size, size_t align)
         return NULL;
     }
     hak_os_name(base, total, "hakmem-huge");
+    HAK_COUNT(huge_alloc);
+    HAK_COUNT_ADD(held_huge, total);
     return h->user;
 }
 
@@ -262,6 +275,8 @@ void hak_huge_free(struct hak_segment *seg, void *p, const char *fn)
     size_t total = h->map_size;
     hak_region_unregister(h, total);
     hak_os_unmap(h, total);
+    HAK_COUNT(free_huge);
+    HAK_COUNT_SUB(held_huge, total);
 }
 
 size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn)

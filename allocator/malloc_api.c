@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
 
 /* ---- fast paths ------------------------------------------------------------ */
 
@@ -24,8 +24,12 @@ static inline void *tcache_pop(struct hak_tcache *tc)
     return b;
 }
 
+/* Counter id of a Tiny or Mid class's front counter (hit or miss). */
+#define FRONT_ID(counter, cls) (HAK_CTR_##counter + 2 * ((cls) >= HAK_NUM_TINY))
+
 static HAK_NOINLINE void *alloc_class_slow(unsigned cls)
 {
+    HAK_COUNT_ID(FRONT_ID(tiny_alloc_miss, cls));
     void *p = hak_slab_alloc_slow(cls);
     if (unlikely(!p)) errno = ENOMEM;
     return p;
@@ -42,8 +46,12 @@ static void *alloc_big(size_t n, size_t align, bool zero);
 HAK_API void *malloc(size_t n)
 {
     if (likely(n <= HAK_MID_MAX)) {
-        void *p = tcache_pop(&hak_tls_cache[hak_class_of(n)]);
-        if (likely(p != NULL)) return p;
+        unsigned c = hak_class_of(n);
+        void *p = tcache_pop(&hak_tls_cache[c]);
+        if (likely(p != NULL)) {
+            HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
+            return p;
+        }
         return alloc_small_slow(n);
     }
     return alloc_big(n, HAK_ALIGN, false);
@@ -72,6 +80,7 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
             b[1] = (void *)hak_free_key;
             tc->head = b;
             tc->count++;
+            HAK_COUNT_FAST(free_tls_sll);
             return;
         }
         hak_tcache_overflow(tc, p);
@@ -198,7 +207,9 @@ static void *aligned_impl(size_t align, size_t n)
     unsigned c = hak_class_for_aligned(n, align);
     if (c != HAK_CLASS_NONE) {
         void *p = tcache_pop(&hak_tls_cache[c]);
-        return p ? p : alloc_class_slow(c);
+        if (!p) return alloc_class_slow(c);
+        HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
+        return p;
     }
     return alloc_big(n, align, false);
 }

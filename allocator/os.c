@@ -9,7 +9,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
+
+/* OS calls count without attaching a counter slot: the counter segment
+ * itself is mapped through here. */
+#if HAKMEM_COUNTERS
+#define COUNT_OS(name, n)                                                                     \
+    do {                                                                                       \
+        if (hak_ctr) hak_ctr[HAK_CTR_##name] += (n);                                           \
+    } while (0)
+#else
+#define COUNT_OS(name, n) ((void)(n))
+#endif
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -20,35 +31,60 @@
 void *hak_os_map(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    COUNT_OS(bytes_mmapped, size);
+    return p;
+}
+
+/* Maps a file shared (the counter segment), or returns NULL. */
+void *hak_os_map_shared(int fd, size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
 /* Maps `size` bytes aligned to `align` (a power of two above the page
- * size) by over-mapping and trimming both ends. */
+ * size).  The kernel places mappings top-down, so the range just below the
+ * previous aligned mapping is tried first (one system call when it is
+ * free); otherwise it over-maps and trims both ends. */
 void *hak_os_map_aligned(size_t size, size_t align)
 {
+    static _Atomic uintptr_t next_hint;
     if (size > SIZE_MAX - align) return NULL;
+    uintptr_t hint = atomic_load_explicit(&next_hint, memory_order_relaxed);
+    if (hint > size && ((hint - size) & (align - 1)) == 0) {
+        void *p = mmap((void *)(hint - size), size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED && ((uintptr_t)p & (align - 1)) == 0) {
+            atomic_store_explicit(&next_hint, (uintptr_t)p, memory_order_relaxed);
+            COUNT_OS(bytes_mmapped, size);
+            return p;
+        }
+        if (p != MAP_FAILED) munmap(p, size);
+    }
     size_t span = size + align;
-    char *raw = hak_os_map(span);
-    if (!raw) return NULL;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
     char *p = (char *)hak_align_up((uintptr_t)raw, align);
     size_t head = (size_t)(p - raw);
     size_t tail = span - head - size;
     if (head) munmap(raw, head);
     if (tail) munmap(p + size, tail);
+    atomic_store_explicit(&next_hint, (uintptr_t)p, memory_order_relaxed);
+    COUNT_OS(bytes_mmapped, size);
     return p;
 }
 
 void hak_os_unmap(void *p, size_t size)
 {
-    if (p && size) munmap(p, size);
+    if (p && size && munmap(p, size) == 0) COUNT_OS(bytes_munmapped, size);
 }
 
 /* Gives the pages back now (RSS drops); they read as zero when touched
  * again.  MADV_FREE would leave them counted in Rss until memory pressure. */
 void hak_os_decommit(void *p, size_t size)
 {
-    if (p && size) madvise(p, size, MADV_DONTNEED);
+    if (p && size && madvise(p, size, MADV_DONTNEED) == 0) COUNT_OS(bytes_decommitted, size);
 }
 
 /* Names a region in /proc/PID/maps where the kernel allows it; kernels

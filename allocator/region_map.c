@@ -4,7 +4,7 @@
  * user address space; leaves are mapped on first use and never freed, so a
  * lookup (free, realloc, malloc_usable_size) takes no lock.
  */
-#include "hakmem_internal.h"
+#include "counters.h"
 
 _Atomic(struct hak_segment **) hak_region_top[1u << HAK_MAP_TOP_BITS];
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -21,6 +21,14 @@ static struct hak_segment **leaf_for(uintptr_t chunk, bool create)
     return leaf;
 }
 
+static void clear_entries(uintptr_t first, uintptr_t last)
+{
+    for (uintptr_t c = first; c <= last; c++) {
+        struct hak_segment **leaf = leaf_for(c, false);
+        if (leaf) __atomic_store_n(&leaf[c & (LEAF_ENTRIES - 1)], NULL, __ATOMIC_RELEASE);
+    }
+}
+
 /* Records that [base, base + size) belongs to `seg`.  base is 2 MiB aligned. */
 bool hak_region_register(void *base, size_t size, struct hak_segment *seg)
 {
@@ -31,24 +39,24 @@ bool hak_region_register(void *base, size_t size, struct hak_segment *seg)
     for (uintptr_t c = first; c <= last; c++) {
         struct hak_segment **leaf = leaf_for(c, true);
         if (!leaf) {
+            if (c > first) clear_entries(first, c - 1);
             pthread_mutex_unlock(&region_lock);
-            if (c > first) hak_region_unregister(base, (c - first) << HAK_SEG_SHIFT);
             return false;
         }
         __atomic_store_n(&leaf[c & (LEAF_ENTRIES - 1)], seg, __ATOMIC_RELEASE);
     }
+    hak_counters_region_add(seg, base, size);
     pthread_mutex_unlock(&region_lock);
     return true;
 }
 
+/* Forgets [base, base + size); `base` starts with its segment header. */
 void hak_region_unregister(void *base, size_t size)
 {
-    uintptr_t first = (uintptr_t)base >> HAK_SEG_SHIFT;
-    uintptr_t last = ((uintptr_t)base + size - 1) >> HAK_SEG_SHIFT;
-    for (uintptr_t c = first; c <= last; c++) {
-        struct hak_segment **leaf = leaf_for(c, false);
-        if (leaf) __atomic_store_n(&leaf[c & (LEAF_ENTRIES - 1)], NULL, __ATOMIC_RELEASE);
-    }
+    pthread_mutex_lock(&region_lock);
+    hak_counters_region_remove(base);
+    clear_entries((uintptr_t)base >> HAK_SEG_SHIFT, ((uintptr_t)base + size - 1) >> HAK_SEG_SHIFT);
+    pthread_mutex_unlock(&region_lock);
 }
 
 void hak_region_locks(int op)

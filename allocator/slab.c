@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
 
 static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */
@@ -97,8 +97,8 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
 {
     struct hak_superslab *ss = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE);
     if (!ss) return NULL;
-    ss->magic = HAK_SEG_MAGIC;
-    ss->tier = (uint8_t)tier;
+    ss->hdr.magic = HAK_SEG_MAGIC;
+    ss->hdr.tier = (uint8_t)tier;
     ss->slab_shift = tier_slab_shift[tier];
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
     ss->free_mask = all_slabs_mask(ss);
@@ -116,6 +116,8 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     hak_os_name(ss, HAK_SEG_SIZE, tier == HAK_TIER_TINY ? "hakmem-tiny" : "hakmem-mid");
     ss_link(&h->ss[tier], ss);
     h->empty_ss[tier]++;
+    HAK_COUNT(superslabs_mapped);
+    HAK_COUNT_ADD_ID(HAK_CTR_held_tiny + tier, HAK_SEG_SIZE);
     return ss;
 }
 
@@ -123,6 +125,8 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
 static size_t ss_unmap(struct hak_superslab *ss)
 {
     size_t bytes = HAK_PAGE + (size_t)__builtin_popcount(ss->dirty_mask) * slab_bytes(ss);
+    HAK_COUNT(superslabs_unmapped);
+    HAK_COUNT_SUB_ID(HAK_CTR_held_tiny + ss->hdr.tier, HAK_SEG_SIZE);
     hak_region_unregister(ss, HAK_SEG_SIZE);
     hak_os_unmap(ss, HAK_SEG_SIZE);
     return bytes;
@@ -176,11 +180,11 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
 /* The heap's SuperSlab became empty: keep HAKMEM_SS_KEEP of them mapped. */
 static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
 {
-    if (h->empty_ss[ss->tier] >= (uint32_t)hak_cfg.ss_keep) {
-        ss_unlink(&h->ss[ss->tier], ss);
+    if (h->empty_ss[ss->hdr.tier] >= (uint32_t)hak_cfg.ss_keep) {
+        ss_unlink(&h->ss[ss->hdr.tier], ss);
         ss_unmap(ss);
     } else {
-        h->empty_ss[ss->tier]++;
+        h->empty_ss[ss->hdr.tier]++;
     }
 }
 
@@ -204,6 +208,7 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     *tail = s->free;
     s->free = list;
     s->used -= n;
+    HAK_COUNT_ADD(remote_drained, n);
     return n;
 }
 
@@ -233,7 +238,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
 }
 
 /* A fresh slab for `cls` from an owned SuperSlab, mapping one if needed. */
-static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls)
+static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool *fresh_ss)
 {
     enum hak_tier tier = hak_class_tier(cls);
     struct hak_superslab *pick = NULL;
@@ -242,7 +247,10 @@ static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls)
         pick = ss;
         if (ss->live_slabs) break; /* prefer filling SuperSlabs in use */
     }
-    if (!pick && !(pick = ss_new(h, tier))) return NULL;
+    if (!pick) {
+        if (!(pick = ss_new(h, tier))) return NULL;
+        *fresh_ss = true;
+    }
     if (pick->live_slabs == 0) h->empty_ss[tier]--;
     struct hak_slab *s = &pick->slabs[__builtin_ctz(pick->free_mask)];
     slab_assign(pick, s, cls);
@@ -278,16 +286,19 @@ static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier)
 
 /* Looks through the class's full slabs for remote frees; drained slabs
  * move to the partial list.  Bounded so a refill stays cheap. */
-static void scan_full_for_remote(struct hak_heap *h, unsigned cls)
+static bool scan_full_for_remote(struct hak_heap *h, unsigned cls)
 {
     struct hak_slab *s = h->cls[cls].full, *next;
+    bool found = false;
     for (unsigned seen = 0; s && seen < 64; s = next, seen++) {
         next = s->next;
         if (slab_drain_remote(s)) {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_PARTIAL);
+            found = true;
         }
     }
+    return found;
 }
 
 static uint32_t refill_batch(const struct hak_tcache *tc)
@@ -301,26 +312,54 @@ void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_heap_get();
     if (!h) return NULL;
-    if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) cls = HAK_NUM_TINY;
+    if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) {
+        HAK_COUNT(early_class_disabled);
+        cls = HAK_NUM_TINY;
+    }
     struct hak_tcache *tc = &hak_tls_cache[cls];
     struct hak_class_lists *l = &h->cls[cls];
     enum hak_tier tier = hak_class_tier(cls);
+    /* The stage that found the memory; counted once the blocks are taken. */
+    unsigned stage = HAK_CTR_TIER(tiny_refill_slab_free, tier);
+    if (tc->head) HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_tcache, tier));
+    else HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
     while (!tc->head) {
         struct hak_slab *s = l->active;
         if (s) {
-            if (slab_take(s, tc, refill_batch(tc))) break;
-            if (slab_drain_remote(s)) continue;
+            uint32_t n = slab_take(s, tc, refill_batch(tc));
+            if (n) {
+                HAK_COUNT_ID(stage);
+                HAK_COUNT_ADD_ID(HAK_CTR_TIER(tiny_refill_blocks, tier), n);
+                break;
+            }
+            if (slab_drain_remote(s)) {
+                stage = HAK_CTR_TIER(tiny_refill_remote_drain, tier);
+                continue;
+            }
+            HAK_COUNT(early_slab_exhausted);
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_FULL);
         }
-        if (!l->partial) scan_full_for_remote(h, cls);
+        stage = HAK_CTR_TIER(tiny_refill_partial, tier);
+        if (!l->partial && scan_full_for_remote(h, cls))
+            stage = HAK_CTR_TIER(tiny_refill_full_scan, tier);
         if ((s = l->partial) != NULL) {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_ACTIVE);
             continue;
         }
-        if (adopt_orphan(h, tier)) continue;
-        if (!(s = slab_new(h, cls))) return NULL;
+        if (adopt_orphan(h, tier)) {
+            stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
+            continue;
+        }
+        HAK_COUNT(early_no_orphan);
+        bool fresh_ss = false;
+        if (!(s = slab_new(h, cls, &fresh_ss))) {
+            HAK_COUNT(early_refill_oom);
+            return NULL;
+        }
+        stage = fresh_ss ? HAK_CTR_TIER(tiny_refill_fresh_ss, tier)
+                         : HAK_CTR_TIER(tiny_refill_fresh_slab, tier);
         list_push(h, s, HAK_SLAB_ACTIVE);
     }
     void **b = tc->head;
@@ -339,6 +378,7 @@ void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct ha
     b[0] = s->free;
     s->free = b;
     s->used--;
+    HAK_COUNT_FAST(free_ss_local);
     if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
         slab_release(h, ss, s);
     } else if (s->list == HAK_SLAB_FULL) {
@@ -353,10 +393,14 @@ void hak_slab_free_remote(struct hak_slab *s, void *p)
 {
     void **b = p;
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
-    do {
+    HAK_COUNT(free_ss_remote);
+    for (;;) {
         b[0] = old;
-    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
-                                                    memory_order_relaxed));
+        if (atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
+                                                  memory_order_relaxed))
+            break;
+        HAK_COUNT(early_remote_busy);
+    }
 }
 
 /* Moves the oldest half of a full thread cache (plus `p`) back to the slabs. */
@@ -368,6 +412,8 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     b[1] = (void *)hak_free_key;
     tc->head = b;
     tc->count++;
+    HAK_COUNT_FAST(free_tls_sll);
+    HAK_COUNT_FAST(early_tcache_full);
     uint32_t keep = tc->cap / 2;
     void **cut = tc->head;
     for (uint32_t i = 1; i < keep && cut; i++) cut = cut[0];
@@ -407,6 +453,7 @@ void hak_double_free_check(struct hak_tcache *tc, void *p)
     uint32_t n = 0;
     for (void **b = tc->head; b && n <= tc->count; b = b[0], n++)
         if (b == p) hak_fatal_pointer("free", "double free of", p);
+    HAK_COUNT_FAST(early_double_free_suspect);
 }
 
 /* HAKMEM_CHECK=1: the pointer must be the start of a block handed out by an
@@ -434,7 +481,7 @@ static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool deco
         if (s->cls == HAK_CLASS_NONE) continue;
         uint32_t drained = slab_drain_remote(s);
         if (s->used == 0) {
-            if (slab_unassign(h, ss, s) && h) h->empty_ss[ss->tier]++;
+            if (slab_unassign(h, ss, s) && h) h->empty_ss[ss->hdr.tier]++;
         } else if (drained && h && s->list == HAK_SLAB_FULL) {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_PARTIAL);
@@ -496,6 +543,7 @@ void hak_heap_orphan_all(struct hak_heap *h)
                 continue;
             }
             atomic_store_explicit(&ss->owner, HAK_OWNER_ORPHAN, memory_order_release);
+            HAK_COUNT(superslabs_orphaned);
             pthread_mutex_lock(&orphan_lock);
             ss_link(&orphans[tier], ss);
             pthread_mutex_unlock(&orphan_lock);

@@ -31,6 +31,11 @@ size_t hak_mid_flush(void);   /* blocks above 1 KiB up to 32 KiB (Mid tier) */
 size_t hak_large_flush(void); /* spans above 32 KiB up to 1 MiB (Large)     */
 size_t hak_flush_all(void);   /* all of the above                           */
 
+/* Writes a table of every non-zero counter (name, group, value) to `out`;
+ * HAKMEM_STATS=1 does the same to stderr at exit.  Builds made with
+ * COUNTERS=0 print one line saying the counters are compiled out. */
+void hak_stats_print(FILE *out);
+
 /* Name of the tier that serves a request of `size` bytes:
  * "tiny", "mid", "large" or "huge". */
 const char *hak_tier_of_size(size_t size);

@@ -1,0 +1,292 @@
+/*
+ * The counter segment (layout in include/hakmem_probe.h): a shared file
+ * holding the counter names, one slot of counters per live thread, slot 0
+ * for threads that have exited, and the table of address ranges hakmem
+ * owns.  Created on the first counted event; removed at normal exit.  Where
+ * the file cannot be created the same layout lives in private memory, so
+ * counting and the exit dump still work.
+ */
+#if HAKMEM_COUNTERS
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "hakmem_probe.h"
+
+#define SLOT_COUNT 1024
+#define REGION_CAPACITY 65536
+
+HAK_TLS uint64_t *hak_ctr;
+static HAK_TLS uint32_t my_slot;
+
+static struct hak_probe_header *seg;
+static size_t seg_size;
+static char seg_path[256];
+static pthread_mutex_t seg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct {
+    const char *name, *group, *desc;
+} counter_info[HAK_NUM_COUNTERS] = {
+#define HAK_COUNTER(name, group, desc) {#name, #group, desc},
+#include "counters.def"
+#undef HAK_COUNTER
+};
+
+static inline struct hak_probe_slot *slot_at(uint32_t i)
+{
+    return (struct hak_probe_slot *)((char *)seg + seg->slots_offset + (size_t)i * seg->slot_stride);
+}
+
+static inline struct hak_probe_region *regions(void)
+{
+    return (struct hak_probe_region *)((char *)seg + seg->regions_offset);
+}
+
+/* Field 22 of /proc/self/stat: with the pid, it names this process even
+ * after the pid is reused. */
+static uint64_t process_start_ticks(void)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return 0;
+    for (int field = 2; *p && field < 22; p++)
+        if (*p == ' ') field++;
+    return strtoull(p, NULL, 10);
+}
+
+/* Expands %p in HAKMEM_COUNTERS_PATH (default /dev/shm/hakmem-%p.seg).
+ * Returns false when the segment is to stay private ("off"). */
+static bool segment_path(char *out, size_t cap)
+{
+    const char *tmpl = getenv("HAKMEM_COUNTERS_PATH");
+    if (!tmpl || !*tmpl) tmpl = "/dev/shm/hakmem-%p.seg";
+    if (!strcmp(tmpl, "off")) return false;
+    char pid[24];
+    hak_fmt_u64(pid, (uint64_t)getpid(), 10);
+    size_t o = 0;
+    for (const char *t = tmpl; *t && o + 24 < cap; t++) {
+        if (t[0] == '%' && t[1] == 'p') {
+            for (const char *d = pid; *d;) out[o++] = *d++;
+            t++;
+        } else {
+            out[o++] = *t;
+        }
+    }
+    out[o] = 0;
+    return true;
+}
+
+/* Sets the sizes and offsets of the layout; returns the file size. */
+static size_t segment_layout(struct hak_probe_header *h)
+{
+    size_t names = hak_align_up(sizeof(*h), 64);
+    size_t stride = hak_align_up(sizeof(struct hak_probe_slot) + HAK_NUM_COUNTERS * 8, 64);
+    size_t slots = hak_align_up(names + HAK_NUM_COUNTERS * sizeof(struct hak_probe_counter), 64);
+    h->version = HAK_PROBE_VERSION;
+    h->header_size = sizeof(*h);
+    h->counter_count = HAK_NUM_COUNTERS;
+    h->slot_count = SLOT_COUNT;
+    h->slot_stride = (uint32_t)stride;
+    h->region_capacity = REGION_CAPACITY;
+    h->names_offset = names;
+    h->slots_offset = slots;
+    h->regions_offset = hak_align_up(slots + SLOT_COUNT * stride, 64);
+    h->total_size = hak_align_up(h->regions_offset + REGION_CAPACITY * sizeof(struct hak_probe_region),
+                                 HAK_PAGE);
+    return h->total_size;
+}
+
+static void segment_fill(struct hak_probe_header *h)
+{
+    size_t names = h->names_offset;
+    h->pid = getpid();
+    h->start_ticks = process_start_ticks();
+    h->state = HAK_PROBE_LIVE;
+    strncpy(h->build_id, HAKMEM_BUILD_ID, sizeof(h->build_id) - 1);
+    struct hak_probe_counter *c = (struct hak_probe_counter *)((char *)h + names);
+    for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
+        strncpy(c[i].name, counter_info[i].name, HAK_PROBE_NAME_LEN - 1);
+        strncpy(c[i].group, counter_info[i].group, HAK_PROBE_GROUP_LEN - 1);
+        strncpy(c[i].desc, counter_info[i].desc, HAK_PROBE_DESC_LEN - 1);
+    }
+    __atomic_store_n(&h->fold_seq, 0, __ATOMIC_RELAXED);
+}
+
+/* At normal exit the file goes; the mapping stays for the exit dump. */
+__attribute__((destructor)) static void remove_at_exit(void)
+{
+    if (!seg) return;
+    __atomic_store_n(&seg->state, HAK_PROBE_EXITED, __ATOMIC_RELEASE);
+    if (seg_path[0] && seg->pid == getpid()) unlink(seg_path);
+}
+
+/* Creates the segment (a shared file, else private memory).  seg_lock held. */
+static void segment_create(void)
+{
+    struct hak_probe_header layout = {0};
+    size_t size = segment_layout(&layout);
+    void *mem = NULL;
+    seg_path[0] = 0;
+    if (segment_path(seg_path, sizeof(seg_path))) {
+        int fd = open(seg_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
+            mem = hak_os_map_shared(fd, size);
+        }
+        if (fd >= 0) close(fd);
+        if (!mem) {
+            if (fd >= 0) unlink(seg_path);
+            seg_path[0] = 0;
+        }
+    }
+    if (!mem) mem = hak_os_map(size);
+    if (!mem) return;
+    struct hak_probe_header *h = mem;
+    *h = layout;
+    segment_fill(h);
+    memcpy(h->magic, HAK_PROBE_MAGIC, 8); /* last: a reader sees a whole header */
+    seg_size = size;
+    __atomic_store_n(&seg, h, __ATOMIC_RELEASE);
+}
+
+/* Slot for threads beyond SLOT_COUNT - 2: shared, so it may lose counts. */
+#define OVERFLOW_SLOT (SLOT_COUNT - 1)
+
+/* Gives the calling thread a slot of its own and returns its values. */
+uint64_t *hak_counters_attach(void)
+{
+    static uint64_t no_segment[HAK_NUM_COUNTERS];
+    if (hak_ctr) return hak_ctr;
+    if (!__atomic_load_n(&seg, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&seg_lock);
+        if (!seg) segment_create();
+        pthread_mutex_unlock(&seg_lock);
+        if (!seg) return hak_ctr = no_segment;
+    }
+    uint32_t i;
+    for (i = 1; i < OVERFLOW_SLOT; i++) {
+        uint32_t expected = 0;
+        if (__atomic_compare_exchange_n(&slot_at(i)->in_use, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    slot_at(i)->tid = (int32_t)syscall(SYS_gettid);
+    my_slot = i;
+    return hak_ctr = slot_at(i)->values;
+}
+
+/* Thread exit: the slot's values move into slot 0 and the slot is freed. */
+void hak_counters_detach(void)
+{
+    if (!hak_ctr || !seg || my_slot == 0 || my_slot == OVERFLOW_SLOT) {
+        hak_ctr = NULL;
+        return;
+    }
+    struct hak_probe_slot *s = slot_at(my_slot), *retired = slot_at(0);
+    pthread_mutex_lock(&seg_lock);
+    __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
+    for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
+        retired->values[i] += s->values[i];
+        s->values[i] = 0;
+    }
+    __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&seg_lock);
+    __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+    hak_ctr = NULL;
+    my_slot = 0;
+}
+
+/* The child of fork must not count into its parent's shared file: it gets
+ * a segment of its own, starting from zero, with the surviving thread's
+ * slot and the regions it inherited. */
+void hak_counters_fork_child(void)
+{
+    pthread_mutex_init(&seg_lock, NULL);
+    struct hak_probe_header *parent = seg;
+    if (!parent) return;
+    bool had_slot = hak_ctr != NULL;
+    seg = NULL;
+    hak_ctr = NULL;
+    segment_create();
+    if (seg) {
+        uint32_t n = parent->region_count;
+        memcpy(regions(), (char *)parent + parent->regions_offset, n * sizeof(struct hak_probe_region));
+        seg->region_count = n;
+    }
+    hak_os_unmap(parent, seg_size);
+    if (had_slot) hak_counters_attach();
+}
+
+/* Publishes a region hakmem now owns; the region map's lock is held. */
+void hak_counters_region_add(struct hak_segment *s, void *base, size_t size)
+{
+    hak_ctr_slot();
+    if (!seg || seg->region_count >= REGION_CAPACITY) {
+        s->region_slot = UINT32_MAX;
+        return;
+    }
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+    uint32_t i = seg->region_count++;
+    regions()[i] = (struct hak_probe_region){(uintptr_t)base, size, s->tier, 0};
+    s->region_slot = i;
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Withdraws a region; the last entry moves into its place.  Every region
+ * starts with its segment header, so the moved entry's header is found at
+ * its start address. */
+void hak_counters_region_remove(struct hak_segment *s)
+{
+    uint32_t i = s->region_slot;
+    if (!seg || i >= seg->region_count) return;
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+    uint32_t last = --seg->region_count;
+    if (i != last) {
+        regions()[i] = regions()[last];
+        ((struct hak_segment *)(uintptr_t)regions()[i].start)->region_slot = i;
+    }
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Sums every slot into `out` (used by the exit dump). */
+void hak_counters_totals(uint64_t out[HAK_NUM_COUNTERS])
+{
+    memset(out, 0, HAK_NUM_COUNTERS * sizeof(uint64_t));
+    if (!seg) {
+        if (hak_ctr) memcpy(out, hak_ctr, HAK_NUM_COUNTERS * sizeof(uint64_t));
+        return;
+    }
+    for (;;) {
+        uint64_t before = __atomic_load_n(&seg->fold_seq, __ATOMIC_ACQUIRE);
+        if (before & 1) continue;
+        memset(out, 0, HAK_NUM_COUNTERS * sizeof(uint64_t));
+        for (uint32_t i = 0; i < SLOT_COUNT; i++)
+            for (unsigned c = 0; c < HAK_NUM_COUNTERS; c++)
+                out[c] += __atomic_load_n(&slot_at(i)->values[c], __ATOMIC_RELAXED);
+        if (__atomic_load_n(&seg->fold_seq, __ATOMIC_ACQUIRE) == before) return;
+    }
+}
+
+const char *hak_counter_name(unsigned i)
+{
+    return counter_info[i].name;
+}
+const char *hak_counter_group(unsigned i)
+{
+    return counter_info[i].group;
+}
+const char *hak_counters_path(void)
+{
+    return seg && seg_path[0] ? seg_path : NULL;
+}
+
+#endif

@@ -43,6 +43,13 @@ static void init_once_body(void)
     atomic_store_explicit(&hak_ready, 1, memory_order_release);
 }
 
+/* HAKMEM_STATS=1: the counter table at exit.  Here rather than in stats.c
+ * so a static link that never calls hak_stats_print still has it. */
+__attribute__((destructor)) static void stats_at_exit(void)
+{
+    if (hak_cfg.stats) hak_stats_print(stderr);
+}
+
 void hak_init_slow(void)
 {
     pthread_once(&init_once, init_once_body);

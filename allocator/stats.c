@@ -1,6 +1,6 @@
 /*
  * The readable counter table: hak_stats_print() on demand, and at exit
- * when HAKMEM_STATS=1.
+ * when HAKMEM_STATS=1 (init.c).
  */
 #include <stdio.h>
 
@@ -25,9 +25,4 @@ HAK_API void hak_stats_print(FILE *out)
 #else
     fprintf(out, "hakmem: counters are compiled out of this build (COUNTERS=0)\n");
 #endif
-}
-
-__attribute__((destructor)) static void stats_at_exit(void)
-{
-    if (hak_cfg.stats) hak_stats_print(stderr);
 }

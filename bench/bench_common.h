@@ -1,0 +1,61 @@
+/*
+ * Helpers the benchmarks share: clock, random numbers, bookkeeping memory that bypasses malloc,
+ * this process's RSS, and the one result line `hak bench` parses.
+ *
+ * Bookkeeping (block tables) is mapped with mmap, never malloc'ed, so the allocator under test
+ * serves the workload's blocks and nothing else, and `live_bytes` is exactly what the workload
+ * holds.
+ */
+#ifndef HAK_BENCH_COMMON_H
+#define HAK_BENCH_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench_params.h"
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Sleeps for ms milliseconds (restarts after signals). */
+void bench_sleep_ms(uint64_t ms);
+
+/* xorshift64* generator: small, fast, and the same sequence on every allocator. */
+struct bench_rng {
+    uint64_t state;
+};
+
+void bench_rng_seed(struct bench_rng *rng, uint64_t seed, uint64_t stream);
+
+static inline uint64_t bench_rng_next(struct bench_rng *rng) {
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform in [lo, hi]. */
+static inline uint64_t bench_rng_range(struct bench_rng *rng, uint64_t lo, uint64_t hi) {
+    return lo + bench_rng_next(rng) % (hi - lo + 1);
+}
+
+/* Zeroed memory straight from mmap; exits with a message on failure. */
+void *bench_map(size_t bytes);
+void bench_unmap(void *p, size_t bytes);
+/* Grows a mapping from old_bytes to new_bytes, keeping its contents. */
+void *bench_remap(void *p, size_t old_bytes, size_t new_bytes);
+
+/* This process's resident memory from /proc/self/smaps_rollup, in KiB: Rss and LazyFree (pages
+ * released with MADV_FREE that still count in Rss).  0 or -1 (values set to 0). */
+int bench_read_rss(uint64_t *rss_kb, uint64_t *lazyfree_kb);
+
+/* Prints "prog: message" on stderr and exits with status 2 (bad usage) or 1 (failure). */
+void bench_die_usage(const char *prog, const char *message);
+void bench_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses argv with the spec (see bench_params.h); prints usage and exits on --help or error. */
+void bench_parse_or_exit(const struct bench_spec *spec, long long *values, int argc, char **argv);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * Parameter tables of the benchmarks and the parser they share with `hak bench` (bench_params.h).
+ * docs/benchmarks.md explains what each parameter does to the workload.
+ */
+#include "bench_params.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BIG (1LL << 40)
+
+static const struct bench_param larson_params[LARSON_PARAM_COUNT] = {
+    [LARSON_RUNTIME] = {"runtime", 5, 1, 3600, "s", "seconds the threads run"},
+    [LARSON_MIN_SIZE] = {"min_size", 8, 1, 1LL << 30, "B", "smallest block size"},
+    [LARSON_MAX_SIZE] = {"max_size", 1000, 1, 1LL << 30, "B", "largest block size"},
+    [LARSON_BLOCKS] = {"blocks", 5000, 1, 1 << 24, "", "blocks each thread owns"},
+    [LARSON_ROUNDS] =
+        {"rounds", 100, 1, 1 << 24, "",
+         "rounds (of `blocks` replacements) before a thread hands over to a successor"},
+    [LARSON_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+    [LARSON_THREADS] = {"threads", 2, 1, 1024, "", "concurrent threads"},
+};
+
+static const struct bench_param battle_params[BATTLE_PARAM_COUNT] = {
+    [BATTLE_THREADS] = {"threads", 4, 1, 256, "", "worker threads"},
+    [BATTLE_CYCLES] = {"cycles", 3, 1, 10000, "", "burst/free/idle/flush cycles"},
+    [BATTLE_WORKING_SET] = {"working_set", 64LL << 20, 4096, BIG, "B",
+                            "bytes allocated by all threads together in each burst"},
+    [BATTLE_TINY_PCT] = {"tiny_pct", 50, 0, 100, "%",
+                         "share of working_set in Tiny blocks (8-1024 B)"},
+    [BATTLE_MID_PCT] = {"mid_pct", 30, 0, 100, "%", "share in Mid blocks (1-32 KiB)"},
+    [BATTLE_LARGE_PCT] = {"large_pct", 20, 0, 100, "%", "share in Large blocks (32 KiB-1 MiB)"},
+    [BATTLE_CHURN] = {"churn", 20000, 0, BIG, "",
+                      "replacements (free + malloc) each thread does after filling its share"},
+    [BATTLE_REMOTE_PCT] =
+        {"remote_pct", 25, 0, 100, "%",
+         "share of blocks freed by another thread than the one that allocated them"},
+    [BATTLE_KEEP_PCT] = {"keep_pct", 0, 0, 100, "%",
+                         "share of blocks kept alive through idle and flush (fragmentation)"},
+    [BATTLE_IDLE_MS] = {"idle_ms", 200, 0, 3600 * 1000, "ms", "idle time after the free phase"},
+    [BATTLE_FLUSH] = {"flush", 1, 0, 1, "bool", "call the allocator's own flush after idle"},
+    [BATTLE_TOUCH] = {"touch", 1, 0, 1, "bool",
+                      "write every byte of every block (else only its ends)"},
+    [BATTLE_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+static int larson_check(const long long *v, char *err, size_t err_len) {
+    if (v[LARSON_MIN_SIZE] > v[LARSON_MAX_SIZE]) {
+        snprintf(err, err_len, "min_size (%lld) is larger than max_size (%lld)", v[LARSON_MIN_SIZE],
+                 v[LARSON_MAX_SIZE]);
+        return -1;
+    }
+    return 0;
+}
+
+static int battle_check(const long long *v, char *err, size_t err_len) {
+    long long sum = v[BATTLE_TINY_PCT] + v[BATTLE_MID_PCT] + v[BATTLE_LARGE_PCT];
+    if (sum != 100) {
+        snprintf(err, err_len, "tiny_pct + mid_pct + large_pct must be 100 (it is %lld)", sum);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const larson_classic[] = {"runtime", "min_size", "max_size", "blocks",
+                                             "rounds",  "seed",     "threads",  NULL};
+
+const struct bench_spec larson_spec = {
+    "larson",
+    "Larson-Krishnan server workload: threads replace random blocks, successors inherit them",
+    larson_params,
+    LARSON_PARAM_COUNT,
+    larson_check,
+    larson_classic,
+};
+
+const struct bench_spec battle_spec = {
+    "battle",
+    "battle test: burst / free / idle / flush cycles over a mixed Tiny-Mid-Large working set",
+    battle_params,
+    BATTLE_PARAM_COUNT,
+    battle_check,
+    NULL,
+};
+
+const struct bench_spec *bench_spec_find(const char *name) {
+    if (strcmp(name, larson_spec.name) == 0) return &larson_spec;
+    if (strcmp(name, battle_spec.name) == 0) return &battle_spec;
+    return NULL;
+}
+
+int bench_param_index(const struct bench_spec *spec, const char *name) {
+    for (size_t i = 0; i < spec->count; i++)
+        if (strcmp(spec->params[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+void bench_defaults(const struct bench_spec *spec, long long *values) {
+    for (size_t i = 0; i < spec->count; i++)
+        values[i] = spec->params[i].def;
+}
+
+int bench_parse_number(const char *text, long long *out) {
+    if (!text || !*text || *text == '-' || *text == '+' || *text == ' ') return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text) return -1;
+    int shift = 0;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        return -1;
+    }
+    if (*end) return -1;
+    if (shift && v > (LLONG_MAX >> shift)) return -1;
+    *out = v << shift;
+    return 0;
+}
+
+static const char *param_names(const struct bench_spec *spec, char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < spec->count && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", spec->params[i].name);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+int bench_set_param(const struct bench_spec *spec, long long *values, const char *name,
+                    const char *text, char *err, size_t err_len) {
+    int i = bench_param_index(spec, name);
+    if (i < 0) {
+        char names[512];
+        snprintf(err, err_len, "unknown parameter '%s' (%s knows: %s)", name, spec->name,
+                 param_names(spec, names, sizeof names));
+        return -1;
+    }
+    const struct bench_param *p = &spec->params[i];
+    long long v;
+    if (bench_parse_number(text, &v) != 0) {
+        snprintf(err, err_len, "bad value '%s' for %s (expected a non-negative integer%s)", text,
+                 name, strcmp(p->unit, "B") == 0 ? ", optional K/M/G suffix" : "");
+        return -1;
+    }
+    if (v < p->min || v > p->max) {
+        snprintf(err, err_len, "%s=%s is out of range [%lld, %lld]", name, text, p->min, p->max);
+        return -1;
+    }
+    values[i] = v;
+    return 0;
+}
+
+static int all_numeric(int argc, char **argv) {
+    long long ignored;
+    for (int i = 1; i < argc; i++)
+        if (bench_parse_number(argv[i], &ignored) != 0) return 0;
+    return argc > 1;
+}
+
+int bench_parse_args(const struct bench_spec *spec, long long *values, int argc, char **argv,
+                     char *err, size_t err_len) {
+    bench_defaults(spec, values);
+
+    if (spec->classic && all_numeric(argc, argv)) {
+        size_t want = 0;
+        while (spec->classic[want])
+            want++;
+        if ((size_t)(argc - 1) != want) {
+            snprintf(err, err_len, "the classic command line takes %zu numbers, got %d", want,
+                     argc - 1);
+            return -1;
+        }
+        for (size_t i = 0; i < want; i++)
+            if (bench_set_param(spec, values, spec->classic[i], argv[i + 1], err, err_len) != 0)
+                return -1;
+        return spec->check ? spec->check(values, err, err_len) : 0;
+    }
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) return 1;
+        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+            snprintf(err, err_len, "unexpected argument '%s' (parameters are --name=value)", arg);
+            return -1;
+        }
+        char name[64];
+        const char *value;
+        const char *eq = strchr(arg + 2, '=');
+        size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (n >= sizeof name) n = sizeof name - 1;
+        memcpy(name, arg + 2, n);
+        name[n] = '\0';
+        if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            snprintf(err, err_len, "--%s needs a value", name);
+            return -1;
+        }
+        if (bench_set_param(spec, values, name, value, err, err_len) != 0) return -1;
+    }
+    return spec->check ? spec->check(values, err, err_len) : 0;
+}
+
+const char *bench_format_params(const struct bench_spec *spec, const long long *values, char *buf,
+                                size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < spec->count && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s=%lld", i ? " " : "", spec->params[i].name,
+                         values[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+void bench_print_usage(const struct bench_spec *spec, FILE *out) {
+    fprintf(out, "usage: %s [--name=value ...]\n", spec->name);
+    if (spec->classic) {
+        fprintf(out, "       %s", spec->name);
+        for (size_t i = 0; spec->classic[i]; i++)
+            fprintf(out, " %s", spec->classic[i]);
+        fprintf(out, "   (classic positional form)\n");
+    }
+    fprintf(out, "%s\n\nparameters (integers; sizes take K/M/G suffixes):\n", spec->summary);
+    for (size_t i = 0; i < spec->count; i++) {
+        const struct bench_param *p = &spec->params[i];
+        fprintf(out, "  --%-12s default %-10lld %-4s %s\n", p->name, p->def, p->unit, p->help);
+    }
+}

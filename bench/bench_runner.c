@@ -1,0 +1,701 @@
+/*
+ * hak bench: runs a profile once per allocator x repetition and prints throughput and peak RSS,
+ * median and min-max per allocator.
+ *
+ *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
+ *                     [--csv FILE] [--timeout S] [--verbose] [--quiet]
+ *   hak bench --list
+ *
+ * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
+ * allocator chosen by LD_PRELOAD (none for glibc).  Repetitions are interleaved: every allocator
+ * runs once before any runs twice, and the starting allocator rotates, so drift in the machine
+ * (thermal, other load) hits all allocators alike.  Throughput is the benchmark's own `result`
+ * line; peak RSS is the child's ru_maxrss from wait4().  docs/benchmarks.md has the details.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allocators.h"
+#include "bench_params.h"
+#include "hak.h"
+#include "profile.h"
+
+#define MAX_SETS 32
+#define MAX_REPEAT 1000
+#define DEFAULT_TIMEOUT_S 600
+
+extern char **environ;
+
+struct bench_opts {
+    const char *profile;
+    const char *alloc_list;
+    int repeat;
+    const char *threads;
+    const char *sets[MAX_SETS];
+    int nsets;
+    const char *csv;
+    int timeout_s;
+    int verbose, quiet, list;
+};
+
+/* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
+struct extra_column {
+    const char *bench, *field, *title;
+};
+
+static const struct extra_column extra_columns[] = {
+    {"battle", "rss_free_kb", "RSS free"},
+    {"battle", "rss_flush_kb", "RSS flush"},
+};
+
+#define EXTRA_COUNT (sizeof extra_columns / sizeof extra_columns[0])
+
+struct run_result {
+    int ok;
+    double ops_per_sec;
+    double extra_kb[EXTRA_COUNT]; /* -1 when the result line lacks the field */
+    long peak_rss_kb;
+    double wall_s;
+    char status[160];
+    char result_line[1024];
+};
+
+static void bench_usage(FILE *out) {
+    fprintf(out,
+            "usage: hak bench PROFILE [options]\n"
+            "       hak bench --list\n"
+            "\n"
+            "Runs PROFILE (a name from datasets/profiles/, or a path to a .profile file) once per\n"
+            "allocator and repetition, then prints throughput and peak RSS per allocator.\n"
+            "\n"
+            "  -a, --alloc LIST     allocators, comma-separated, or 'all' (default: all that are\n"
+            "                       installed): hakmem, glibc, mimalloc, jemalloc, tcmalloc\n"
+            "  -r, --repeat N       runs per allocator (default 1)\n"
+            "  -t, --threads N      override the profile's thread count\n"
+            "  -s, --set KEY=VALUE  override a benchmark parameter (repeatable)\n"
+            "      --csv FILE       also write one CSV row per run\n"
+            "      --timeout S      kill a run after S seconds (default %d)\n"
+            "  -v, --verbose        show the benchmarks' output\n"
+            "  -q, --quiet          no progress lines\n"
+            "      --list           list profiles and allocators\n",
+            DEFAULT_TIMEOUT_S);
+}
+
+/* One line on stderr, exit status 2. */
+static int bad_usage(const char *fmt, const char *arg) {
+    fprintf(stderr, "hak bench: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+/* The same for a malformed command line, pointing at --help. */
+static int bad_option(const char *fmt, const char *arg) {
+    fprintf(stderr, "hak bench: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see hak bench --help)\n");
+    return 2;
+}
+
+/* Matches "--name=value", "--name value" or "-s value"; advances *i past a separate value. */
+static int option_value(const char *longname, const char *shortname, int argc, char **argv, int *i,
+                        const char **value, int *missing) {
+    const char *arg = argv[*i];
+    size_t n = strlen(longname);
+    if (strncmp(arg, longname, n) == 0 && arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (strcmp(arg, longname) == 0 || (shortname && strcmp(arg, shortname) == 0)) {
+        if (*i + 1 >= argc) {
+            *missing = 1;
+            return 1;
+        }
+        *value = argv[++*i];
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_int(const char *text, int lo, int hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct bench_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->alloc_list = "all";
+    o->repeat = 1;
+    o->timeout_s = DEFAULT_TIMEOUT_S;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value = NULL;
+        int missing = 0;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            bench_usage(stdout);
+            exit(0);
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            o->verbose = 1;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            o->quiet = 1;
+        } else if (strcmp(arg, "--list") == 0) {
+            o->list = 1;
+        } else if (option_value("--alloc", "-a", argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a list of allocators", arg);
+            o->alloc_list = value;
+        } else if (option_value("--repeat", "-r", argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a number", arg);
+            if (parse_int(value, 1, MAX_REPEAT, &o->repeat) != 0)
+                return bad_option("bad --repeat value '%s' (expected 1 to 1000)", value);
+        } else if (option_value("--threads", "-t", argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a number", arg);
+            o->threads = value;
+        } else if (option_value("--set", "-s", argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs KEY=VALUE", arg);
+            if (!strchr(value, '='))
+                return bad_option("bad --set '%s' (expected KEY=VALUE)", value);
+            if (o->nsets == MAX_SETS)
+                return bad_option("too many --set options (at most %s)", "32");
+            o->sets[o->nsets++] = value;
+        } else if (option_value("--csv", NULL, argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a file name", arg);
+            o->csv = value;
+        } else if (option_value("--timeout", NULL, argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a number of seconds", arg);
+            if (parse_int(value, 1, 86400, &o->timeout_s) != 0)
+                return bad_option("bad --timeout value '%s' (expected seconds, 1 to 86400)", value);
+        } else if (arg[0] == '-' && arg[1]) {
+            return bad_option("unknown option '%s'", arg);
+        } else if (!o->profile) {
+            o->profile = arg;
+        } else {
+            return bad_option("unexpected argument '%s' (one profile per run)", arg);
+        }
+    }
+    if (!o->profile && !o->list) return bad_option("%s", "no profile given");
+    return 0;
+}
+
+/* Applies --threads and --set to every section that has the parameter. */
+static int apply_overrides(const struct bench_opts *o, struct profile *p) {
+    char err[512];
+    for (int s = -1; s < o->nsets; s++) {
+        char key[64];
+        const char *value;
+        if (s < 0) {
+            if (!o->threads) continue;
+            snprintf(key, sizeof key, "threads");
+            value = o->threads;
+        } else {
+            const char *eq = strchr(o->sets[s], '=');
+            size_t n = (size_t)(eq - o->sets[s]);
+            if (n == 0 || n >= sizeof key) return bad_usage("bad --set '%s'", o->sets[s]);
+            memcpy(key, o->sets[s], n);
+            key[n] = '\0';
+            value = eq + 1;
+        }
+        int known = 0;
+        for (int i = 0; i < p->nsections; i++) {
+            struct profile_section *sec = &p->sections[i];
+            if (bench_param_index(sec->spec, key) < 0) continue;
+            known = 1;
+            if (bench_set_param(sec->spec, sec->values, key, value, err, sizeof err) != 0)
+                return bad_usage("%s", err);
+        }
+        if (!known) {
+            size_t used = (size_t)snprintf(err, sizeof err,
+                                           "unknown parameter '%s' for profile %s (", key, p->name);
+            for (int i = 0; i < p->nsections && used < sizeof err; i++) {
+                const struct bench_spec *spec = p->sections[i].spec;
+                used += (size_t)snprintf(err + used, sizeof err - used,
+                                         "%s%s knows:", i ? "; " : "", spec->name);
+                for (size_t k = 0; k < spec->count && used < sizeof err; k++)
+                    used += (size_t)snprintf(err + used, sizeof err - used, "%s %s", k ? "," : "",
+                                             spec->params[k].name);
+            }
+            if (used < sizeof err) snprintf(err + used, sizeof err - used, ")");
+            return bad_usage("%s", err);
+        }
+    }
+    for (int i = 0; i < p->nsections; i++) {
+        struct profile_section *sec = &p->sections[i];
+        if (sec->spec->check && sec->spec->check(sec->values, err, sizeof err) != 0)
+            return bad_usage("%s", err);
+    }
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Value of `key=` in a result line, or NULL. */
+static const char *result_field(const char *line, const char *key, char *buf, size_t len) {
+    size_t n = strlen(key);
+    for (const char *p = line; (p = strstr(p, key)) != NULL; p += n) {
+        if ((p == line || p[-1] == ' ') && p[n] == '=') {
+            size_t m = strcspn(p + n + 1, " \n");
+            if (m >= len) m = len - 1;
+            memcpy(buf, p + n + 1, m);
+            buf[m] = '\0';
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The environment of a run: ours, minus any preload or phase collector, plus the allocator. */
+static char **run_environment(const char *preload, char *preload_var, size_t len) {
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (strncmp(e, "LD_PRELOAD=", 11) == 0 || strncmp(e, "HAK_PHASE_FD=", 13) == 0 ||
+            strncmp(e, "HAK_PHASE_ACK_FD=", 17) == 0)
+            continue;
+        env[k++] = environ[i];
+    }
+    if (preload[0]) {
+        snprintf(preload_var, len, "LD_PRELOAD=%s", preload);
+        env[k++] = preload_var;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void describe_status(int status, char *buf, size_t len) {
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
+    else
+        snprintf(buf, len, "wait status %#x", status);
+}
+
+/* Runs one benchmark process and fills r. */
+static void run_one(const char *bin, const struct profile_section *sec,
+                    const struct hak_allocator *alloc, const char *preload,
+                    const struct bench_opts *o, struct run_result *r) {
+    memset(r, 0, sizeof *r);
+    char args[BENCH_MAX_PARAMS][96];
+    char *argv[BENCH_MAX_PARAMS + 2];
+    argv[0] = (char *)bin;
+    for (size_t i = 0; i < sec->spec->count; i++) {
+        snprintf(args[i], sizeof args[i], "--%s=%lld", sec->spec->params[i].name, sec->values[i]);
+        argv[i + 1] = args[i];
+    }
+    argv[sec->spec->count + 1] = NULL;
+    char preload_var[HAK_ALLOC_PATH_MAX + 16];
+    char **env = run_environment(preload, preload_var, sizeof preload_var);
+    int out[2];
+    if (!env || pipe2(out, O_CLOEXEC) != 0) {
+        snprintf(r->status, sizeof r->status, "cannot set up the run: %s", strerror(errno));
+        free(env);
+        return;
+    }
+
+    fflush(NULL);
+    double start = now_s();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(r->status, sizeof r->status, "fork failed: %s", strerror(errno));
+        close(out[0]);
+        close(out[1]);
+        free(env);
+        return;
+    }
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        execve(bin, argv, env);
+        fprintf(stderr, "hak bench: cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    close(out[1]);
+    free(env);
+
+    /* Read its stdout until EOF, killing it when it overstays the timeout. */
+    char buf[8192];
+    size_t used = 0;
+    int timed_out = 0;
+    for (;;) {
+        double left = (double)o->timeout_s - (now_s() - start);
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            timed_out = 1;
+            break;
+        }
+        struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+        int pr = poll(&pfd, 1, left > 1.0 ? 1000 : (int)(left * 1000) + 1);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) continue;
+        ssize_t n = read(out[0], buf + used, sizeof buf - 1 - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        used += (size_t)n;
+        buf[used] = '\0';
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (o->verbose) fprintf(stderr, "    | %s\n", line);
+            if (strncmp(line, "result ", 7) == 0)
+                snprintf(r->result_line, sizeof r->result_line, "%s", line);
+            line = nl + 1;
+        }
+        used = strlen(line);
+        memmove(buf, line, used + 1);
+        if (used == sizeof buf - 1) used = 0; /* a line longer than the buffer: drop it */
+    }
+    close(out[0]);
+
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    r->wall_s = now_s() - start;
+    r->peak_rss_kb = ru.ru_maxrss;
+
+    char field[64];
+    if (timed_out) {
+        snprintf(r->status, sizeof r->status, "timed out after %d s (--timeout)", o->timeout_s);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        describe_status(status, r->status, sizeof r->status);
+    } else if (!r->result_line[0]) {
+        snprintf(r->status, sizeof r->status, "no result line in the benchmark's output");
+    } else if (!result_field(r->result_line, "alloc", field, sizeof field) ||
+               strcmp(field, alloc->name) != 0) {
+        snprintf(r->status, sizeof r->status,
+                 "preload did not take effect: the benchmark ran on '%s', not %s",
+                 result_field(r->result_line, "alloc", field, sizeof field) ? field : "?",
+                 alloc->name);
+    } else if (!result_field(r->result_line, "ops_per_sec", field, sizeof field)) {
+        snprintf(r->status, sizeof r->status, "result line without ops_per_sec");
+    } else {
+        r->ops_per_sec = strtod(field, NULL);
+        for (size_t e = 0; e < EXTRA_COUNT; e++)
+            r->extra_kb[e] =
+                result_field(r->result_line, extra_columns[e].field, field, sizeof field)
+                    ? strtod(field, NULL)
+                    : -1;
+        r->ok = 1;
+        snprintf(r->status, sizeof r->status, "ok");
+    }
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct summary {
+    int ok, total;
+    double extra_med[EXTRA_COUNT];    /* MiB, -1 when absent */
+    double med, min, max;             /* ops/s */
+    double rss_med, rss_min, rss_max; /* MiB */
+};
+
+static double median_of(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct summary summarize(const struct run_result *runs, int n) {
+    struct summary s;
+    memset(&s, 0, sizeof s);
+    double ops[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
+    s.total = n;
+    for (int i = 0; i < n; i++) {
+        if (!runs[i].ok) continue;
+        ops[s.ok] = runs[i].ops_per_sec;
+        rss[s.ok] = (double)runs[i].peak_rss_kb / 1024.0;
+        for (size_t e = 0; e < EXTRA_COUNT; e++)
+            extra[e][s.ok] = runs[i].extra_kb[e] / 1024.0;
+        s.ok++;
+    }
+    if (s.ok == 0) return s;
+    for (size_t e = 0; e < EXTRA_COUNT; e++)
+        s.extra_med[e] = median_of(extra[e], s.ok);
+    s.med = median_of(ops, s.ok);
+    s.min = ops[0];
+    s.max = ops[s.ok - 1];
+    s.rss_med = median_of(rss, s.ok);
+    s.rss_min = rss[0];
+    s.rss_max = rss[s.ok - 1];
+    return s;
+}
+
+static const char *human_rate(double v, char *buf, size_t len) {
+    if (v >= 1e9)
+        snprintf(buf, len, "%.2fG", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, len, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
+    return buf;
+}
+
+static double estimate_seconds(const struct profile_section *sec) {
+    if (sec->spec == &larson_spec) return (double)sec->values[LARSON_RUNTIME] + 0.3;
+    return (double)sec->values[BATTLE_CYCLES] *
+           ((double)sec->values[BATTLE_IDLE_MS] / 1000.0 + 0.5);
+}
+
+/* A table row assembled piecewise and printed without trailing blanks. */
+struct row {
+    char text[512];
+    size_t len;
+};
+
+static void row_add(struct row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void row_add(struct row *r, const char *fmt, ...) {
+    if (r->len >= sizeof r->text) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->text + r->len, sizeof r->text - r->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) r->len += (size_t)n;
+    if (r->len >= sizeof r->text) r->len = sizeof r->text - 1;
+}
+
+static void row_print(struct row *r) {
+    while (r->len > 0 && r->text[r->len - 1] == ' ')
+        r->len--;
+    r->text[r->len] = '\0';
+    puts(r->text);
+    r->len = 0;
+}
+
+static void print_table(const struct profile_section *sec, const struct hak_allocator **allocs,
+                        int nalloc, struct run_result *runs, int repeat) {
+    char params[1024];
+    bench_format_params(sec->spec, sec->values, params, sizeof params);
+    printf("\n[%s] %s\n", sec->spec->name, params);
+    struct row row = {.len = 0};
+    row_add(&row, "%-10s %5s  %10s  %-19s  %5s  %9s  %-15s", "allocator", "runs", "ops/s",
+            "(min - max)", "rel", "peak RSS", "(min - max) MiB");
+    for (size_t e = 0; e < EXTRA_COUNT; e++)
+        if (strcmp(extra_columns[e].bench, sec->spec->name) == 0)
+            row_add(&row, "  %9s", extra_columns[e].title);
+    row_print(&row);
+
+    struct summary sums[HAK_ALLOC_MAX];
+    double best = 0;
+    for (int a = 0; a < nalloc; a++) {
+        sums[a] = summarize(&runs[a * repeat], repeat);
+        if (sums[a].ok && sums[a].med > best) best = sums[a].med;
+    }
+    for (int a = 0; a < nalloc; a++) {
+        const struct summary *s = &sums[a];
+        char runs_col[16], med[16], lo[16], hi[16], range[40], rss_range[40];
+        snprintf(runs_col, sizeof runs_col, "%d/%d", s->ok, s->total);
+        if (!s->ok) {
+            row_add(&row, "%-10s %5s  %10s  %s", allocs[a]->name, runs_col, "-",
+                    "(all runs failed)");
+            row_print(&row);
+            continue;
+        }
+        snprintf(range, sizeof range, "(%s - %s)", human_rate(s->min, lo, sizeof lo),
+                 human_rate(s->max, hi, sizeof hi));
+        snprintf(rss_range, sizeof rss_range, "(%.1f - %.1f)", s->rss_min, s->rss_max);
+        row_add(&row, "%-10s %5s  %10s  %-19s  %5.2f  %9.1f  %-15s", allocs[a]->name, runs_col,
+                human_rate(s->med, med, sizeof med), range, best > 0 ? s->med / best : 0,
+                s->rss_med, rss_range);
+        for (size_t e = 0; e < EXTRA_COUNT; e++) {
+            if (strcmp(extra_columns[e].bench, sec->spec->name) != 0) continue;
+            if (s->extra_med[e] < 0)
+                row_add(&row, "  %9s", "-");
+            else
+                row_add(&row, "  %9.1f", s->extra_med[e]);
+        }
+        row_print(&row);
+    }
+
+    /* Where hakmem stands against the peers (the project's targets are in docs/benchmarks.md). */
+    int hak = -1, best_peer = -1, tc = -1;
+    for (int a = 0; a < nalloc; a++) {
+        if (!sums[a].ok) continue;
+        if (strcmp(allocs[a]->name, "hakmem") == 0) {
+            hak = a;
+            continue;
+        }
+        if (strcmp(allocs[a]->name, "tcmalloc") == 0) tc = a;
+        if (best_peer < 0 || sums[a].med > sums[best_peer].med) best_peer = a;
+    }
+    if (hak >= 0 && best_peer >= 0) {
+        printf("hakmem: throughput %.2fx the best peer (%s)", sums[hak].med / sums[best_peer].med,
+               allocs[best_peer]->name);
+        if (tc >= 0) printf(", peak RSS %.2fx tcmalloc's", sums[hak].rss_med / sums[tc].rss_med);
+        printf("\n");
+    }
+}
+
+static void list_profile(const char *name, const char *description, void *arg) {
+    (void)arg;
+    printf("  %-18s %s\n", name, description);
+}
+
+static int list_everything(void) {
+    char dir[PROFILE_PATH_MAX];
+    printf("profiles (%s):\n", profile_dir(dir, sizeof dir));
+    if (profile_list(list_profile, NULL) < 0) printf("  (cannot read the directory)\n");
+    printf("\nallocators:\n");
+    for (size_t i = 0; i < hak_allocator_count(); i++) {
+        const struct hak_allocator *a = hak_allocator_at(i);
+        char path[HAK_ALLOC_PATH_MAX], why[512];
+        if (hak_allocator_resolve(a, path, sizeof path, why, sizeof why) == 0)
+            printf("  %-9s %s\n", a->name, path[0] ? path : "(no preload: the C library's malloc)");
+        else
+            printf("  %-9s missing: %s\n", a->name, why);
+    }
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv) {
+    struct bench_opts o;
+    int r = parse_options(argc, argv, &o);
+    if (r != 0) return r;
+    if (o.list) return list_everything();
+
+    static struct profile p; /* large: keep it off the stack */
+    char err[1024];
+    if (profile_load(o.profile, &p, err, sizeof err) != 0) return bad_usage("%s", err);
+    if ((r = apply_overrides(&o, &p)) != 0) return r;
+
+    const struct hak_allocator *allocs[HAK_ALLOC_MAX];
+    char skipped[2048];
+    int nalloc = hak_allocator_parse_list(o.alloc_list, allocs, HAK_ALLOC_MAX, err, sizeof err,
+                                          skipped, sizeof skipped);
+    if (nalloc < 0) return bad_usage("%s", err);
+    if (skipped[0])
+        for (char *line = strtok(skipped, "\n"); line; line = strtok(NULL, "\n"))
+            fprintf(stderr, "hak bench: skipping %s\n", line);
+    if (nalloc == 0) {
+        fprintf(stderr, "hak bench: no allocator available\n");
+        return 2;
+    }
+    static char preload[HAK_ALLOC_MAX][HAK_ALLOC_PATH_MAX];
+    for (int a = 0; a < nalloc; a++) {
+        char why[512];
+        if (hak_allocator_resolve(allocs[a], preload[a], sizeof preload[a], why, sizeof why) != 0) {
+            fprintf(stderr, "hak bench: %s\n", why);
+            return 2;
+        }
+    }
+
+    char exe_dir[HAK_ALLOC_PATH_MAX];
+    static char bins[PROFILE_MAX_SECTIONS][HAK_ALLOC_PATH_MAX + 64];
+    if (hak_exe_dir(exe_dir, sizeof exe_dir) != 0) {
+        fprintf(stderr, "hak bench: cannot find the directory of the hak binary\n");
+        return 1;
+    }
+    for (int s = 0; s < p.nsections; s++) {
+        snprintf(bins[s], sizeof bins[s], "%s/%s", exe_dir, p.sections[s].spec->name);
+        if (access(bins[s], X_OK) != 0) {
+            fprintf(stderr, "hak bench: benchmark %s is missing (run make)\n", bins[s]);
+            return 1;
+        }
+    }
+
+    FILE *csv = NULL;
+    if (o.csv) {
+        csv = fopen(o.csv, "w");
+        if (!csv) {
+            fprintf(stderr, "hak bench: cannot write %s: %s\n", o.csv, strerror(errno));
+            return 1;
+        }
+        fprintf(csv, "profile,bench,allocator,rep,status,ops_per_sec,peak_rss_kb,wall_s\n");
+    }
+
+    int total = o.repeat * p.nsections * nalloc;
+    struct run_result *runs = calloc((size_t)total, sizeof *runs);
+    if (!runs) {
+        fprintf(stderr, "hak bench: out of memory\n");
+        return 1;
+    }
+    double estimate = 0;
+    for (int s = 0; s < p.nsections; s++)
+        estimate += estimate_seconds(&p.sections[s]);
+    estimate *= o.repeat * nalloc;
+    if (!o.quiet)
+        fprintf(stderr,
+                "hak bench: %s: %d runs (%d allocators x %d repetitions x %d benchmarks), "
+                "about %.0f s\n",
+                p.name, total, nalloc, o.repeat, p.nsections, estimate);
+
+    /* Interleaved: repetition-major, starting allocator rotating each repetition. */
+    int done = 0, failed = 0;
+    for (int rep = 0; rep < o.repeat; rep++)
+        for (int s = 0; s < p.nsections; s++)
+            for (int k = 0; k < nalloc; k++) {
+                int a = (k + rep) % nalloc;
+                struct run_result *res = &runs[(s * nalloc + a) * o.repeat + rep];
+                run_one(bins[s], &p.sections[s], allocs[a], preload[a], &o, res);
+                done++;
+                if (!res->ok) failed++;
+                {
+                    char rate[16];
+                    if (res->ok && !o.quiet)
+                        fprintf(stderr,
+                                "hak bench: [%*d/%d] %-6s %-9s rep %d/%d: %s ops/s, peak RSS %.1f "
+                                "MiB, %.1f s\n",
+                                total >= 100  ? 3
+                                : total >= 10 ? 2
+                                              : 1,
+                                done, total, p.sections[s].spec->name, allocs[a]->name, rep + 1,
+                                o.repeat, human_rate(res->ops_per_sec, rate, sizeof rate),
+                                (double)res->peak_rss_kb / 1024.0, res->wall_s);
+                    else if (!res->ok)
+                        fprintf(stderr, "hak bench: [%d/%d] %-6s %-9s rep %d/%d: FAILED: %s\n",
+                                done, total, p.sections[s].spec->name, allocs[a]->name, rep + 1,
+                                o.repeat, res->status);
+                }
+                if (csv)
+                    fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f\n", p.name,
+                            p.sections[s].spec->name, allocs[a]->name, rep + 1, res->status,
+                            res->ops_per_sec, res->peak_rss_kb, res->wall_s);
+            }
+
+    struct utsname u;
+    uname(&u);
+    printf("profile  %s%s%s\n", p.name, p.description[0] ? ": " : "", p.description);
+    printf("host     %ld CPUs, %s %s, hak %s\n", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
+           u.release, hak_build_id);
+    printf("runs     %d per allocator, interleaved; throughput = ops/s median (min - max), "
+           "rel = median / best median; peak RSS = ru_maxrss median (min - max)\n",
+           o.repeat);
+    for (int s = 0; s < p.nsections; s++)
+        print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat], o.repeat);
+    fflush(stdout);
+
+    if (csv && fclose(csv) != 0) fprintf(stderr, "hak bench: writing %s failed\n", o.csv);
+    free(runs);
+    if (failed) {
+        fprintf(stderr, "hak bench: %d of %d runs failed\n", failed, total);
+        return 1;
+    }
+    return 0;
+}

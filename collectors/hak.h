@@ -1,0 +1,15 @@
+/*
+ * Declarations shared by the verbs of the hak tool (collectors/hak.c dispatches to them).
+ */
+#ifndef HAK_TOOL_H
+#define HAK_TOOL_H
+
+/* One prototype per verb in verbs.def. */
+#define HAK_VERB(name, function, summary) int function(int argc, char **argv);
+#include "verbs.def"
+#undef HAK_VERB
+
+/* The build this binary comes from ("<git sha>"), set by the Makefile. */
+extern const char hak_build_id[];
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * Helpers shared by the C tests: a non-fatal CHECK that counts failures,
+ * RSS readers, a small PRNG, fill/verify patterns and access to hakmem's own
+ * API whether hakmem is linked in (HAKMEM_LINKED=1) or preloaded.
+ *
+ * A test's main() ends with `return test_finish();`, which prints a summary
+ * and exits 1 if any CHECK failed.  A test that cannot run here calls
+ * test_skip(reason), which exits 77.
+ */
+#ifndef HAKMEM_TESTS_CHECK_H
+#define HAKMEM_TESTS_CHECK_H
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef HAKMEM_LINKED
+#include "hakmem.h"
+#endif
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        __atomic_add_fetch(&test_checks, 1, __ATOMIC_RELAXED);                                     \
+        if (!(cond)) {                                                                             \
+            __atomic_add_fetch(&test_failures, 1, __ATOMIC_RELAXED);                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+/* CHECK with a printf-style explanation printed on failure. */
+#define CHECKF(cond, ...)                                                                          \
+    do {                                                                                           \
+        __atomic_add_fetch(&test_checks, 1, __ATOMIC_RELAXED);                                     \
+        if (!(cond)) {                                                                             \
+            __atomic_add_fetch(&test_failures, 1, __ATOMIC_RELAXED);                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+/* Stops the test at once: for states that make further checks meaningless. */
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond);             \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static inline int test_finish(void) {
+    int failed = __atomic_load_n(&test_failures, __ATOMIC_RELAXED);
+    int checks = __atomic_load_n(&test_checks, __ATOMIC_RELAXED);
+    if (failed) {
+        fprintf(stderr, "%d of %d checks failed\n", failed, checks);
+        return 1;
+    }
+    printf("all %d checks passed\n", checks);
+    return 0;
+}
+
+__attribute__((noreturn)) static inline void test_skip(const char *reason) {
+    printf("SKIP: %s\n", reason);
+    fflush(stdout);
+    exit(77);
+}
+
+/* Hides a value from the optimiser so that it cannot fold malloc arguments,
+ * elide malloc/free pairs or warn about deliberately bad frees. */
+#define OPAQUE(x)                                                                                  \
+    ({                                                                                             \
+        __auto_type opaque_v_ = (x);                                                               \
+        __asm__ volatile("" : "+r"(opaque_v_));                                                    \
+        opaque_v_;                                                                                 \
+    })
+
+/* Percentage by which stress tests scale their work (TEST_SCALE, default 100
+ * or the build's TEST_DEFAULT_SCALE). */
+#ifndef TEST_DEFAULT_SCALE
+#define TEST_DEFAULT_SCALE 100
+#endif
+static inline long test_scale(long n) {
+    const char *s = getenv("TEST_SCALE");
+    long pct = s ? strtol(s, NULL, 10) : TEST_DEFAULT_SCALE;
+    if (pct <= 0) pct = TEST_DEFAULT_SCALE;
+    long r = n * pct / 100;
+    return r > 0 ? r : 1;
+}
+
+/* ---- RSS ------------------------------------------------------------- */
+
+/* Reads a "Key:   N kB" field of /proc/self/smaps_rollup, in bytes; -1 if absent. */
+static inline long long smaps_rollup_field(const char *key) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1;
+    char line[256];
+    size_t klen = strlen(key);
+    long long val = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            val = strtoll(line + klen + 1, NULL, 10) * 1024;
+            break;
+        }
+    }
+    fclose(f);
+    return val;
+}
+
+/* Resident set size of this process in bytes. */
+static inline long long rss_bytes(void) {
+    return smaps_rollup_field("Rss");
+}
+
+/* ---- PRNG and patterns ------------------------------------------------- */
+
+static inline uint64_t rng_next(uint64_t *s) {
+    /* splitmix64: tiny, good enough to pick sizes and lifetimes */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rng_below(uint64_t *s, uint64_t n) {
+    return rng_next(s) % n;
+}
+
+static inline unsigned char pattern_byte(uintptr_t seed, size_t i) {
+    uint64_t x = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + i * 0x2545F491ULL;
+    return (unsigned char)(x >> 56 ^ x >> 13 ^ i);
+}
+
+/* Positions written and checked in a block of n bytes: every byte of small
+ * blocks; the first and last 256 bytes plus one byte per 512 in big ones. */
+#define PATTERN_FULL_LIMIT 4096
+
+static inline void pattern_fill(void *p, size_t n, uintptr_t seed) {
+    unsigned char *b = (unsigned char *)p;
+    if (n <= PATTERN_FULL_LIMIT) {
+        for (size_t i = 0; i < n; i++)
+            b[i] = pattern_byte(seed, i);
+        return;
+    }
+    for (size_t i = 0; i < 256; i++)
+        b[i] = pattern_byte(seed, i);
+    for (size_t i = 256; i < n - 256; i += 512)
+        b[i] = pattern_byte(seed, i);
+    for (size_t i = n - 256; i < n; i++)
+        b[i] = pattern_byte(seed, i);
+}
+
+/* Returns the first offset whose byte differs from the pattern, or SIZE_MAX. */
+static inline size_t pattern_check(const void *p, size_t n, uintptr_t seed) {
+    const unsigned char *b = (const unsigned char *)p;
+    if (n <= PATTERN_FULL_LIMIT) {
+        for (size_t i = 0; i < n; i++)
+            if (b[i] != pattern_byte(seed, i)) return i;
+        return SIZE_MAX;
+    }
+    for (size_t i = 0; i < 256; i++)
+        if (b[i] != pattern_byte(seed, i)) return i;
+    for (size_t i = 256; i < n - 256; i += 512)
+        if (b[i] != pattern_byte(seed, i)) return i;
+    for (size_t i = n - 256; i < n; i++)
+        if (b[i] != pattern_byte(seed, i)) return i;
+    return SIZE_MAX;
+}
+
+/* ---- hakmem's own API ---------------------------------------------------- */
+
+struct hak_api {
+    size_t (*tiny_flush)(void);
+    size_t (*mid_flush)(void);
+    size_t (*large_flush)(void);
+    size_t (*flush_all)(void);
+    const char *(*tier_of_size)(size_t);
+};
+
+/* Fills `api` and returns 1 when hakmem serves this process's malloc, either
+ * linked in or preloaded; returns 0 under another allocator. */
+static inline int hak_api_get(struct hak_api *api) {
+#ifdef HAKMEM_LINKED
+    api->tiny_flush = hak_tiny_flush;
+    api->mid_flush = hak_mid_flush;
+    api->large_flush = hak_large_flush;
+    api->flush_all = hak_flush_all;
+    api->tier_of_size = hak_tier_of_size;
+    return 1;
+#else
+    memset(api, 0, sizeof *api);
+    *(void **)&api->tiny_flush = dlsym(RTLD_DEFAULT, "hak_tiny_flush");
+    *(void **)&api->mid_flush = dlsym(RTLD_DEFAULT, "hak_mid_flush");
+    *(void **)&api->large_flush = dlsym(RTLD_DEFAULT, "hak_large_flush");
+    *(void **)&api->flush_all = dlsym(RTLD_DEFAULT, "hak_flush_all");
+    *(void **)&api->tier_of_size = dlsym(RTLD_DEFAULT, "hak_tier_of_size");
+    return api->tiny_flush && api->mid_flush && api->large_flush && api->flush_all &&
+           api->tier_of_size;
+#endif
+}
+
+/* Skips the test (exit 77) unless hakmem serves malloc. */
+static inline void require_hakmem(struct hak_api *api) {
+    if (!hak_api_get(api)) test_skip("hakmem is not the allocator of this process");
+}
+
+#endif

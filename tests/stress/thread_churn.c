@@ -1,0 +1,128 @@
+/*
+ * Thread churn in the manner of Larson's server benchmark: each lane holds an
+ * array of live blocks that is handed from thread to thread.  A thread
+ * checks and frees some of the blocks it inherited, replaces them with new
+ * ones, starts its successor with the array and exits, leaving its caches
+ * behind.  After all generations, resident memory must be bounded: an
+ * allocator that strands exited threads' memory grows without limit here.
+ */
+#include "check.h"
+
+#include <pthread.h>
+
+#define LANES 4
+#define SLOTS 2000
+#define MIB ((long long)1 << 20)
+
+struct lane {
+    int id;
+    int generation;
+    int generations;
+    long ops_per_generation;
+    void *ptr[SLOTS];
+    size_t size[SLOTS];
+    uint64_t rng;
+    pthread_t predecessor; /* joined by its successor, so exits complete in order */
+    int has_predecessor;
+    pthread_t last; /* the final generation's thread, joined by main */
+};
+
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* lanes_done changed */
+static int lanes_done;
+static long bad_blocks;
+static long long peak_rss;
+
+static size_t churn_size(uint64_t *rng) {
+    uint64_t r = rng_below(rng, 100);
+    if (r < 90) return 8 + rng_below(rng, 1017);
+    if (r < 99) return 1025 + rng_below(rng, 31744);
+    return 32769 + rng_below(rng, 100000);
+}
+
+static uintptr_t seed_of(void *p, size_t n) {
+    return (uintptr_t)p * 31 + n;
+}
+
+static void *lane_thread(void *arg) {
+    struct lane *l = arg;
+    long bad = 0;
+    if (l->has_predecessor) REQUIRE(pthread_join(l->predecessor, NULL) == 0);
+    for (long i = 0; i < l->ops_per_generation; i++) {
+        int s = (int)rng_below(&l->rng, SLOTS);
+        if (l->ptr[s]) {
+            if (pattern_check(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s])) != SIZE_MAX)
+                bad++;
+            free(l->ptr[s]);
+        }
+        l->size[s] = churn_size(&l->rng);
+        l->ptr[s] = malloc(l->size[s]);
+        REQUIRE(l->ptr[s] != NULL);
+        pattern_fill(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s]));
+    }
+    __atomic_add_fetch(&bad_blocks, bad, __ATOMIC_RELAXED);
+    long long rss = rss_bytes();
+    long long prev = __atomic_load_n(&peak_rss, __ATOMIC_RELAXED);
+    while (rss > prev && !__atomic_compare_exchange_n(&peak_rss, &prev, rss, 0, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED)) {
+    }
+
+    if (++l->generation < l->generations) {
+        pthread_t next;
+        l->predecessor = pthread_self();
+        l->has_predecessor = 1;
+        REQUIRE(pthread_create(&next, NULL, lane_thread, l) == 0);
+        return NULL;
+    }
+    /* last generation: free everything the lane holds */
+    for (int s = 0; s < SLOTS; s++) {
+        if (!l->ptr[s]) continue;
+        if (pattern_check(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s])) != SIZE_MAX)
+            __atomic_add_fetch(&bad_blocks, 1, __ATOMIC_RELAXED);
+        free(l->ptr[s]);
+        l->ptr[s] = NULL;
+    }
+    pthread_mutex_lock(&done_lock);
+    l->last = pthread_self();
+    lanes_done++;
+    pthread_cond_signal(&done_cond);
+    pthread_mutex_unlock(&done_lock);
+    return NULL;
+}
+
+int main(void) {
+    static struct lane lanes[LANES];
+    long long rss_start = rss_bytes();
+    for (int i = 0; i < LANES; i++) {
+        lanes[i].id = i;
+        lanes[i].generations = 40;
+        lanes[i].ops_per_generation = test_scale(15000);
+        lanes[i].rng = (uint64_t)i * 0x1234567 + 1;
+        /* fill the lane before the first thread inherits it */
+        for (int s = 0; s < SLOTS; s++) {
+            lanes[i].size[s] = churn_size(&lanes[i].rng);
+            lanes[i].ptr[s] = malloc(lanes[i].size[s]);
+            REQUIRE(lanes[i].ptr[s] != NULL);
+            pattern_fill(lanes[i].ptr[s], lanes[i].size[s],
+                         seed_of(lanes[i].ptr[s], lanes[i].size[s]));
+        }
+    }
+    for (int i = 0; i < LANES; i++) {
+        pthread_t t;
+        REQUIRE(pthread_create(&t, NULL, lane_thread, &lanes[i]) == 0);
+    }
+    pthread_mutex_lock(&done_lock);
+    while (lanes_done < LANES)
+        pthread_cond_wait(&done_cond, &done_lock);
+    pthread_mutex_unlock(&done_lock);
+    for (int i = 0; i < LANES; i++)
+        REQUIRE(pthread_join(lanes[i].last, NULL) == 0);
+
+    long long rss_end = rss_bytes();
+    printf("%d lanes x %d generations; rss %lld MiB at start, peak %lld MiB, %lld MiB at end; "
+           "%ld corrupted blocks\n",
+           LANES, lanes[0].generations, rss_start / MIB, peak_rss / MIB, rss_end / MIB, bad_blocks);
+    CHECK(bad_blocks == 0);
+    CHECKF(rss_end < 256 * MIB, "rss at end %lld MiB", rss_end / MIB);
+    return test_finish();
+}

@@ -1,0 +1,147 @@
+/*
+ * hakmem's flush calls give freed memory back to the OS: after a working set
+ * is touched, freed and flushed, resident memory is back within half of the
+ * working set of where it started, and the call reports the bytes released.
+ * Each tier's flush releases that tier's memory; hak_flush_all releases
+ * memory left behind by an exited thread too.
+ */
+#include "check.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+
+#define MIB ((size_t)1 << 20)
+
+/* Pointer arrays live in their own mapping so they stay out of the heap. */
+static void **ptr_array(size_t n) {
+    void *a =
+        mmap(NULL, n * sizeof(void *), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(a != MAP_FAILED);
+    return a;
+}
+
+struct working_set {
+    size_t lo, hi; /* block sizes drawn from [lo, hi] */
+    size_t bytes;  /* total requested */
+    void **blocks;
+    size_t count;
+    size_t cap;
+};
+
+/* A size in [lo, hi], log-uniform so that every size range of a mixed set
+ * (tiny, mid, large) gets its share of blocks. */
+static size_t pick_size(size_t lo, size_t hi, uint64_t *seed) {
+    size_t a = lo;
+    size_t steps = 0;
+    while (a * 2 <= hi) {
+        a *= 2;
+        steps++;
+    }
+    size_t base = lo << rng_below(seed, steps + 1);
+    size_t top = base * 2 - 1 < hi ? base * 2 - 1 : hi;
+    return base + rng_below(seed, top - base + 1);
+}
+
+static void ws_alloc(struct working_set *ws, uint64_t seed) {
+    ws->cap = ws->bytes / ws->lo + 1;
+    ws->blocks = ptr_array(ws->cap);
+    ws->count = 0;
+    size_t total = 0;
+    while (total < ws->bytes && ws->count < ws->cap) {
+        size_t n = pick_size(ws->lo, ws->hi, &seed);
+        char *p = malloc(n);
+        REQUIRE(p != NULL);
+        memset(p, 0x5C, n); /* touch every page */
+        ws->blocks[ws->count++] = p;
+        total += n;
+    }
+}
+
+/* Frees the blocks in a shuffled order so that no slab empties in sequence. */
+static void ws_free(struct working_set *ws, uint64_t seed) {
+    for (size_t i = ws->count; i > 1; i--) {
+        size_t j = rng_below(&seed, i);
+        void *t = ws->blocks[i - 1];
+        ws->blocks[i - 1] = ws->blocks[j];
+        ws->blocks[j] = t;
+    }
+    for (size_t i = 0; i < ws->count; i++)
+        free(ws->blocks[i]);
+    munmap(ws->blocks, ws->cap * sizeof(void *));
+    ws->blocks = NULL;
+}
+
+/* Allocates, touches and frees a working set, flushes with `flush`, and
+ * checks that the RSS it added is gone within half the working set. */
+static void check_flush_releases(const char *what, size_t lo, size_t hi, size_t bytes,
+                                 size_t (*flush)(void), size_t (*flush_all)(void)) {
+    flush_all();
+    long long rss0 = rss_bytes();
+    struct working_set ws = {.lo = lo, .hi = hi, .bytes = bytes};
+    ws_alloc(&ws, 7);
+    long long rss1 = rss_bytes();
+    ws_free(&ws, 11);
+    long long rss2 = rss_bytes();
+    size_t released = flush();
+    long long rss3 = rss_bytes();
+    printf("%-6s blocks %zu..%zu, %zu MiB: rss %lld -> %lld (touched) -> %lld (freed) -> %lld "
+           "(flushed) KiB; flush reported %zu KiB\n",
+           what, lo, hi, bytes / MIB, rss0 / 1024, rss1 / 1024, rss2 / 1024, rss3 / 1024,
+           released / 1024);
+    CHECKF(rss1 - rss0 >= (long long)bytes / 2, "%s: touching %zu MiB added only %lld KiB", what,
+           bytes / MIB, (rss1 - rss0) / 1024);
+    CHECKF(released > 0, "%s: flush released nothing", what);
+    CHECKF(rss3 - rss0 <= (long long)bytes / 2,
+           "%s: %lld KiB still resident after flush (working set %zu KiB)", what,
+           (rss3 - rss0) / 1024, bytes / 1024);
+}
+
+struct thread_arg {
+    size_t bytes;
+};
+
+static void *thread_alloc_free_exit(void *arg) {
+    struct thread_arg *ta = arg;
+    struct working_set ws = {.lo = 16, .hi = 64 * 1024, .bytes = ta->bytes};
+    ws_alloc(&ws, 99);
+    ws_free(&ws, 100);
+    return NULL;
+}
+
+static void check_flush_after_thread_exit(const struct hak_api *api) {
+    api->flush_all();
+    long long rss0 = rss_bytes();
+    struct thread_arg ta = {.bytes = 32 * MIB};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, thread_alloc_free_exit, &ta) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long rss1 = rss_bytes();
+    size_t released = api->flush_all();
+    long long rss2 = rss_bytes();
+    printf("thread exit, 32 MiB: rss %lld -> %lld (thread gone) -> %lld (flushed) KiB; flush "
+           "reported %zu KiB\n",
+           rss0 / 1024, rss1 / 1024, rss2 / 1024, released / 1024);
+    CHECKF(rss2 - rss0 <= (long long)ta.bytes / 2,
+           "%lld KiB of an exited thread's memory still resident after hak_flush_all",
+           (rss2 - rss0) / 1024);
+}
+
+int main(void) {
+    struct hak_api api;
+    require_hakmem(&api);
+    REQUIRE(rss_bytes() > 0);
+
+    check_flush_releases("tiny", 16, 1024, 32 * MIB, api.tiny_flush, api.flush_all);
+    check_flush_releases("mid", 1025, 32768, 32 * MIB, api.mid_flush, api.flush_all);
+    check_flush_releases("large", 32769, 256 * 1024, 32 * MIB, api.large_flush, api.flush_all);
+    check_flush_releases("all", 16, 256 * 1024, 64 * MIB, api.flush_all, api.flush_all);
+    check_flush_after_thread_exit(&api);
+
+    /* flushing with nothing to release is harmless, and the heap still works */
+    api.flush_all();
+    api.flush_all();
+    void *p = malloc(100);
+    CHECK(p != NULL);
+    free(p);
+    return test_finish();
+}

@@ -356,13 +356,15 @@ int main(int argc, char **argv) {
            (unsigned long long)ops, seconds);
     printf("result bench=battle alloc=%s flush=%s threads=%d cycles=%lld ops=%llu seconds=%.3f "
            "ops_per_sec=%llu peak_live_bytes=%llu rss_burst_kb=%llu rss_free_kb=%llu "
-           "rss_idle_kb=%llu rss_flush_kb=%llu lazyfree_flush_kb=%llu corrupt=%llu oom=%llu\n",
+           "rss_idle_kb=%llu",
            bench_alloc_name(), v[BATTLE_FLUSH] ? bench_alloc_name() : "off", battle.nthreads,
            v[BATTLE_CYCLES], (unsigned long long)ops, seconds, (unsigned long long)ops_per_sec,
            (unsigned long long)peak_live, (unsigned long long)burst.rss_kb,
-           (unsigned long long)freed.rss_kb, (unsigned long long)idle.rss_kb,
-           (unsigned long long)flush.rss_kb, (unsigned long long)flush.lazyfree_kb,
-           (unsigned long long)corrupt, (unsigned long long)oom);
+           (unsigned long long)freed.rss_kb, (unsigned long long)idle.rss_kb);
+    if (v[BATTLE_FLUSH]) /* no flush phase, no flush figures */
+        printf(" rss_flush_kb=%llu lazyfree_flush_kb=%llu", (unsigned long long)flush.rss_kb,
+               (unsigned long long)flush.lazyfree_kb);
+    printf(" corrupt=%llu oom=%llu\n", (unsigned long long)corrupt, (unsigned long long)oom);
     fflush(stdout);
 
     if (corrupt) bench_fail("battle", "%llu blocks were corrupted", (unsigned long long)corrupt);

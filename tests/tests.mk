@@ -76,3 +76,8 @@ $(TEST_UBSAN_BIN): tests/stress/mixed_tiers.c $(TEST_UBSAN_OBJ) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(TEST_UBSAN_FLAGS) -DHAKMEM_LINKED=1 -DTEST_DEFAULT_SCALE=40 \
 	    $< $(TEST_UBSAN_OBJ) -pthread -o $@
+
+# The counter test reads its own segment through the probe reader.
+$(TEST_DIR)/unit_counters: tests/unit/counters.c $(LIBHAKMEM_A) $(COUNTER_READER_OBJ) $(TEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Iprobes -DHAKMEM_LINKED=1 $< $(COUNTER_READER_OBJ) $(LIBHAKMEM_A) -pthread -o $@

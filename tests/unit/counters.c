@@ -1,0 +1,265 @@
+/*
+ * Counters agree with known operations, read back through the counter
+ * segment reader (probes/counter_reader.c) as another process would:
+ *   - N tiny mallocs/frees on one thread: hits + misses = N, one refill per
+ *     miss, refill blocks cover the allocations, N frees into tls_sll;
+ *   - frees from another thread show up as ss_remote;
+ *   - allocations - frees = live blocks held, also across thread exit;
+ *   - a separate process (hak counters PID) reads this process's totals
+ *     while a thread works;
+ *   - the segment file goes away at normal exit, and one left by a killed
+ *     process is reported stale.
+ */
+#include "check.h"
+
+#ifndef HAKMEM_LINKED
+int main(void)
+{
+    test_skip("counters exist only in hakmem builds");
+}
+#else
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "counter_reader.h"
+
+static struct hak_reader *reader;
+static unsigned ncounters;
+
+struct snap {
+    uint64_t v[256];
+};
+
+static void take(struct snap *s)
+{
+    REQUIRE(hak_reader_totals(reader, s->v));
+}
+
+static uint64_t get(const struct snap *s, const char *name)
+{
+    int i = hak_reader_counter_index(reader, name);
+    REQUIRE(i >= 0);
+    return s->v[i];
+}
+
+static int64_t delta(const struct snap *a, const struct snap *b, const char *name)
+{
+    return (int64_t)(get(b, name) - get(a, name));
+}
+
+static uint64_t allocs(const struct snap *s)
+{
+    return get(s, "tiny_alloc_hit") + get(s, "tiny_alloc_miss") + get(s, "mid_alloc_hit") +
+           get(s, "mid_alloc_miss") + get(s, "large_alloc") + get(s, "huge_alloc");
+}
+
+static uint64_t frees(const struct snap *s)
+{
+    return get(s, "free_tls_sll") + get(s, "free_ss_remote") + get(s, "free_large") +
+           get(s, "free_huge");
+}
+
+static int64_t live(const struct snap *s)
+{
+    return (int64_t)(allocs(s) - frees(s));
+}
+
+enum { N = 1000, CROSS = 500, HELD = 300 };
+static void *blocks[N];
+
+static void test_one_thread(void)
+{
+    struct snap a, b, c;
+    hak_tiny_flush(); /* empty thread cache: every block must come from a refill */
+    take(&a);
+    for (int i = 0; i < N; i++) blocks[i] = malloc(OPAQUE(32));
+    take(&b);
+    for (int i = 0; i < N; i++) free(blocks[i]);
+    take(&c);
+
+    int64_t hits = delta(&a, &b, "tiny_alloc_hit"), misses = delta(&a, &b, "tiny_alloc_miss");
+    int64_t refills = delta(&a, &b, "tiny_refill"), brought = delta(&a, &b, "tiny_refill_blocks");
+    CHECKF(hits + misses == N, "hits %ld + misses %ld != %d", (long)hits, (long)misses, N);
+    CHECKF(misses > 0 && refills == misses, "refills %ld, misses %ld", (long)refills, (long)misses);
+    /* every block came from a refill; what is left sits in the cache */
+    CHECKF(brought >= N && brought - N < 512, "refill blocks %ld for %d allocations", (long)brought, N);
+    CHECKF(delta(&b, &c, "free_tls_sll") == N, "tls_sll frees %ld",
+           (long)delta(&b, &c, "free_tls_sll"));
+    CHECK(delta(&b, &c, "free_ss_remote") == 0);
+    /* the thread cache is bounded: the overflow went back to the slabs */
+    CHECK(delta(&b, &c, "free_ss_local") > 0);
+    CHECK(delta(&b, &c, "early_tcache_full") > 0);
+}
+
+static void *free_all_remote(void *arg)
+{
+    void **v = arg;
+    for (int i = 0; i < CROSS; i++) free(v[i]);
+    return NULL;
+}
+
+static void test_remote_frees(void)
+{
+    struct snap a, b;
+    for (int i = 0; i < CROSS; i++) blocks[i] = malloc(OPAQUE(100 + i % 800));
+    take(&a);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, free_all_remote, blocks) == 0);
+    pthread_join(t, NULL);
+    take(&b);
+    CHECKF(delta(&a, &b, "free_ss_remote") == CROSS, "ss_remote %ld of %d cross-thread frees",
+           (long)delta(&a, &b, "free_ss_remote"), CROSS);
+    /* the owner drains them on a later refill or flush */
+    hak_flush_all();
+    struct snap c;
+    take(&c);
+    CHECK(delta(&b, &c, "remote_drained") >= CROSS);
+}
+
+static void *alloc_and_exit(void *arg)
+{
+    void **v = arg;
+    for (int i = 0; i < HELD; i++) v[i] = malloc(OPAQUE((size_t)(16 + (i * 97) % 40000)));
+    return NULL;
+}
+
+static void test_live_blocks(void)
+{
+    struct snap a, b, c, d;
+    take(&a);
+    for (int i = 0; i < HELD; i++) blocks[i] = malloc(OPAQUE((size_t)(8 + i * 131 % 70000)));
+    take(&b);
+    CHECKF(live(&b) - live(&a) == HELD, "live delta %ld, held %d", (long)(live(&b) - live(&a)), HELD);
+    for (int i = 0; i < HELD; i++) free(blocks[i]);
+    take(&c);
+    CHECK(live(&c) == live(&a));
+
+    /* a thread allocates, exits (its slot folds into the retired slot) and
+     * leaves its blocks to this one: the totals still add up */
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, alloc_and_exit, blocks) == 0);
+    pthread_join(t, NULL);
+    take(&d);
+    CHECKF(live(&d) - live(&c) == HELD, "after thread exit: live delta %ld, held %d",
+           (long)(live(&d) - live(&c)), HELD);
+    for (int i = 0; i < HELD; i++) free(blocks[i]);
+    take(&d);
+    CHECK(live(&d) == live(&c));
+}
+
+static volatile int worker_stop;
+static void *busy_worker(void *arg)
+{
+    (void)arg;
+    void *keep[64] = {0};
+    for (unsigned i = 0; !worker_stop; i++) {
+        free(keep[i % 64]);
+        keep[i % 64] = malloc(OPAQUE((size_t)(16 + i % 500)));
+    }
+    for (int i = 0; i < 64; i++) free(keep[i]);
+    return NULL;
+}
+
+static void test_external_reader(void)
+{
+    const char *dir = getenv("TEST_BUILD_DIR");
+    char hak[512], cmd[600], line[256];
+    snprintf(hak, sizeof hak, "%s/bin/hak", dir ? dir : "build");
+    if (access(hak, X_OK) != 0) {
+        printf("note: %s missing, external reader not checked\n", hak);
+        return;
+    }
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, busy_worker, NULL) == 0);
+    usleep(100 * 1000);
+    snprintf(cmd, sizeof cmd, "%s counters %d", hak, (int)getpid());
+    FILE *p = popen(cmd, "r");
+    REQUIRE(p);
+    unsigned long long hits = 0;
+    int lines = 0;
+    while (fgets(line, sizeof line, p)) {
+        char group[64], name[64];
+        unsigned long long v;
+        if (sscanf(line, "%63s %63s %llu", group, name, &v) == 3) {
+            lines++;
+            if (!strcmp(name, "tiny_alloc_hit")) hits = v;
+        }
+    }
+    int rc = pclose(p);
+    worker_stop = 1;
+    pthread_join(t, NULL);
+    struct snap after;
+    take(&after);
+    CHECKF(rc == 0, "hak counters exited %d", rc);
+    CHECK(lines > 5);
+    CHECKF(hits > 0 && hits <= get(&after, "tiny_alloc_hit"), "external read %llu, now %llu", hits,
+           (unsigned long long)get(&after, "tiny_alloc_hit"));
+}
+
+static void test_segment_lifetime(void)
+{
+    char path[512];
+    /* a child that exits normally removes its own segment */
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        void *q = malloc(64);
+        free(q);
+        exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
+    CHECKF(access(path, F_OK) != 0, "%s left behind after normal exit", path);
+
+    /* a child killed hard leaves its segment: it is recognised as stale */
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        void *q = malloc(64);
+        (void)!write(ready[1], "x", 1);
+        for (;;) pause();
+        free(q);
+    }
+    char x;
+    REQUIRE(read(ready[0], &x, 1) == 1);
+    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
+    char err[600];
+    struct hak_reader *r = hak_reader_open_pid(pid, NULL, err, sizeof err);
+    CHECKF(r != NULL, "live child not readable: %s", err);
+    hak_reader_close(r);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECKF(access(path, F_OK) == 0, "%s should survive SIGKILL", path);
+    r = hak_reader_open_pid(pid, NULL, err, sizeof err);
+    CHECK(r == NULL);
+    CHECKF(strstr(err, "stale") != NULL, "message: %s", err);
+    unlink(path);
+}
+
+int main(void)
+{
+    void *first = malloc(16); /* the segment is created with the first heap */
+    free(first);
+    char err[600];
+    reader = hak_reader_open_pid(getpid(), NULL, err, sizeof err);
+    if (!reader) {
+        fprintf(stderr, "cannot read own segment: %s\n", err);
+        return 1;
+    }
+    ncounters = hak_reader_counter_count(reader);
+    REQUIRE(ncounters <= 256);
+    test_one_thread();
+    test_remote_frees();
+    test_live_blocks();
+    test_external_reader();
+    test_segment_lifetime();
+    hak_reader_close(reader);
+    return test_finish();
+}
+#endif

@@ -14,7 +14,7 @@ struct hak_config hak_cfg = {
 #undef HAK_OPTION
 };
 
-enum option_kind { BOOL, INT };
+enum option_kind { BOOL, INT, STR };
 
 static bool parse_bool(const char *s, long *out)
 {
@@ -60,6 +60,16 @@ static void warn_bad_value(const char *env, const char *value, enum option_kind 
     hak_write_stderr(line);
 }
 
+/* How each kind of option takes its value from the environment string v. */
+#define LOAD_BOOL(field, env, def, lo, hi)                                                     \
+    if (parse_bool(v, &parsed)) hak_cfg.field = parsed;                                        \
+    else warn_bad_value(env, v, BOOL, lo, hi, def);
+#define LOAD_INT(field, env, def, lo, hi)                                                      \
+    if (parse_int(v, lo, hi, &parsed)) hak_cfg.field = parsed;                                 \
+    else warn_bad_value(env, v, INT, lo, hi, def);
+#define LOAD_STR(field, env, def, lo, hi)                                                      \
+    if (*v) hak_cfg.field = v;
+
 /* Reads every option from the environment; getenv does not allocate. */
 void hak_config_load(void)
 {
@@ -67,9 +77,7 @@ void hak_config_load(void)
     long parsed;
 #define HAK_OPTION(field, env, kind, def, lo, hi, text)                                           \
     if ((v = getenv(env)) != NULL) {                                                           \
-        bool ok = kind == BOOL ? parse_bool(v, &parsed) : parse_int(v, lo, hi, &parsed);       \
-        if (ok) hak_cfg.field = parsed;                                                        \
-        else warn_bad_value(env, v, kind, lo, hi, def);                                        \
+        LOAD_##kind(field, env, def, lo, hi)                                                   \
     }
 #include "config.def"
 #undef HAK_OPTION

@@ -68,8 +68,7 @@ static uint64_t process_start_ticks(void)
  * Returns false when the segment is to stay private ("off"). */
 static bool segment_path(char *out, size_t cap)
 {
-    const char *tmpl = getenv("HAKMEM_COUNTERS_PATH");
-    if (!tmpl || !*tmpl) tmpl = "/dev/shm/hakmem-%p.seg";
+    const char *tmpl = hak_cfg.counters_path;
     if (!strcmp(tmpl, "off")) return false;
     char pid[24];
     hak_fmt_u64(pid, (uint64_t)getpid(), 10);

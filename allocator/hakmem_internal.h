@@ -209,8 +209,11 @@ void hak_os_random(void *buf, size_t n);
 
 /* ---- configuration (config.c) ------------------------------------------- */
 
+#define HAK_OPTION_TYPE_BOOL long
+#define HAK_OPTION_TYPE_INT long
+#define HAK_OPTION_TYPE_STR const char *
 struct hak_config {
-#define HAK_OPTION(field, env, kind, def, lo, hi, text) long field;
+#define HAK_OPTION(field, env, kind, def, lo, hi, text) HAK_OPTION_TYPE_##kind field;
 #include "config.def"
 #undef HAK_OPTION
 };

@@ -204,6 +204,22 @@ void hak_counters_detach(void)
     my_slot = 0;
 }
 
+/* The region table as this process sees it, in private memory: the shared
+ * table mirrors it, and a forked child rebuilds its own from it (the
+ * parent keeps changing the shared one while the child starts). */
+static struct hak_probe_region *region_shadow;
+static uint32_t region_shadow_count;
+
+/* Copies the private table into the shared one (region_lock held). */
+static void publish_regions(uint32_t changed, bool moved)
+{
+    if (!seg) return;
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+    if (changed < region_shadow_count || moved) regions()[changed] = region_shadow[changed];
+    seg->region_count = region_shadow_count;
+    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+}
+
 /* The child of fork must not count into its parent's shared file: it gets
  * a segment of its own, starting from zero, with the surviving thread's
  * slot and the regions it inherited. */
@@ -215,13 +231,12 @@ void hak_counters_fork_child(void)
     bool had_slot = hak_ctr != NULL;
     seg = NULL;
     hak_ctr = NULL;
-    segment_create();
-    if (seg) {
-        uint32_t n = parent->region_count;
-        memcpy(regions(), (char *)parent + parent->regions_offset, n * sizeof(struct hak_probe_region));
-        seg->region_count = n;
-    }
     hak_os_unmap(parent, seg_size);
+    segment_create();
+    if (seg && region_shadow) {
+        memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
+        seg->region_count = region_shadow_count;
+    }
     if (had_slot) hak_counters_attach();
 }
 
@@ -229,15 +244,15 @@ void hak_counters_fork_child(void)
 void hak_counters_region_add(struct hak_segment *s, void *base, size_t size)
 {
     hak_ctr_slot();
-    if (!seg || seg->region_count >= REGION_CAPACITY) {
+    if (!region_shadow) region_shadow = hak_os_map(REGION_CAPACITY * sizeof(*region_shadow));
+    if (!region_shadow || region_shadow_count >= REGION_CAPACITY) {
         s->region_slot = UINT32_MAX;
         return;
     }
-    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
-    uint32_t i = seg->region_count++;
-    regions()[i] = (struct hak_probe_region){(uintptr_t)base, size, s->tier, 0};
+    uint32_t i = region_shadow_count++;
+    region_shadow[i] = (struct hak_probe_region){(uintptr_t)base, size, s->tier, 0};
     s->region_slot = i;
-    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+    publish_regions(i, false);
 }
 
 /* Withdraws a region; the last entry moves into its place.  Every region
@@ -246,14 +261,13 @@ void hak_counters_region_add(struct hak_segment *s, void *base, size_t size)
 void hak_counters_region_remove(struct hak_segment *s)
 {
     uint32_t i = s->region_slot;
-    if (!seg || i >= seg->region_count) return;
-    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
-    uint32_t last = --seg->region_count;
+    if (!region_shadow || i >= region_shadow_count) return;
+    uint32_t last = --region_shadow_count;
     if (i != last) {
-        regions()[i] = regions()[last];
-        ((struct hak_segment *)(uintptr_t)regions()[i].start)->region_slot = i;
+        region_shadow[i] = region_shadow[last];
+        ((struct hak_segment *)(uintptr_t)region_shadow[i].start)->region_slot = i;
     }
-    __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
+    publish_regions(i, i != last);
 }
 
 /* Sums every slot into `out` (used by the exit dump). */

@@ -138,6 +138,7 @@ struct hak_heap {
     struct hak_class_lists cls[HAK_NUM_CLASSES];
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
+    size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
 

@@ -30,8 +30,8 @@ static void fork_child(void)
     hak_region_locks(2);
     hak_large_locks(2);
     hak_slab_locks(2);
+    hak_counters_fork_child(); /* first: nothing may count into the parent's segment */
     hak_heap_fork_child();
-    hak_counters_fork_child();
 }
 
 static void init_once_body(void)

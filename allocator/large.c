@@ -136,7 +136,7 @@ static size_t seg_decommit_dirty(struct large_seg *g, unsigned first, unsigned c
  * 1 MiB); *zeroed tells whether its pages are known to read as zero. */
 void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
 {
-    unsigned pages = (unsigned)(hak_align_up(size, HAK_PAGE) >> HAK_PAGE_SHIFT);
+    unsigned pages = size ? (unsigned)(hak_align_up(size, HAK_PAGE) >> HAK_PAGE_SHIFT) : 1;
     unsigned step = align > HAK_PAGE ? (unsigned)(align >> HAK_PAGE_SHIFT) : 1;
     pthread_mutex_lock(&large_lock);
     struct large_seg *g;

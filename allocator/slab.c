@@ -180,11 +180,13 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
 /* The heap's SuperSlab became empty: keep HAKMEM_SS_KEEP of them mapped. */
 static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
 {
-    if (h->empty_ss[ss->hdr.tier] >= (uint32_t)hak_cfg.ss_keep) {
-        ss_unlink(&h->ss[ss->hdr.tier], ss);
-        ss_unmap(ss);
+    enum hak_tier tier = ss->hdr.tier;
+    if (h->empty_ss[tier] >= (uint32_t)hak_cfg.ss_keep) {
+        ss_unlink(&h->ss[tier], ss);
+        size_t bytes = ss_unmap(ss);
+        h->unmapped_bytes[tier] += bytes; /* the next flush reports it */
     } else {
-        h->empty_ss[ss->hdr.tier]++;
+        h->empty_ss[tier]++;
     }
 }
 
@@ -496,6 +498,8 @@ size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
 {
     size_t bytes = 0;
     if (h) {
+        bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
+        h->unmapped_bytes[tier] = 0;
         struct hak_superslab *ss = h->ss[tier], *next;
         for (; ss; ss = next) {
             next = ss->next;

@@ -574,6 +574,23 @@ static int list_everything(void) {
     return 0;
 }
 
+/* One line on stderr per finished run; failures are shown even with --quiet. */
+static void report_progress(const struct bench_opts *o, int done, int total, const char *bench,
+                            const char *alloc, int rep, const struct run_result *res) {
+    int width = total >= 100 ? 3 : total >= 10 ? 2 : 1;
+    if (!res->ok) {
+        fprintf(stderr, "hak bench: [%*d/%d] %-6s %-9s rep %d/%d: FAILED: %s\n", width, done, total,
+                bench, alloc, rep + 1, o->repeat, res->status);
+    } else if (!o->quiet) {
+        char rate[16];
+        fprintf(stderr,
+                "hak bench: [%*d/%d] %-6s %-9s rep %d/%d: %s ops/s, peak RSS %.1f MiB, %.1f s\n",
+                width, done, total, bench, alloc, rep + 1, o->repeat,
+                human_rate(res->ops_per_sec, rate, sizeof rate), (double)res->peak_rss_kb / 1024.0,
+                res->wall_s);
+    }
+}
+
 int cmd_bench(int argc, char **argv) {
     struct bench_opts o;
     int r = parse_options(argc, argv, &o);
@@ -656,27 +673,13 @@ int cmd_bench(int argc, char **argv) {
                 run_one(bins[s], &p.sections[s], allocs[a], preload[a], &o, res);
                 done++;
                 if (!res->ok) failed++;
-                {
-                    char rate[16];
-                    if (res->ok && !o.quiet)
-                        fprintf(stderr,
-                                "hak bench: [%*d/%d] %-6s %-9s rep %d/%d: %s ops/s, peak RSS %.1f "
-                                "MiB, %.1f s\n",
-                                total >= 100  ? 3
-                                : total >= 10 ? 2
-                                              : 1,
-                                done, total, p.sections[s].spec->name, allocs[a]->name, rep + 1,
-                                o.repeat, human_rate(res->ops_per_sec, rate, sizeof rate),
-                                (double)res->peak_rss_kb / 1024.0, res->wall_s);
-                    else if (!res->ok)
-                        fprintf(stderr, "hak bench: [%d/%d] %-6s %-9s rep %d/%d: FAILED: %s\n",
-                                done, total, p.sections[s].spec->name, allocs[a]->name, rep + 1,
-                                o.repeat, res->status);
-                }
+                report_progress(&o, done, total, p.sections[s].spec->name, allocs[a]->name, rep,
+                                res);
                 if (csv)
                     fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f\n", p.name,
                             p.sections[s].spec->name, allocs[a]->name, rep + 1, res->status,
                             res->ops_per_sec, res->peak_rss_kb, res->wall_s);
+                if (csv) fflush(csv); /* rows survive an interrupted session */
             }
 
     struct utsname u;

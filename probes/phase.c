@@ -144,8 +144,11 @@ static void phase_wait_ack_locked(uint64_t seq, const char *mark) {
         char *nl;
         while ((nl = memchr(phase_ack_buf, '\n', phase_ack_len)) != NULL) {
             *nl = '\0';
-            unsigned long long acked;
-            int ok = sscanf(phase_ack_buf, "ack %llu", &acked) == 1;
+            char *end;
+            unsigned long long acked = 0;
+            int ok = strncmp(phase_ack_buf, "ack ", 4) == 0;
+            if (ok) acked = strtoull(phase_ack_buf + 4, &end, 10);
+            ok = ok && end != phase_ack_buf + 4;
             size_t used = (size_t)(nl - phase_ack_buf) + 1;
             memmove(phase_ack_buf, nl + 1, phase_ack_len - used);
             phase_ack_len -= used;

@@ -26,6 +26,11 @@
 static int test_failures;
 static int test_checks;
 
+/* Line-buffered stdout keeps a test's log in the order things happened. */
+__attribute__((constructor)) static void test_line_buffer_stdout(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         __atomic_add_fetch(&test_checks, 1, __ATOMIC_RELAXED);                                     \

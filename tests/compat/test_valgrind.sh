@@ -15,6 +15,7 @@ for t in unit_size_classes unit_api stress_mixed_tiers stress_cross_thread; do
     [[ -x "$dir/$t" ]] || fail "$dir/$t is missing: run make test-build"
 done
 
+failed=0
 run_memcheck() {
     local name=$1 rc=0
     shift
@@ -24,7 +25,8 @@ run_memcheck() {
     if [[ $rc -ne 0 ]]; then
         echo "FAIL $name under memcheck (exit $rc)"
         grep -v '^==[0-9]*== *$' "$WORK/$name.log" | head -n 60
-        exit 1
+        failed=1
+        return
     fi
     echo "ok   $name under memcheck"
 }
@@ -35,3 +37,4 @@ run_memcheck unit_size_classes
 run_memcheck unit_api
 run_memcheck stress_mixed_tiers
 run_memcheck stress_cross_thread
+exit $failed

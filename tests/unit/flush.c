@@ -72,7 +72,8 @@ static void ws_free(struct working_set *ws, uint64_t seed) {
 }
 
 /* Allocates, touches and frees a working set, flushes with `flush`, and
- * checks that the RSS it added is gone within half the working set. */
+ * checks that the RSS it added is gone within half the working set, and that
+ * the bytes the flush reports account for at least half of the RSS it cut. */
 static void check_flush_releases(const char *what, size_t lo, size_t hi, size_t bytes,
                                  size_t (*flush)(void), size_t (*flush_all)(void)) {
     flush_all();
@@ -91,6 +92,10 @@ static void check_flush_releases(const char *what, size_t lo, size_t hi, size_t 
     CHECKF(rss1 - rss0 >= (long long)bytes / 2, "%s: touching %zu MiB added only %lld KiB", what,
            bytes / MIB, (rss1 - rss0) / 1024);
     CHECKF(released > 0, "%s: flush released nothing", what);
+    /* the count is what the toolkit reports as "released by flush" */
+    CHECKF((long long)released >= (rss2 - rss3) / 2,
+           "%s: flush reported %zu KiB but resident memory fell by %lld KiB", what, released / 1024,
+           (rss2 - rss3) / 1024);
     CHECKF(rss3 - rss0 <= (long long)bytes / 2,
            "%s: %lld KiB still resident after flush (working set %zu KiB)", what,
            (rss3 - rss0) / 1024, bytes / 1024);

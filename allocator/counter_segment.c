@@ -20,7 +20,6 @@
 #define SLOT_COUNT 1024
 #define REGION_CAPACITY 65536
 
-HAK_TLS uint64_t *hak_ctr;
 static HAK_TLS uint32_t my_slot;
 
 static struct hak_probe_header *seg;

@@ -20,7 +20,7 @@ enum hak_counter_id {
 };
 
 #if HAKMEM_COUNTERS
-extern HAK_TLS uint64_t *hak_ctr;
+#define hak_ctr (hak_tls.ctr)
 uint64_t *hak_counters_attach(void);
 void hak_counters_detach(void);
 void hak_counters_fork_child(void);

@@ -142,8 +142,16 @@ struct hak_heap {
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
 
-extern HAK_TLS struct hak_tcache hak_tls_cache[HAK_NUM_CLASSES];
-extern HAK_TLS struct hak_heap *hak_tls_heap;
+/* All of a thread's allocator state in one TLS object, so a fast path
+ * finds its cache, heap and counter slot from one thread-pointer offset. */
+struct hak_thread {
+    struct hak_heap *heap;
+    uint64_t *ctr; /* this thread's counter slot (counters.h) */
+    struct hak_tcache cache[HAK_NUM_CLASSES];
+};
+extern HAK_TLS struct hak_thread hak_tls;
+#define hak_tls_cache (hak_tls.cache)
+#define hak_tls_heap (hak_tls.heap)
 extern uintptr_t hak_free_key;
 
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */

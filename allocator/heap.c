@@ -9,8 +9,7 @@
 
 #include "counters.h"
 
-HAK_TLS struct hak_tcache hak_tls_cache[HAK_NUM_CLASSES];
-HAK_TLS struct hak_heap *hak_tls_heap;
+HAK_TLS struct hak_thread hak_tls;
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hak_heap *live_heaps; /* every heap a thread uses       */

@@ -45,11 +45,18 @@ static void *alloc_big(size_t n, size_t align, bool zero);
 
 HAK_API void *malloc(size_t n)
 {
-    if (likely(n <= HAK_MID_MAX)) {
-        unsigned c = hak_class_of(n);
-        void *p = tcache_pop(&hak_tls_cache[c]);
+    if (likely(n <= HAK_TINY_MAX)) {
+        void *p = tcache_pop(&hak_tls_cache[hak_tiny_class_of[(n + 15) >> 4]]);
         if (likely(p != NULL)) {
-            HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
+            HAK_COUNT_FAST(tiny_alloc_hit);
+            return p;
+        }
+        return alloc_small_slow(n);
+    }
+    if (likely(n <= HAK_MID_MAX)) {
+        void *p = tcache_pop(&hak_tls_cache[hak_mid_class_of[(n + 127) >> 7]]);
+        if (likely(p != NULL)) {
+            HAK_COUNT_FAST(mid_alloc_hit);
             return p;
         }
         return alloc_small_slow(n);

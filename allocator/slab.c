@@ -380,7 +380,6 @@ void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct ha
     b[0] = s->free;
     s->free = b;
     s->used--;
-    HAK_COUNT_FAST(free_ss_local);
     if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
         slab_release(h, ss, s);
     } else if (s->list == HAK_SLAB_FULL) {
@@ -422,6 +421,7 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     void **rest = keep ? (cut ? cut[0] : NULL) : tc->head;
     if (keep && cut) cut[0] = NULL;
     else if (!keep) tc->head = NULL;
+    HAK_COUNT_ADD(free_ss_local, tc->count - keep);
     tc->count = keep < tc->count ? keep : tc->count;
     while (rest) {
         void **next = rest[0];
@@ -437,6 +437,7 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
     for (unsigned c = first; c < last; c++) {
         struct hak_tcache *tc = &hak_tls_cache[c];
         void **b = tc->head;
+        HAK_COUNT_ADD(free_ss_local, tc->count);
         tc->head = NULL;
         tc->count = 0;
         while (b) {

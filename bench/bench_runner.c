@@ -64,6 +64,8 @@ static const struct extra_column extra_columns[] = {
 struct run_result {
     int ok;
     double ops_per_sec;
+    double ops_per_cpu_s; /* operations per second of CPU time (user + system), 0 if unknown */
+    double cpu_s;
     double extra_kb[EXTRA_COUNT]; /* -1 when the result line lacks the field */
     long peak_rss_kb;
     double wall_s;
@@ -375,6 +377,8 @@ static void run_one(const char *bin, const struct profile_section *sec,
     }
     r->wall_s = now_s() - start;
     r->peak_rss_kb = ru.ru_maxrss;
+    r->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 
     char field[64];
     if (timed_out) {
@@ -393,6 +397,8 @@ static void run_one(const char *bin, const struct profile_section *sec,
         snprintf(r->status, sizeof r->status, "result line without ops_per_sec");
     } else {
         r->ops_per_sec = strtod(field, NULL);
+        if (result_field(r->result_line, "ops", field, sizeof field) && r->cpu_s > 0)
+            r->ops_per_cpu_s = strtod(field, NULL) / r->cpu_s;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             r->extra_kb[e] =
                 result_field(r->result_line, extra_columns[e].field, field, sizeof field)
@@ -412,6 +418,7 @@ struct summary {
     int ok, total;
     double extra_med[EXTRA_COUNT];    /* MiB, -1 when absent */
     double med, min, max;             /* ops/s */
+    double cpu_med;                   /* ops per CPU-second */
     double rss_med, rss_min, rss_max; /* MiB */
 };
 
@@ -423,11 +430,12 @@ static double median_of(double *v, int n) {
 static struct summary summarize(const struct run_result *runs, int n) {
     struct summary s;
     memset(&s, 0, sizeof s);
-    double ops[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
+    double ops[MAX_REPEAT], cpu[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
     s.total = n;
     for (int i = 0; i < n; i++) {
         if (!runs[i].ok) continue;
         ops[s.ok] = runs[i].ops_per_sec;
+        cpu[s.ok] = runs[i].ops_per_cpu_s;
         rss[s.ok] = (double)runs[i].peak_rss_kb / 1024.0;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             extra[e][s.ok] = runs[i].extra_kb[e] / 1024.0;
@@ -437,6 +445,7 @@ static struct summary summarize(const struct run_result *runs, int n) {
     for (size_t e = 0; e < EXTRA_COUNT; e++)
         s.extra_med[e] = median_of(extra[e], s.ok);
     s.med = median_of(ops, s.ok);
+    s.cpu_med = median_of(cpu, s.ok);
     s.min = ops[0];
     s.max = ops[s.ok - 1];
     s.rss_med = median_of(rss, s.ok);
@@ -495,8 +504,8 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     printf("\n[%s] %s\n", sec->spec->name, params);
     struct row row = {.len = 0};
-    row_add(&row, "%-10s %5s  %10s  %-19s  %5s  %9s  %-15s", "allocator", "runs", "ops/s",
-            "(min - max)", "rel", "peak RSS", "(min - max) MiB");
+    row_add(&row, "%-10s %5s  %10s  %-19s  %5s  %9s  %9s  %-15s", "allocator", "runs", "ops/s",
+            "(min - max)", "rel", "ops/cpu-s", "peak RSS", "(min - max) MiB");
     for (size_t e = 0; e < EXTRA_COUNT; e++)
         if (strcmp(extra_columns[e].bench, sec->spec->name) == 0)
             row_add(&row, "  %9s", extra_columns[e].title);
@@ -521,9 +530,10 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
         snprintf(range, sizeof range, "(%s - %s)", human_rate(s->min, lo, sizeof lo),
                  human_rate(s->max, hi, sizeof hi));
         snprintf(rss_range, sizeof rss_range, "(%.1f - %.1f)", s->rss_min, s->rss_max);
-        row_add(&row, "%-10s %5s  %10s  %-19s  %5.2f  %9.1f  %-15s", allocs[a]->name, runs_col,
+        char cpu_rate[16];
+        row_add(&row, "%-10s %5s  %10s  %-19s  %5.2f  %9s  %9.1f  %-15s", allocs[a]->name, runs_col,
                 human_rate(s->med, med, sizeof med), range, best > 0 ? s->med / best : 0,
-                s->rss_med, rss_range);
+                human_rate(s->cpu_med, cpu_rate, sizeof cpu_rate), s->rss_med, rss_range);
         for (size_t e = 0; e < EXTRA_COUNT; e++) {
             if (strcmp(extra_columns[e].bench, sec->spec->name) != 0) continue;
             if (s->extra_med[e] < 0)
@@ -644,7 +654,8 @@ int cmd_bench(int argc, char **argv) {
             fprintf(stderr, "hak bench: cannot write %s: %s\n", o.csv, strerror(errno));
             return 1;
         }
-        fprintf(csv, "profile,bench,allocator,rep,status,ops_per_sec,peak_rss_kb,wall_s\n");
+        fprintf(csv, "profile,bench,allocator,rep,status,ops_per_sec,peak_rss_kb,wall_s,cpu_s,"
+                     "ops_per_cpu_s\n");
     }
 
     int total = o.repeat * p.nsections * nalloc;
@@ -676,9 +687,10 @@ int cmd_bench(int argc, char **argv) {
                 report_progress(&o, done, total, p.sections[s].spec->name, allocs[a]->name, rep,
                                 res);
                 if (csv)
-                    fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f\n", p.name,
+                    fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f,%.3f,%.0f\n", p.name,
                             p.sections[s].spec->name, allocs[a]->name, rep + 1, res->status,
-                            res->ops_per_sec, res->peak_rss_kb, res->wall_s);
+                            res->ops_per_sec, res->peak_rss_kb, res->wall_s, res->cpu_s,
+                            res->ops_per_cpu_s);
                 if (csv) fflush(csv); /* rows survive an interrupted session */
             }
 
@@ -687,8 +699,9 @@ int cmd_bench(int argc, char **argv) {
     printf("profile  %s%s%s\n", p.name, p.description[0] ? ": " : "", p.description);
     printf("host     %ld CPUs, %s %s, hak %s\n", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
            u.release, hak_build_id);
-    printf("runs     %d per allocator, interleaved; throughput = ops/s median (min - max), "
-           "rel = median / best median; peak RSS = ru_maxrss median (min - max)\n",
+    printf("runs     %d per allocator, interleaved; ops/s = throughput median (min - max), "
+           "rel = median / best median,\n         ops/cpu-s = operations per CPU-second of the "
+           "benchmark (median), peak RSS = ru_maxrss median (min - max)\n",
            o.repeat);
     for (int s = 0; s < p.nsections; s++)
         print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat], o.repeat);

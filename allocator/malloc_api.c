@@ -64,24 +64,45 @@ HAK_API void *malloc(size_t n)
     return alloc_big(n, HAK_ALIGN, false);
 }
 
-static HAK_NOINLINE void free_block_checked(struct hak_superslab *ss, struct hak_slab *s, void *p,
-                                            const char *fn)
+/* Every free of a Tiny or Mid block that is not the common case: a bad
+ * pointer, HAKMEM_CHECK=1, a block of another thread's SuperSlab (pushed
+ * onto its slab's remote list), a block carrying the free key (a probable
+ * double free), or a full thread cache. */
+static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_slab *s, void *p,
+                                         const char *fn)
 {
     if (s->cls >= HAK_NUM_CLASSES) hak_fatal_pointer(fn, "invalid pointer", p);
-    hak_slab_check_block(fn, ss, s, p);
+    if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
+    if (atomic_load_explicit(&ss->owner, memory_order_relaxed) != hak_tls_heap) {
+        hak_slab_free_remote(s, p);
+        return;
+    }
+    struct hak_tcache *tc = &hak_tls_cache[s->cls];
+    void **b = p;
+    if (b[1] == (void *)hak_free_key) hak_double_free_check(tc, p);
+    if (tc->count >= tc->cap) {
+        hak_tcache_overflow(tc, p);
+        return;
+    }
+    b[0] = tc->head;
+    b[1] = (void *)hak_free_key;
+    tc->head = b;
+    tc->count++;
+    HAK_COUNT_FAST(free_tls_sll);
 }
 
-/* Frees a Tiny or Mid block: into the thread cache when this thread owns
- * its SuperSlab, else onto the slab's remote list. */
+/* Frees a Tiny or Mid block.  The fast path pushes it onto the thread
+ * cache when this thread owns its SuperSlab; it calls nothing, so it needs
+ * no stack frame. */
 static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
 {
     struct hak_slab *s = hak_slab_of(ss, p);
     unsigned c = s->cls;
-    if (unlikely(c >= HAK_NUM_CLASSES || hak_cfg.check)) free_block_checked(ss, s, p, fn);
-    if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
+    void **b = p;
+    if (likely(c < HAK_NUM_CLASSES && !hak_cfg.check &&
+               atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
+               b[1] != (void *)hak_free_key)) {
         struct hak_tcache *tc = &hak_tls_cache[c];
-        void **b = p;
-        if (unlikely(b[1] == (void *)hak_free_key)) hak_double_free_check(tc, p);
         if (likely(tc->count < tc->cap)) {
             b[0] = tc->head;
             b[1] = (void *)hak_free_key;
@@ -90,10 +111,8 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
             HAK_COUNT_FAST(free_tls_sll);
             return;
         }
-        hak_tcache_overflow(tc, p);
-        return;
     }
-    hak_slab_free_remote(s, p);
+    free_block_slow(ss, s, p, fn);
 }
 
 static HAK_NOINLINE void free_big(struct hak_segment *seg, void *p, const char *fn)
@@ -144,7 +163,8 @@ static size_t usable_size(void *p, const char *fn)
     if (seg->tier <= HAK_TIER_MID) {
         struct hak_superslab *ss = (struct hak_superslab *)seg;
         struct hak_slab *s = hak_slab_of(ss, p);
-        if (s->cls >= HAK_NUM_CLASSES || hak_cfg.check) free_block_checked(ss, s, p, fn);
+        if (s->cls >= HAK_NUM_CLASSES) hak_fatal_pointer(fn, "invalid pointer", p);
+        if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
         return s->block_size;
     }
     if (seg->tier == HAK_TIER_LARGE) return hak_large_usable(seg, p, fn);

@@ -144,10 +144,21 @@ struct hak_heap {
 
 /* All of a thread's allocator state in one TLS object, so a fast path
  * finds its cache, heap and counter slot from one thread-pointer offset. */
+/* A thread's cache of freed Large spans (large.c): taken without the
+ * tier's lock by the same thread's next Large request of a similar size. */
+#define HAK_LARGE_TCACHE 8
+#define HAK_LARGE_TCACHE_MAX_PAGES 64 /* spans up to 256 KiB are cached */
+struct hak_large_tcache {
+    void *span[HAK_LARGE_TCACHE];
+    uint16_t pages[HAK_LARGE_TCACHE];
+    uint32_t n, evict;
+};
+
 struct hak_thread {
     struct hak_heap *heap;
     uint64_t *ctr; /* this thread's counter slot (counters.h) */
     struct hak_tcache cache[HAK_NUM_CLASSES];
+    struct hak_large_tcache large;
 };
 extern HAK_TLS struct hak_thread hak_tls;
 #define hak_tls_cache (hak_tls.cache)
@@ -179,6 +190,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed);
 void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
 size_t hak_large_flush_all(void);
+void hak_large_tcache_release(void);
 void *hak_huge_alloc(size_t size, size_t align);
 void hak_huge_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn);

@@ -111,6 +111,7 @@ static void heap_unlink_locked(struct hak_heap *h)
 void hak_heap_release(struct hak_heap *h)
 {
     hak_tcache_return_all(h, 0, HAK_NUM_CLASSES);
+    hak_large_tcache_release();
     hak_heap_orphan_all(h);
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = 0;
     hak_tls_heap = NULL;

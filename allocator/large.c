@@ -20,8 +20,7 @@
 
 struct large_seg {
     struct hak_segment hdr;
-    struct large_seg *next, *prev;
-    uint32_t used_pages;
+    uint32_t index; /* its entry in seg_index */
     uint64_t used[WORDS];  /* pages inside a live span              */
     uint64_t dirty[WORDS]; /* free pages that may still be resident  */
     uint16_t span_pages[SEG_PAGES]; /* at a span's first page: its length */
@@ -33,8 +32,18 @@ struct huge_header {
     char *user;
 };
 
+/* The segments, in a compact array so a search reads 16 bytes per segment
+ * instead of each segment's header (a page and a TLB entry apiece). */
+struct seg_entry {
+    struct large_seg *g;
+    uint32_t used_pages;  /* including the header page                   */
+    uint32_t no_run_from; /* no unaligned free run of this many pages    */
+};
+#define MAX_SEGS (1u << 16) /* 128 GiB of Large segments */
+
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct large_seg *segs;
+static struct seg_entry *seg_index;
+static uint32_t nsegs;
 static size_t dirty_bytes; /* free pages kept resident for reuse */
 static size_t live_bytes;  /* pages inside live spans             */
 
@@ -59,23 +68,28 @@ static inline void bit_clear(uint64_t *m, unsigned i)
     m[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
+static inline struct seg_entry *entry_of(const struct large_seg *g)
+{
+    return &seg_index[g->index];
+}
+
 static struct large_seg *seg_new(void)
 {
+    if (!seg_index && !(seg_index = hak_os_map(MAX_SEGS * sizeof(*seg_index)))) return NULL;
+    if (nsegs == MAX_SEGS) return NULL;
     struct large_seg *g = hak_os_map_aligned(HAK_SEG_SIZE, HAK_SEG_SIZE);
     if (!g) return NULL;
     g->hdr.magic = HAK_SEG_MAGIC;
     g->hdr.tier = HAK_TIER_LARGE;
-    bit_set(g->used, 0);
-    g->used_pages = 1; /* the header page */
+    bit_set(g->used, 0); /* the header page */
     if (!hak_region_register(g, HAK_SEG_SIZE, (struct hak_segment *)g)) {
         hak_os_unmap(g, HAK_SEG_SIZE);
         return NULL;
     }
     hak_os_name(g, HAK_SEG_SIZE, "hakmem-large");
     HAK_COUNT_ADD(held_large, HAK_SEG_SIZE);
-    g->next = segs;
-    if (segs) segs->prev = g;
-    segs = g;
+    g->index = nsegs++;
+    seg_index[g->index] = (struct seg_entry){g, 1, SEG_PAGES};
     return g;
 }
 
@@ -88,27 +102,49 @@ static size_t seg_dirty_pages(const struct large_seg *g)
 
 static size_t seg_unmap(struct large_seg *g)
 {
-    size_t bytes = (seg_dirty_pages(g) + 1) * HAK_PAGE;
-    dirty_bytes -= seg_dirty_pages(g) * HAK_PAGE;
-    if (g->prev) g->prev->next = g->next;
-    else segs = g->next;
-    if (g->next) g->next->prev = g->prev;
+    size_t dirty = seg_dirty_pages(g);
+    size_t bytes = (dirty + 1) * HAK_PAGE;
+    dirty_bytes -= dirty * HAK_PAGE;
+    uint32_t i = g->index, last = --nsegs;
+    if (i != last) {
+        seg_index[i] = seg_index[last];
+        seg_index[i].g->index = i;
+    }
     hak_region_unregister(g, HAK_SEG_SIZE);
     hak_os_unmap(g, HAK_SEG_SIZE);
     HAK_COUNT_SUB(held_large, HAK_SEG_SIZE);
     return bytes;
 }
 
-/* First run of `pages` free pages starting on a multiple of `step`, or 0. */
-static unsigned seg_find_run(const struct large_seg *g, unsigned pages, unsigned step)
+/* The first page at or after `from` whose bit is `set`, or SEG_PAGES. */
+static unsigned next_bit(const uint64_t *m, unsigned from, bool set)
 {
-    unsigned start = step;
-    while (start + pages <= SEG_PAGES) {
-        unsigned i = 0;
-        while (i < pages && !bit_get(g->used, start + i)) i++;
-        if (i == pages) return start;
-        start = hak_align_up(start + i + 1, step);
+    while (from < SEG_PAGES) {
+        unsigned w = from / 64;
+        uint64_t word = (set ? m[w] : ~m[w]) & (~(uint64_t)0 << (from % 64));
+        if (word) return w * 64 + (unsigned)__builtin_ctzll(word);
+        from = (w + 1) * 64;
     }
+    return SEG_PAGES;
+}
+
+/* First run of `pages` free pages starting on a multiple of `step`, or 0.
+ * Walks free runs a word at a time; a failed unaligned search is
+ * remembered until the segment frees pages again. */
+static unsigned seg_find_run(struct seg_entry *e, unsigned pages, unsigned step)
+{
+    const struct large_seg *g = e->g;
+    if (pages >= e->no_run_from || SEG_PAGES - e->used_pages < pages) return 0;
+    unsigned pos = 1;
+    while (pos < SEG_PAGES) {
+        unsigned start = next_bit(g->used, pos, false);
+        start = (unsigned)hak_align_up(start, step);
+        if (start + pages > SEG_PAGES) break;
+        unsigned end = next_bit(g->used, start, true);
+        if (end >= start + pages) return start;
+        pos = end;
+    }
+    if (step == 1) e->no_run_from = pages;
     return 0;
 }
 
@@ -132,18 +168,29 @@ static size_t seg_decommit_dirty(struct large_seg *g, unsigned first, unsigned c
     return bytes;
 }
 
+static void *tcache_take(unsigned pages);
+
 /* A span of at least `size` bytes aligned to `align` (a power of two up to
  * 1 MiB); *zeroed tells whether its pages are known to read as zero. */
 void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
 {
     unsigned pages = size ? (unsigned)(hak_align_up(size, HAK_PAGE) >> HAK_PAGE_SHIFT) : 1;
     unsigned step = align > HAK_PAGE ? (unsigned)(align >> HAK_PAGE_SHIFT) : 1;
+    void *cached = step == 1 ? tcache_take(pages) : NULL;
+    if (cached) {
+        HAK_COUNT(large_alloc);
+        HAK_COUNT(large_alloc_reuse);
+        if (zeroed) *zeroed = false;
+        return cached;
+    }
     pthread_mutex_lock(&large_lock);
-    struct large_seg *g;
+    struct large_seg *g = NULL;
     unsigned start = 0;
-    for (g = segs; g; g = g->next) {
-        if (SEG_PAGES - g->used_pages < pages) continue;
-        if ((start = seg_find_run(g, pages, step)) != 0) break;
+    for (uint32_t i = 0; i < nsegs; i++) {
+        if ((start = seg_find_run(&seg_index[i], pages, step)) != 0) {
+            g = seg_index[i].g;
+            break;
+        }
     }
     if (!g) {
         HAK_COUNT(early_large_no_fit);
@@ -163,7 +210,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         }
         bit_set(g->used, i);
     }
-    g->used_pages += pages;
+    entry_of(g)->used_pages += pages;
     live_bytes += (size_t)pages * HAK_PAGE;
     g->span_pages[start] = (uint16_t)pages;
     pthread_mutex_unlock(&large_lock);
@@ -182,25 +229,85 @@ static unsigned span_start_checked(struct large_seg *g, const void *p, const cha
     return page;
 }
 
-void hak_large_free(struct hak_segment *seg, void *p, const char *fn)
+/* Returns a span's pages to its segment; large_lock held. */
+static void span_release_locked(struct large_seg *g, unsigned start)
 {
-    struct large_seg *g = (struct large_seg *)seg;
-    pthread_mutex_lock(&large_lock);
-    unsigned start = span_start_checked(g, p, fn);
     unsigned pages = g->span_pages[start];
-    HAK_COUNT(free_large);
     g->span_pages[start] = 0;
     for (unsigned i = start; i < start + pages; i++) {
         bit_clear(g->used, i);
         bit_set(g->dirty, i);
     }
-    g->used_pages -= pages;
+    struct seg_entry *e = entry_of(g);
+    e->used_pages -= pages;
+    e->no_run_from = SEG_PAGES;
     live_bytes -= (size_t)pages * HAK_PAGE;
     dirty_bytes += (size_t)pages * HAK_PAGE;
     if (dirty_bytes > dirty_limit()) {
-        if (g->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
+        if (e->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
         else seg_decommit_dirty(g, start, pages);
     }
+}
+
+static void span_release(void *p)
+{
+    struct large_seg *g = (struct large_seg *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK);
+    pthread_mutex_lock(&large_lock);
+    span_release_locked(g, (unsigned)(((uintptr_t)p - (uintptr_t)g) >> HAK_PAGE_SHIFT));
+    pthread_mutex_unlock(&large_lock);
+}
+
+/* A span of `pages` (or up to a quarter more) from the thread's cache. */
+static void *tcache_take(unsigned pages)
+{
+    struct hak_large_tcache *t = &hak_tls.large;
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (t->pages[i] < pages || t->pages[i] > pages + pages / 4) continue;
+        void *p = t->span[i];
+        t->n--;
+        t->span[i] = t->span[t->n];
+        t->pages[i] = t->pages[t->n];
+        return p;
+    }
+    return NULL;
+}
+
+/* Keeps a freed span in the thread's cache; a full cache gives its oldest
+ * entry back to the tier. */
+static bool tcache_put(void *p, unsigned pages)
+{
+    struct hak_large_tcache *t = &hak_tls.large;
+    if (!hak_tls.heap || pages > HAK_LARGE_TCACHE_MAX_PAGES) return false;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->span[i] == p) hak_fatal_pointer("free", "double free of", p);
+    if (t->n < HAK_LARGE_TCACHE) {
+        t->span[t->n] = p;
+        t->pages[t->n++] = (uint16_t)pages;
+        return true;
+    }
+    uint32_t i = t->evict++ % HAK_LARGE_TCACHE;
+    span_release(t->span[i]);
+    t->span[i] = p;
+    t->pages[i] = (uint16_t)pages;
+    return true;
+}
+
+/* Gives the calling thread's cached spans back (flush, thread exit). */
+void hak_large_tcache_release(void)
+{
+    struct hak_large_tcache *t = &hak_tls.large;
+    while (t->n) span_release(t->span[--t->n]);
+}
+
+void hak_large_free(struct hak_segment *seg, void *p, const char *fn)
+{
+    struct large_seg *g = (struct large_seg *)seg;
+    /* span_pages of a live span is only written by its allocation */
+    unsigned start = span_start_checked(g, p, fn);
+    HAK_COUNT(free_large);
+    if (tcache_put(p, g->span_pages[start])) return;
+    pthread_mutex_lock(&large_lock);
+    span_release_locked(g, start);
     pthread_mutex_unlock(&large_lock);
 }
 
@@ -217,15 +324,12 @@ size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn)
 size_t hak_large_flush_all(void)
 {
     size_t bytes = 0;
+    hak_large_tcache_release();
     pthread_mutex_lock(&large_lock);
-    struct large_seg *g = segs, *next;
-    for (; g; g = next) {
-        next = g->next;
-        if (g->used_pages == 1) {
-            bytes += seg_unmap(g);
-        } else {
-            bytes += seg_decommit_dirty(g, 1, SEG_PAGES - 1);
-        }
+    for (uint32_t i = nsegs; i-- > 0;) { /* backwards: an unmap moves the last entry */
+        struct large_seg *g = seg_index[i].g;
+        if (seg_index[i].used_pages == 1) bytes += seg_unmap(g);
+        else bytes += seg_decommit_dirty(g, 1, SEG_PAGES - 1);
     }
     pthread_mutex_unlock(&large_lock);
     return bytes;

@@ -11,7 +11,10 @@ OPT      ?= -O2
 COUNTERS ?= 1
 WARN     := -Wall -Wextra -Werror
 CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -pthread -D_GNU_SOURCE
-GIT_SHA  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_SHA  := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+# Rewritten only when the id changes, so objects that embed it rebuild then.
+BUILD_ID_STAMP := $(BUILD)/build-id.txt
+$(shell mkdir -p $(BUILD) && (test "$$(cat $(BUILD_ID_STAMP) 2>/dev/null)" = "$(GIT_SHA) $(COUNTERS) $(OPT)" || echo "$(GIT_SHA) $(COUNTERS) $(OPT)" > $(BUILD_ID_STAMP)))
 
 .PHONY: all test clean deps
 all:

@@ -11,7 +11,7 @@ LIBHAKMEM_A  := $(BUILD)/libhakmem.a
 
 all: $(LIBHAKMEM_SO) $(LIBHAKMEM_A)
 
-$(OBJ)/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) Makefile allocator/allocator.mk
+$(OBJ)/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) Makefile allocator/allocator.mk $(BUILD_ID_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLOC_CFLAGS) -c $< -o $@
 

@@ -13,6 +13,7 @@ all: $(BIN)/hak
 HAK_VERB_OBJS += $(OBJ)/collectors/counters.o $(COUNTER_READER_OBJ)
 
 $(OBJ)/collectors/hak.o: HAK_CFLAGS += -DHAK_BUILD_ID='"$(GIT_SHA)"'
+$(OBJ)/collectors/hak.o: $(BUILD_ID_STAMP)
 
 $(OBJ)/collectors/%.o: collectors/%.c $(COLLECTORS_HEADERS) Makefile collectors/collectors.mk
 	@mkdir -p $(dir $@)

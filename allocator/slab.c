@@ -42,6 +42,9 @@ static struct hak_slab **list_head(struct hak_heap *h, struct hak_slab *s)
     return s->list == HAK_SLAB_PARTIAL ? &l->partial : &l->full;
 }
 
+/* The partial and full lists are circular and doubly linked: a push puts
+ * the slab at the head, and the full-list scan rotates the head so that
+ * successive refills look at different slabs. */
 static void list_push(struct hak_heap *h, struct hak_slab *s, enum hak_slab_list which)
 {
     s->list = (uint8_t)which;
@@ -51,9 +54,15 @@ static void list_push(struct hak_heap *h, struct hak_slab *s, enum hak_slab_list
         return;
     }
     struct hak_slab **head = list_head(h, s);
-    s->prev = NULL;
-    s->next = *head;
-    if (*head) (*head)->prev = s;
+    struct hak_slab *first = *head;
+    if (!first) {
+        s->next = s->prev = s;
+    } else {
+        s->next = first;
+        s->prev = first->prev;
+        first->prev->next = s;
+        first->prev = s;
+    }
     *head = s;
 }
 
@@ -64,9 +73,13 @@ static void list_remove(struct hak_heap *h, struct hak_slab *s)
         return;
     }
     struct hak_slab **head = list_head(h, s);
-    if (s->prev) s->prev->next = s->next;
-    else *head = s->next;
-    if (s->next) s->next->prev = s->prev;
+    if (s->next == s) {
+        *head = NULL;
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (*head == s) *head = s->next;
+    }
     s->next = s->prev = NULL;
 }
 
@@ -286,18 +299,28 @@ static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier)
     return true;
 }
 
-/* Looks through the class's full slabs for remote frees; drained slabs
- * move to the partial list.  Bounded so a refill stays cheap. */
+/* Looks at the next few of the class's full slabs for remote frees:
+ * drained slabs move to the partial list (or back to their SuperSlab when
+ * nothing in them is live), the others rotate to the tail.  Run on every
+ * refill that needs another slab, so blocks freed by other threads do not
+ * sit unused in full slabs while the owner carves fresh memory. */
 static bool scan_full_for_remote(struct hak_heap *h, unsigned cls)
 {
-    struct hak_slab *s = h->cls[cls].full, *next;
+    struct hak_class_lists *l = &h->cls[cls];
     bool found = false;
-    for (unsigned seen = 0; s && seen < 64; s = next, seen++) {
-        next = s->next;
-        if (slab_drain_remote(s)) {
+    for (unsigned seen = 0; l->full && seen < 8; seen++) {
+        struct hak_slab *s = l->full;
+        if (!slab_drain_remote(s)) {
+            l->full = s->next;
+            continue;
+        }
+        found = true;
+        struct hak_superslab *ss = ss_of(s);
+        if (s->used == 0) {
+            slab_release(h, ss, s);
+        } else {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_PARTIAL);
-            found = true;
         }
     }
     return found;
@@ -343,7 +366,7 @@ void *hak_slab_alloc_slow(unsigned cls)
             list_push(h, s, HAK_SLAB_FULL);
         }
         stage = HAK_CTR_TIER(tiny_refill_partial, tier);
-        if (!l->partial && scan_full_for_remote(h, cls))
+        if (scan_full_for_remote(h, cls) && l->partial)
             stage = HAK_CTR_TIER(tiny_refill_full_scan, tier);
         if ((s = l->partial) != NULL) {
             list_remove(h, s);

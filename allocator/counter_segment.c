@@ -128,23 +128,36 @@ __attribute__((destructor)) static void remove_at_exit(void)
     if (seg_path[0] && seg->pid == getpid()) unlink(seg_path);
 }
 
-/* Creates the segment (a shared file, else private memory).  seg_lock held. */
-static void segment_create(void)
+/* Opens a fresh segment file at seg_path: any old file of that name goes
+ * first, and the new one is created exclusively, never through a link. */
+static int segment_open(size_t size)
+{
+    unlink(seg_path);
+    int fd = open(seg_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
+        close(fd);
+        unlink(seg_path);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Creates the segment: a shared file when `as_file` and the path allows,
+ * else private memory.  seg_lock held. */
+static void segment_create(bool as_file)
 {
     struct hak_probe_header layout = {0};
     size_t size = segment_layout(&layout);
     void *mem = NULL;
     seg_path[0] = 0;
-    if (segment_path(seg_path, sizeof(seg_path))) {
-        int fd = open(seg_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
+    if (as_file && segment_path(seg_path, sizeof(seg_path))) {
+        int fd = segment_open(size);
+        if (fd >= 0) {
             mem = hak_os_map_shared(fd, size);
+            close(fd);
+            if (!mem) unlink(seg_path);
         }
-        if (fd >= 0) close(fd);
-        if (!mem) {
-            if (fd >= 0) unlink(seg_path);
-            seg_path[0] = 0;
-        }
+        if (!mem) seg_path[0] = 0;
     }
     if (!mem) mem = hak_os_map(size);
     if (!mem) return;
@@ -156,20 +169,60 @@ static void segment_create(void)
     __atomic_store_n(&seg, h, __ATOMIC_RELEASE);
 }
 
+/* A forked child counts into private memory until its first slow-path
+ * allocation; then the segment moves into its own file, mapped over the
+ * same addresses so every slot pointer stays valid.  A child that execs or
+ * exits before that leaves no file behind. */
+_Atomic int hak_counters_file_pending;
+
+void hak_counters_publish_pending(void)
+{
+    pthread_mutex_lock(&seg_lock);
+    if (atomic_load(&hak_counters_file_pending) && seg && segment_path(seg_path, sizeof(seg_path))) {
+        size_t used = seg->regions_offset + seg->region_count * sizeof(struct hak_probe_region);
+        int fd = segment_open(seg_size);
+        if (fd >= 0) {
+            bool ok = pwrite(fd, seg, used, 0) == (ssize_t)used &&
+                      hak_os_map_shared_at(fd, seg, seg_size);
+            close(fd);
+            if (!ok) unlink(seg_path);
+            if (!ok) seg_path[0] = 0;
+        } else {
+            seg_path[0] = 0;
+        }
+    }
+    atomic_store(&hak_counters_file_pending, 0);
+    pthread_mutex_unlock(&seg_lock);
+}
+
 /* Slot for threads beyond SLOT_COUNT - 2: shared, so it may lose counts. */
 #define OVERFLOW_SLOT (SLOT_COUNT - 1)
 
-/* Gives the calling thread a slot of its own and returns its values. */
+/* Creates the segment on first use.  Nothing here counts through a slot,
+ * so the OS calls it makes cannot recurse into it. */
+void hak_counters_ensure_segment(void)
+{
+    if (__atomic_load_n(&seg, __ATOMIC_ACQUIRE)) return;
+    pthread_mutex_lock(&seg_lock);
+    if (!seg) segment_create(true);
+    pthread_mutex_unlock(&seg_lock);
+}
+
+/* Events of a thread without a slot of its own go to slot 0, atomically. */
+void hak_counters_add_shared(unsigned id, uint64_t n)
+{
+    struct hak_probe_header *h = __atomic_load_n(&seg, __ATOMIC_ACQUIRE);
+    if (h) __atomic_fetch_add(&slot_at(0)->values[id], n, __ATOMIC_RELAXED);
+}
+
+/* Gives the calling thread (which has just created its heap) a slot of its
+ * own and returns its values. */
 uint64_t *hak_counters_attach(void)
 {
     static uint64_t no_segment[HAK_NUM_COUNTERS];
     if (hak_ctr) return hak_ctr;
-    if (!__atomic_load_n(&seg, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&seg_lock);
-        if (!seg) segment_create();
-        pthread_mutex_unlock(&seg_lock);
-        if (!seg) return hak_ctr = no_segment;
-    }
+    hak_counters_ensure_segment();
+    if (!seg) return hak_ctr = no_segment;
     uint32_t i;
     for (i = 1; i < OVERFLOW_SLOT; i++) {
         uint32_t expected = 0;
@@ -193,7 +246,7 @@ void hak_counters_detach(void)
     pthread_mutex_lock(&seg_lock);
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
     for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
-        retired->values[i] += s->values[i];
+        __atomic_fetch_add(&retired->values[i], s->values[i], __ATOMIC_RELAXED);
         s->values[i] = 0;
     }
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
@@ -231,18 +284,21 @@ void hak_counters_fork_child(void)
     seg = NULL;
     hak_ctr = NULL;
     hak_os_unmap(parent, seg_size);
-    segment_create();
+    segment_create(false);
     if (seg && region_shadow) {
         memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
         seg->region_count = region_shadow_count;
     }
+    /* A path without %p names the parent's file: the child keeps its
+     * counters private rather than take it over. */
+    atomic_store(&hak_counters_file_pending, strstr(hak_cfg.counters_path, "%p") != NULL);
     if (had_slot) hak_counters_attach();
 }
 
 /* Publishes a region hakmem now owns; the region map's lock is held. */
 void hak_counters_region_add(struct hak_segment *s, void *base, size_t size)
 {
-    hak_ctr_slot();
+    hak_counters_ensure_segment();
     if (!region_shadow) region_shadow = hak_os_map(REGION_CAPACITY * sizeof(*region_shadow));
     if (!region_shadow || region_shadow_count >= REGION_CAPACITY) {
         s->region_slot = UINT32_MAX;

@@ -1,9 +1,12 @@
 /*
  * Counter hooks.  Every counter of counters.def has an id; HAK_COUNT(name)
  * adds one to the calling thread's slot of the counter segment with a plain
- * store.  HAK_COUNT_FAST is for paths that only run in a thread that already
- * has a heap (and so a slot); the others attach a slot first if needed.
- * With COUNTERS=0 all of it compiles to nothing.
+ * store.  Only a thread with a heap has a slot (attached when the heap is
+ * created, folded into slot 0 when it is released); events of threads
+ * without one (a thread that only frees, or code running after the heap's
+ * release at thread exit) are added atomically to slot 0.  HAK_COUNT_FAST is
+ * for paths that only run in a thread with a heap.  With COUNTERS=0 all of
+ * it compiles to nothing.
  */
 #ifndef HAKMEM_COUNTERS_H
 #define HAKMEM_COUNTERS_H
@@ -23,6 +26,10 @@ enum hak_counter_id {
 #define hak_ctr (hak_tls.ctr)
 uint64_t *hak_counters_attach(void);
 void hak_counters_detach(void);
+void hak_counters_add_shared(unsigned id, uint64_t n);
+void hak_counters_ensure_segment(void);
+void hak_counters_publish_pending(void);
+extern _Atomic int hak_counters_file_pending;
 void hak_counters_fork_child(void);
 void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size);
 void hak_counters_region_remove(struct hak_segment *seg);
@@ -31,19 +38,20 @@ const char *hak_counter_name(unsigned i);
 const char *hak_counter_group(unsigned i);
 const char *hak_counters_path(void);
 
-static inline uint64_t *hak_ctr_slot(void)
+static inline void hak_count_add(unsigned id, uint64_t n)
 {
     uint64_t *c = hak_ctr;
-    return likely(c != NULL) ? c : hak_counters_attach();
+    if (likely(c != NULL)) c[id] += n;
+    else hak_counters_add_shared(id, n);
 }
 #define HAK_COUNT_FAST(name) (hak_ctr[HAK_CTR_##name]++)
 #define HAK_COUNT_FAST_ID(id) (hak_ctr[(id)]++)
-#define HAK_COUNT(name) (hak_ctr_slot()[HAK_CTR_##name]++)
-#define HAK_COUNT_ADD(name, n) (hak_ctr_slot()[HAK_CTR_##name] += (uint64_t)(n))
-#define HAK_COUNT_ID(id) (hak_ctr_slot()[(id)]++)
-#define HAK_COUNT_SUB(name, n) (hak_ctr_slot()[HAK_CTR_##name] -= (uint64_t)(n))
-#define HAK_COUNT_ADD_ID(id, n) (hak_ctr_slot()[(id)] += (uint64_t)(n))
-#define HAK_COUNT_SUB_ID(id, n) (hak_ctr_slot()[(id)] -= (uint64_t)(n))
+#define HAK_COUNT(name) hak_count_add(HAK_CTR_##name, 1)
+#define HAK_COUNT_ADD(name, n) hak_count_add(HAK_CTR_##name, (uint64_t)(n))
+#define HAK_COUNT_ID(id) hak_count_add((id), 1)
+#define HAK_COUNT_SUB(name, n) hak_count_add(HAK_CTR_##name, -(uint64_t)(n))
+#define HAK_COUNT_ADD_ID(id, n) hak_count_add((id), (uint64_t)(n))
+#define HAK_COUNT_SUB_ID(id, n) hak_count_add((id), -(uint64_t)(n))
 #else
 #define HAK_COUNT_ADD_ID(id, n) ((void)(id), (void)(n))
 #define HAK_COUNT_SUB_ID(id, n) ((void)(id), (void)(n))
@@ -63,6 +71,8 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
 {
     (void)seg;
 }
+static inline void hak_counters_publish_pending(void) {}
+#define hak_counters_file_pending 0
 #endif
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a

@@ -50,6 +50,14 @@ __attribute__((destructor)) static void stats_at_exit(void)
     if (hak_cfg.stats) hak_stats_print(stderr);
 }
 
+/* Registers the fork handlers before other libraries' constructors can
+ * register theirs: handlers of theirs that allocate must run while hakmem's
+ * locks are free (prepare handlers run in reverse order of registration). */
+__attribute__((constructor(101))) static void init_at_load(void)
+{
+    hak_ensure_init();
+}
+
 void hak_init_slow(void)
 {
     pthread_once(&init_once, init_once_body);

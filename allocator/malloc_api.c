@@ -29,7 +29,9 @@ static inline void *tcache_pop(struct hak_tcache *tc)
 
 static HAK_NOINLINE void *alloc_class_slow(unsigned cls)
 {
-    HAK_COUNT_ID(FRONT_ID(tiny_alloc_miss, cls));
+    /* with HAKMEM_TINY_USE_SUPERSLAB=0 a Tiny request is a Mid miss */
+    bool to_mid = cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab;
+    HAK_COUNT_ID(FRONT_ID(tiny_alloc_miss, to_mid ? HAK_NUM_TINY : cls));
     void *p = hak_slab_alloc_slow(cls);
     if (unlikely(!p)) errno = ENOMEM;
     return p;

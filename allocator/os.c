@@ -11,16 +11,7 @@
 
 #include "counters.h"
 
-/* OS calls count without attaching a counter slot: the counter segment
- * itself is mapped through here. */
-#if HAKMEM_COUNTERS
-#define COUNT_OS(name, n)                                                                     \
-    do {                                                                                       \
-        if (hak_ctr) hak_ctr[HAK_CTR_##name] += (n);                                           \
-    } while (0)
-#else
-#define COUNT_OS(name, n) ((void)(n))
-#endif
+#define COUNT_OS(name, n) HAK_COUNT_ADD(name, n)
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -41,6 +32,12 @@ void *hak_os_map_shared(int fd, size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* Replaces [addr, addr + size) with a shared mapping of the file. */
+bool hak_os_map_shared_at(int fd, void *addr, size_t size)
+{
+    return mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED;
 }
 
 /* Maps `size` bytes aligned to `align` (a power of two above the page

@@ -337,6 +337,7 @@ void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_heap_get();
     if (!h) return NULL;
+    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
     if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) {
         HAK_COUNT(early_class_disabled);
         cls = HAK_NUM_TINY;
@@ -419,6 +420,7 @@ void hak_slab_free_remote(struct hak_slab *s, void *p)
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     HAK_COUNT(free_ss_remote);
     for (;;) {
+        if (unlikely(old == p)) hak_fatal_pointer("free", "double free of", p);
         b[0] = old;
         if (atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
                                                   memory_order_relaxed))

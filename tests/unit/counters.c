@@ -199,6 +199,43 @@ static void test_external_reader(void)
            (unsigned long long)get(&after, "tiny_alloc_hit"));
 }
 
+/* Threads that only free hold no slot: slots in use stay put however many
+ * come and go, and their frees are still counted. */
+static unsigned slots_in_use(void)
+{
+    const struct hak_probe_header *h = hak_reader_header(reader);
+    unsigned n = 0;
+    for (uint32_t i = 1; i < h->slot_count; i++) {
+        const struct hak_probe_slot *s =
+            (const void *)((const char *)h + h->slots_offset + (size_t)i * h->slot_stride);
+        n += __atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0;
+    }
+    return n;
+}
+
+static void *free_one(void *p)
+{
+    free(p);
+    return NULL;
+}
+
+static void test_free_only_threads(void)
+{
+    enum { THREADS = 64 };
+    unsigned before = slots_in_use();
+    struct snap a, b;
+    take(&a);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_t t;
+        REQUIRE(pthread_create(&t, NULL, free_one, malloc(OPAQUE((size_t)200))) == 0);
+        pthread_join(t, NULL);
+    }
+    take(&b);
+    CHECKF(slots_in_use() <= before, "slots in use %u before, %u after", before, slots_in_use());
+    CHECKF(delta(&a, &b, "free_ss_remote") == THREADS, "remote frees %ld of %d",
+           (long)delta(&a, &b, "free_ss_remote"), THREADS);
+}
+
 static void test_segment_lifetime(void)
 {
     char path[512];
@@ -214,6 +251,17 @@ static void test_segment_lifetime(void)
     waitpid(pid, &st, 0);
     hak_reader_path_for_pid(pid, NULL, path, sizeof path);
     CHECKF(access(path, F_OK) != 0, "%s left behind after normal exit", path);
+
+    /* a child that execs leaves no segment of its own behind */
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
+    CHECKF(access(path, F_OK) != 0, "%s left behind by fork + exec", path);
 
     /* a child killed hard leaves its segment: it is recognised as stale */
     int ready[2];
@@ -258,6 +306,7 @@ int main(void)
     test_remote_frees();
     test_live_blocks();
     test_external_reader();
+    test_free_only_threads();
     test_segment_lifetime();
     hak_reader_close(reader);
     return test_finish();

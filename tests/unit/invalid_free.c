@@ -5,6 +5,7 @@
  */
 #include "check.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -12,7 +13,21 @@
 
 static char static_area[4096] __attribute__((aligned(64)));
 
-enum bad_free { FREE_STACK, FREE_STATIC, FREE_MMAP, DOUBLE_FREE_TINY };
+enum bad_free {
+    FREE_STACK,
+    FREE_STATIC,
+    FREE_MMAP,
+    DOUBLE_FREE_TINY,
+    DOUBLE_FREE_REMOTE,
+    DOUBLE_FREE_LARGE
+};
+
+/* Frees the block once from another thread; the child frees it again from
+ * that thread too, so both frees take the remote path. */
+static void *free_from_other_thread(void *p) {
+    free(p);
+    return NULL;
+}
 
 struct child_result {
     int status;
@@ -52,6 +67,23 @@ static void run_child(enum bad_free kind, struct child_result *r) {
             break;
         case DOUBLE_FREE_TINY:
             p = malloc(OPAQUE((size_t)32));
+            if (!p) _exit(3);
+            free(p);
+            break;
+        case DOUBLE_FREE_REMOTE: {
+            p = malloc(OPAQUE((size_t)48));
+            pthread_t t;
+            if (!p || pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
+            pthread_join(t, NULL);
+            uintptr_t u = (uintptr_t)p;
+            if (write(ptrpipe[1], &u, sizeof u) != sizeof u) _exit(3);
+            close(ptrpipe[1]);
+            if (pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
+            pthread_join(t, NULL);
+            _exit(0); /* not reached when the double free is caught */
+        }
+        case DOUBLE_FREE_LARGE:
+            p = malloc(OPAQUE((size_t)100000));
             if (!p) _exit(3);
             free(p);
             break;
@@ -112,6 +144,8 @@ int main(void) {
     check_case("static pointer", FREE_STATIC, "invalid pointer");
     check_case("mmap'd page", FREE_MMAP, "invalid pointer");
     check_case("tiny double free", DOUBLE_FREE_TINY, "double free");
+    check_case("remote double free", DOUBLE_FREE_REMOTE, "double free");
+    check_case("large double free", DOUBLE_FREE_LARGE, "double free");
 
     /* the parent's heap is untouched by all this */
     void *p = malloc(32);

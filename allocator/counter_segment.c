@@ -340,7 +340,8 @@ void hak_counters_totals(uint64_t out[HAK_NUM_COUNTERS])
         for (uint32_t i = 0; i < SLOT_COUNT; i++)
             for (unsigned c = 0; c < HAK_NUM_COUNTERS; c++)
                 out[c] += __atomic_load_n(&slot_at(i)->values[c], __ATOMIC_RELAXED);
-        if (__atomic_load_n(&seg->fold_seq, __ATOMIC_ACQUIRE) == before) return;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the slot reads happen before the re-check */
+        if (__atomic_load_n(&seg->fold_seq, __ATOMIC_RELAXED) == before) return;
     }
 }
 

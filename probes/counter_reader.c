@@ -182,7 +182,8 @@ bool hak_reader_totals(const struct hak_reader *r, uint64_t *out)
             for (uint32_t c = 0; c < h->counter_count; c++)
                 out[c] += __atomic_load_n(&slot->values[c], __ATOMIC_RELAXED);
         }
-        if (__atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE) == before) return true;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the slot reads happen before the re-check */
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == before) return true;
     }
     return false;
 }
@@ -197,7 +198,8 @@ long hak_reader_regions(const struct hak_reader *r, struct hak_probe_region *out
         uint32_t n = __atomic_load_n(&h->region_count, __ATOMIC_ACQUIRE);
         if (n > h->region_capacity) continue;
         memcpy(out, table, (n < cap ? n : cap) * sizeof(*out));
-        if (__atomic_load_n(&h->region_seq, __ATOMIC_ACQUIRE) == before) return n;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->region_seq, __ATOMIC_RELAXED) == before) return n;
     }
     return -1;
 }

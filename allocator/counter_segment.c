@@ -56,11 +56,7 @@ static uint64_t process_start_ticks(void)
     close(fd);
     if (n <= 0) return 0;
     buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) return 0;
-    for (int field = 2; *p && field < 22; p++)
-        if (*p == ' ') field++;
-    return strtoull(p, NULL, 10);
+    return hak_probe_stat_start_ticks(buf);
 }
 
 /* Expands %p in HAKMEM_COUNTERS_PATH (default /dev/shm/hakmem-%p.seg).
@@ -69,18 +65,7 @@ static bool segment_path(char *out, size_t cap)
 {
     const char *tmpl = hak_cfg.counters_path;
     if (!strcmp(tmpl, "off")) return false;
-    char pid[24];
-    hak_fmt_u64(pid, (uint64_t)getpid(), 10);
-    size_t o = 0;
-    for (const char *t = tmpl; *t && o + 24 < cap; t++) {
-        if (t[0] == '%' && t[1] == 'p') {
-            for (const char *d = pid; *d;) out[o++] = *d++;
-            t++;
-        } else {
-            out[o++] = *t;
-        }
-    }
-    out[o] = 0;
+    hak_probe_expand_path(tmpl, getpid(), out, cap);
     return true;
 }
 

@@ -23,16 +23,7 @@ void hak_reader_path_for_pid(pid_t pid, const char *tmpl, char *out, size_t cap)
 {
     if (!tmpl || !*tmpl) tmpl = getenv("HAKMEM_COUNTERS_PATH");
     if (!tmpl || !*tmpl || !strcmp(tmpl, "off")) tmpl = "/dev/shm/hakmem-%p.seg";
-    size_t o = 0;
-    for (const char *t = tmpl; *t && o + 24 < cap; t++) {
-        if (t[0] == '%' && t[1] == 'p') {
-            o += (size_t)snprintf(out + o, cap - o, "%d", (int)pid);
-            t++;
-        } else {
-            out[o++] = *t;
-        }
-    }
-    out[o] = 0;
+    hak_probe_expand_path(tmpl, pid, out, cap);
 }
 
 /* Undoes a half-done open; the caller has written the reason into err. */
@@ -93,11 +84,7 @@ static uint64_t start_ticks_of(pid_t pid)
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) return 0;
-    for (int field = 2; *p && field < 22; p++)
-        if (*p == ' ') field++;
-    return strtoull(p, NULL, 10);
+    return hak_probe_stat_start_ticks(buf);
 }
 
 bool hak_reader_alive(const struct hak_reader *r)

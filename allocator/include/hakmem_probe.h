@@ -16,7 +16,10 @@
 #ifndef HAKMEM_PROBE_H
 #define HAKMEM_PROBE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define HAK_PROBE_MAGIC "HAKMEMCS"
 #define HAK_PROBE_VERSION 1
@@ -67,5 +70,38 @@ struct hak_probe_region {
     uint32_t tier; /* enum hak_probe_tier */
     uint32_t reserved;
 };
+
+/* Writes the segment path of `pid`: `tmpl` with each %p replaced by the
+ * pid (the allocator and its readers expand HAKMEM_COUNTERS_PATH alike). */
+static inline void hak_probe_expand_path(const char *tmpl, long pid, char *out, size_t cap)
+{
+    char digits[24];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && nd < 23);
+    size_t o = 0;
+    for (const char *t = tmpl; *t && o + 24 < cap; t++) {
+        if (t[0] == '%' && t[1] == 'p') {
+            for (int i = nd; i-- > 0;) out[o++] = digits[i];
+            t++;
+        } else {
+            out[o++] = *t;
+        }
+    }
+    out[o] = 0;
+}
+
+/* The process start time (field 22) in the text of /proc/PID/stat, or 0;
+ * with the pid it names a process even after the pid is reused. */
+static inline uint64_t hak_probe_stat_start_ticks(const char *stat)
+{
+    const char *p = strrchr(stat, ')'); /* the command name may hold spaces */
+    if (!p) return 0;
+    for (int field = 2; *p && field < 22; p++)
+        if (*p == ' ') field++;
+    return strtoull(p, NULL, 10);
+}
 
 #endif

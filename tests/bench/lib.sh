@@ -9,16 +9,8 @@ BIN=$ROOT/build/bin
 HAK=$BIN/hak
 # shellcheck disable=SC2034 # used by the tests that source this file
 LIBHAKMEM=${HAKMEM_LIB:-$ROOT/build/libhakmem.so}
-
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
-
-fail() {
-    echo "FAIL: $*"
-    exit 1
-}
+# shellcheck source=tests/common/lib.sh
+source "$ROOT/tests/common/lib.sh"
 
 for b in hak larson battle; do
     [[ -x $BIN/$b ]] || fail "$BIN/$b is missing: run make"

@@ -7,16 +7,8 @@ ROOT=${TEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD_DIR=${TEST_BUILD_DIR:-$ROOT/build}
 LIB=${TEST_LIB:-$BUILD_DIR/libhakmem.so}
 cd "$ROOT"
-
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
-
-fail() {
-    echo "FAIL: $*"
-    exit 1
-}
+# shellcheck source=tests/common/lib.sh
+source "$ROOT/tests/common/lib.sh"
 
 # need CMD...: skip unless every command is installed.
 need() {

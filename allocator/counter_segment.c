@@ -223,11 +223,23 @@ uint64_t *hak_counters_attach(void)
 /* Thread exit: the slot's values move into slot 0 and the slot is freed. */
 void hak_counters_detach(void)
 {
-    if (!hak_ctr || !seg || my_slot == 0 || my_slot == OVERFLOW_SLOT) {
-        hak_ctr = NULL;
-        return;
-    }
-    struct hak_probe_slot *s = slot_at(my_slot), *retired = slot_at(0);
+    hak_counters_release_slot(my_slot);
+    hak_ctr = NULL;
+    my_slot = 0;
+}
+
+/* The calling thread's slot number (0: none of its own). */
+uint32_t hak_counters_slot_index(void)
+{
+    return hak_ctr && seg ? my_slot : 0;
+}
+
+/* Folds slot `i` into slot 0 and frees it: at thread exit, or for a thread
+ * that is gone without releasing its heap. */
+void hak_counters_release_slot(uint32_t i)
+{
+    if (!seg || i == 0 || i >= OVERFLOW_SLOT) return;
+    struct hak_probe_slot *s = slot_at(i), *retired = slot_at(0);
     pthread_mutex_lock(&seg_lock);
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
     for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
@@ -237,8 +249,6 @@ void hak_counters_detach(void)
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&seg_lock);
     __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
-    hak_ctr = NULL;
-    my_slot = 0;
 }
 
 /* The region table as this process sees it, in private memory: the shared

@@ -26,6 +26,8 @@ enum hak_counter_id {
 #define hak_ctr (hak_tls.ctr)
 uint64_t *hak_counters_attach(void);
 void hak_counters_detach(void);
+uint32_t hak_counters_slot_index(void);
+void hak_counters_release_slot(uint32_t i);
 void hak_counters_add_shared(unsigned id, uint64_t n);
 void hak_counters_ensure_segment(void);
 void hak_counters_publish_pending(void);
@@ -62,6 +64,14 @@ static inline void hak_count_add(unsigned id, uint64_t n)
 #define HAK_COUNT_ID(id) ((void)(id))
 #define HAK_COUNT_SUB(name, n) ((void)(n))
 static inline void hak_counters_detach(void) {}
+static inline uint32_t hak_counters_slot_index(void)
+{
+    return 0;
+}
+static inline void hak_counters_release_slot(uint32_t i)
+{
+    (void)i;
+}
 static inline void hak_counters_fork_child(void) {}
 static inline void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size)
 {

@@ -5,7 +5,10 @@
  * SuperSlabs are orphaned for other threads to adopt, so thread churn does
  * not grow memory.  Heap records are pooled and reused, never freed.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "counters.h"
 
@@ -58,6 +61,28 @@ static void thread_exit(void *arg)
 {
     struct hak_heap *h = arg;
     if (h && h == hak_tls_heap) hak_heap_release(h);
+    hak_tls.exiting = true;
+}
+
+static void heap_unlink_locked(struct hak_heap *h);
+
+/* A heap created after its thread's exit handler ran (a later destructor
+ * allocated) may never be released by that thread: once the thread is gone
+ * (its kernel tid no longer exists) another thread orphans its SuperSlabs.
+ * Blocks left in the dead thread's cache stay counted as used. */
+void hak_heap_reap_late(void)
+{
+    pthread_mutex_lock(&heap_lock);
+    struct hak_heap *h = live_heaps, *next;
+    for (; h; h = next) {
+        next = h->next;
+        if (!h->late_tid || h == hak_tls_heap) continue;
+        if (syscall(SYS_tgkill, getpid(), h->late_tid, 0) == 0 || errno != ESRCH) continue;
+        hak_heap_orphan_all(h);
+        hak_counters_release_slot(h->ctr_slot);
+        heap_unlink_locked(h);
+    }
+    pthread_mutex_unlock(&heap_lock);
 }
 
 /* The calling thread's heap, created on its first allocation. */
@@ -76,6 +101,8 @@ struct hak_heap *hak_heap_get(void)
     }
     pthread_mutex_unlock(&heap_lock);
     if (!h) return NULL;
+    if (hak_tls.exiting) h->late_tid = (int32_t)syscall(SYS_gettid);
+    else hak_heap_reap_late();
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls_cache[c].head = NULL;
         hak_tls_cache[c].count = 0;
@@ -85,6 +112,7 @@ struct hak_heap *hak_heap_get(void)
 #if HAKMEM_COUNTERS
     hak_counters_attach(); /* the fast paths count into this thread's slot */
 #endif
+    h->ctr_slot = hak_counters_slot_index();
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
         if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)

@@ -236,6 +236,55 @@ static void test_free_only_threads(void)
            (long)delta(&a, &b, "free_ss_remote"), THREADS);
 }
 
+/* A key destructor that re-arms itself allocates in the last destructor
+ * round, after hakmem's own exit handler ran: the heap made then must still
+ * be taken back once the thread is gone (its SuperSlabs orphaned, its slot
+ * folded), not held forever. */
+enum { LATE_THREADS = 100 };
+static pthread_key_t late_key;
+static __thread int late_round;
+static void *late_blocks[LATE_THREADS];
+static int late_count;
+
+static void late_dtor(void *arg)
+{
+    (void)arg;
+    if (++late_round < 4) {
+        pthread_setspecific(late_key, (void *)1);
+        return;
+    }
+    late_blocks[late_count++] = malloc(OPAQUE((size_t)40)); /* threads run one at a time */
+}
+
+static void *late_thread(void *arg)
+{
+    (void)arg;
+    free(malloc(OPAQUE((size_t)40)));
+    pthread_setspecific(late_key, (void *)1);
+    return NULL;
+}
+
+static void test_late_destructor(void)
+{
+    REQUIRE(pthread_key_create(&late_key, late_dtor) == 0);
+    unsigned slots_before = slots_in_use();
+    for (int i = 0; i < LATE_THREADS; i++) {
+        pthread_t t;
+        REQUIRE(pthread_create(&t, NULL, late_thread, NULL) == 0);
+        pthread_join(t, NULL);
+    }
+    CHECK(late_count == LATE_THREADS);
+    for (int i = 0; i < late_count; i++) free(late_blocks[i]);
+    hak_flush_all();
+    struct snap s;
+    take(&s);
+    /* one SuperSlab per late heap would be 200 MiB; a handful is left */
+    CHECKF(get(&s, "held_tiny") < (16u << 20), "held_tiny %llu MiB after %d late heaps",
+           (unsigned long long)get(&s, "held_tiny") >> 20, LATE_THREADS);
+    CHECKF(slots_in_use() <= slots_before, "slots in use %u, before %u", slots_in_use(),
+           slots_before);
+}
+
 static void test_segment_lifetime(void)
 {
     char path[512];
@@ -307,6 +356,7 @@ int main(void)
     test_live_blocks();
     test_external_reader();
     test_free_only_threads();
+    test_late_destructor();
     test_segment_lifetime();
     hak_reader_close(reader);
     return test_finish();

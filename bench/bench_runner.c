@@ -3,7 +3,8 @@
  * median and min-max per allocator.
  *
  *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
- *                     [--csv FILE] [--timeout S] [--verbose] [--quiet]
+ *                     [--csv FILE] [-o RUN.DB [--interval MS] [--events LIST]]
+ *                     [--timeout S] [--verbose] [--quiet]
  *   hak bench --list
  *
  * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
@@ -11,15 +12,21 @@
  * runs once before any runs twice, and the starting allocator rotates, so drift in the machine
  * (thermal, other load) hits all allocators alike.  Throughput is the benchmark's own `result`
  * line; peak RSS is the child's ru_maxrss from wait4().  docs/benchmarks.md has the details.
+ *
+ * With -o every run is recorded into one run database by the recorder (collectors/recorder.h), the
+ * same code `hak record` uses: samples, phase snapshots, counters and events per run, plus the
+ * fields of the benchmark's result line.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -30,6 +37,8 @@
 #include "bench_params.h"
 #include "hak.h"
 #include "profile.h"
+#include "recorder.h"
+#include "run_db.h"
 
 #define MAX_SETS 32
 #define MAX_REPEAT 1000
@@ -45,6 +54,9 @@ struct bench_opts {
     const char *sets[MAX_SETS];
     int nsets;
     const char *csv;
+    const char *db_path; /* -o: record every run into this database */
+    double interval_ms;
+    const char *events;
     int timeout_s;
     int verbose, quiet, list;
 };
@@ -63,6 +75,7 @@ static const struct extra_column extra_columns[] = {
 
 struct run_result {
     int ok;
+    int interrupted; /* the recording was stopped by SIGINT/SIGTERM: stop the session */
     double ops_per_sec;
     double ops_per_cpu_s; /* operations per second of CPU time (user + system), 0 if unknown */
     double cpu_s;
@@ -87,11 +100,14 @@ static void bench_usage(FILE *out) {
             "  -t, --threads N      override the profile's thread count\n"
             "  -s, --set KEY=VALUE  override a benchmark parameter (repeatable)\n"
             "      --csv FILE       also write one CSV row per run\n"
+            "  -o, --output DB      record every run into the run database DB (hak record)\n"
+            "      --interval MS    with -o: sampling interval (default %g ms)\n"
+            "      --events LIST    with -o: perf events (default %s)\n"
             "      --timeout S      kill a run after S seconds (default %d)\n"
             "  -v, --verbose        show the benchmarks' output\n"
             "  -q, --quiet          no progress lines\n"
             "      --list           list profiles and allocators\n",
-            DEFAULT_TIMEOUT_S);
+            HAK_RECORD_DEFAULT_INTERVAL_MS, HAK_RECORD_DEFAULT_EVENTS, DEFAULT_TIMEOUT_S);
 }
 
 /* One line on stderr, exit status 2. */
@@ -144,6 +160,8 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
     o->alloc_list = "all";
     o->repeat = 1;
     o->timeout_s = DEFAULT_TIMEOUT_S;
+    o->interval_ms = HAK_RECORD_DEFAULT_INTERVAL_MS;
+    o->events = HAK_RECORD_DEFAULT_EVENTS;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
         int missing = 0;
@@ -176,6 +194,18 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
         } else if (option_value("--csv", NULL, argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a file name", arg);
             o->csv = value;
+        } else if (option_value("--output", "-o", argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a database file name", arg);
+            o->db_path = value;
+        } else if (option_value("--interval", NULL, argc, argv, &i, &value, &missing)) {
+            char *end;
+            if (missing) return bad_option("%s needs milliseconds", arg);
+            o->interval_ms = strtod(value, &end);
+            if (*end || end == value || !(o->interval_ms >= 0.1 && o->interval_ms <= 60000))
+                return bad_option("bad --interval value '%s' (milliseconds, 0.1 to 60000)", value);
+        } else if (option_value("--events", NULL, argc, argv, &i, &value, &missing)) {
+            if (missing) return bad_option("%s needs a list of events", arg);
+            o->events = value;
         } else if (option_value("--timeout", NULL, argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a number of seconds", arg);
             if (parse_int(value, 1, 86400, &o->timeout_s) != 0)
@@ -295,10 +325,118 @@ static void describe_status(int status, char *buf, size_t len) {
         snprintf(buf, len, "wait status %#x", status);
 }
 
-/* Runs one benchmark process and fills r. */
+/* Takes the complete lines of buf (NUL-terminated): shows them with --verbose and keeps the result
+ * line.  Moves an incomplete last line to the start of buf and returns its length. */
+static size_t scan_lines(char *buf, const struct bench_opts *o, struct run_result *r) {
+    char *line = buf, *nl;
+    while ((nl = strchr(line, '\n')) != NULL) {
+        *nl = '\0';
+        if (o->verbose) fprintf(stderr, "    | %s\n", line);
+        if (strncmp(line, "result ", 7) == 0)
+            snprintf(r->result_line, sizeof r->result_line, "%s", line);
+        line = nl + 1;
+    }
+    size_t used = strlen(line);
+    memmove(buf, line, used + 1);
+    return used;
+}
+
+static void judge_run(struct run_result *r, int status, int timed_out,
+                      const struct hak_allocator *alloc, const struct bench_opts *o);
+
+/* What a recorded run needs besides the benchmark: the database and the run's metadata. */
+struct record_ctx {
+    struct run_db *db;
+    const char *session, *profile;
+    int rep;
+};
+
+/* Stores the numeric fields of the result line ("ops_per_sec=123") as results of the run. */
+static void store_result_line(struct run_db *db, int64_t run_id, const char *line) {
+    char copy[sizeof((struct run_result *)0)->result_line];
+    snprintf(copy, sizeof copy, "%s", line);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '='), *end;
+        if (!eq) continue;
+        *eq = '\0';
+        double v = strtod(eq + 1, &end);
+        run_db_add_result(db, run_id, -1, -1, tok, end != eq + 1 && !*end ? v : NAN, eq + 1,
+                          "result_line");
+    }
+    run_db_commit(db);
+}
+
+/* Runs one benchmark process under the recorder (hak bench -o) and fills r. */
+static void run_recorded(char **argv, const struct profile_section *sec,
+                         const struct hak_allocator *alloc, const char *preload,
+                         const struct bench_opts *o, const struct record_ctx *ctx,
+                         struct run_result *r) {
+    int out = memfd_create("hak-bench-output", MFD_CLOEXEC);
+    if (out < 0) {
+        snprintf(r->status, sizeof r->status, "cannot set up the run: %s", strerror(errno));
+        return;
+    }
+    char params[1024];
+    bench_format_params(sec->spec, sec->values, params, sizeof params);
+    struct hak_record_opts ro;
+    hak_record_defaults(&ro);
+    ro.argv = argv;
+    ro.allocator = alloc->name;
+    ro.preload = preload;
+    ro.interval_ms = o->interval_ms;
+    ro.events = o->events;
+    ro.session = ctx->session;
+    ro.profile = ctx->profile;
+    ro.bench = sec->spec->name;
+    ro.params = params;
+    ro.rep = ctx->rep;
+    ro.timeout_s = o->timeout_s;
+    ro.stdout_fd = out;
+    ro.prog = "hak bench";
+    ro.quiet = o->quiet;
+    struct hak_record_result res;
+    int rc = hak_record_run(ctx->db, &ro, &res);
+
+    /* The benchmark's output, from the memory file it wrote. */
+    char buf[8192];
+    size_t used = 0;
+    ssize_t n;
+    off_t off = 0;
+    while ((n = pread(out, buf + used, sizeof buf - 1 - used, off)) > 0) {
+        off += n;
+        used += (size_t)n;
+        buf[used] = '\0';
+        used = scan_lines(buf, o, r);
+        if (used == sizeof buf - 1) used = 0;
+    }
+    close(out);
+    if (rc != 0) {
+        snprintf(r->status, sizeof r->status, "%.159s", res.error);
+        return;
+    }
+    r->wall_s = res.wall_s;
+    r->peak_rss_kb = res.ru.ru_maxrss;
+    r->cpu_s = (double)res.ru.ru_utime.tv_sec + (double)res.ru.ru_utime.tv_usec / 1e6 +
+               (double)res.ru.ru_stime.tv_sec + (double)res.ru.ru_stime.tv_usec / 1e6;
+    if (res.interrupted) {
+        r->interrupted = 1;
+        snprintf(r->status, sizeof r->status, "interrupted by signal %d", res.interrupted);
+        return;
+    }
+    judge_run(r, res.wait_status, res.timed_out, alloc, o);
+    if (res.db_failed && r->ok) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "writing the run database failed");
+    }
+    if (r->result_line[0]) store_result_line(ctx->db, res.run_id, r->result_line);
+}
+
+/* Runs one benchmark process and fills r (recorded when ctx->db is set). */
 static void run_one(const char *bin, const struct profile_section *sec,
                     const struct hak_allocator *alloc, const char *preload,
-                    const struct bench_opts *o, struct run_result *r) {
+                    const struct bench_opts *o, const struct record_ctx *ctx,
+                    struct run_result *r) {
     memset(r, 0, sizeof *r);
     char args[BENCH_MAX_PARAMS][96];
     char *argv[BENCH_MAX_PARAMS + 2];
@@ -308,6 +446,10 @@ static void run_one(const char *bin, const struct profile_section *sec,
         argv[i + 1] = args[i];
     }
     argv[sec->spec->count + 1] = NULL;
+    if (ctx->db) {
+        run_recorded(argv, sec, alloc, preload, o, ctx, r);
+        return;
+    }
     char preload_var[HAK_ALLOC_PATH_MAX + 16];
     char **env = run_environment(preload, preload_var, sizeof preload_var);
     int out[2];
@@ -356,16 +498,7 @@ static void run_one(const char *bin, const struct profile_section *sec,
         if (n <= 0) break;
         used += (size_t)n;
         buf[used] = '\0';
-        char *line = buf, *nl;
-        while ((nl = strchr(line, '\n')) != NULL) {
-            *nl = '\0';
-            if (o->verbose) fprintf(stderr, "    | %s\n", line);
-            if (strncmp(line, "result ", 7) == 0)
-                snprintf(r->result_line, sizeof r->result_line, "%s", line);
-            line = nl + 1;
-        }
-        used = strlen(line);
-        memmove(buf, line, used + 1);
+        used = scan_lines(buf, o, r);
         if (used == sizeof buf - 1) used = 0; /* a line longer than the buffer: drop it */
     }
     close(out[0]);
@@ -379,7 +512,12 @@ static void run_one(const char *bin, const struct profile_section *sec,
     r->peak_rss_kb = ru.ru_maxrss;
     r->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    judge_run(r, status, timed_out, alloc, o);
+}
 
+/* Decides whether a finished run counts, from its wait status and its result line. */
+static void judge_run(struct run_result *r, int status, int timed_out,
+                      const struct hak_allocator *alloc, const struct bench_opts *o) {
     char field[64];
     if (timed_out) {
         snprintf(r->status, sizeof r->status, "timed out after %d s (--timeout)", o->timeout_s);
@@ -647,6 +785,25 @@ int cmd_bench(int argc, char **argv) {
         }
     }
 
+    /* -o: every run goes into one database, under one session id. */
+    struct record_ctx ctx = {.db = NULL, .session = NULL, .profile = p.name, .rep = 0};
+    char session[160];
+    if (o.db_path) {
+        if (hak_record_check_events(o.events, err, sizeof err) != 0) return bad_usage("%s", err);
+        ctx.db = run_db_open(o.db_path, RUN_DB_CREATE, err, sizeof err);
+        if (!ctx.db) {
+            fprintf(stderr, "hak bench: %s\n", err);
+            return 1;
+        }
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(session, sizeof session, "bench-%.80s-%s-%d", p.name, stamp, (int)getpid());
+        ctx.session = session;
+    }
+
     FILE *csv = NULL;
     if (o.csv) {
         csv = fopen(o.csv, "w");
@@ -675,13 +832,15 @@ int cmd_bench(int argc, char **argv) {
                 p.name, total, nalloc, o.repeat, p.nsections, estimate);
 
     /* Interleaved: repetition-major, starting allocator rotating each repetition. */
-    int done = 0, failed = 0;
-    for (int rep = 0; rep < o.repeat; rep++)
-        for (int s = 0; s < p.nsections; s++)
-            for (int k = 0; k < nalloc; k++) {
+    int done = 0, failed = 0, interrupted = 0;
+    for (int rep = 0; rep < o.repeat && !interrupted; rep++)
+        for (int s = 0; s < p.nsections && !interrupted; s++)
+            for (int k = 0; k < nalloc && !interrupted; k++) {
                 int a = (k + rep) % nalloc;
                 struct run_result *res = &runs[(s * nalloc + a) * o.repeat + rep];
-                run_one(bins[s], &p.sections[s], allocs[a], preload[a], &o, res);
+                ctx.rep = rep + 1;
+                run_one(bins[s], &p.sections[s], allocs[a], preload[a], &o, &ctx, res);
+                interrupted = res->interrupted;
                 done++;
                 if (!res->ok) failed++;
                 report_progress(&o, done, total, p.sections[s].spec->name, allocs[a]->name, rep,
@@ -693,6 +852,20 @@ int cmd_bench(int argc, char **argv) {
                             res->ops_per_cpu_s);
                 if (csv) fflush(csv); /* rows survive an interrupted session */
             }
+
+    if (ctx.db && run_db_close(ctx.db) != 0)
+        fprintf(stderr, "hak bench: closing %s failed; the last runs may be incomplete\n",
+                o.db_path);
+    if (interrupted) {
+        fprintf(stderr, "hak bench: interrupted after %d of %d runs%s%s\n", done, total,
+                o.db_path ? "; recorded so far: " : "", o.db_path ? o.db_path : "");
+        if (csv) fclose(csv);
+        free(runs);
+        return 130;
+    }
+    if (o.db_path && !o.quiet)
+        fprintf(stderr, "hak bench: %d runs recorded in %s (session %s)\n", done, o.db_path,
+                session);
 
     struct utsname u;
     uname(&u);

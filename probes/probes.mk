@@ -14,3 +14,5 @@ $(OBJ)/probes/%.o: probes/%.c $(PROBES_HEADERS) Makefile probes/probes.mk
 
 # The counter segment reader (hak counters, hak record).
 COUNTER_READER_OBJ := $(OBJ)/probes/counter_reader.o
+# The collector side of the toolkit (hak record, hak bench -o): smaps parser, perf events, phase reader.
+RECORD_PROBES_OBJ := $(OBJ)/probes/smaps.o $(OBJ)/probes/events.o $(OBJ)/probes/phase_reader.o

@@ -81,3 +81,9 @@ $(TEST_UBSAN_BIN): tests/stress/mixed_tiers.c $(TEST_UBSAN_OBJ) $(TEST_HDRS)
 $(TEST_DIR)/unit_counters: tests/unit/counters.c $(LIBHAKMEM_A) $(COUNTER_READER_OBJ) $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Iprobes -DHAKMEM_LINKED=1 $< $(COUNTER_READER_OBJ) $(LIBHAKMEM_A) -pthread -o $@
+
+# The collector's parsers (probes/smaps.c, probes/phase_reader.c) on known input; needs no allocator.
+$(TEST_DIR)/collector_parsers: tests/collector/parsers.c $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o $(TEST_HDRS) $(wildcard probes/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Iprobes $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
+test-build: $(TEST_DIR)/collector_parsers

@@ -1,0 +1,801 @@
+/*
+ * The recorder (recorder.h): starts a command with the phase channel and perf events attached,
+ * then runs one event loop until it exits:
+ *
+ *   poll(signalfd, pidfd, phase channel, timerfd)
+ *     timer    -> a rollup sample; every smaps_every-th a full snapshot; commit every 100 ms
+ *     mark     -> full snapshot, commit, then "ack SEQ" to the benchmark
+ *     result   -> a results row
+ *     SIGINT / SIGTERM / SIGHUP -> stop the command (SIGTERM, SIGKILL 2 s later), keep what we have
+ *     pidfd    -> the command exited: reap it, take the exit snapshot (counters, events), close
+ *
+ * The command is forked, then waits on a pipe until its perf events are attached; its exec is
+ * confirmed through a close-on-exec pipe that carries errno when exec fails.
+ */
+#include "recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allocators.h"
+#include "counter_reader.h"
+#include "events.h"
+#include "hak.h"
+#include "phase_reader.h"
+#include "smaps.h"
+
+extern char **environ;
+
+#define COMMIT_EVERY_NS 250000000ll /* timer samples are committed in batches this long */
+#define PENDING_MAX 256             /* timer samples held in memory between commits */
+#define STOP_GRACE_NS 2000000000ll  /* SIGTERM, then SIGKILL this much later */
+#define MAX_PHASE_NAMES 128
+
+void hak_record_defaults(struct hak_record_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->interval_ms = HAK_RECORD_DEFAULT_INTERVAL_MS;
+    o->smaps_every = HAK_RECORD_DEFAULT_SMAPS_EVERY;
+    o->max_cpu_pct = HAK_RECORD_DEFAULT_MAX_CPU_PCT;
+    o->events = HAK_RECORD_DEFAULT_EVENTS;
+    o->stdout_fd = -1;
+    o->prog = "hak record";
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static int64_t unix_ns(char *utc, size_t len) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(utc, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static double cpu_seconds(const struct rusage *ru) {
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+static int64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static double self_cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return cpu_seconds(&ru);
+}
+
+int hak_record_check_events(const char *events, char *err, size_t errlen) {
+    static struct hak_event_set set; /* large: not on the stack */
+    return hak_events_init(&set, events, err, errlen);
+}
+
+int hak_record_check_command(const char *argv0, char *err, size_t errlen, int *status) {
+    char path[4096];
+    int found_not_exec = 0;
+    if (strchr(argv0, '/')) {
+        struct stat st;
+        if (stat(argv0, &st) != 0) {
+            snprintf(err, errlen, "cannot run %s: %s", argv0, strerror(errno));
+            *status = 127;
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode) || access(argv0, X_OK) != 0) {
+            snprintf(err, errlen, "cannot run %s: %s", argv0,
+                     S_ISDIR(st.st_mode) ? "Is a directory" : strerror(EACCES));
+            *status = 126;
+            return -1;
+        }
+        return 0;
+    }
+    const char *dirs = getenv("PATH");
+    if (!dirs || !*dirs) dirs = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *d = dirs; *d;) {
+        size_t n = strcspn(d, ":");
+        snprintf(path, sizeof path, "%.*s/%s", (int)(n ? n : 1), n ? d : ".", argv0);
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            if (access(path, X_OK) == 0) return 0;
+            found_not_exec = 1;
+        }
+        d += n;
+        if (*d == ':') d++;
+    }
+    snprintf(err, errlen, "cannot run %s: %s", argv0,
+             found_not_exec ? "Permission denied" : "command not found in PATH");
+    *status = found_not_exec ? 126 : 127;
+    return -1;
+}
+
+/* The command line, shell-quoted where needed. */
+static void join_command(char *const *argv, char *out, size_t len) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; argv[i] && used + 4 < len; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0';
+        for (const char *c = a; *c; c++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+%@",
+                        *c))
+                plain = 0;
+        if (i) out[used++] = ' ';
+        if (plain) {
+            used += (size_t)snprintf(out + used, len - used, "%s", a);
+        } else {
+            out[used++] = '\'';
+            for (const char *c = a; *c && used + 6 < len; c++) {
+                if (*c == '\'')
+                    used += (size_t)snprintf(out + used, len - used, "'\\''");
+                else
+                    out[used++] = *c;
+            }
+            out[used++] = '\'';
+        }
+        if (used >= len) used = len - 1;
+        out[used] = '\0';
+    }
+}
+
+/* git describe of the source tree the hak binary was built in (<exe>/../..), once per process. */
+static const char *source_git(void) {
+    static int done;
+    static char sha[128];
+    if (done) return sha[0] ? sha : NULL;
+    done = 1;
+    char dir[HAK_ALLOC_PATH_MAX], cmd[HAK_ALLOC_PATH_MAX + 128];
+    if (hak_exe_dir(dir, sizeof dir) != 0) return NULL;
+    snprintf(cmd, sizeof cmd, "git -C '%s/../..' describe --always --dirty --abbrev=40 2>/dev/null",
+             dir);
+    fflush(NULL);
+    FILE *p = popen(cmd, "r");
+    if (!p) return NULL;
+    if (!fgets(sha, sizeof sha, p)) sha[0] = '\0';
+    if (pclose(p) != 0) sha[0] = '\0';
+    sha[strcspn(sha, "\n")] = '\0';
+    return sha[0] ? sha : NULL;
+}
+
+/* ---- one recording --------------------------------------------------------------------------- */
+
+/* A timer sample waiting for the next commit.  Inserting a row right after a 10 ms sleep costs
+ * tens of microseconds of cold caches; inserting a batch costs a few per row. */
+struct pending_sample {
+    long seq;
+    int64_t t_ns;
+    const char *source;
+    struct hak_smaps_fields f;
+};
+
+struct phase_count {
+    char name[HAK_PHASE_NAME_MAX + 1];
+    int count;
+};
+
+struct recording {
+    const struct hak_record_opts *o;
+    struct hak_record_result *res;
+    struct run_db *db;
+    int64_t run_id;
+    pid_t pid;
+    int64_t t0; /* CLOCK_MONOTONIC at the fork */
+    int alive;  /* the command has not exited */
+    int stopping;
+    int64_t kill_at; /* when to send SIGKILL, once stopping */
+
+    struct hak_smaps_source src;
+    int src_open;
+    struct hak_smaps smaps;
+
+    struct hak_reader *reader; /* hakmem's counter segment, kept mapped until the end */
+    uint64_t *totals;
+    struct hak_probe_region *regions;
+    size_t region_cap;
+
+    struct hak_event_set events;
+
+    struct hak_phase_reader phases;
+    int ack_fd;
+    int bench_acks; /* the benchmark said ack=1 */
+    struct phase_count counts[MAX_PHASE_NAMES];
+    int ncounts;
+
+    struct pending_sample pending[PENDING_MAX];
+    int npending;
+    long seq; /* next sample number */
+    long timer_ticks;
+    int full_due;         /* a periodic full snapshot waits for CPU allowance */
+    int64_t allowance_ns; /* CPU the timer may still spend (token bucket, --max-cpu) */
+    int64_t last_tick;
+    int64_t last_commit;
+    int db_warned;
+    char events_note[512];
+};
+
+/* Notes a failed write once; the run goes on, the row will say it is incomplete. */
+static void db_check(struct recording *r, int rc) {
+    if (rc == 0) return;
+    r->res->db_failed = 1;
+    if (!r->db_warned) {
+        fprintf(stderr, "%s: writing the run database failed: %s; the run is incomplete\n",
+                r->o->prog, run_db_error(r->db));
+        r->db_warned = 1;
+    }
+}
+
+/* Opens hakmem's counter segment of the command once it exists (after its first allocation). */
+static void try_open_segment(struct recording *r) {
+    if (r->reader || !r->alive) return;
+    char err[600];
+    r->reader = hak_reader_open_pid(r->pid, NULL, err, sizeof err);
+    if (!r->reader) return;
+    const struct hak_probe_header *h = hak_reader_header(r->reader);
+    r->totals = calloc(h->counter_count ? h->counter_count : 1, sizeof *r->totals);
+    r->region_cap = h->region_capacity;
+    r->regions = calloc(r->region_cap ? r->region_cap : 1, sizeof *r->regions);
+    if (!r->totals || !r->regions) {
+        hak_reader_close(r->reader);
+        r->reader = NULL;
+        return;
+    }
+    char build[sizeof h->build_id + 1];
+    memcpy(build, h->build_id, sizeof h->build_id);
+    build[sizeof h->build_id] = '\0';
+    run_db_begin(r->db);
+    db_check(r, run_db_set_alloc_build(r->db, r->run_id, build));
+    for (unsigned i = 0; i < hak_reader_counter_count(r->reader); i++) {
+        const struct hak_probe_counter *c = (const void *)((const char *)h + h->names_offset +
+                                                           i * sizeof(struct hak_probe_counter));
+        char desc[HAK_PROBE_DESC_LEN + 1];
+        memcpy(desc, c->desc, HAK_PROBE_DESC_LEN);
+        desc[HAK_PROBE_DESC_LEN] = '\0';
+        db_check(r, run_db_add_counter_name(r->db, r->run_id, hak_reader_counter_name(r->reader, i),
+                                            hak_reader_counter_group(r->reader, i), desc));
+    }
+}
+
+static void store_counters(struct recording *r, long seq) {
+    if (!r->reader || !hak_reader_totals(r->reader, r->totals)) return;
+    for (unsigned i = 0; i < hak_reader_counter_count(r->reader); i++)
+        db_check(r, run_db_add_counter(r->db, r->run_id, seq, hak_reader_counter_name(r->reader, i),
+                                       (int64_t)r->totals[i]));
+}
+
+static void store_events(struct recording *r, long seq) {
+    for (int i = 0; i < r->events.count; i++) {
+        struct hak_event_value v;
+        if (hak_events_read(&r->events, i, &v) == 0)
+            db_check(r, run_db_add_event(r->db, r->run_id, seq, r->events.ev[i].name, &v));
+    }
+}
+
+/* Stores every mapping, classified against hakmem's regions when it publishes them, and what
+ * each of hakmem's tiers holds resident (exact, from pagemap, where mappings are merged). */
+static void store_mappings(struct recording *r, long seq) {
+    size_t n = 0;
+    if (r->reader) {
+        long got = hak_reader_regions(r->reader, r->regions, r->region_cap);
+        if (got > 0) n = (size_t)got < r->region_cap ? (size_t)got : r->region_cap;
+        hak_regions_sort(r->regions, n);
+        struct hak_tier_rss tiers[4];
+        if (got >= 0 && hak_smaps_tier_rss(&r->src, r->regions, n, tiers) == 0)
+            for (uint32_t t = 0; t < 4; t++)
+                db_check(
+                    r, run_db_add_tier(r->db, r->run_id, seq, hak_reader_tier_name(t), &tiers[t]));
+    }
+    hak_smaps_classify(&r->smaps, r->reader ? r->regions : NULL, n);
+    for (size_t i = 0; i < r->smaps.count; i++)
+        db_check(r, run_db_add_mapping(r->db, r->run_id, seq, &r->smaps.maps[i]));
+}
+
+/* A full snapshot: every mapping, the totals, counters, events.  At a mark the process is parked,
+ * so the totals come from smaps_rollup read right after smaps, and the two walks agree.  A timer
+ * snapshot catches the process moving: its totals are the sum of this one walk (source "smaps"),
+ * so they agree by construction and the second walk is saved.  Returns the sample number, or -1
+ * when the process has no address space any more. */
+static long snapshot(struct recording *r, const char *kind, int64_t phase_seq) {
+    if (!r->alive || !r->src_open) return -1;
+    try_open_segment(r);
+    int64_t t = mono_ns() - r->t0;
+    if (hak_smaps_read(&r->src, &r->smaps) != 0) return -1;
+    struct hak_smaps_fields totals;
+    const char *source = phase_seq >= 0 ? "rollup" : "smaps";
+    if (phase_seq < 0)
+        hak_smaps_sum(&r->smaps, &totals);
+    else if (hak_smaps_read_rollup(&r->src, &totals) != 0)
+        return -1;
+    long seq = r->seq++;
+    run_db_begin(r->db);
+    db_check(r, run_db_add_sample(r->db, r->run_id, seq, t, kind, 1, phase_seq, source, &totals));
+    store_mappings(r, seq);
+    store_counters(r, seq);
+    store_events(r, seq);
+    r->res->samples++;
+    r->res->snapshots++;
+    return seq;
+}
+
+/* Inserts the timer samples held in memory and commits everything of this batch. */
+static void commit(struct recording *r) {
+    if (r->npending) run_db_begin(r->db);
+    for (int i = 0; i < r->npending; i++) {
+        const struct pending_sample *p = &r->pending[i];
+        db_check(r, run_db_add_sample(r->db, r->run_id, p->seq, p->t_ns, "timer", 0, -1, p->source,
+                                      &p->f));
+    }
+    r->npending = 0;
+    db_check(r, run_db_commit(r->db));
+    r->last_commit = mono_ns();
+}
+
+/* One timer tick.  The rollup walks every page table entry of the process, so its cost grows
+ * with RSS (about 1 ms per 64 MiB on a VM).  Those walks are metered against --max-cpu (a token
+ * bucket refilled at max_cpu_pct of one CPU); a tick without allowance reads statm (constant
+ * time: Rss and Anonymous only) instead.  Periodic full snapshots wait for allowance the same
+ * way.  The fixed cost of a tick (wake-up, statm, batched insert) is not metered: it does not
+ * grow with the process (docs/collector.md has the figures). */
+static void timer_sample(struct recording *r) {
+    int64_t now = mono_ns(), cpu0 = 0;
+    double share = r->o->max_cpu_pct / 100.0;
+    int unmetered = share >= 1.0;
+    if (r->last_tick) r->allowance_ns += (int64_t)((double)(now - r->last_tick) * share);
+    if (r->allowance_ns > (int64_t)(share * 1e9)) r->allowance_ns = (int64_t)(share * 1e9);
+    r->last_tick = now;
+    long tick = r->timer_ticks++;
+    if (r->o->smaps_every > 0 && tick % r->o->smaps_every == 0) r->full_due = 1;
+    int afford = unmetered || r->allowance_ns >= 0;
+    if (r->full_due && afford) {
+        r->full_due = 0;
+        cpu0 = thread_cpu_ns();
+        snapshot(r, "timer", -1);
+        r->allowance_ns -= thread_cpu_ns() - cpu0;
+    } else if (r->alive && r->src_open) {
+        /* A failed open costs tens of microseconds: every tick for the first second (hakmem
+         * maps its segment at its first allocation), then every tenth. */
+        if (tick < 100 || tick % 10 == 0) try_open_segment(r);
+        int64_t t = mono_ns() - r->t0;
+        struct hak_smaps_fields m;
+        const char *source = afford ? "rollup" : "statm";
+        if (afford) cpu0 = thread_cpu_ns();
+        int rc = afford ? hak_smaps_read_rollup(&r->src, &m) : hak_smaps_read_statm(&r->src, &m);
+        if (afford) r->allowance_ns -= thread_cpu_ns() - cpu0;
+        if (rc == 0) {
+            struct pending_sample *p = &r->pending[r->npending++];
+            p->seq = r->seq++;
+            p->t_ns = t;
+            p->source = source;
+            p->f = m;
+            r->res->samples++;
+            if (afford) r->res->rollups++;
+        }
+    }
+    if (r->npending == PENDING_MAX || mono_ns() - r->last_commit >= COMMIT_EVERY_NS) commit(r);
+}
+
+/* Which time this mark name comes in the run: 1, 2, ... (battle's cycle); 0 past the table. */
+static int occurrence(struct recording *r, const char *name) {
+    for (int i = 0; i < r->ncounts; i++)
+        if (strcmp(r->counts[i].name, name) == 0) return ++r->counts[i].count;
+    if (r->ncounts == MAX_PHASE_NAMES) return 0;
+    struct phase_count *c = &r->counts[r->ncounts++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->count = 1;
+    return 1;
+}
+
+/* Handles one message.  A mark is snapshotted and committed before it is acknowledged. */
+static void handle_message(struct recording *r, const struct hak_phase_msg *m) {
+    switch (m->kind) {
+    case HAK_PHASE_HELLO:
+        r->bench_acks = m->ack;
+        run_db_begin(r->db);
+        db_check(r, run_db_set_hello(r->db, r->run_id, m));
+        break;
+    case HAK_PHASE_MARK: {
+        long seq = r->stopping ? -1 : snapshot(r, "mark", (int64_t)m->seq);
+        run_db_begin(r->db);
+        int acked = r->bench_acks && r->alive && r->ack_fd >= 0;
+        db_check(r, run_db_add_phase(r->db, r->run_id, m, (int64_t)m->t_ns - r->t0,
+                                     occurrence(r, m->name), seq, acked));
+        commit(r);
+        r->res->marks++;
+        if (acked) hak_phase_send_ack(r->ack_fd, m->seq);
+        break;
+    }
+    case HAK_PHASE_RESULT:
+        run_db_begin(r->db);
+        db_check(r, run_db_add_result(r->db, r->run_id, (int64_t)m->seq, (int64_t)m->t_ns - r->t0,
+                                      m->name, m->number, m->value, "phase"));
+        break;
+    case HAK_PHASE_BAD:
+        break;
+    }
+}
+
+static void read_phases(struct recording *r) {
+    hak_phase_reader_fill(&r->phases);
+    struct hak_phase_msg m;
+    while (hak_phase_reader_next(&r->phases, &m))
+        handle_message(r, &m);
+}
+
+/* The environment of the command: ours, with the phase channel and the allocator's preload. */
+static char **command_env(const struct hak_record_opts *o, int phase_fd, int ack_fd,
+                          char vars[3][HAK_ALLOC_PATH_MAX + 32]) {
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 4, sizeof *env);
+    if (!env) return NULL;
+    int replace_preload = o->allocator != NULL || o->preload != NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if ((replace_preload && strncmp(e, "LD_PRELOAD=", 11) == 0) ||
+            strncmp(e, "HAK_PHASE_FD=", 13) == 0 || strncmp(e, "HAK_PHASE_ACK_FD=", 17) == 0)
+            continue;
+        env[k++] = environ[i];
+    }
+    snprintf(vars[0], sizeof vars[0], "HAK_PHASE_FD=%d", phase_fd);
+    snprintf(vars[1], sizeof vars[1], "HAK_PHASE_ACK_FD=%d", ack_fd);
+    env[k++] = vars[0];
+    env[k++] = vars[1];
+    if (o->preload && o->preload[0]) {
+        snprintf(vars[2], sizeof vars[2], "LD_PRELOAD=%s", o->preload);
+        env[k++] = vars[2];
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* Runs in the forked child: wires the descriptors, waits for the go, execs.  Never returns. */
+static void child_exec(const struct hak_record_opts *o, char **env, const sigset_t *old_mask,
+                       int go_fd, int err_fd, int phase_fd, int ack_fd) {
+    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    if (o->stdout_fd >= 0) dup2(o->stdout_fd, STDOUT_FILENO);
+    fcntl(phase_fd, F_SETFD, 0);
+    fcntl(ack_fd, F_SETFD, 0);
+    char go;
+    ssize_t n;
+    while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(127); /* the collector went away before the start */
+    execvpe(o->argv[0], o->argv, env);
+    int e = errno;
+    ssize_t ignored = write(err_fd, &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+}
+
+/* The state and flags a run ends with. */
+static void classify_end(const struct recording *r, struct run_db_end *e) {
+    const struct hak_record_result *res = r->res;
+    int st = res->wait_status;
+    e->exit_code = -1;
+    e->term_signal = 0;
+    e->completed = 0;
+    if (WIFEXITED(st)) e->exit_code = WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) e->term_signal = WTERMSIG(st);
+    if (res->interrupted) {
+        e->state = "interrupted";
+    } else if (res->timed_out) {
+        e->state = "timeout";
+    } else if (WIFSIGNALED(st)) {
+        e->state = "crashed";
+    } else {
+        e->state = e->exit_code == 0 ? "completed" : "failed";
+        e->completed = 1; /* it ran to its own end, successful or not */
+    }
+}
+
+/* Handles a stop request: SIGTERM to the command now, SIGKILL after the grace period. */
+static void request_stop(struct recording *r, int sig) {
+    if (!r->res->interrupted && !r->res->timed_out) r->res->interrupted = sig;
+    if (r->stopping) { /* asked twice: no more grace */
+        if (r->alive) kill(r->pid, SIGKILL);
+        r->kill_at = 0;
+        return;
+    }
+    r->stopping = 1;
+    if (r->alive) kill(r->pid, sig == SIGKILL ? SIGKILL : SIGTERM);
+    r->kill_at = mono_ns() + STOP_GRACE_NS;
+}
+
+static void event_loop(struct recording *r, int sig_fd, int pid_fd, int phase_fd, int timer_fd) {
+    const struct hak_record_opts *o = r->o;
+    int64_t deadline = o->timeout_s > 0 ? r->t0 + (int64_t)o->timeout_s * 1000000000ll : 0;
+    while (r->alive) {
+        struct pollfd p[4] = {{sig_fd, POLLIN, 0},
+                              {pid_fd, POLLIN, 0},
+                              {r->phases.eof ? -1 : phase_fd, POLLIN, 0},
+                              {r->stopping ? -1 : timer_fd, POLLIN, 0}};
+        int wait_ms = pid_fd < 0 ? (int)(o->interval_ms > 1 ? o->interval_ms : 1) : 1000;
+        int rc = poll(p, 4, wait_ms);
+        if (rc < 0 && errno != EINTR) break;
+        if (p[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sig_fd, &si, sizeof si) == sizeof si) request_stop(r, (int)si.ssi_signo);
+        }
+        if (p[2].revents & (POLLIN | POLLHUP)) read_phases(r);
+        if (p[3].revents & POLLIN) {
+            uint64_t expirations;
+            if (read(timer_fd, &expirations, sizeof expirations) == sizeof expirations &&
+                !r->stopping)
+                timer_sample(r);
+        }
+        int64_t now = mono_ns();
+        if (deadline && now >= deadline && !r->stopping) {
+            r->res->timed_out = 1;
+            r->stopping = 1;
+            kill(r->pid, SIGKILL);
+            r->kill_at = 0;
+        }
+        if (r->stopping && r->kill_at && now >= r->kill_at) {
+            kill(r->pid, SIGKILL);
+            r->kill_at = 0;
+        }
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if ((pid_fd < 0 || (p[1].revents & POLLIN)) &&
+            waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            si.si_pid == r->pid)
+            r->alive = 0;
+    }
+}
+
+/* The exit snapshot: the command is gone, its counter segment is still mapped here. */
+static void exit_snapshot(struct recording *r) {
+    if (!r->reader && r->events.count == 0) return;
+    long seq = r->seq++;
+    run_db_begin(r->db);
+    db_check(
+        r, run_db_add_sample(r->db, r->run_id, seq, mono_ns() - r->t0, "exit", 0, -1, NULL, NULL));
+    store_counters(r, seq);
+    store_events(r, seq);
+    r->res->samples++;
+}
+
+static void recording_free(struct recording *r) {
+    if (r->src_open) hak_smaps_close(&r->src);
+    hak_smaps_free(&r->smaps);
+    hak_events_close(&r->events);
+    if (r->reader) hak_reader_close(r->reader);
+    free(r->totals);
+    free(r->regions);
+}
+
+static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row, char *command,
+                         size_t command_len, struct utsname *u, char *utc, size_t utc_len,
+                         char *session, size_t session_len) {
+    memset(row, 0, sizeof *row);
+    join_command(o->argv, command, command_len);
+    uname(u);
+    row->start_unix_ns = unix_ns(utc, utc_len);
+    if (o->session) {
+        snprintf(session, session_len, "%s", o->session);
+    } else {
+        snprintf(session, session_len, "%s-%d", utc, (int)getpid());
+    }
+    row->session = session;
+    row->command = command;
+    row->allocator = o->allocator;
+    row->preload = o->preload && o->preload[0] ? o->preload : NULL;
+    row->hak_build = hak_build_id;
+    row->source_git = source_git();
+    row->profile = o->profile;
+    row->bench = o->bench;
+    row->params = o->params;
+    row->rep = o->rep;
+    row->host = u->nodename;
+    row->kernel = u->release;
+    row->cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    row->interval_ms = o->interval_ms;
+    row->smaps_every = o->smaps_every;
+    row->max_cpu_pct = o->max_cpu_pct;
+    row->events = o->events && o->events[0] ? o->events : "none";
+    row->start_utc = utc;
+}
+
+/* Closes whichever descriptors are open (>= 0). */
+static void close_fds(int *fds, int n) {
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
+int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
+                   struct hak_record_result *res) {
+    static int events_note_shown; /* "cycles not supported" is said once per process */
+    static struct recording rec;  /* large (event set, phase buffer): not on the stack */
+    struct recording *r = &rec;
+    memset(res, 0, sizeof *res);
+    memset(r, 0, sizeof *r);
+    res->run_id = -1;
+    res->state = "not_started";
+    r->o = o;
+    r->res = res;
+    r->db = db;
+    r->ack_fd = -1;
+    r->src.rollup_fd = r->src.smaps_fd = -1;
+
+    if (hak_events_init(&r->events, o->events, res->error, sizeof res->error) != 0) return -1;
+
+    char command[4096], utc[64], session[128];
+    struct utsname u;
+    struct run_db_run row;
+    fill_run_row(o, &row, command, sizeof command, &u, utc, sizeof utc, session, sizeof session);
+    r->run_id = res->run_id = run_db_begin_run(db, &row);
+    if (r->run_id < 0) {
+        snprintf(res->error, sizeof res->error, "cannot write the run database: %s",
+                 run_db_error(db));
+        return -1;
+    }
+
+    /* Descriptors: [0..1] phase (we read, it writes), [2..3] acks (it reads, we write),
+     * [4..5] go, [6..7] exec error, then signalfd, pidfd, timerfd. */
+    int fds[11] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    sigset_t block, old_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    struct sigaction ignore_pipe = {.sa_handler = SIG_IGN}, old_pipe;
+    sigemptyset(&ignore_pipe.sa_mask);
+    sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
+    sigprocmask(SIG_BLOCK, &block, &old_mask);
+
+    char vars[3][HAK_ALLOC_PATH_MAX + 32];
+    char **env = NULL;
+    const char *failure = NULL;
+    int start_errno = 0;
+    if (pipe2(&fds[0], O_CLOEXEC) != 0 || pipe2(&fds[2], O_CLOEXEC) != 0 ||
+        pipe2(&fds[4], O_CLOEXEC) != 0 || pipe2(&fds[6], O_CLOEXEC) != 0 ||
+        (fds[8] = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
+        !(env = command_env(o, fds[1], fds[2], vars))) {
+        failure = "cannot set up the channels";
+        start_errno = errno;
+    }
+    if (!failure) {
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        fcntl(fds[3], F_SETFL, O_NONBLOCK); /* an ack never blocks the collector */
+        fflush(NULL);
+        r->t0 = mono_ns();
+        r->pid = fork();
+        if (r->pid < 0) {
+            failure = "fork failed";
+            start_errno = errno;
+        } else if (r->pid == 0) {
+            child_exec(o, env, &old_mask, fds[4], fds[7], fds[1], fds[2]);
+        }
+    }
+    free(env);
+    if (!failure) {
+        int child_ends[4] = {fds[1], fds[2], fds[4], fds[7]};
+        close_fds(child_ends, 4);
+        fds[1] = fds[2] = fds[4] = fds[7] = -1;
+        db_check(r, run_db_set_pid(db, r->run_id, r->pid));
+        char *note = r->events_note;
+        hak_events_open(&r->events, r->pid, note, sizeof r->events_note);
+        if (note[0] && !events_note_shown && !o->quiet) fprintf(stderr, "%s: %s\n", o->prog, note);
+        if (note[0]) events_note_shown = 1;
+        for (int i = 0; i < r->events.count; i++)
+            db_check(r, run_db_add_event_name(db, r->run_id, &r->events.ev[i]));
+        /* Go; then exec either closes the error pipe (success) or sends its errno. */
+        ssize_t w = write(fds[5], "g", 1);
+        (void)w;
+        close(fds[5]);
+        fds[5] = -1;
+        int exec_errno = 0;
+        ssize_t n;
+        while ((n = read(fds[6], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+        }
+        if (n == sizeof exec_errno) {
+            failure = "cannot run";
+            start_errno = res->exec_errno = exec_errno;
+            while (waitpid(r->pid, &res->wait_status, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+    if (failure) {
+        snprintf(res->error, sizeof res->error, "%s %s: %s", failure, o->argv[0],
+                 strerror(start_errno));
+        struct run_db_end e = {.state = "not_started", .exit_code = -1, .note = res->error};
+        char end_utc[64];
+        e.end_unix_ns = unix_ns(end_utc, sizeof end_utc);
+        e.end_utc = end_utc;
+        db_check(r, run_db_end_run(db, r->run_id, &e));
+        close_fds(fds, 11);
+        recording_free(r);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        sigaction(SIGPIPE, &old_pipe, NULL);
+        return -1;
+    }
+
+    /* Started. */
+    res->started = 1;
+    r->alive = 1;
+    double cpu0 = self_cpu_s();
+    int64_t started_at = mono_ns();
+    r->src_open = hak_smaps_open(&r->src, r->pid) == 0;
+    hak_phase_reader_init(&r->phases, fds[0]);
+    r->ack_fd = fds[3];
+    fds[9] = (int)syscall(SYS_pidfd_open, r->pid, 0);
+    fds[10] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    long period_ns = (long)(o->interval_ms * 1e6);
+    if (period_ns < 100000) period_ns = 100000;
+    struct itimerspec its = {.it_interval = {period_ns / 1000000000, period_ns % 1000000000},
+                             .it_value = {0, 1000}};
+    timerfd_settime(fds[10], 0, &its, NULL);
+    r->last_commit = mono_ns();
+
+    event_loop(r, fds[8], fds[9], fds[0], fds[10]);
+
+    while (wait4(r->pid, &res->wait_status, 0, &res->ru) < 0 && errno == EINTR) {
+    }
+    int64_t ended_at = mono_ns();
+    /* A command killed by a signal leaves its counter segment behind (docs/counters.md); its last
+     * values are about to be stored, so the file can go. */
+    if (WIFSIGNALED(res->wait_status) && r->reader) {
+        char seg[512];
+        hak_reader_path_for_pid(r->pid, NULL, seg, sizeof seg);
+        unlink(seg);
+    }
+    /* Messages written just before the exit (results, a last mark) are still in the pipe. */
+    read_phases(r);
+    exit_snapshot(r);
+    /* A signal that came while the command was exiting still counts as an interruption. */
+    struct signalfd_siginfo si;
+    if (read(fds[8], &si, sizeof si) == sizeof si && !res->interrupted)
+        res->interrupted = (int)si.ssi_signo;
+
+    commit(r);
+    res->wall_s = (double)(ended_at - started_at) / 1e9;
+    res->collector_cpu_s = self_cpu_s() - cpu0;
+    char end_utc[64];
+    struct run_db_end e = {0};
+    classify_end(r, &e);
+    e.end_unix_ns = unix_ns(end_utc, sizeof end_utc);
+    e.end_utc = end_utc;
+    e.wall_s = res->wall_s;
+    e.child_user_s = (double)res->ru.ru_utime.tv_sec + (double)res->ru.ru_utime.tv_usec / 1e6;
+    e.child_sys_s = (double)res->ru.ru_stime.tv_sec + (double)res->ru.ru_stime.tv_usec / 1e6;
+    e.child_maxrss_kb = res->ru.ru_maxrss;
+    e.collector_cpu_s = res->collector_cpu_s;
+    e.samples = res->samples;
+    e.snapshots = res->snapshots;
+    e.note = res->db_failed      ? "database writes failed: samples are missing"
+             : r->events_note[0] ? r->events_note
+                                 : NULL;
+    res->state = e.state;
+    db_check(r, run_db_end_run(db, r->run_id, &e));
+
+    close_fds(fds, 11);
+    recording_free(r);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    return 0;
+}

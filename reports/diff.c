@@ -1,0 +1,259 @@
+/*
+ * hak diff: compares two builds on the same profile — two run databases, or two builds recorded
+ * in one — per benchmark, allocator and phase: both medians, the delta, the run-to-run spread and
+ * a verdict.  A difference no larger than the noise is never called better or worse: the noise is
+ * the larger min-max spread of the two sides, and at least a floor (256 KiB or 2 % for sizes, 5 %
+ * for throughput) so that single runs are not over-read.  --fail-if-worse PCT makes it a gate.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hak.h"
+#include "report_db.h"
+
+struct side {
+    struct rdb *db;
+    struct rdb_run *runs;
+    int n, ntotal;
+    struct rdb_group *gs;
+    int ng;
+    const char *label;
+};
+
+enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_OPS };
+
+/* Values of one figure over a group's usable runs. */
+static int values(const struct side *s, const struct rdb_group *g, int kind, int ph, double *v) {
+    if (kind == FIG_OPS) {
+        int m = 0;
+        for (int i = 0; i < g->n; i++)
+            if (rdb_group_usable(s->runs, g, i)) v[m++] = s->runs[g->idx[i]].ops_per_sec;
+        return m;
+    }
+    return rdb_group_values(s->runs, g, ph, kind == FIG_PHASE_NET ? RDB_FIG_RSS_NET : RDB_FIG_OVERHEAD,
+                            v);
+}
+
+static int usable_count(const double *v, int n) {
+    int m = 0;
+    for (int i = 0; i < n; i++) m += !isnan(v[i]);
+    return m;
+}
+
+/* Keeps the runs whose build starts with `build` (all when NULL). */
+static int filter_build(struct rdb_run *runs, int n, const char *build) {
+    if (!build) return n;
+    int m = 0;
+    size_t len = strlen(build);
+    for (int i = 0; i < n; i++) {
+        if (!strncmp(runs[i].build, build, len)) {
+            if (m != i) {
+                struct rdb_run tmp = runs[m];
+                runs[m] = runs[i];
+                runs[i] = tmp;
+            }
+            m++;
+        }
+    }
+    return m;
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: hak diff A.DB B.DB [--fail-if-worse PCT]\n"
+            "       hak diff RUN.DB [BUILD_A BUILD_B] [--fail-if-worse PCT]\n"
+            "  compares B against A per benchmark, allocator and phase (Rss - LazyFree, overhead,\n"
+            "  ops/s): medians, delta, run-to-run spread, verdict better / worse / within noise.\n"
+            "  With one database, BUILD_A and BUILD_B are build ids (or prefixes) of its runs;\n"
+            "  without them the database must hold exactly two builds of hakmem (peers are then\n"
+            "  left out; a git sha prefix as BUILD selects hakmem and the peers of that tree).\n"
+            "  --fail-if-worse PCT  exit 1 when a figure is worse by more than PCT %% (and the noise)\n");
+}
+
+static int load_side(const char *path, struct side *s, char *err, size_t errlen) {
+    s->db = rdb_open(path, err, errlen);
+    if (!s->db) return -1;
+    s->n = rdb_load_runs(s->db, NULL, 0, &s->runs, err, errlen);
+    if (s->n < 0) return -1;
+    s->ntotal = s->n;
+    if (s->n == 0) {
+        snprintf(err, errlen, "%s: no runs recorded in this database yet", path);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_diff(int argc, char **argv) {
+    static const struct option opts[] = {{"fail-if-worse", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    double fail_pct = NAN;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': {
+            char *end;
+            errno = 0;
+            fail_pct = strtod(optarg, &end);
+            if (errno || *end || !(fail_pct >= 0)) {
+                fprintf(stderr, "hak diff: --fail-if-worse wants a percentage (e.g. 5), not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    int npos = argc - optind;
+    char **pos = argv + optind;
+    if (npos != 1 && npos != 2 && npos != 3) {
+        fprintf(stderr, "hak diff: %s\n", npos == 0 ? "no run database given" : "too many arguments");
+        usage(stderr);
+        return 2;
+    }
+    char err[1024];
+    struct side a = {0}, b = {0};
+    int rc = 1;
+    char labels[2][200];
+    if (npos == 2) {
+        if (load_side(pos[0], &a, err, sizeof err) || load_side(pos[1], &b, err, sizeof err)) {
+            fprintf(stderr, "hak diff: %s\n", err);
+            goto out;
+        }
+        snprintf(labels[0], sizeof labels[0], "%s", pos[0]);
+        snprintf(labels[1], sizeof labels[1], "%s", pos[1]);
+    } else {
+        if (load_side(pos[0], &a, err, sizeof err) || load_side(pos[0], &b, err, sizeof err)) {
+            fprintf(stderr, "hak diff: %s\n", err);
+            goto out;
+        }
+        const char *ba, *bb;
+        if (npos == 3) {
+            ba = pos[1];
+            bb = pos[2];
+        } else {
+            /* The two builds of the database, in order of first appearance. */
+            const char *builds[2] = {NULL, NULL};
+            int nb = 0;
+            /* hakmem's library builds when there are hakmem runs: peers have no build of
+             * their own, only the tree hak was built in. */
+            int any_hakmem = 0;
+            for (int i = 0; i < a.n; i++) any_hakmem |= !strcmp(a.runs[i].allocator, "hakmem");
+            for (int i = 0; i < a.n; i++) {
+                if (any_hakmem && strcmp(a.runs[i].allocator, "hakmem")) continue;
+                int seen = 0;
+                for (int k = 0; k < nb && k < 2; k++) seen |= !strcmp(builds[k], a.runs[i].build);
+                if (!seen) {
+                    if (nb < 2) builds[nb] = a.runs[i].build;
+                    nb++;
+                }
+            }
+            if (nb != 2) {
+                fprintf(stderr,
+                        "hak diff: %s holds %d build%s; name the two to compare "
+                        "(hak diff %s BUILD_A BUILD_B) or give two databases\n",
+                        pos[0], nb, nb == 1 ? "" : "s", pos[0]);
+                goto out;
+            }
+            ba = builds[0];
+            bb = builds[1];
+        }
+        snprintf(labels[0], sizeof labels[0], "%s", ba);
+        snprintf(labels[1], sizeof labels[1], "%s", bb);
+        a.n = filter_build(a.runs, a.n, labels[0]);
+        b.n = filter_build(b.runs, b.n, labels[1]);
+        if (!a.n || !b.n) {
+            fprintf(stderr, "hak diff: %s: no runs of build '%s'\n", pos[0], !a.n ? labels[0] : labels[1]);
+            goto out;
+        }
+    }
+    a.label = labels[0];
+    b.label = labels[1];
+    a.ng = rdb_group_runs(a.runs, a.n, &a.gs);
+    b.ng = rdb_group_runs(b.runs, b.n, &b.gs);
+
+    printf("# hak diff\n\nA = %s, B = %s. Medians over the completed runs of each side; delta = B − "
+           "A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of A "
+           "for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = Rss − "
+           "LazyFree − live bytes); lower is better, except ops/s.\n\n",
+           a.label, b.label);
+    printf("| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | verdict |\n"
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    int nbetter = 0, nworse = 0, nnoise = 0, ngate = 0, matched = 0;
+    for (int i = 0; i < a.ng; i++) {
+        const struct rdb_group *ga = &a.gs[i];
+        const struct rdb_group *gb = NULL;
+        for (int k = 0; k < b.ng; k++)
+            if (!strcmp(ga->profile, b.gs[k].profile) && !strcmp(ga->bench, b.gs[k].bench) &&
+                !strcmp(ga->allocator, b.gs[k].allocator))
+                gb = &b.gs[k];
+        if (!gb) continue;
+        matched++;
+        if (strcmp(a.runs[ga->idx[0]].params, b.runs[gb->idx[0]].params))
+            fprintf(stderr, "hak diff: warning: %s/%s ran with other parameters in A and B\n",
+                    ga->bench, ga->allocator);
+        for (int f = 0; f < 2 * RDB_NPHASES + 1; f++) {
+            int kind = f == 2 * RDB_NPHASES ? FIG_OPS : f % 2 ? FIG_PHASE_OVERHEAD : FIG_PHASE_NET;
+            int ph = f / 2;
+            double va[ga->n > 0 ? ga->n : 1], vb[gb->n > 0 ? gb->n : 1];
+            int ma = values(&a, ga, kind, ph, va), mb = values(&b, gb, kind, ph, vb);
+            if (!usable_count(va, ma) || !usable_count(vb, mb)) continue;
+            double ma_ = rdb_median(va, ma), mb_ = rdb_median(vb, mb);
+            double spread = fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
+            double floor_ = kind == FIG_OPS ? 0.05 * fabs(ma_) : fmax(256.0, 0.02 * fabs(ma_));
+            double noise = fmax(spread, floor_), delta = mb_ - ma_;
+            double pct = ma_ != 0 ? 100 * delta / fabs(ma_) : (delta != 0 ? INFINITY : 0);
+            int worse_dir = kind == FIG_OPS ? delta < 0 : delta > 0;
+            const char *verdict;
+            if (fabs(delta) <= noise) {
+                verdict = "within noise";
+                nnoise++;
+            } else if (worse_dir) {
+                verdict = "worse";
+                nworse++;
+                if (!isnan(fail_pct) && fabs(pct) > fail_pct) ngate++;
+            } else {
+                verdict = "better";
+                nbetter++;
+            }
+            char figure[64];
+            if (kind == FIG_OPS)
+                snprintf(figure, sizeof figure, "ops/s");
+            else
+                snprintf(figure, sizeof figure, "%s %s", rdb_phase_names[ph],
+                         kind == FIG_PHASE_NET ? "Rss−LazyFree" : "overhead");
+            printf("| %s | %s | %s | %.0f | %.0f | %+.0f | %+.1f%% | %.0f | %d/%d | %s |\n", ga->bench,
+                   ga->allocator, figure, ma_, mb_, delta, pct, noise, usable_count(va, ma),
+                   usable_count(vb, mb), verdict);
+        }
+    }
+    if (!matched) {
+        printf("\nNothing to compare: no benchmark and allocator ran on the same profile in both.\n");
+        fprintf(stderr, "hak diff: A and B have no benchmark/allocator/profile in common\n");
+        rc = 1;
+        goto out;
+    }
+    printf("\n%d better, %d worse, %d within noise.\n", nbetter, nworse, nnoise);
+    rc = 0;
+    if (!isnan(fail_pct) && ngate) {
+        fprintf(stderr, "hak diff: %d figure%s worse than A by more than %g%% (and the noise)\n", ngate,
+                ngate == 1 ? " is" : "s are", fail_pct);
+        rc = 1;
+    }
+out:
+    if (a.gs) rdb_free_groups(a.gs, a.ng);
+    if (b.gs) rdb_free_groups(b.gs, b.ng);
+    if (a.runs) rdb_free_runs(a.runs, a.ntotal);
+    if (b.runs) rdb_free_runs(b.runs, b.ntotal);
+    rdb_close(a.db);
+    rdb_close(b.db);
+    return rc;
+}

@@ -1,0 +1,412 @@
+/*
+ * hak plot: charts of a run database, drawn by gnuplot.  This file exports the figures from
+ * report_db.c as small data files and runs the gnuplot scripts on them, one chart kind
+ * per script in scripts/ (each writes PNG and SVG):
+ *   rss-BENCH        Rss over time, one line per allocator, phases shaded    (rss-timeline.gp)
+ *   throughput-BENCH ops/s median per allocator with min-max whiskers        (throughput.gp)
+ *   overhead-BENCH   overhead per phase, grouped by allocator                (overhead.gp)
+ * hak report --html embeds the PNGs through hak_plot_charts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hak.h"
+#include "report_db.h"
+
+/* scripts/ next to the build: build/bin/hak -> ../../scripts; HAK_SCRIPTS_DIR overrides. */
+static int scripts_dir(char *out, size_t n) {
+    const char *env = getenv("HAK_SCRIPTS_DIR");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return -1;
+    exe[len] = 0;
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash) return -1;
+        *slash = 0;
+        snprintf(out, n, "%.3800s/scripts/rss-timeline.gp", exe);
+        if (access(out, R_OK) == 0) {
+            snprintf(out, n, "%.3800s/scripts", exe);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Runs gnuplot with -e 'key="value"' for each pair, then the script.  0 on success. */
+static int run_gnuplot(const char *script, const char *const *vars, int nvars, char *err,
+                       size_t errlen) {
+    char *argv[2 * 16 + 3];
+    char defs[16][1200];
+    int a = 0;
+    argv[a++] = "gnuplot";
+    for (int i = 0; i < nvars && i < 16; i++) {
+        snprintf(defs[i], sizeof defs[i], "%s", vars[i]);
+        argv[a++] = "-e";
+        argv[a++] = defs[i];
+    }
+    argv[a++] = (char *)script;
+    argv[a] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execvp("gnuplot", argv);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+        snprintf(err, errlen, "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
+        return -1;
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(err, errlen, "gnuplot failed on %s", script);
+        return -1;
+    }
+    return 0;
+}
+
+/* A string for a gnuplot -e definition: name="value" with quotes and backslashes escaped. */
+static void gp_str(char *out, size_t n, const char *name, const char *value) {
+    size_t o = (size_t)snprintf(out, n, "%s=\"", name);
+    for (; *value && o + 3 < n; value++) {
+        if (*value == '"' || *value == '\\') out[o++] = '\\';
+        out[o++] = *value;
+    }
+    snprintf(out + o, n - o, "\"");
+}
+
+static void safe_name(char *out, size_t n, const char *s) {
+    size_t o = 0;
+    for (; *s && o + 1 < n; s++)
+        out[o++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                                  (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
+                              ? *s
+                              : '_');
+    out[o] = 0;
+}
+
+static const char *label_of(const struct rdb_group *g, int show_build, char *buf, size_t n) {
+    if (show_build) {
+        snprintf(buf, n, "%s@%.12s", g->allocator, g->build);
+    } else
+        snprintf(buf, n, "%s", g->allocator);
+    return buf;
+}
+
+/* The first usable run of a group. */
+static const struct rdb_run *first_usable(const struct rdb_run *runs, const struct rdb_group *g) {
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) return &runs[g->idx[i]];
+    return &runs[g->idx[0]];
+}
+
+static int shade_colour(const char *mark) {
+    if (!strcmp(mark, "burst") || !strcmp(mark, "warmup")) return 7; /* load */
+    if (!strcmp(mark, "idle")) return 3;
+    if (!strcmp(mark, "flush")) return 2;
+    return 0;
+}
+
+static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group *gs, int ng,
+                    const char *bench, int show_build, const char *sdir, const char *dir,
+                    const char *base, char *err, size_t errlen) {
+    char data[PATH_MAX + 300], phases[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
+    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
+    snprintf(phases, sizeof phases, "%s/%s.phases", dir, base);
+    snprintf(out, sizeof out, "%s/%s", dir, base);
+    snprintf(script, sizeof script, "%s/rss-timeline.gp", sdir);
+    FILE *f = fopen(data, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
+        return -1;
+    }
+    char names[1000] = "";
+    size_t no = 0;
+    int nlines = 0;
+    double ymax = 1;
+    const struct rdb_run *ref = NULL;
+    for (int k = 0; k < ng; k++) {
+        if (strcmp(gs[k].bench, bench)) continue;
+        const struct rdb_run *r = first_usable(runs, &gs[k]);
+        if (!ref || !strcmp(gs[k].allocator, "hakmem")) ref = ref && !strcmp(ref->allocator, "hakmem") ? ref : r;
+        double *t, *rss;
+        int n = rdb_timeline(db, r->run_id, &t, &rss);
+        if (nlines) fprintf(f, "\n\n");
+        fprintf(f, "# run %lld %s\n", (long long)r->run_id, gs[k].allocator);
+        if (n <= 0) fprintf(f, "? ?\n");
+        for (int i = 0; i < n; i++) {
+            fprintf(f, "%.3f %.3f\n", t[i], rss[i] / 1024);
+            if (rss[i] / 1024 > ymax) ymax = rss[i] / 1024;
+        }
+        free(t);
+        free(rss);
+        char label[200];
+        no += snprintf(names + no, sizeof names - no, "%s%s", nlines ? " " : "",
+                       label_of(&gs[k], show_build, label, sizeof label));
+        nlines++;
+    }
+    fclose(f);
+    f = fopen(phases, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", phases, strerror(errno));
+        return -1;
+    }
+    char(*mn)[32];
+    double *mt;
+    int nm = ref ? rdb_marks(db, ref->run_id, &mn, &mt) : 0;
+    int shaded = 0;
+    for (int i = 1; i < nm; i++) {
+        int colour = shade_colour(mn[i]);
+        if (!colour) continue;
+        fprintf(f, "%.3f %.3f %s %d\n", mt[i - 1], mt[i], !strcmp(mn[i], "burst") ? "load" : mn[i],
+                colour);
+        shaded++;
+    }
+    if (!shaded) fprintf(f, "? ? - 0\n");
+    if (nm > 0) {
+        free(mn);
+        free(mt);
+    }
+    fclose(f);
+    char v[7][1200], title[400];
+    snprintf(title, sizeof title, "Rss over time: %s (phases shaded from %s run %lld)", bench,
+             ref ? ref->allocator : "?", ref ? (long long)ref->run_id : 0LL);
+    gp_str(v[0], sizeof v[0], "data", data);
+    gp_str(v[1], sizeof v[1], "phases", phases);
+    gp_str(v[2], sizeof v[2], "names", names);
+    snprintf(v[3], sizeof v[3], "n=%d", nlines);
+    snprintf(v[4], sizeof v[4], "ymax=%.3f", ymax * 1.1);
+    gp_str(v[5], sizeof v[5], "title", title);
+    gp_str(v[6], sizeof v[6], "out", out);
+    const char *vars[7] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    return run_gnuplot(script, vars, 7, err, errlen);
+}
+
+static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int ng,
+                           const char *bench, int show_build, const char *sdir, const char *dir,
+                           const char *base, char *err, size_t errlen) {
+    char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
+    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
+    snprintf(out, sizeof out, "%s/%s", dir, base);
+    snprintf(script, sizeof script, "%s/throughput.gp", sdir);
+    FILE *f = fopen(data, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
+        return -1;
+    }
+    int rows = 0;
+    for (int k = 0; k < ng; k++) {
+        struct rdb_group *g = &gs[k];
+        if (strcmp(g->bench, bench)) continue;
+        double v[g->n];
+        int m = 0;
+        for (int i = 0; i < g->n; i++)
+            if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+        double med = rdb_median(v, m);
+        if (isnan(med)) continue;
+        char label[200];
+        fprintf(f, "%d %s %.1f %.1f %.1f\n", rows++, label_of(g, show_build, label, sizeof label),
+                med, rdb_min(v, m), rdb_max(v, m));
+    }
+    fclose(f);
+    if (!rows) return 1; /* nothing to draw */
+    char v[3][1200], title[200];
+    snprintf(title, sizeof title, "Throughput: %s (median, min-max over repetitions)", bench);
+    gp_str(v[0], sizeof v[0], "data", data);
+    gp_str(v[1], sizeof v[1], "title", title);
+    gp_str(v[2], sizeof v[2], "out", out);
+    const char *vars[3] = {v[0], v[1], v[2]};
+    return run_gnuplot(script, vars, 3, err, errlen);
+}
+
+static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int ng,
+                         const char *bench, int show_build, const char *sdir, const char *dir,
+                         const char *base, char *err, size_t errlen) {
+    char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
+    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
+    snprintf(out, sizeof out, "%s/%s", dir, base);
+    snprintf(script, sizeof script, "%s/overhead.gp", sdir);
+    FILE *f = fopen(data, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "allocator baseline heavy idle after_flush\n");
+    int rows = 0, last_phase = 0;
+    for (int k = 0; k < ng; k++) {
+        struct rdb_group *g = &gs[k];
+        if (strcmp(g->bench, bench)) continue;
+        char label[200];
+        fprintf(f, "%s", label_of(g, show_build, label, sizeof label));
+        int any = 0;
+        for (int p = 0; p < RDB_NPHASES; p++) {
+            double v[g->n];
+            double med = rdb_median(v, rdb_group_values(runs, g, p, RDB_FIG_OVERHEAD, v));
+            if (isnan(med))
+                fprintf(f, " ?");
+            else {
+                fprintf(f, " %.3f", med / 1024);
+                any = 1;
+                if (p > last_phase) last_phase = p;
+            }
+        }
+        fprintf(f, "\n");
+        rows += any;
+    }
+    fclose(f);
+    if (!rows) return 1;
+    char v[3][1200], title[200];
+    snprintf(title, sizeof title, "Overhead per phase, before and after flush: %s (medians)", bench);
+    gp_str(v[0], sizeof v[0], "data", data);
+    gp_str(v[1], sizeof v[1], "title", title);
+    gp_str(v[2], sizeof v[2], "out", out);
+    char last[32];
+    snprintf(last, sizeof last, "lastcol=%d", 2 + last_phase);
+    const char *vars[4] = {v[0], v[1], v[2], last};
+    return run_gnuplot(script, vars, 4, err, errlen);
+}
+
+int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
+                    char (*written)[256], int maxw, char *err, size_t errlen) {
+    char sdir[PATH_MAX];
+    if (scripts_dir(sdir, sizeof sdir) != 0) {
+        snprintf(err, errlen, "cannot find the gnuplot scripts (scripts/*.gp); set HAK_SCRIPTS_DIR");
+        return -1;
+    }
+    struct rdb_group *gs;
+    int ng = rdb_group_runs(runs, n, &gs);
+    int show_build = 0;
+    for (int a = 0; a < ng; a++)
+        for (int b = a + 1; b < ng; b++)
+            if (!strcmp(gs[a].bench, gs[b].bench) && !strcmp(gs[a].allocator, gs[b].allocator))
+                show_build = 1;
+    int nw = 0, rc = 0;
+    for (int k = 0; k < ng && rc >= 0; k++) {
+        int first = 1;
+        for (int j = 0; j < k; j++)
+            if (!strcmp(gs[j].bench, gs[k].bench)) first = 0;
+        if (!first) continue;
+        char bench[64], base[128];
+        safe_name(bench, sizeof bench, gs[k].bench);
+        for (int kind = 0; kind < 3 && rc >= 0; kind++) {
+            static const char *const prefix[] = {"rss", "throughput", "overhead"};
+            snprintf(base, sizeof base, "%s-%s", prefix[kind], bench);
+            if (kind == 0)
+                rc = plot_rss(db, runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err, errlen);
+            else if (kind == 1)
+                rc = plot_throughput(runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err,
+                                     errlen);
+            else
+                rc = plot_overhead(runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err,
+                                   errlen);
+            char dat[PATH_MAX + 300];
+            snprintf(dat, sizeof dat, "%s/%s.dat", dir, base);
+            unlink(dat);
+            snprintf(dat, sizeof dat, "%s/%s.phases", dir, base);
+            unlink(dat);
+            if (rc == 0 && nw < maxw) snprintf(written[nw++], 256, "%s/%s.png", dir, base);
+            if (rc > 0) rc = 0;
+        }
+    }
+    rdb_free_groups(gs, ng);
+    return rc < 0 ? -1 : nw;
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: hak plot RUN.DB -o DIR [--run ID]...\n"
+                 "  draws with gnuplot, for each benchmark in RUN.DB, into DIR (PNG and SVG):\n"
+                 "    rss-BENCH         Rss over time, one line per allocator, phases shaded\n"
+                 "    throughput-BENCH  ops/s per allocator, median with min-max whiskers\n"
+                 "    overhead-BENCH    overhead per phase (baseline, heavy, idle, after flush)\n");
+}
+
+int cmd_plot(int argc, char **argv) {
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"run", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int64_t ids[256];
+    int nids = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'r': {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || v <= 0 || nids == 256) {
+                fprintf(stderr, "hak plot: --run wants a run id (a positive number), not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            ids[nids++] = v;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !dir) {
+        fprintf(stderr, "hak plot: %s\n",
+                !dir ? "no output folder given (-o DIR)"
+                     : optind >= argc ? "no run database given" : "one run database at a time");
+        usage(stderr);
+        return 2;
+    }
+    char err[1024];
+    struct rdb *db = rdb_open(argv[optind], err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "hak plot: %s\n", err);
+        return 1;
+    }
+    struct rdb_run *runs;
+    int n = rdb_load_runs(db, ids, nids, &runs, err, sizeof err);
+    if (n <= 0) {
+        if (n == 0)
+            fprintf(stderr, "hak plot: %s: no runs recorded in this database yet\n", argv[optind]);
+        else
+            fprintf(stderr, "hak plot: %s\n", err);
+        rdb_close(db);
+        return 1;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "hak plot: cannot create %s: %s\n", dir, strerror(errno));
+        rdb_free_runs(runs, n);
+        rdb_close(db);
+        return 1;
+    }
+    char written[64][256];
+    int nw = hak_plot_charts(db, runs, n, dir, written, 64, err, sizeof err);
+    rdb_free_runs(runs, n);
+    rdb_close(db);
+    if (nw < 0) {
+        fprintf(stderr, "hak plot: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < nw; i++) {
+        char *dot = strrchr(written[i], '.');
+        printf("%s", written[i]);
+        if (dot) printf(" %.*s.svg", (int)(dot - written[i]), written[i]);
+        printf("\n");
+    }
+    return 0;
+}

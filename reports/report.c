@@ -1,0 +1,641 @@
+/*
+ * hak report: turns a run database into the overhead analysis — Markdown on stdout, or with
+ * --html one self-contained page with the charts inline.  The figures come from report_db.c; this
+ * file only lays them out.  One writer (struct doc) renders headings, paragraphs and tables as
+ * either Markdown or HTML, so both outputs always hold the same numbers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hak.h"
+#include "report_db.h"
+
+struct doc {
+    FILE *out;
+    int html;
+};
+
+static void html_escape(FILE *out, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+static void doc_heading(struct doc *d, int level, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (d->html) {
+        fprintf(d->out, "<h%d>", level);
+        html_escape(d->out, buf);
+        fprintf(d->out, "</h%d>\n", level);
+    } else {
+        for (int i = 0; i < level; i++) fputc('#', d->out);
+        fprintf(d->out, " %s\n\n", buf);
+    }
+}
+
+static void doc_para(struct doc *d, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (d->html) {
+        fputs("<p>", d->out);
+        html_escape(d->out, buf);
+        fputs("</p>\n", d->out);
+    } else {
+        fprintf(d->out, "%s\n\n", buf);
+    }
+}
+
+/* Tables: a header row, then rows of cells; cells are plain text. */
+static void doc_row(struct doc *d, int header, int ncols, char cells[][64]) {
+    if (d->html) {
+        fputs("<tr>", d->out);
+        for (int i = 0; i < ncols; i++) {
+            fputs(header ? "<th>" : "<td>", d->out);
+            html_escape(d->out, cells[i]);
+            fputs(header ? "</th>" : "</td>", d->out);
+        }
+        fputs("</tr>\n", d->out);
+        return;
+    }
+    fputc('|', d->out);
+    for (int i = 0; i < ncols; i++) fprintf(d->out, " %s |", cells[i]);
+    fputc('\n', d->out);
+    if (header) {
+        fputc('|', d->out);
+        for (int i = 0; i < ncols; i++) fputs(i ? "---:|" : "---|", d->out);
+        fputc('\n', d->out);
+    }
+}
+
+static void doc_table_begin(struct doc *d) {
+    if (d->html) fputs("<table>\n", d->out);
+}
+
+static void doc_table_end(struct doc *d) {
+    fputs(d->html ? "</table>\n" : "\n", d->out);
+}
+
+/* Numbers: "—" for not measured. */
+static void fmt_num(char *buf, double v, const char *fmt) {
+    if (isnan(v))
+        snprintf(buf, 64, "—");
+    else
+        snprintf(buf, 64, fmt, v);
+}
+
+static void fmt_rate(char *buf, double v) {
+    if (isnan(v))
+        snprintf(buf, 64, "—");
+    else if (v >= 1e6)
+        snprintf(buf, 64, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, 64, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, 64, "%.0f", v);
+}
+
+static const char *group_label(const struct rdb_group *g, int show_build, char *buf, size_t n) {
+    if (show_build)
+        snprintf(buf, n, "%s @ %s", g->allocator, g->build[0] ? g->build : "?");
+    else
+        snprintf(buf, n, "%s", g->allocator);
+    return buf;
+}
+
+/* Median over a group's usable runs of any per-run value. */
+static double group_median(const struct rdb_run *runs, const struct rdb_group *g,
+                           double (*get)(const struct rdb_run *, int), int arg) {
+    double v[g->n];
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = get(&runs[g->idx[i]], arg);
+    return rdb_median(v, m);
+}
+
+static double get_class(const struct rdb_run *r, int arg) {
+    return r->ph[arg / 16].class_kb[arg % 16];
+}
+static double get_held(const struct rdb_run *r, int arg) {
+    return r->ph[arg / 16].held_kb[arg % 16];
+}
+static double get_settle(const struct rdb_run *r, int arg) {
+    (void)arg;
+    return r->settle_ms;
+}
+static double get_load_end(const struct rdb_run *r, int arg) {
+    (void)arg;
+    return r->load_end_net_kb;
+}
+static double get_counter_idx(const struct rdb_run *r, int arg);
+static const char *counter_arg_name;
+static double get_counter_idx(const struct rdb_run *r, int arg) {
+    (void)arg;
+    return rdb_counter(r, counter_arg_name);
+}
+static double group_counter(const struct rdb_run *runs, const struct rdb_group *g, const char *name) {
+    counter_arg_name = name;
+    return group_median(runs, g, get_counter_idx, 0);
+}
+
+/* The overhead table of one group: the four phases, medians over its usable runs. */
+static void overhead_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    char c[16][64];
+    int hak = !strcmp(g->allocator, "hakmem");
+    const char *head[] = {"phase",        "Rss KiB",      "Rss−LazyFree KiB", "live KiB",
+                          "overhead KiB", "overhead/live"};
+    int nc = 6;
+    for (int i = 0; i < nc; i++) snprintf(c[i], 64, "%s", head[i]);
+    doc_table_begin(d);
+    doc_row(d, 1, nc, c);
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        double v[g->n];
+        snprintf(c[0], 64, "%s", rdb_phase_names[p]);
+        enum rdb_figure figs[] = {RDB_FIG_RSS, RDB_FIG_RSS_NET, RDB_FIG_LIVE, RDB_FIG_OVERHEAD};
+        double med[4];
+        for (int f = 0; f < 4; f++) {
+            int m = rdb_group_values(runs, g, p, figs[f], v);
+            med[f] = rdb_median(v, m);
+            fmt_num(c[1 + f], med[f], "%.0f");
+        }
+        if (isnan(med[0])) {
+            snprintf(c[1], 64, "not in this benchmark");
+            for (int f = 2; f < nc; f++) snprintf(c[f], 64, "—");
+        } else if (!isnan(med[3]) && med[2] > 0)
+            snprintf(c[5], 64, "%.2f", med[3] / med[2]);
+        else
+            snprintf(c[5], 64, "—");
+        doc_row(d, 0, nc, c);
+    }
+    doc_table_end(d);
+
+    /* Breakdown: the classes that hold anything at any phase. */
+    int used[RDB_NCLASSES] = {0};
+    double cls[RDB_NPHASES][RDB_NCLASSES];
+    for (int p = 0; p < RDB_NPHASES; p++)
+        for (int k = 0; k < RDB_NCLASSES; k++) {
+            cls[p][k] = group_median(runs, g, get_class, p * 16 + k);
+            if (!isnan(cls[p][k]) && cls[p][k] > 0) used[k] = 1;
+        }
+    int ncls = 0;
+    for (int k = 0; k < RDB_NCLASSES; k++) ncls += used[k];
+    if (ncls) {
+        doc_para(d, "Where Rss − LazyFree sits, by mapping class (KiB; %s):",
+                 hak ? "tiny / mid / large / huge are hakmem's tiers, from the regions it publishes"
+                     : "anon = anonymous mappings such as the allocator's arenas and thread stacks");
+        int n = 0;
+        snprintf(c[n++], 64, "phase");
+        for (int k = 0; k < RDB_NCLASSES; k++)
+            if (used[k]) snprintf(c[n++], 64, "%s", rdb_class_names[k]);
+        doc_table_begin(d);
+        doc_row(d, 1, n, c);
+        for (int p = 0; p < RDB_NPHASES; p++) {
+            if (isnan(cls[p][0]) && isnan(cls[p][4]) && isnan(cls[p][5])) continue;
+            n = 0;
+            snprintf(c[n++], 64, "%s", rdb_phase_names[p]);
+            for (int k = 0; k < RDB_NCLASSES; k++)
+                if (used[k]) fmt_num(c[n++], cls[p][k], "%.0f");
+            doc_row(d, 0, n, c);
+        }
+        doc_table_end(d);
+    }
+    if (hak) {
+        double held[RDB_NPHASES][RDB_NTIERS];
+        int any = 0;
+        for (int p = 0; p < RDB_NPHASES; p++)
+            for (int t = 0; t < RDB_NTIERS; t++) {
+                held[p][t] = group_median(runs, g, get_held, p * 16 + t);
+                if (!isnan(held[p][t])) any = 1;
+            }
+        if (any) {
+            doc_para(d, "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
+            snprintf(c[0], 64, "phase");
+            for (int t = 0; t < RDB_NTIERS; t++) snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
+            doc_table_begin(d);
+            doc_row(d, 1, 1 + RDB_NTIERS, c);
+            for (int p = 0; p < RDB_NPHASES; p++) {
+                if (!runs[g->idx[0]].ph[p].present) continue;
+                snprintf(c[0], 64, "%s", rdb_phase_names[p]);
+                for (int t = 0; t < RDB_NTIERS; t++) fmt_num(c[1 + t], held[p][t], "%.0f");
+                doc_row(d, 0, 1 + RDB_NTIERS, c);
+            }
+            doc_table_end(d);
+        }
+    }
+}
+
+/* Idle Rss before and after flush, side by side for every group of a benchmark. */
+static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_group *gs, int ng,
+                       const char *bench, int show_build) {
+    char c[8][64], label[200];
+    int any = 0;
+    for (int k = 0; k < ng; k++)
+        if (!strcmp(gs[k].bench, bench) && runs[gs[k].idx[0]].ph[RDB_IDLE].present) any = 1;
+    if (!any) return;
+    doc_heading(d, 3, "Idle Rss before and after flush");
+    doc_para(d, "Rss − LazyFree in KiB, medians. load end = the last free mark before idle; idling "
+                "gave back = load end − idle; flush gave back = idle − after flush; settled = ms "
+                "after the load ended until Rss stayed within 2%% (at least 256 KiB) of its idle "
+                "value.");
+    const char *head[] = {"allocator",        "load end",        "idle",       "after flush",
+                          "idling gave back", "flush gave back", "settled ms"};
+    for (int i = 0; i < 7; i++) snprintf(c[i], 64, "%s", head[i]);
+    doc_table_begin(d);
+    doc_row(d, 1, 7, c);
+    for (int k = 0; k < ng; k++) {
+        struct rdb_group *g = &gs[k];
+        if (strcmp(g->bench, bench)) continue;
+        double v[g->n];
+        double end = group_median(runs, g, get_load_end, 0);
+        double idle = rdb_median(v, rdb_group_values(runs, g, RDB_IDLE, RDB_FIG_RSS_NET, v));
+        double fl = rdb_median(v, rdb_group_values(runs, g, RDB_FLUSH, RDB_FIG_RSS_NET, v));
+        double settle = group_median(runs, g, get_settle, 0);
+        snprintf(c[0], 64, "%.63s", group_label(g, show_build, label, sizeof label));
+        fmt_num(c[1], end, "%.0f");
+        fmt_num(c[2], idle, "%.0f");
+        fmt_num(c[3], fl, "%.0f");
+        fmt_num(c[4], end - idle, "%.0f");
+        fmt_num(c[5], idle - fl, "%.0f");
+        if (isnan(settle) && !isnan(idle))
+            snprintf(c[6], 64, "not settled");
+        else
+            fmt_num(c[6], settle, "%.0f");
+        doc_row(d, 0, 7, c);
+    }
+    doc_table_end(d);
+}
+
+/* Allocators side by side: overhead per phase and throughput. */
+static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_group *gs, int ng,
+                         const char *bench, int show_build) {
+    char c[10][64], label[200];
+    doc_heading(d, 3, "Side by side");
+    doc_para(d, "Medians over the repetitions; overhead = Rss − LazyFree − live bytes (KiB); ops/s "
+                "median (min – max).");
+    const char *head[] = {"allocator",         "runs",          "ops/s",
+                          "min – max",         "baseline KiB",  "heavy overhead KiB",
+                          "idle overhead KiB", "flush overhead KiB"};
+    for (int i = 0; i < 8; i++) snprintf(c[i], 64, "%s", head[i]);
+    doc_table_begin(d);
+    doc_row(d, 1, 8, c);
+    for (int k = 0; k < ng; k++) {
+        struct rdb_group *g = &gs[k];
+        if (strcmp(g->bench, bench)) continue;
+        double v[g->n];
+        int m = 0;
+        for (int i = 0; i < g->n; i++)
+            if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+        snprintf(c[0], 64, "%.63s", group_label(g, show_build, label, sizeof label));
+        snprintf(c[1], 64, "%d/%d", g->ncompleted, g->n);
+        fmt_rate(c[2], rdb_median(v, m));
+        char lo[64], hi[64];
+        fmt_rate(lo, rdb_min(v, m));
+        fmt_rate(hi, rdb_max(v, m));
+        snprintf(c[3], 64, "%.24s – %.24s", lo, hi);
+        fmt_num(c[4], rdb_median(v, rdb_group_values(runs, g, RDB_BASELINE, RDB_FIG_RSS_NET, v)),
+                "%.0f");
+        for (int p = RDB_HEAVY; p < RDB_NPHASES; p++)
+            fmt_num(c[5 + p - RDB_HEAVY],
+                    rdb_median(v, rdb_group_values(runs, g, p, RDB_FIG_OVERHEAD, v)), "%.0f");
+        doc_row(d, 0, 8, c);
+    }
+    doc_table_end(d);
+}
+
+/* Share of each named counter in their sum, as "name N (P%)" rows. */
+static void counter_shares(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g,
+                           const char *title, const char *const *names, int n) {
+    char c[3][64];
+    double v[32], sum = 0;
+    for (int i = 0; i < n; i++) {
+        v[i] = group_counter(runs, g, names[i]);
+        if (!isnan(v[i])) sum += v[i];
+    }
+    snprintf(c[0], 64, "%s", title);
+    snprintf(c[1], 64, "count");
+    snprintf(c[2], 64, "share");
+    doc_table_begin(d);
+    doc_row(d, 1, 3, c);
+    for (int i = 0; i < n; i++) {
+        if (isnan(v[i])) continue;
+        snprintf(c[0], 64, "%s", names[i]);
+        fmt_num(c[1], v[i], "%.0f");
+        if (sum > 0)
+            snprintf(c[2], 64, "%.1f%%", 100 * v[i] / sum);
+        else
+            snprintf(c[2], 64, "—");
+        doc_row(d, 0, 3, c);
+    }
+    doc_table_end(d);
+}
+
+static void counter_digest(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    const struct rdb_run *r0 = &runs[g->idx[0]];
+    if (!r0->ncounters) return;
+    doc_heading(d, 4, "hakmem counters (at exit, medians)");
+    static const char *const stages[] = {"tcache", "slab_free", "remote_drain", "partial",
+                                         "full_scan", "adopt", "fresh_slab", "fresh_ss"};
+    for (int t = 0; t < 2; t++) {
+        const char *tier = t ? "mid" : "tiny";
+        char names[8][64];
+        const char *ptrs[8];
+        for (int s = 0; s < 8; s++) {
+            snprintf(names[s], 64, "%s_refill_%s", tier, stages[s]);
+            ptrs[s] = names[s];
+        }
+        char title[64];
+        snprintf(title, sizeof title, "%s refill stage", tier);
+        counter_shares(d, runs, g, title, ptrs, 8);
+    }
+    static const char *const frees[] = {"free_tls_sll", "free_ss_local", "free_ss_remote",
+                                        "free_large", "free_huge"};
+    counter_shares(d, runs, g, "free pipeline", frees, 5);
+
+    /* Early returns: only the ones that happened. */
+    const char *early[32];
+    int ne = 0;
+    for (int i = 0; i < r0->ncounters && ne < 32; i++)
+        if (!strncmp(r0->counters[i].name, "early_", 6) &&
+            group_counter(runs, g, r0->counters[i].name) > 0)
+            early[ne++] = r0->counters[i].name;
+    if (ne)
+        counter_shares(d, runs, g, "early return", early, ne);
+    else
+        doc_para(d, "Early returns: none.");
+
+    static const char *const mem[] = {"bytes_mmapped",    "bytes_munmapped", "bytes_decommitted",
+                                      "flush_bytes",      "flush_calls",     "superslabs_mapped",
+                                      "superslabs_unmapped", "held_tiny",    "held_mid",
+                                      "held_large",       "held_huge"};
+    char c[2][64];
+    snprintf(c[0], 64, "memory");
+    snprintf(c[1], 64, "at exit");
+    doc_table_begin(d);
+    doc_row(d, 1, 2, c);
+    for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) {
+        double v = group_counter(runs, g, mem[i]);
+        if (isnan(v)) continue;
+        snprintf(c[0], 64, "%s", mem[i]);
+        if (!strncmp(mem[i], "bytes_", 6) || !strncmp(mem[i], "held_", 5) ||
+            !strcmp(mem[i], "flush_bytes"))
+            snprintf(c[1], 64, "%.0f KiB", v / 1024);
+        else
+            fmt_num(c[1], v, "%.0f");
+        doc_row(d, 0, 2, c);
+    }
+    doc_table_end(d);
+}
+
+static void events_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    const struct rdb_run *r0 = &runs[g->idx[0]];
+    if (!r0->nevents) return;
+    char c[RDB_NINTERVALS + 1][64];
+    doc_para(d, "Events per phase (counted between the marks, medians; start-up = exec to "
+                "baseline, load = baseline to heavy, idle = heavy to idle, flush = idle to after "
+                "flush):");
+    snprintf(c[0], 64, "event");
+    for (int i = 0; i < RDB_NINTERVALS; i++) snprintf(c[1 + i], 64, "%s", rdb_interval_names[i]);
+    doc_table_begin(d);
+    doc_row(d, 1, RDB_NINTERVALS + 1, c);
+    for (int e = 0; e < r0->nevents; e++) {
+        snprintf(c[0], 64, "%s", r0->events[e].name);
+        for (int i = 0; i < RDB_NINTERVALS; i++) {
+            double v[g->n];
+            int m = 0;
+            for (int k = 0; k < g->n; k++) {
+                if (!rdb_group_usable(runs, g, k)) continue;
+                const struct rdb_run *r = &runs[g->idx[k]];
+                for (int j = 0; j < r->nevents; j++)
+                    if (!strcmp(r->events[j].name, r0->events[e].name)) v[m++] = r->events[j].interval[i];
+            }
+            fmt_num(c[1 + i], rdb_median(v, m), "%.0f");
+        }
+        doc_row(d, 0, RDB_NINTERVALS + 1, c);
+    }
+    doc_table_end(d);
+}
+
+static void embed_png(struct doc *d, const char *path, const char *alt) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    fprintf(d->out, "<figure><img alt=\"");
+    html_escape(d->out, alt);
+    fprintf(d->out, "\" src=\"data:image/png;base64,");
+    unsigned char in[3];
+    size_t n;
+    while ((n = fread(in, 1, 3, f)) > 0) {
+        unsigned v = in[0] << 16 | (n > 1 ? in[1] << 8 : 0) | (n > 2 ? in[2] : 0);
+        fputc(b64[v >> 18 & 63], d->out);
+        fputc(b64[v >> 12 & 63], d->out);
+        fputc(n > 1 ? b64[v >> 6 & 63] : '=', d->out);
+        fputc(n > 2 ? b64[v & 63] : '=', d->out);
+    }
+    fclose(f);
+    fprintf(d->out, "\"><figcaption>");
+    html_escape(d->out, alt);
+    fprintf(d->out, "</figcaption></figure>\n");
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: hak report RUN.DB [--run ID]... [--html OUT.html]\n"
+                 "  writes the overhead analysis of the runs in RUN.DB as Markdown on stdout;\n"
+                 "  --run ID     only this run (repeatable; default: every run)\n"
+                 "  --html FILE  also write one self-contained HTML page with the charts inline\n");
+}
+
+/* The whole report of runs[0..n) into d. */
+static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, int n,
+                         char (*charts)[256], int ncharts) {
+    struct rdb_group *gs;
+    int ng = rdb_group_runs(runs, n, &gs);
+    doc_heading(d, 1, "Memory report: %s", rdb_path(db));
+    int states[4] = {0};
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(runs[i].state, "completed"))
+            states[0]++;
+        else
+            states[1]++;
+    }
+    doc_para(d, "%d runs (%d completed) on host %s. Phases: baseline = after start-up; heavy = "
+                "peak during load (the burst mark with the highest Rss); idle = end of the idle "
+                "window, before flush; after flush = after the allocator's own release call. "
+                "Sizes in KiB; overhead = Rss − LazyFree − the benchmark's live bytes.",
+             n, states[0], n ? runs[0].host : "?");
+    for (int i = 0; i < n; i++) {
+        const struct rdb_run *r = &runs[i];
+        if (!strcmp(r->state, "completed")) continue;
+        const char *why = !strcmp(r->state, "running")
+                              ? "the collector was killed before the run ended"
+                          : !strcmp(r->state, "interrupted") ? "the recording was interrupted"
+                                                             : "the command did not succeed";
+        doc_para(d, "Note: run %lld (%s, %s) is %s: %s; its figures are partial%s.",
+                 (long long)r->run_id, r->allocator, r->bench, r->state, why,
+                 "and are used only where no run of its allocator completed");
+    }
+    /* Which builds: a label shows the build when one bench/allocator has several. */
+    int show_build = 0;
+    for (int a = 0; a < ng; a++)
+        for (int b = a + 1; b < ng; b++)
+            if (!strcmp(gs[a].bench, gs[b].bench) && !strcmp(gs[a].allocator, gs[b].allocator))
+                show_build = 1;
+
+    for (int k = 0; k < ng; k++) {
+        /* One section per benchmark, in order of first appearance. */
+        int first = 1;
+        for (int j = 0; j < k; j++)
+            if (!strcmp(gs[j].bench, gs[k].bench) && !strcmp(gs[j].profile, gs[k].profile))
+                first = 0;
+        if (!first) continue;
+        const char *bench = gs[k].bench;
+        doc_heading(d, 2, "%s%s%s", bench, gs[k].profile[0] ? " — profile " : "", gs[k].profile);
+        if (runs[gs[k].idx[0]].params[0]) doc_para(d, "Parameters: %s", runs[gs[k].idx[0]].params);
+        side_by_side(d, runs, gs, ng, bench, show_build);
+        idle_table(d, runs, gs, ng, bench, show_build);
+        if (d->html)
+            for (int c = 0; c < ncharts; c++)
+                if (strstr(charts[c], bench)) {
+                    const char *base = strrchr(charts[c], '/');
+                    embed_png(d, charts[c], base ? base + 1 : charts[c]);
+                }
+        for (int j = k; j < ng; j++) {
+            struct rdb_group *g = &gs[j];
+            if (strcmp(g->bench, bench) || strcmp(g->profile, gs[k].profile)) continue;
+            char label[200], ids[256] = "";
+            size_t off = 0;
+            for (int i = 0; i < g->n && off < sizeof ids - 24; i++)
+                off += snprintf(ids + off, sizeof ids - off, "%s%lld", i ? ", " : "",
+                                (long long)runs[g->idx[i]].run_id);
+            doc_heading(d, 3, "%s: overhead by phase",
+                        group_label(g, show_build, label, sizeof label));
+            doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
+                     g->ncompleted, g->build[0] ? g->build : "unknown");
+            overhead_table(d, runs, g);
+            events_table(d, runs, g);
+            if (!strcmp(g->allocator, "hakmem")) counter_digest(d, runs, g);
+        }
+    }
+    if (d->html && ncharts == 0)
+        doc_para(d, "No charts: gnuplot did not produce any (is gnuplot installed?).");
+    rdb_free_groups(gs, ng);
+}
+
+int cmd_report(int argc, char **argv) {
+    static const struct option opts[] = {{"run", required_argument, NULL, 'r'},
+                                         {"html", required_argument, NULL, 'H'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int64_t ids[256];
+    int nids = 0;
+    const char *html = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:H:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || *end || v <= 0 || nids == 256) {
+                fprintf(stderr, "hak report: --run wants a run id (a positive number), not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            ids[nids++] = v;
+            break;
+        }
+        case 'H': html = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "hak report: %s\n",
+                optind >= argc ? "no run database given" : "one run database at a time");
+        usage(stderr);
+        return 2;
+    }
+    const char *path = argv[optind];
+    char err[1024];
+    struct rdb *db = rdb_open(path, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "hak report: %s\n", err);
+        return 1;
+    }
+    struct rdb_run *runs;
+    int n = rdb_load_runs(db, ids, nids, &runs, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "hak report: %s\n", err);
+        rdb_close(db);
+        return 1;
+    }
+    if (n == 0) {
+        fprintf(stderr, "hak report: %s: no runs recorded in this database yet\n", path);
+        rdb_free_runs(runs, n);
+        rdb_close(db);
+        return 1;
+    }
+    struct doc md = {stdout, 0};
+    write_report(&md, db, runs, n, NULL, 0);
+    int rc = 0;
+    if (html) {
+        char dir[] = "/tmp/hak-report.XXXXXX";
+        char charts[64][256];
+        int nch = 0;
+        if (mkdtemp(dir)) {
+            nch = hak_plot_charts(db, runs, n, dir, charts, 64, err, sizeof err);
+            if (nch < 0) {
+                fprintf(stderr, "hak report: charts left out: %s\n", err);
+                nch = 0;
+            }
+        }
+        FILE *f = fopen(html, "w");
+        if (!f) {
+            fprintf(stderr, "hak report: cannot write %s: %s\n", html, strerror(errno));
+            rc = 1;
+        } else {
+            struct doc h = {f, 1};
+            fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hak report: ");
+            html_escape(f, path);
+            fprintf(f, "</title>\n<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+                       "table{border-collapse:collapse;margin:0.5em 0 1em}"
+                       "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
+                       "td:first-child,th:first-child{text-align:left}"
+                       "img{max-width:100%%}</style></head><body>\n");
+            write_report(&h, db, runs, n, charts, nch);
+            fprintf(f, "</body></html>\n");
+            if (fclose(f) != 0) {
+                fprintf(stderr, "hak report: cannot write %s: %s\n", html, strerror(errno));
+                rc = 1;
+            }
+        }
+        for (int i = 0; i < nch; i++) {
+            unlink(charts[i]);
+        }
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) { /* a temp dir left behind is harmless */
+        }
+    }
+    rdb_free_runs(runs, n);
+    rdb_close(db);
+    return rc;
+}

@@ -1,0 +1,619 @@
+/*
+ * The reports' reading side of the run database: every query that turns the schema of
+ * docs/schema.md into phase figures, timelines, counters and events.  See report_db.h for what
+ * each phase means.
+ */
+#include "report_db.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The newest schema this reader understands (docs/schema.md, "History"). */
+#define RDB_SCHEMA_VERSION 1
+
+const char *const rdb_phase_names[RDB_NPHASES] = {"baseline", "heavy", "idle", "after flush"};
+const char *const rdb_class_names[RDB_NCLASSES] = {"tiny", "mid",   "large", "huge", "heap",
+                                                   "anon", "stack", "code",  "data", "special"};
+const char *const rdb_interval_names[RDB_NINTERVALS] = {"start-up", "load", "idle", "flush",
+                                                        "to exit"};
+static const char *const held_counters[RDB_NTIERS] = {"held_tiny", "held_mid", "held_large",
+                                                      "held_huge"};
+
+struct rdb {
+    sqlite3 *db;
+    char path[512];
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *out) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        seterr(err, errlen, "%s: no such file (record one with hak record -o or hak bench -o)", path);
+        return NULL;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        seterr(err, errlen, "%s: is a directory, not a run database", path);
+        return NULL;
+    }
+    struct rdb *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "%s: cannot open (%s)", path, sqlite3_errmsg(r->db));
+        rdb_close(r);
+        return NULL;
+    }
+    sqlite3_busy_timeout(r->db, 2000);
+    int64_t version = 0, tables = 0;
+    if (query_int(r->db, "PRAGMA user_version", &version) != 0 ||
+        query_int(r->db, "SELECT count(*) FROM sqlite_master", &tables) != 0) {
+        seterr(err, errlen, "%s: not an SQLite database, or a corrupt one (%s)", path,
+               sqlite3_errmsg(r->db));
+        rdb_close(r);
+        return NULL;
+    }
+    int64_t has_runs = 0;
+    query_int(r->db,
+              "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
+              "('runs','phases','samples','mappings','counters','events','results','phase_samples')",
+              &has_runs);
+    if (tables == 0 && version == 0) {
+        seterr(err, errlen, "%s: an empty database, not a hak run database (no runs recorded)", path);
+        rdb_close(r);
+        return NULL;
+    }
+    if (version == 0 || has_runs < 8) {
+        seterr(err, errlen, "%s: an SQLite database, but not a hak run database", path);
+        rdb_close(r);
+        return NULL;
+    }
+    if (version > RDB_SCHEMA_VERSION) {
+        seterr(err, errlen,
+               "%s: schema version %lld is newer than this hak understands (%d); use a newer hak",
+               path, (long long)version, RDB_SCHEMA_VERSION);
+        rdb_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void rdb_close(struct rdb *r) {
+    if (!r) return;
+    sqlite3_close(r->db);
+    free(r);
+}
+
+const char *rdb_path(const struct rdb *r) { return r->path; }
+
+static void copy_text(char *dst, size_t n, sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static double col_num(sqlite3_stmt *st, int col) {
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static void phase_init(struct rdb_phase_fig *f) {
+    memset(f, 0, sizeof *f);
+    f->sample_seq = -1;
+    f->t_ms = f->rss_kb = f->rss_net_kb = f->lazyfree_kb = f->live_kb = f->overhead_kb = NAN;
+    for (int i = 0; i < RDB_NCLASSES; i++) f->class_kb[i] = NAN;
+    for (int i = 0; i < RDB_NTIERS; i++) f->held_kb[i] = NAN;
+}
+
+/* One mark with its snapshot, as read from phase_samples. */
+struct mark {
+    char name[32];
+    int occurrence;
+    double t_ms, live_bytes, rss, net, lazy;
+    int64_t sample_seq;
+};
+
+static void fill_phase(struct rdb_phase_fig *f, const struct mark *m) {
+    f->present = 1;
+    f->sample_seq = m->sample_seq;
+    f->t_ms = m->t_ms;
+    f->rss_kb = m->rss;
+    f->lazyfree_kb = isnan(m->lazy) ? 0 : m->lazy;
+    f->rss_net_kb = isnan(m->net) ? m->rss - f->lazyfree_kb : m->net;
+    f->live_kb = isnan(m->live_bytes) ? NAN : m->live_bytes / 1024.0;
+    f->overhead_kb = isnan(f->live_kb) ? NAN : f->rss_net_kb - f->live_kb;
+}
+
+static int load_phases(sqlite3 *db, struct rdb_run *r) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT phase, occurrence, t_ns / 1e6, live_bytes, rss_kb, rss_net_kb, "
+                           "lazyfree_kb, sample_seq FROM phase_samples WHERE run_id = ? AND "
+                           "sample_seq IS NOT NULL AND rss_kb IS NOT NULL ORDER BY phase_seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    struct mark *marks = NULL;
+    int n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct mark *nm = realloc(marks, cap * sizeof *marks);
+            if (!nm) break;
+            marks = nm;
+        }
+        struct mark *m = &marks[n++];
+        copy_text(m->name, sizeof m->name, st, 0);
+        m->occurrence = sqlite3_column_int(st, 1);
+        m->t_ms = col_num(st, 2);
+        m->live_bytes = col_num(st, 3);
+        m->rss = col_num(st, 4);
+        m->net = col_num(st, 5);
+        m->lazy = col_num(st, 6);
+        m->sample_seq = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_finalize(st);
+
+    int base = -1, heavy = -1, heavy_any = -1, idle = -1, flush = -1;
+    for (int i = 0; i < n; i++) {
+        if (base < 0 && strcmp(marks[i].name, "baseline") == 0) base = i;
+        if (strcmp(marks[i].name, "burst") == 0 && (heavy < 0 || marks[i].rss > marks[heavy].rss))
+            heavy = i;
+        if (heavy_any < 0 || marks[i].rss > marks[heavy_any].rss) heavy_any = i;
+        if (strcmp(marks[i].name, "idle") == 0) idle = i;
+        if (strcmp(marks[i].name, "flush") == 0) flush = i;
+    }
+    if (heavy < 0) heavy = heavy_any;
+    int pick[RDB_NPHASES] = {base, heavy, idle, flush};
+    for (int p = 0; p < RDB_NPHASES; p++)
+        if (pick[p] >= 0) fill_phase(&r->ph[p], &marks[pick[p]]);
+
+    /* The load ends at the last `free` mark before the idle mark. */
+    if (idle >= 0) {
+        int load_end = -1;
+        for (int i = 0; i < idle; i++)
+            if (strcmp(marks[i].name, "free") == 0) load_end = i;
+        if (load_end >= 0) {
+            r->load_end_ms = marks[load_end].t_ms;
+            struct rdb_phase_fig tmp;
+            phase_init(&tmp);
+            fill_phase(&tmp, &marks[load_end]);
+            r->load_end_net_kb = tmp.rss_net_kb;
+        }
+    }
+    free(marks);
+    return 0;
+}
+
+/* Rss - LazyFree per mapping class at each phase's snapshot. */
+static int load_classes(sqlite3 *db, struct rdb_run *r) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT class, sum(rss_kb) - coalesce(sum(lazyfree_kb), 0) FROM mappings "
+                           "WHERE run_id = ? AND sample_seq = ? GROUP BY class",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->run_id);
+        sqlite3_bind_int64(st, 2, f->sample_seq);
+        int any = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char cls[32];
+            copy_text(cls, sizeof cls, st, 0);
+            for (int c = 0; c < RDB_NCLASSES; c++)
+                if (strcmp(cls, rdb_class_names[c]) == 0) {
+                    f->class_kb[c] = sqlite3_column_double(st, 1);
+                    any = 1;
+                }
+        }
+        if (any)
+            for (int c = 0; c < RDB_NCLASSES; c++)
+                if (isnan(f->class_kb[c])) f->class_kb[c] = 0;
+    }
+    sqlite3_finalize(st);
+
+    /* hakmem's held_<tier> gauges at each phase snapshot. */
+    if (sqlite3_prepare_v2(db, "SELECT name, value FROM counters WHERE run_id = ? AND sample_seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->run_id);
+        sqlite3_bind_int64(st, 2, f->sample_seq);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char name[64];
+            copy_text(name, sizeof name, st, 0);
+            for (int t = 0; t < RDB_NTIERS; t++)
+                if (strcmp(name, held_counters[t]) == 0)
+                    f->held_kb[t] = sqlite3_column_double(st, 1) / 1024.0;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* How long after the load ended Rss took to settle: the first sample from which every sample up
+ * to the idle mark stays within max(2 %, 256 KiB) of Rss at the idle mark. */
+static int load_settle(sqlite3 *db, struct rdb_run *r) {
+    const struct rdb_phase_fig *idle = &r->ph[RDB_IDLE];
+    if (!idle->present || isnan(r->load_end_ms)) return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ? AND rss_kb IS "
+                           "NOT NULL AND t_ns >= ? AND t_ns <= ? ORDER BY t_ns",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_bind_int64(st, 2, (int64_t)(r->load_end_ms * 1e6));
+    sqlite3_bind_int64(st, 3, (int64_t)(idle->t_ms * 1e6) + 1);
+    double tol = fmax(0.02 * idle->rss_kb, 256.0), settled_at = NAN;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        double t = sqlite3_column_double(st, 0), rss = sqlite3_column_double(st, 1);
+        if (fabs(rss - idle->rss_kb) > tol)
+            settled_at = NAN;
+        else if (isnan(settled_at))
+            settled_at = t;
+    }
+    sqlite3_finalize(st);
+    r->settle_ms = isnan(settled_at) ? NAN : fmax(0, settled_at - r->load_end_ms);
+    return 0;
+}
+
+static int load_counters(sqlite3 *db, struct rdb_run *r) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT c.name, coalesce(n.grp, ''), c.value FROM counters c "
+                           "JOIN samples s ON s.run_id = c.run_id AND s.seq = c.sample_seq "
+                           "LEFT JOIN counter_names n ON n.run_id = c.run_id AND n.name = c.name "
+                           "WHERE c.run_id = ?1 AND s.seq = (SELECT max(s2.seq) FROM samples s2 "
+                           "JOIN counters c2 ON c2.run_id = s2.run_id AND c2.sample_seq = s2.seq "
+                           "WHERE s2.run_id = ?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (r->ncounters == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct rdb_named *n = realloc(r->counters, cap * sizeof *n);
+            if (!n) break;
+            r->counters = n;
+        }
+        struct rdb_named *c = &r->counters[r->ncounters++];
+        memset(c, 0, sizeof *c);
+        copy_text(c->name, sizeof c->name, st, 0);
+        copy_text(c->grp, sizeof c->grp, st, 1);
+        c->value = sqlite3_column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Events are cumulative from exec: the count of an interval is the difference between the
+ * snapshots at its ends (start-up counts from 0; "to exit" ends at the exit sample). */
+static int load_events(sqlite3 *db, struct rdb_run *r) {
+    sqlite3_stmt *names, *val;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM event_names WHERE run_id = ? AND state = 'counting' "
+                           "ORDER BY rowid",
+                           -1, &names, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT value FROM events WHERE run_id = ?1 AND name = ?2 AND "
+                           "sample_seq = ?3",
+                           -1, &val, NULL) != SQLITE_OK) {
+        sqlite3_finalize(names);
+        return -1;
+    }
+    int64_t exit_seq = -1;
+    {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT max(seq) FROM samples WHERE run_id = ? AND kind = 'exit'",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, r->run_id);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+                exit_seq = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_bind_int64(names, 1, r->run_id);
+    int cap = 0;
+    while (sqlite3_step(names) == SQLITE_ROW) {
+        if (r->nevents == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct rdb_named *n = realloc(r->events, cap * sizeof *n);
+            if (!n) break;
+            r->events = n;
+        }
+        struct rdb_named *e = &r->events[r->nevents++];
+        memset(e, 0, sizeof *e);
+        copy_text(e->name, sizeof e->name, names, 0);
+        int64_t seqs[RDB_NINTERVALS];
+        for (int p = 0; p < RDB_NPHASES; p++) seqs[p] = r->ph[p].present ? r->ph[p].sample_seq : -1;
+        seqs[RDB_NPHASES] = exit_seq;
+        double prev = 0;
+        for (int i = 0; i < RDB_NINTERVALS; i++) {
+            e->interval[i] = NAN;
+            if (seqs[i] < 0) continue;
+            sqlite3_reset(val);
+            sqlite3_bind_int64(val, 1, r->run_id);
+            sqlite3_bind_text(val, 2, e->name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(val, 3, seqs[i]);
+            if (sqlite3_step(val) == SQLITE_ROW && sqlite3_column_type(val, 0) != SQLITE_NULL) {
+                double v = sqlite3_column_double(val, 0);
+                e->interval[i] = v - prev;
+                prev = v;
+                e->value = v;
+            }
+        }
+    }
+    sqlite3_finalize(names);
+    sqlite3_finalize(val);
+    return 0;
+}
+
+static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
+    memset(r, 0, sizeof *r);
+    r->run_id = sqlite3_column_int64(st, 0);
+    copy_text(r->allocator, sizeof r->allocator, st, 1);
+    if (!r->allocator[0]) snprintf(r->allocator, sizeof r->allocator, "default");
+    copy_text(r->bench, sizeof r->bench, st, 2);
+    if (!r->bench[0]) copy_text(r->bench, sizeof r->bench, st, 12);
+    if (!r->bench[0]) snprintf(r->bench, sizeof r->bench, "command");
+    copy_text(r->profile, sizeof r->profile, st, 3);
+    copy_text(r->state, sizeof r->state, st, 4);
+    copy_text(r->build, sizeof r->build, st, 5);
+    copy_text(r->session, sizeof r->session, st, 6);
+    copy_text(r->host, sizeof r->host, st, 7);
+    copy_text(r->params, sizeof r->params, st, 8);
+    r->rep = sqlite3_column_int(st, 9);
+    r->completed = sqlite3_column_int(st, 10);
+    r->wall_s = col_num(st, 11);
+    r->ops_per_sec = r->load_end_ms = r->load_end_net_kb = r->settle_ms = NAN;
+    for (int p = 0; p < RDB_NPHASES; p++) phase_init(&r->ph[p]);
+
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT value FROM results WHERE run_id = ? AND key = 'ops_per_sec' AND "
+                           "value IS NOT NULL ORDER BY source = 'result_line' DESC LIMIT 1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, r->run_id);
+        if (sqlite3_step(q) == SQLITE_ROW) r->ops_per_sec = sqlite3_column_double(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (load_phases(db, r) || load_classes(db, r) || load_settle(db, r) || load_counters(db, r) ||
+        load_events(db, r))
+        return -1;
+    return 0;
+}
+
+int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run **out, char *err,
+                  size_t errlen) {
+    /* The build of a run: libhakmem's own id for hakmem runs, else the tree hak came from. */
+    static const char *const sql =
+        "SELECT run_id, allocator, bench, profile, state, "
+        "coalesce(alloc_build, source_git, hak_build, ''), session, host, params, rep, completed, "
+        "wall_s, bench_reported FROM runs";
+    *out = NULL;
+    int64_t total = 0;
+    if (query_int(db->db, "SELECT count(*) FROM runs", &total) != 0) {
+        seterr(err, errlen, "%s: cannot read runs (%s)", db->path, sqlite3_errmsg(db->db));
+        return -1;
+    }
+    int n = nids ? nids : (int)total;
+    struct rdb_run *runs = calloc(n ? n : 1, sizeof *runs);
+    if (!runs) return -1;
+    char q[512];
+    snprintf(q, sizeof q, "%s %s", sql, nids ? "WHERE run_id = ?" : "ORDER BY run_id");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db, q, -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, "%s: cannot read runs (%s)", db->path, sqlite3_errmsg(db->db));
+        free(runs);
+        return -1;
+    }
+    int got = 0;
+    for (int i = 0; i < (nids ? nids : 1); i++) {
+        sqlite3_reset(st);
+        if (nids) sqlite3_bind_int64(st, 1, ids[i]);
+        int found = 0;
+        while (got < n && sqlite3_step(st) == SQLITE_ROW) {
+            found = 1;
+            if (load_one(db->db, st, &runs[got++]) != 0) {
+                seterr(err, errlen, "%s: cannot read run %lld (%s)", db->path,
+                       (long long)runs[got - 1].run_id, sqlite3_errmsg(db->db));
+                sqlite3_finalize(st);
+                rdb_free_runs(runs, got);
+                return -1;
+            }
+        }
+        if (nids && !found) {
+            seterr(err, errlen, "%s: no run %lld (hak report %s lists the runs)", db->path,
+                   (long long)ids[i], db->path);
+            sqlite3_finalize(st);
+            rdb_free_runs(runs, got);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    *out = runs;
+    return got;
+}
+
+void rdb_free_runs(struct rdb_run *runs, int n) {
+    for (int i = 0; i < n; i++) {
+        free(runs[i].counters);
+        free(runs[i].events);
+    }
+    free(runs);
+}
+
+int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
+    *t_ms = *rss_kb = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ? AND rss_kb IS "
+                           "NOT NULL ORDER BY t_ns",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            double *a = realloc(*t_ms, cap * sizeof *a), *b;
+            if (!a) break;
+            *t_ms = a;
+            b = realloc(*rss_kb, cap * sizeof *b);
+            if (!b) break;
+            *rss_kb = b;
+        }
+        (*t_ms)[n] = sqlite3_column_double(st, 0);
+        (*rss_kb)[n] = sqlite3_column_double(st, 1);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms) {
+    *names = NULL;
+    *t_ms = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db, "SELECT name, t_ns / 1e6 FROM phases WHERE run_id = ? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char(*a)[32] = realloc(*names, cap * sizeof *a);
+            if (!a) break;
+            *names = a;
+            double *b = realloc(*t_ms, cap * sizeof *b);
+            if (!b) break;
+            *t_ms = b;
+        }
+        copy_text((*names)[n], 32, st, 0);
+        (*t_ms)[n] = sqlite3_column_double(st, 1);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out) {
+    struct rdb_group *g = calloc(n ? n : 1, sizeof *g);
+    int ng = 0;
+    if (!g) return -1;
+    for (int i = 0; i < n; i++) {
+        const struct rdb_run *r = &runs[i];
+        int k;
+        for (k = 0; k < ng; k++)
+            if (!strcmp(g[k].profile, r->profile) && !strcmp(g[k].bench, r->bench) &&
+                !strcmp(g[k].allocator, r->allocator) && !strcmp(g[k].build, r->build))
+                break;
+        if (k == ng) {
+            g[ng].profile = r->profile;
+            g[ng].bench = r->bench;
+            g[ng].allocator = r->allocator;
+            g[ng].build = r->build;
+            g[ng].idx = calloc(n, sizeof(int));
+            ng++;
+        }
+        g[k].idx[g[k].n++] = i;
+        if (r->completed && !strcmp(r->state, "completed")) g[k].ncompleted++;
+    }
+    *out = g;
+    return ng;
+}
+
+void rdb_free_groups(struct rdb_group *g, int n) {
+    for (int i = 0; i < n; i++) free(g[i].idx);
+    free(g);
+}
+
+int rdb_group_usable(const struct rdb_run *runs, const struct rdb_group *g, int i) {
+    const struct rdb_run *r = &runs[g->idx[i]];
+    if (g->ncompleted == 0) return 1;
+    return r->completed && !strcmp(r->state, "completed");
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double rdb_median(const double *v, int n) {
+    double *s = malloc((n ? n : 1) * sizeof *s);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i])) s[m++] = v[i];
+    double med = NAN;
+    if (m) {
+        qsort(s, m, sizeof *s, cmp_double);
+        med = m % 2 ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
+    }
+    free(s);
+    return med;
+}
+
+double rdb_min(const double *v, int n) {
+    double m = NAN;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]) && (isnan(m) || v[i] < m)) m = v[i];
+    return m;
+}
+
+double rdb_max(const double *v, int n) {
+    double m = NAN;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]) && (isnan(m) || v[i] > m)) m = v[i];
+    return m;
+}
+
+double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig) {
+    if (!f->present) return NAN;
+    switch (fig) {
+    case RDB_FIG_RSS: return f->rss_kb;
+    case RDB_FIG_RSS_NET: return f->rss_net_kb;
+    case RDB_FIG_LIVE: return f->live_kb;
+    case RDB_FIG_OVERHEAD: return f->overhead_kb;
+    }
+    return NAN;
+}
+
+int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int ph,
+                     enum rdb_figure fig, double *v) {
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = rdb_phase_value(&runs[g->idx[i]].ph[ph], fig);
+    return m;
+}
+
+double rdb_counter(const struct rdb_run *r, const char *name) {
+    for (int i = 0; i < r->ncounters; i++)
+        if (!strcmp(r->counters[i].name, name)) return r->counters[i].value;
+    return NAN;
+}

@@ -1,0 +1,123 @@
+/*
+ * Reading a run database for the reports (hak report, hak plot, hak diff).  This file and
+ * report_db.c are the one place on the reading side that knows the schema (docs/schema.md): what
+ * "RSS at a phase", "live bytes at a phase", "overhead", "settling time" or "the counters at exit"
+ * mean in SQL.  The verbs only see the structures below.
+ *
+ * The four phases of the overhead analysis, chosen from a run's phase marks:
+ *   baseline     the first `baseline` mark (after start-up)
+ *   heavy        the `burst` mark with the highest Rss (peak during load); without burst marks,
+ *                the mark with the highest Rss
+ *   idle         the last `idle` mark (end of the idle window, before flush)
+ *   after flush  the last `flush` mark
+ * A phase the benchmark does not have (Larson has no idle window) is marked absent.
+ */
+#ifndef HAK_REPORT_DB_H
+#define HAK_REPORT_DB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum rdb_phase { RDB_BASELINE, RDB_HEAVY, RDB_IDLE, RDB_FLUSH, RDB_NPHASES };
+extern const char *const rdb_phase_names[RDB_NPHASES];
+
+/* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers. */
+enum { RDB_NTIERS = 4, RDB_NCLASSES = 10 };
+extern const char *const rdb_class_names[RDB_NCLASSES];
+
+/* One phase of one run.  Sizes in KiB; NAN where not measured. */
+struct rdb_phase_fig {
+    int present;
+    int64_t sample_seq;
+    double t_ms;
+    double rss_kb, rss_net_kb, lazyfree_kb; /* rss_net = Rss - LazyFree */
+    double live_kb;                         /* the benchmark's live bytes / 1024 */
+    double overhead_kb;                     /* rss_net - live: what the allocator holds beyond the data */
+    double class_kb[RDB_NCLASSES];          /* Rss - LazyFree of the mappings of each class */
+    double held_kb[RDB_NTIERS];             /* hakmem's held_<tier> counters (bytes mapped), KiB */
+};
+
+/* The counter events per phase: deltas of the cumulative counts between the marks. */
+enum { RDB_NINTERVALS = RDB_NPHASES + 1 }; /* start->baseline, ->heavy, ->idle, ->flush, ->exit */
+extern const char *const rdb_interval_names[RDB_NINTERVALS];
+
+struct rdb_named {
+    char name[64];
+    char grp[32];
+    double value;
+    double interval[RDB_NINTERVALS]; /* events only */
+};
+
+struct rdb_run {
+    int64_t run_id;
+    char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
+    char params[512];
+    int rep, completed;
+    double wall_s;
+    struct rdb_phase_fig ph[RDB_NPHASES];
+    double ops_per_sec;      /* NAN if the run reported none */
+    double load_end_ms;      /* the last `free` mark before idle: the load has ended */
+    double load_end_net_kb;  /* Rss - LazyFree at that mark */
+    double settle_ms;        /* after load end, until Rss stayed within tolerance of idle; NAN */
+    struct rdb_named *counters; /* hakmem counters at exit (grp set) */
+    int ncounters;
+    struct rdb_named *events; /* counting perf events, per interval */
+    int nevents;
+};
+
+struct rdb;
+
+/* Opens a run database read-only.  NULL with one line in err: missing file, not SQLite, not a hak
+ * run database, or a newer schema than this hak reads. */
+struct rdb *rdb_open(const char *path, char *err, size_t errlen);
+void rdb_close(struct rdb *db);
+const char *rdb_path(const struct rdb *db);
+
+/* Loads runs (all when nids == 0, else the listed ids, in that order).  Returns the number
+ * loaded, or -1 with err set (an id that is not in the database, an SQL error). */
+int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run **out, char *err,
+                  size_t errlen);
+void rdb_free_runs(struct rdb_run *runs, int n);
+
+/* Rss over time of one run: parallel arrays (ms, KiB) of every sample that measured Rss. */
+int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb);
+
+/* Every mark of a run: name and time, for shading a chart. */
+int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
+
+/* Runs grouped by (profile, bench, allocator, build): the rows of a side-by-side table. */
+struct rdb_group {
+    const char *profile, *bench, *allocator, *build;
+    int *idx; /* indexes into the runs array */
+    int n, ncompleted;
+};
+int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out);
+void rdb_free_groups(struct rdb_group *g, int n);
+
+/* The runs of a group whose figures count: the completed ones, or all when none completed. */
+int rdb_group_usable(const struct rdb_run *runs, const struct rdb_group *g, int i);
+
+/* Statistics over values (NANs skipped).  Return NAN when no value. */
+double rdb_median(const double *v, int n);
+double rdb_min(const double *v, int n);
+double rdb_max(const double *v, int n);
+
+/* A figure of a phase, picked by name, for tables and diffs. */
+enum rdb_figure { RDB_FIG_RSS, RDB_FIG_RSS_NET, RDB_FIG_LIVE, RDB_FIG_OVERHEAD };
+double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig);
+
+/* Collects figure `fig` of phase `ph` over a group's usable runs into v (size >= g->n); returns
+ * how many. */
+int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int ph,
+                     enum rdb_figure fig, double *v);
+
+/* Looks up a counter of a run at exit; NAN when absent. */
+double rdb_counter(const struct rdb_run *r, const char *name);
+
+/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG); `written` gets the PNG
+ * paths.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
+ * with hak report --html. */
+int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
+                    char (*written)[256], int maxw, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# Sourced by the tests in tests/collector/: `hak record`, `hak bench -o` and the run database.
+# Builds on tests/bench/lib.sh (paths, WORK, skip/fail, field); adds sqlite3 queries.
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../bench/lib.sh"
+
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 is not installed (scripts/install-deps.sh installs it)"
+
+# sql DB QUERY: one value per line, columns separated by '|'.
+sql() {
+    sqlite3 -batch "$1" "$2"
+}
+
+# expect_one_line FILE WHAT: the file holds exactly one line (an error message), shown in the log.
+expect_one_line() {
+    cat "$1"
+    [[ $(wc -l <"$1") -eq 1 ]] || fail "$2: expected one line on stderr, got $(wc -l <"$1")"
+}

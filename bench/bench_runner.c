@@ -344,6 +344,13 @@ static size_t scan_lines(char *buf, const struct bench_opts *o, struct run_resul
 static void judge_run(struct run_result *r, int status, int timed_out,
                       const struct hak_allocator *alloc, const struct bench_opts *o);
 
+/* Set by SIGINT/SIGTERM/SIGHUP between recorded runs (during one, the recorder takes them). */
+static volatile sig_atomic_t session_stop;
+
+static void stop_session(int sig) {
+    session_stop = sig;
+}
+
 /* What a recorded run needs besides the benchmark: the database and the run's metadata. */
 struct record_ctx {
     struct run_db *db;
@@ -802,6 +809,12 @@ int cmd_bench(int argc, char **argv) {
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
         snprintf(session, sizeof session, "bench-%.80s-%s-%d", p.name, stamp, (int)getpid());
         ctx.session = session;
+        /* A signal between two runs ends the session cleanly too, with the database closed. */
+        struct sigaction sa = {.sa_handler = stop_session};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
     }
 
     FILE *csv = NULL;
@@ -839,8 +852,12 @@ int cmd_bench(int argc, char **argv) {
                 int a = (k + rep) % nalloc;
                 struct run_result *res = &runs[(s * nalloc + a) * o.repeat + rep];
                 ctx.rep = rep + 1;
+                if (session_stop) {
+                    interrupted = 1;
+                    break;
+                }
                 run_one(bins[s], &p.sections[s], allocs[a], preload[a], &o, &ctx, res);
-                interrupted = res->interrupted;
+                interrupted = res->interrupted || session_stop;
                 done++;
                 if (!res->ok) failed++;
                 report_progress(&o, done, total, p.sections[s].spec->name, allocs[a]->name, rep,

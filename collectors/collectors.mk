@@ -25,6 +25,3 @@ $(OBJ)/collectors/%.o: collectors/%.c $(COLLECTORS_HEADERS) Makefile collectors/
 $(BIN)/hak: $(OBJ)/collectors/hak.o $(HAK_VERB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ $(HAK_LDLIBS)
-# make demo: the quick profile under every installed allocator, recorded into build/demo.db, then RSS per phase.
-.PHONY: demo
-demo: all ; rm -f $(BUILD)/demo.db $(BUILD)/demo.db-wal $(BUILD)/demo.db-shm && $(BIN)/hak bench quick -o $(BUILD)/demo.db && sqlite3 -column -header $(BUILD)/demo.db "SELECT r.allocator, p.phase, p.rss_kb, p.rss_net_kb FROM phase_samples p JOIN runs r USING (run_id) WHERE r.bench = 'battle' ORDER BY r.run_id, p.phase_seq"

@@ -35,13 +35,14 @@ static int values(const struct side *s, const struct rdb_group *g, int kind, int
             if (rdb_group_usable(s->runs, g, i)) v[m++] = s->runs[g->idx[i]].ops_per_sec;
         return m;
     }
-    return rdb_group_values(s->runs, g, ph, kind == FIG_PHASE_NET ? RDB_FIG_RSS_NET : RDB_FIG_OVERHEAD,
-                            v);
+    return rdb_group_values(s->runs, g, ph,
+                            kind == FIG_PHASE_NET ? RDB_FIG_RSS_NET : RDB_FIG_OVERHEAD, v);
 }
 
 static int usable_count(const double *v, int n) {
     int m = 0;
-    for (int i = 0; i < n; i++) m += !isnan(v[i]);
+    for (int i = 0; i < n; i++)
+        m += !isnan(v[i]);
     return m;
 }
 
@@ -72,7 +73,8 @@ static void usage(FILE *out) {
             "  With one database, BUILD_A and BUILD_B are build ids (or prefixes) of its runs;\n"
             "  without them the database must hold exactly two builds of hakmem (peers are then\n"
             "  left out; a git sha prefix as BUILD selects hakmem and the peers of that tree).\n"
-            "  --fail-if-worse PCT  exit 1 when a figure is worse by more than PCT %% (and the noise)\n");
+            "  --fail-if-worse PCT  exit 1 when a figure is worse by more than PCT %% (and the "
+            "noise)\n");
 }
 
 static int load_side(const char *path, struct side *s, char *err, size_t errlen) {
@@ -95,6 +97,7 @@ int cmd_diff(int argc, char **argv) {
     double fail_pct = NAN;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f': {
@@ -108,15 +111,20 @@ int cmd_diff(int argc, char **argv) {
             }
             break;
         }
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "hak diff: unknown or incomplete option '%s' (hak diff --help)\n",
+                    argv[optind - 1]);
+            return 2;
         }
     }
     int npos = argc - optind;
     char **pos = argv + optind;
     if (npos != 1 && npos != 2 && npos != 3) {
-        fprintf(stderr, "hak diff: %s\n", npos == 0 ? "no run database given" : "too many arguments");
-        usage(stderr);
+        fprintf(stderr, "hak diff: %s\n",
+                npos == 0 ? "no run database given" : "too many arguments");
         return 2;
     }
     char err[1024];
@@ -146,11 +154,13 @@ int cmd_diff(int argc, char **argv) {
             /* hakmem's library builds when there are hakmem runs: peers have no build of
              * their own, only the tree hak was built in. */
             int any_hakmem = 0;
-            for (int i = 0; i < a.n; i++) any_hakmem |= !strcmp(a.runs[i].allocator, "hakmem");
+            for (int i = 0; i < a.n; i++)
+                any_hakmem |= !strcmp(a.runs[i].allocator, "hakmem");
             for (int i = 0; i < a.n; i++) {
                 if (any_hakmem && strcmp(a.runs[i].allocator, "hakmem")) continue;
                 int seen = 0;
-                for (int k = 0; k < nb && k < 2; k++) seen |= !strcmp(builds[k], a.runs[i].build);
+                for (int k = 0; k < nb && k < 2; k++)
+                    seen |= !strcmp(builds[k], a.runs[i].build);
                 if (!seen) {
                     if (nb < 2) builds[nb] = a.runs[i].build;
                     nb++;
@@ -171,7 +181,8 @@ int cmd_diff(int argc, char **argv) {
         a.n = filter_build(a.runs, a.n, labels[0]);
         b.n = filter_build(b.runs, b.n, labels[1]);
         if (!a.n || !b.n) {
-            fprintf(stderr, "hak diff: %s: no runs of build '%s'\n", pos[0], !a.n ? labels[0] : labels[1]);
+            fprintf(stderr, "hak diff: %s: no runs of build '%s'\n", pos[0],
+                    !a.n ? labels[0] : labels[1]);
             goto out;
         }
     }
@@ -180,12 +191,14 @@ int cmd_diff(int argc, char **argv) {
     a.ng = rdb_group_runs(a.runs, a.n, &a.gs);
     b.ng = rdb_group_runs(b.runs, b.n, &b.gs);
 
-    printf("# hak diff\n\nA = %s, B = %s. Medians over the completed runs of each side; delta = B − "
-           "A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of A "
-           "for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = Rss − "
-           "LazyFree − live bytes); lower is better, except ops/s.\n\n",
-           a.label, b.label);
-    printf("| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | verdict |\n"
+    printf(
+        "# hak diff\n\nA = %s, B = %s. Medians over the completed runs of each side; delta = B − "
+        "A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of A "
+        "for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = Rss − "
+        "LazyFree − live bytes); lower is better, except ops/s.\n\n",
+        a.label, b.label);
+    printf("| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | "
+           "verdict |\n"
            "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     int nbetter = 0, nworse = 0, nnoise = 0, ngate = 0, matched = 0;
     for (int i = 0; i < a.ng; i++) {
@@ -207,7 +220,8 @@ int cmd_diff(int argc, char **argv) {
             int ma = values(&a, ga, kind, ph, va), mb = values(&b, gb, kind, ph, vb);
             if (!usable_count(va, ma) || !usable_count(vb, mb)) continue;
             double ma_ = rdb_median(va, ma), mb_ = rdb_median(vb, mb);
-            double spread = fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
+            double spread =
+                fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
             double floor_ = kind == FIG_OPS ? 0.05 * fabs(ma_) : fmax(256.0, 0.02 * fabs(ma_));
             double noise = fmax(spread, floor_), delta = mb_ - ma_;
             double pct = ma_ != 0 ? 100 * delta / fabs(ma_) : (delta != 0 ? INFINITY : 0);
@@ -230,13 +244,14 @@ int cmd_diff(int argc, char **argv) {
             else
                 snprintf(figure, sizeof figure, "%s %s", rdb_phase_names[ph],
                          kind == FIG_PHASE_NET ? "Rss−LazyFree" : "overhead");
-            printf("| %s | %s | %s | %.0f | %.0f | %+.0f | %+.1f%% | %.0f | %d/%d | %s |\n", ga->bench,
-                   ga->allocator, figure, ma_, mb_, delta, pct, noise, usable_count(va, ma),
-                   usable_count(vb, mb), verdict);
+            printf("| %s | %s | %s | %.0f | %.0f | %+.0f | %+.1f%% | %.0f | %d/%d | %s |\n",
+                   ga->bench, ga->allocator, figure, ma_, mb_, delta, pct, noise,
+                   usable_count(va, ma), usable_count(vb, mb), verdict);
         }
     }
     if (!matched) {
-        printf("\nNothing to compare: no benchmark and allocator ran on the same profile in both.\n");
+        printf(
+            "\nNothing to compare: no benchmark and allocator ran on the same profile in both.\n");
         fprintf(stderr, "hak diff: A and B have no benchmark/allocator/profile in common\n");
         rc = 1;
         goto out;
@@ -244,8 +259,8 @@ int cmd_diff(int argc, char **argv) {
     printf("\n%d better, %d worse, %d within noise.\n", nbetter, nworse, nnoise);
     rc = 0;
     if (!isnan(fail_pct) && ngate) {
-        fprintf(stderr, "hak diff: %d figure%s worse than A by more than %g%% (and the noise)\n", ngate,
-                ngate == 1 ? " is" : "s are", fail_pct);
+        fprintf(stderr, "hak diff: %d figure%s worse than A by more than %g%% (and the noise)\n",
+                ngate, ngate == 1 ? " is" : "s are", fail_pct);
         rc = 1;
     }
 out:

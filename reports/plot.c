@@ -73,7 +73,8 @@ static int run_gnuplot(const char *script, const char *const *vars, int nvars, c
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-        snprintf(err, errlen, "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
+        snprintf(err, errlen,
+                 "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
         return -1;
     }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -91,16 +92,6 @@ static void gp_str(char *out, size_t n, const char *name, const char *value) {
         out[o++] = *value;
     }
     snprintf(out + o, n - o, "\"");
-}
-
-static void safe_name(char *out, size_t n, const char *s) {
-    size_t o = 0;
-    for (; *s && o + 1 < n; s++)
-        out[o++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                                  (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
-                              ? *s
-                              : '_');
-    out[o] = 0;
 }
 
 static const char *label_of(const struct rdb_group *g, int show_build, char *buf, size_t n) {
@@ -126,8 +117,10 @@ static int shade_colour(const char *mark) {
 }
 
 static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group *gs, int ng,
-                    const char *bench, int show_build, const char *sdir, const char *dir,
+                    const struct rdb_group *sec, int show_build, const char *sdir, const char *dir,
                     const char *base, char *err, size_t errlen) {
+    char secname[160];
+    rdb_section_name(sec, secname, sizeof secname);
     char data[PATH_MAX + 300], phases[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
     snprintf(data, sizeof data, "%s/%s.dat", dir, base);
     snprintf(phases, sizeof phases, "%s/%s.phases", dir, base);
@@ -144,9 +137,10 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
     double ymax = 1;
     const struct rdb_run *ref = NULL;
     for (int k = 0; k < ng; k++) {
-        if (strcmp(gs[k].bench, bench)) continue;
+        if (!rdb_same_section(&gs[k], sec)) continue;
         const struct rdb_run *r = first_usable(runs, &gs[k]);
-        if (!ref || !strcmp(gs[k].allocator, "hakmem")) ref = ref && !strcmp(ref->allocator, "hakmem") ? ref : r;
+        if (!ref || !strcmp(gs[k].allocator, "hakmem"))
+            ref = ref && !strcmp(ref->allocator, "hakmem") ? ref : r;
         double *t, *rss;
         int n = rdb_timeline(db, r->run_id, &t, &rss);
         if (nlines) fprintf(f, "\n\n");
@@ -187,7 +181,7 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
     }
     fclose(f);
     char v[7][1200], title[400];
-    snprintf(title, sizeof title, "Rss over time: %s (phases shaded from %s run %lld)", bench,
+    snprintf(title, sizeof title, "Rss over time: %s (phases shaded from %s run %lld)", secname,
              ref ? ref->allocator : "?", ref ? (long long)ref->run_id : 0LL);
     gp_str(v[0], sizeof v[0], "data", data);
     gp_str(v[1], sizeof v[1], "phases", phases);
@@ -201,8 +195,10 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
 }
 
 static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int ng,
-                           const char *bench, int show_build, const char *sdir, const char *dir,
-                           const char *base, char *err, size_t errlen) {
+                           const struct rdb_group *sec, int show_build, const char *sdir,
+                           const char *dir, const char *base, char *err, size_t errlen) {
+    char secname[160];
+    rdb_section_name(sec, secname, sizeof secname);
     char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
     snprintf(data, sizeof data, "%s/%s.dat", dir, base);
     snprintf(out, sizeof out, "%s/%s", dir, base);
@@ -215,7 +211,7 @@ static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int
     int rows = 0;
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
-        if (strcmp(g->bench, bench)) continue;
+        if (!rdb_same_section(g, sec)) continue;
         double v[g->n];
         int m = 0;
         for (int i = 0; i < g->n; i++)
@@ -228,8 +224,8 @@ static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int
     }
     fclose(f);
     if (!rows) return 1; /* nothing to draw */
-    char v[3][1200], title[200];
-    snprintf(title, sizeof title, "Throughput: %s (median, min-max over repetitions)", bench);
+    char v[3][1200], title[400];
+    snprintf(title, sizeof title, "Throughput: %s (median, min-max over repetitions)", secname);
     gp_str(v[0], sizeof v[0], "data", data);
     gp_str(v[1], sizeof v[1], "title", title);
     gp_str(v[2], sizeof v[2], "out", out);
@@ -238,8 +234,10 @@ static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int
 }
 
 static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int ng,
-                         const char *bench, int show_build, const char *sdir, const char *dir,
-                         const char *base, char *err, size_t errlen) {
+                         const struct rdb_group *sec, int show_build, const char *sdir,
+                         const char *dir, const char *base, char *err, size_t errlen) {
+    char secname[160];
+    rdb_section_name(sec, secname, sizeof secname);
     char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
     snprintf(data, sizeof data, "%s/%s.dat", dir, base);
     snprintf(out, sizeof out, "%s/%s", dir, base);
@@ -253,7 +251,7 @@ static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int n
     int rows = 0, last_phase = 0;
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
-        if (strcmp(g->bench, bench)) continue;
+        if (!rdb_same_section(g, sec)) continue;
         char label[200];
         fprintf(f, "%s", label_of(g, show_build, label, sizeof label));
         int any = 0;
@@ -273,8 +271,9 @@ static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int n
     }
     fclose(f);
     if (!rows) return 1;
-    char v[3][1200], title[200];
-    snprintf(title, sizeof title, "Overhead per phase, before and after flush: %s (medians)", bench);
+    char v[3][1200], title[400];
+    snprintf(title, sizeof title, "Overhead per phase, before and after flush: %s (medians)",
+             secname);
     gp_str(v[0], sizeof v[0], "data", data);
     gp_str(v[1], sizeof v[1], "title", title);
     gp_str(v[2], sizeof v[2], "out", out);
@@ -288,35 +287,31 @@ int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const cha
                     char (*written)[256], int maxw, char *err, size_t errlen) {
     char sdir[PATH_MAX];
     if (scripts_dir(sdir, sizeof sdir) != 0) {
-        snprintf(err, errlen, "cannot find the gnuplot scripts (scripts/*.gp); set HAK_SCRIPTS_DIR");
+        snprintf(err, errlen,
+                 "cannot find the gnuplot scripts (scripts/*.gp); set HAK_SCRIPTS_DIR");
         return -1;
     }
     struct rdb_group *gs;
     int ng = rdb_group_runs(runs, n, &gs);
-    int show_build = 0;
-    for (int a = 0; a < ng; a++)
-        for (int b = a + 1; b < ng; b++)
-            if (!strcmp(gs[a].bench, gs[b].bench) && !strcmp(gs[a].allocator, gs[b].allocator))
-                show_build = 1;
+    int show_build = rdb_groups_need_build(gs, ng);
     int nw = 0, rc = 0;
     for (int k = 0; k < ng && rc >= 0; k++) {
         int first = 1;
         for (int j = 0; j < k; j++)
-            if (!strcmp(gs[j].bench, gs[k].bench)) first = 0;
+            if (rdb_same_section(&gs[j], &gs[k])) first = 0;
         if (!first) continue;
         char bench[64], base[128];
-        safe_name(bench, sizeof bench, gs[k].bench);
+        rdb_section_name(&gs[k], bench, sizeof bench);
         for (int kind = 0; kind < 3 && rc >= 0; kind++) {
             static const char *const prefix[] = {"rss", "throughput", "overhead"};
             snprintf(base, sizeof base, "%s-%s", prefix[kind], bench);
             if (kind == 0)
-                rc = plot_rss(db, runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err, errlen);
+                rc = plot_rss(db, runs, gs, ng, &gs[k], show_build, sdir, dir, base, err, errlen);
             else if (kind == 1)
-                rc = plot_throughput(runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err,
-                                     errlen);
+                rc =
+                    plot_throughput(runs, gs, ng, &gs[k], show_build, sdir, dir, base, err, errlen);
             else
-                rc = plot_overhead(runs, gs, ng, gs[k].bench, show_build, sdir, dir, base, err,
-                                   errlen);
+                rc = plot_overhead(runs, gs, ng, &gs[k], show_build, sdir, dir, base, err, errlen);
             char dat[PATH_MAX + 300];
             snprintf(dat, sizeof dat, "%s/%s.dat", dir, base);
             unlink(dat);
@@ -347,9 +342,12 @@ int cmd_plot(int argc, char **argv) {
     int64_t ids[256];
     int nids = 0, c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:r:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': dir = optarg; break;
+        case 'o':
+            dir = optarg;
+            break;
         case 'r': {
             char *end;
             long long v = strtoll(optarg, &end, 10);
@@ -361,15 +359,20 @@ int cmd_plot(int argc, char **argv) {
             ids[nids++] = v;
             break;
         }
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "hak plot: unknown or incomplete option '%s' (hak plot --help)\n",
+                    argv[optind - 1]);
+            return 2;
         }
     }
     if (optind != argc - 1 || !dir) {
         fprintf(stderr, "hak plot: %s\n",
-                !dir ? "no output folder given (-o DIR)"
-                     : optind >= argc ? "no run database given" : "one run database at a time");
-        usage(stderr);
+                !dir             ? "no output folder given (-o DIR)"
+                : optind >= argc ? "no run database given"
+                                 : "one run database at a time");
         return 2;
     }
     char err[1024];

@@ -24,11 +24,20 @@ struct doc {
 static void html_escape(FILE *out, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
         }
     }
 }
@@ -44,7 +53,8 @@ static void doc_heading(struct doc *d, int level, const char *fmt, ...) {
         html_escape(d->out, buf);
         fprintf(d->out, "</h%d>\n", level);
     } else {
-        for (int i = 0; i < level; i++) fputc('#', d->out);
+        for (int i = 0; i < level; i++)
+            fputc('#', d->out);
         fprintf(d->out, " %s\n\n", buf);
     }
 }
@@ -77,11 +87,13 @@ static void doc_row(struct doc *d, int header, int ncols, char cells[][64]) {
         return;
     }
     fputc('|', d->out);
-    for (int i = 0; i < ncols; i++) fprintf(d->out, " %s |", cells[i]);
+    for (int i = 0; i < ncols; i++)
+        fprintf(d->out, " %s |", cells[i]);
     fputc('\n', d->out);
     if (header) {
         fputc('|', d->out);
-        for (int i = 0; i < ncols; i++) fputs(i ? "---:|" : "---|", d->out);
+        for (int i = 0; i < ncols; i++)
+            fputs(i ? "---:|" : "---|", d->out);
         fputc('\n', d->out);
     }
 }
@@ -151,7 +163,8 @@ static double get_counter_idx(const struct rdb_run *r, int arg) {
     (void)arg;
     return rdb_counter(r, counter_arg_name);
 }
-static double group_counter(const struct rdb_run *runs, const struct rdb_group *g, const char *name) {
+static double group_counter(const struct rdb_run *runs, const struct rdb_group *g,
+                            const char *name) {
     counter_arg_name = name;
     return group_median(runs, g, get_counter_idx, 0);
 }
@@ -160,10 +173,11 @@ static double group_counter(const struct rdb_run *runs, const struct rdb_group *
 static void overhead_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
     char c[16][64];
     int hak = !strcmp(g->allocator, "hakmem");
-    const char *head[] = {"phase",        "Rss KiB",      "Rss−LazyFree KiB", "live KiB",
-                          "overhead KiB", "overhead/live"};
+    const char *head[] = {"phase",    "Rss KiB",      "Rss−LazyFree KiB",
+                          "live KiB", "overhead KiB", "overhead/live"};
     int nc = 6;
-    for (int i = 0; i < nc; i++) snprintf(c[i], 64, "%s", head[i]);
+    for (int i = 0; i < nc; i++)
+        snprintf(c[i], 64, "%s", head[i]);
     doc_table_begin(d);
     doc_row(d, 1, nc, c);
     for (int p = 0; p < RDB_NPHASES; p++) {
@@ -178,7 +192,8 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         }
         if (isnan(med[0])) {
             snprintf(c[1], 64, "not in this benchmark");
-            for (int f = 2; f < nc; f++) snprintf(c[f], 64, "—");
+            for (int f = 2; f < nc; f++)
+                snprintf(c[f], 64, "—");
         } else if (!isnan(med[3]) && med[2] > 0)
             snprintf(c[5], 64, "%.2f", med[3] / med[2]);
         else
@@ -196,11 +211,13 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
             if (!isnan(cls[p][k]) && cls[p][k] > 0) used[k] = 1;
         }
     int ncls = 0;
-    for (int k = 0; k < RDB_NCLASSES; k++) ncls += used[k];
+    for (int k = 0; k < RDB_NCLASSES; k++)
+        ncls += used[k];
     if (ncls) {
-        doc_para(d, "Where Rss − LazyFree sits, by mapping class (KiB; %s):",
-                 hak ? "tiny / mid / large / huge are hakmem's tiers, from the regions it publishes"
-                     : "anon = anonymous mappings such as the allocator's arenas and thread stacks");
+        doc_para(
+            d, "Where Rss − LazyFree sits, by mapping class (KiB; %s):",
+            hak ? "tiny / mid / large / huge are hakmem's tiers, from the regions it publishes"
+                : "anon = anonymous mappings such as the allocator's arenas and thread stacks");
         int n = 0;
         snprintf(c[n++], 64, "phase");
         for (int k = 0; k < RDB_NCLASSES; k++)
@@ -228,13 +245,15 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         if (any) {
             doc_para(d, "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
             snprintf(c[0], 64, "phase");
-            for (int t = 0; t < RDB_NTIERS; t++) snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
+            for (int t = 0; t < RDB_NTIERS; t++)
+                snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
             doc_table_begin(d);
             doc_row(d, 1, 1 + RDB_NTIERS, c);
             for (int p = 0; p < RDB_NPHASES; p++) {
                 if (!runs[g->idx[0]].ph[p].present) continue;
                 snprintf(c[0], 64, "%s", rdb_phase_names[p]);
-                for (int t = 0; t < RDB_NTIERS; t++) fmt_num(c[1 + t], held[p][t], "%.0f");
+                for (int t = 0; t < RDB_NTIERS; t++)
+                    fmt_num(c[1 + t], held[p][t], "%.0f");
                 doc_row(d, 0, 1 + RDB_NTIERS, c);
             }
             doc_table_end(d);
@@ -244,25 +263,26 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
 
 /* Idle Rss before and after flush, side by side for every group of a benchmark. */
 static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_group *gs, int ng,
-                       const char *bench, int show_build) {
+                       const struct rdb_group *sec, int show_build) {
     char c[8][64], label[200];
     int any = 0;
     for (int k = 0; k < ng; k++)
-        if (!strcmp(gs[k].bench, bench) && runs[gs[k].idx[0]].ph[RDB_IDLE].present) any = 1;
+        if (rdb_same_section(&gs[k], sec) && runs[gs[k].idx[0]].ph[RDB_IDLE].present) any = 1;
     if (!any) return;
     doc_heading(d, 3, "Idle Rss before and after flush");
     doc_para(d, "Rss − LazyFree in KiB, medians. load end = the last free mark before idle; idling "
                 "gave back = load end − idle; flush gave back = idle − after flush; settled = ms "
                 "after the load ended until Rss stayed within 2%% (at least 256 KiB) of its idle "
                 "value.");
-    const char *head[] = {"allocator",        "load end",        "idle",       "after flush",
+    const char *head[] = {"allocator",        "load end",        "idle",      "after flush",
                           "idling gave back", "flush gave back", "settled ms"};
-    for (int i = 0; i < 7; i++) snprintf(c[i], 64, "%s", head[i]);
+    for (int i = 0; i < 7; i++)
+        snprintf(c[i], 64, "%s", head[i]);
     doc_table_begin(d);
     doc_row(d, 1, 7, c);
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
-        if (strcmp(g->bench, bench)) continue;
+        if (!rdb_same_section(g, sec)) continue;
         double v[g->n];
         double end = group_median(runs, g, get_load_end, 0);
         double idle = rdb_median(v, rdb_group_values(runs, g, RDB_IDLE, RDB_FIG_RSS_NET, v));
@@ -285,20 +305,26 @@ static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_gro
 
 /* Allocators side by side: overhead per phase and throughput. */
 static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_group *gs, int ng,
-                         const char *bench, int show_build) {
+                         const struct rdb_group *sec, int show_build) {
     char c[10][64], label[200];
     doc_heading(d, 3, "Side by side");
     doc_para(d, "Medians over the repetitions; overhead = Rss − LazyFree − live bytes (KiB); ops/s "
                 "median (min – max).");
-    const char *head[] = {"allocator",         "runs",          "ops/s",
-                          "min – max",         "baseline KiB",  "heavy overhead KiB",
-                          "idle overhead KiB", "flush overhead KiB"};
-    for (int i = 0; i < 8; i++) snprintf(c[i], 64, "%s", head[i]);
+    const char *head[] = {"allocator",
+                          "runs",
+                          "ops/s",
+                          "min – max",
+                          "baseline Rss−LazyFree KiB",
+                          "heavy overhead KiB",
+                          "idle overhead KiB",
+                          "flush overhead KiB"};
+    for (int i = 0; i < 8; i++)
+        snprintf(c[i], 64, "%s", head[i]);
     doc_table_begin(d);
     doc_row(d, 1, 8, c);
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
-        if (strcmp(g->bench, bench)) continue;
+        if (!rdb_same_section(g, sec)) continue;
         double v[g->n];
         int m = 0;
         for (int i = 0; i < g->n; i++)
@@ -351,8 +377,8 @@ static void counter_digest(struct doc *d, const struct rdb_run *runs, const stru
     const struct rdb_run *r0 = &runs[g->idx[0]];
     if (!r0->ncounters) return;
     doc_heading(d, 4, "hakmem counters (at exit, medians)");
-    static const char *const stages[] = {"tcache", "slab_free", "remote_drain", "partial",
-                                         "full_scan", "adopt", "fresh_slab", "fresh_ss"};
+    static const char *const stages[] = {"tcache",    "slab_free", "remote_drain", "partial",
+                                         "full_scan", "adopt",     "fresh_slab",   "fresh_ss"};
     for (int t = 0; t < 2; t++) {
         const char *tier = t ? "mid" : "tiny";
         char names[8][64];
@@ -381,10 +407,10 @@ static void counter_digest(struct doc *d, const struct rdb_run *runs, const stru
     else
         doc_para(d, "Early returns: none.");
 
-    static const char *const mem[] = {"bytes_mmapped",    "bytes_munmapped", "bytes_decommitted",
-                                      "flush_bytes",      "flush_calls",     "superslabs_mapped",
-                                      "superslabs_unmapped", "held_tiny",    "held_mid",
-                                      "held_large",       "held_huge"};
+    static const char *const mem[] = {"bytes_mmapped",       "bytes_munmapped", "bytes_decommitted",
+                                      "flush_bytes",         "flush_calls",     "superslabs_mapped",
+                                      "superslabs_unmapped", "held_tiny",       "held_mid",
+                                      "held_large",          "held_huge"};
     char c[2][64];
     snprintf(c[0], 64, "memory");
     snprintf(c[1], 64, "at exit");
@@ -412,7 +438,8 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
                 "baseline, load = baseline to heavy, idle = heavy to idle, flush = idle to after "
                 "flush):");
     snprintf(c[0], 64, "event");
-    for (int i = 0; i < RDB_NINTERVALS; i++) snprintf(c[1 + i], 64, "%s", rdb_interval_names[i]);
+    for (int i = 0; i < RDB_NINTERVALS; i++)
+        snprintf(c[1 + i], 64, "%s", rdb_interval_names[i]);
     doc_table_begin(d);
     doc_row(d, 1, RDB_NINTERVALS + 1, c);
     for (int e = 0; e < r0->nevents; e++) {
@@ -424,7 +451,8 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
                 if (!rdb_group_usable(runs, g, k)) continue;
                 const struct rdb_run *r = &runs[g->idx[k]];
                 for (int j = 0; j < r->nevents; j++)
-                    if (!strcmp(r->events[j].name, r0->events[e].name)) v[m++] = r->events[j].interval[i];
+                    if (!strcmp(r->events[j].name, r0->events[e].name))
+                        v[m++] = r->events[j].interval[i];
             }
             fmt_num(c[1 + i], rdb_median(v, m), "%.0f");
         }
@@ -455,6 +483,19 @@ static void embed_png(struct doc *d, const char *path, const char *alt) {
     fprintf(d->out, "</figcaption></figure>\n");
 }
 
+/* Whether a chart file (PREFIX-SECTION.png) belongs to a section. */
+static int chart_of_section(const char *path, const struct rdb_group *g) {
+    char name[200], suffix[220];
+    rdb_section_name(g, name, sizeof name);
+    snprintf(suffix, sizeof suffix, "-%s.png", name);
+    size_t lp = strlen(path), ls = strlen(suffix);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* The prefix is one word (rss, throughput, overhead): the suffix starts at its first '-'. */
+    const char *dash = strchr(base, '-');
+    return lp >= ls && dash && !strcmp(dash, suffix);
+}
+
 static void usage(FILE *out) {
     fprintf(out, "usage: hak report RUN.DB [--run ID]... [--html OUT.html]\n"
                  "  writes the overhead analysis of the runs in RUN.DB as Markdown on stdout;\n"
@@ -475,10 +516,11 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
         else
             states[1]++;
     }
-    doc_para(d, "%d runs (%d completed) on host %s. Phases: baseline = after start-up; heavy = "
-                "peak during load (the burst mark with the highest Rss); idle = end of the idle "
-                "window, before flush; after flush = after the allocator's own release call. "
-                "Sizes in KiB; overhead = Rss − LazyFree − the benchmark's live bytes.",
+    doc_para(d,
+             "%d runs (%d completed) on host %s. Phases: baseline = after start-up; heavy = "
+             "peak during load (the burst mark with the highest Rss); idle = end of the idle "
+             "window, before flush; after flush = after the allocator's own release call. "
+             "Sizes in KiB; overhead = Rss − LazyFree − the benchmark's live bytes.",
              n, states[0], n ? runs[0].host : "?");
     for (int i = 0; i < n; i++) {
         const struct rdb_run *r = &runs[i];
@@ -492,11 +534,7 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                  "and are used only where no run of its allocator completed");
     }
     /* Which builds: a label shows the build when one bench/allocator has several. */
-    int show_build = 0;
-    for (int a = 0; a < ng; a++)
-        for (int b = a + 1; b < ng; b++)
-            if (!strcmp(gs[a].bench, gs[b].bench) && !strcmp(gs[a].allocator, gs[b].allocator))
-                show_build = 1;
+    int show_build = rdb_groups_need_build(gs, ng);
 
     for (int k = 0; k < ng; k++) {
         /* One section per benchmark, in order of first appearance. */
@@ -508,11 +546,11 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
         const char *bench = gs[k].bench;
         doc_heading(d, 2, "%s%s%s", bench, gs[k].profile[0] ? " — profile " : "", gs[k].profile);
         if (runs[gs[k].idx[0]].params[0]) doc_para(d, "Parameters: %s", runs[gs[k].idx[0]].params);
-        side_by_side(d, runs, gs, ng, bench, show_build);
-        idle_table(d, runs, gs, ng, bench, show_build);
+        side_by_side(d, runs, gs, ng, &gs[k], show_build);
+        idle_table(d, runs, gs, ng, &gs[k], show_build);
         if (d->html)
             for (int c = 0; c < ncharts; c++)
-                if (strstr(charts[c], bench)) {
+                if (chart_of_section(charts[c], &gs[k])) {
                     const char *base = strrchr(charts[c], '/');
                     embed_png(d, charts[c], base ? base + 1 : charts[c]);
                 }
@@ -548,6 +586,7 @@ int cmd_report(int argc, char **argv) {
     const char *html = NULL;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "r:H:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': {
@@ -562,15 +601,21 @@ int cmd_report(int argc, char **argv) {
             ids[nids++] = v;
             break;
         }
-        case 'H': html = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'H':
+            html = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "hak report: unknown or incomplete option '%s' (hak report --help)\n",
+                    argv[optind - 1]);
+            return 2;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "hak report: %s\n",
                 optind >= argc ? "no run database given" : "one run database at a time");
-        usage(stderr);
         return 2;
     }
     const char *path = argv[optind];
@@ -615,11 +660,12 @@ int cmd_report(int argc, char **argv) {
             struct doc h = {f, 1};
             fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hak report: ");
             html_escape(f, path);
-            fprintf(f, "</title>\n<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
-                       "table{border-collapse:collapse;margin:0.5em 0 1em}"
-                       "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
-                       "td:first-child,th:first-child{text-align:left}"
-                       "img{max-width:100%%}</style></head><body>\n");
+            fprintf(f,
+                    "</title>\n<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+                    "table{border-collapse:collapse;margin:0.5em 0 1em}"
+                    "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
+                    "td:first-child,th:first-child{text-align:left}"
+                    "img{max-width:100%%}</style></head><body>\n");
             write_report(&h, db, runs, n, charts, nch);
             fprintf(f, "</body></html>\n");
             if (fclose(f) != 0) {

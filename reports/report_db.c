@@ -47,7 +47,8 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out) {
 struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        seterr(err, errlen, "%s: no such file (record one with hak record -o or hak bench -o)", path);
+        seterr(err, errlen, "%s: no such file (record one with hak record -o or hak bench -o)",
+               path);
         return NULL;
     }
     if (S_ISDIR(sb.st_mode)) {
@@ -72,12 +73,14 @@ struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     int64_t has_runs = 0;
-    query_int(r->db,
-              "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
-              "('runs','phases','samples','mappings','counters','events','results','phase_samples')",
-              &has_runs);
+    query_int(
+        r->db,
+        "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
+        "('runs','phases','samples','mappings','counters','events','results','phase_samples')",
+        &has_runs);
     if (tables == 0 && version == 0) {
-        seterr(err, errlen, "%s: an empty database, not a hak run database (no runs recorded)", path);
+        seterr(err, errlen, "%s: an empty database, not a hak run database (no runs recorded)",
+               path);
         rdb_close(r);
         return NULL;
     }
@@ -102,7 +105,9 @@ void rdb_close(struct rdb *r) {
     free(r);
 }
 
-const char *rdb_path(const struct rdb *r) { return r->path; }
+const char *rdb_path(const struct rdb *r) {
+    return r->path;
+}
 
 static void copy_text(char *dst, size_t n, sqlite3_stmt *st, int col) {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -117,8 +122,10 @@ static void phase_init(struct rdb_phase_fig *f) {
     memset(f, 0, sizeof *f);
     f->sample_seq = -1;
     f->t_ms = f->rss_kb = f->rss_net_kb = f->lazyfree_kb = f->live_kb = f->overhead_kb = NAN;
-    for (int i = 0; i < RDB_NCLASSES; i++) f->class_kb[i] = NAN;
-    for (int i = 0; i < RDB_NTIERS; i++) f->held_kb[i] = NAN;
+    for (int i = 0; i < RDB_NCLASSES; i++)
+        f->class_kb[i] = NAN;
+    for (int i = 0; i < RDB_NTIERS; i++)
+        f->held_kb[i] = NAN;
 }
 
 /* One mark with its snapshot, as read from phase_samples. */
@@ -204,10 +211,11 @@ static int load_phases(sqlite3 *db, struct rdb_run *r) {
 /* Rss - LazyFree per mapping class at each phase's snapshot. */
 static int load_classes(sqlite3 *db, struct rdb_run *r) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT class, sum(rss_kb) - coalesce(sum(lazyfree_kb), 0) FROM mappings "
-                           "WHERE run_id = ? AND sample_seq = ? GROUP BY class",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT class, sum(rss_kb) - coalesce(sum(lazyfree_kb), 0) FROM mappings "
+            "WHERE run_id = ? AND sample_seq = ? GROUP BY class",
+            -1, &st, NULL) != SQLITE_OK)
         return -1;
     for (int p = 0; p < RDB_NPHASES; p++) {
         struct rdb_phase_fig *f = &r->ph[p];
@@ -232,7 +240,8 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
     sqlite3_finalize(st);
 
     /* hakmem's held_<tier> gauges at each phase snapshot. */
-    if (sqlite3_prepare_v2(db, "SELECT name, value FROM counters WHERE run_id = ? AND sample_seq = ?",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, value FROM counters WHERE run_id = ? AND sample_seq = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     for (int p = 0; p < RDB_NPHASES; p++) {
@@ -329,7 +338,8 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
     int64_t exit_seq = -1;
     {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT max(seq) FROM samples WHERE run_id = ? AND kind = 'exit'",
+        if (sqlite3_prepare_v2(db,
+                               "SELECT max(seq) FROM samples WHERE run_id = ? AND kind = 'exit'",
                                -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(st, 1, r->run_id);
             if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -350,7 +360,8 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
         memset(e, 0, sizeof *e);
         copy_text(e->name, sizeof e->name, names, 0);
         int64_t seqs[RDB_NINTERVALS];
-        for (int p = 0; p < RDB_NPHASES; p++) seqs[p] = r->ph[p].present ? r->ph[p].sample_seq : -1;
+        for (int p = 0; p < RDB_NPHASES; p++)
+            seqs[p] = r->ph[p].present ? r->ph[p].sample_seq : -1;
         seqs[RDB_NPHASES] = exit_seq;
         double prev = 0;
         for (int i = 0; i < RDB_NINTERVALS; i++) {
@@ -391,7 +402,8 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     r->completed = sqlite3_column_int(st, 10);
     r->wall_s = col_num(st, 11);
     r->ops_per_sec = r->load_end_ms = r->load_end_net_kb = r->settle_ms = NAN;
-    for (int p = 0; p < RDB_NPHASES; p++) phase_init(&r->ph[p]);
+    for (int p = 0; p < RDB_NPHASES; p++)
+        phase_init(&r->ph[p]);
 
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
@@ -500,8 +512,9 @@ int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms)
     *names = NULL;
     *t_ms = NULL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->db, "SELECT name, t_ns / 1e6 FROM phases WHERE run_id = ? ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT name, t_ns / 1e6 FROM phases WHERE run_id = ? ORDER BY seq", -1,
+                           &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, run_id);
     int n = 0, cap = 0;
@@ -550,7 +563,8 @@ int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out) {
 }
 
 void rdb_free_groups(struct rdb_group *g, int n) {
-    for (int i = 0; i < n; i++) free(g[i].idx);
+    for (int i = 0; i < n; i++)
+        free(g[i].idx);
     free(g);
 }
 
@@ -596,10 +610,14 @@ double rdb_max(const double *v, int n) {
 double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig) {
     if (!f->present) return NAN;
     switch (fig) {
-    case RDB_FIG_RSS: return f->rss_kb;
-    case RDB_FIG_RSS_NET: return f->rss_net_kb;
-    case RDB_FIG_LIVE: return f->live_kb;
-    case RDB_FIG_OVERHEAD: return f->overhead_kb;
+    case RDB_FIG_RSS:
+        return f->rss_kb;
+    case RDB_FIG_RSS_NET:
+        return f->rss_net_kb;
+    case RDB_FIG_LIVE:
+        return f->live_kb;
+    case RDB_FIG_OVERHEAD:
+        return f->overhead_kb;
     }
     return NAN;
 }
@@ -616,4 +634,30 @@ double rdb_counter(const struct rdb_run *r, const char *name) {
     for (int i = 0; i < r->ncounters; i++)
         if (!strcmp(r->counters[i].name, name)) return r->counters[i].value;
     return NAN;
+}
+
+int rdb_same_section(const struct rdb_group *a, const struct rdb_group *b) {
+    return !strcmp(a->profile, b->profile) && !strcmp(a->bench, b->bench);
+}
+
+void rdb_section_name(const struct rdb_group *g, char *buf, size_t n) {
+    size_t o = 0;
+    const char *parts[2] = {g->profile, g->bench};
+    for (int p = 0; p < 2; p++) {
+        if (!parts[p][0]) continue;
+        if (o && o + 1 < n) buf[o++] = '-';
+        for (const char *s = parts[p]; *s && o + 1 < n; s++)
+            buf[o++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
+                                  ? *s
+                                  : '_');
+    }
+    buf[o] = 0;
+}
+
+int rdb_groups_need_build(const struct rdb_group *g, int n) {
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (rdb_same_section(&g[a], &g[b]) && !strcmp(g[a].allocator, g[b].allocator)) return 1;
+    return 0;
 }

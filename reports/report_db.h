@@ -15,13 +15,15 @@
 #ifndef HAK_REPORT_DB_H
 #define HAK_REPORT_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 enum rdb_phase { RDB_BASELINE, RDB_HEAVY, RDB_IDLE, RDB_FLUSH, RDB_NPHASES };
 extern const char *const rdb_phase_names[RDB_NPHASES];
 
-/* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers. */
+/* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers.
+ */
 enum { RDB_NTIERS = 4, RDB_NCLASSES = 10 };
 extern const char *const rdb_class_names[RDB_NCLASSES];
 
@@ -32,9 +34,9 @@ struct rdb_phase_fig {
     double t_ms;
     double rss_kb, rss_net_kb, lazyfree_kb; /* rss_net = Rss - LazyFree */
     double live_kb;                         /* the benchmark's live bytes / 1024 */
-    double overhead_kb;                     /* rss_net - live: what the allocator holds beyond the data */
-    double class_kb[RDB_NCLASSES];          /* Rss - LazyFree of the mappings of each class */
-    double held_kb[RDB_NTIERS];             /* hakmem's held_<tier> counters (bytes mapped), KiB */
+    double overhead_kb;            /* rss_net - live: what the allocator holds beyond the data */
+    double class_kb[RDB_NCLASSES]; /* Rss - LazyFree of the mappings of each class */
+    double held_kb[RDB_NTIERS];    /* hakmem's held_<tier> counters (bytes mapped), KiB */
 };
 
 /* The counter events per phase: deltas of the cumulative counts between the marks. */
@@ -55,10 +57,10 @@ struct rdb_run {
     int rep, completed;
     double wall_s;
     struct rdb_phase_fig ph[RDB_NPHASES];
-    double ops_per_sec;      /* NAN if the run reported none */
-    double load_end_ms;      /* the last `free` mark before idle: the load has ended */
-    double load_end_net_kb;  /* Rss - LazyFree at that mark */
-    double settle_ms;        /* after load end, until Rss stayed within tolerance of idle; NAN */
+    double ops_per_sec;         /* NAN if the run reported none */
+    double load_end_ms;         /* the last `free` mark before idle: the load has ended */
+    double load_end_net_kb;     /* Rss - LazyFree at that mark */
+    double settle_ms;           /* after load end, until Rss stayed within tolerance of idle; NAN */
     struct rdb_named *counters; /* hakmem counters at exit (grp set) */
     int ncounters;
     struct rdb_named *events; /* counting perf events, per interval */
@@ -93,6 +95,15 @@ struct rdb_group {
 };
 int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out);
 void rdb_free_groups(struct rdb_group *g, int n);
+
+/* Whether two groups belong to one section of a report (same profile and benchmark). */
+int rdb_same_section(const struct rdb_group *a, const struct rdb_group *b);
+
+/* The name of a section in file names: "PROFILE-BENCH", or "BENCH" without a profile. */
+void rdb_section_name(const struct rdb_group *g, char *buf, size_t n);
+
+/* Whether labels need the build: some section holds one allocator under several builds. */
+int rdb_groups_need_build(const struct rdb_group *g, int n);
 
 /* The runs of a group whose figures count: the completed ones, or all when none completed. */
 int rdb_group_usable(const struct rdb_run *runs, const struct rdb_group *g, int i);

@@ -21,7 +21,7 @@ demo:
 	@scripts/install-deps.sh
 	$(MAKE) all
 	@mkdir -p $(DEMO_DIR)
-	rm -f $(DEMO_DIR)/demo.db $(DEMO_DIR)/demo.db-wal $(DEMO_DIR)/demo.db-shm
+	rm -rf $(DEMO_DIR)/demo.db $(DEMO_DIR)/demo.db-wal $(DEMO_DIR)/demo.db-shm $(DEMO_DIR)/charts
 	$(BIN)/hak bench quick --repeat $(DEMO_REPEAT) -o $(DEMO_DIR)/demo.db
 	$(BIN)/hak report $(DEMO_DIR)/demo.db --html $(DEMO_DIR)/demo.html > $(DEMO_DIR)/demo.md
 	$(BIN)/hak plot $(DEMO_DIR)/demo.db -o $(DEMO_DIR)/charts > /dev/null

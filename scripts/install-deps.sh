@@ -13,7 +13,7 @@ PACKAGES=(
     # peer allocators measured side by side
     libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4
     # measurement toolkit
-    libsqlite3-dev gnuplot-nox libpfm4-dev
+    libsqlite3-dev gnuplot-nox libpfm4-dev chromium
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

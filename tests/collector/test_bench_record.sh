@@ -48,6 +48,27 @@ echo "-- a second session appends"
 [[ $(sql "$db" "SELECT count(*), count(DISTINCT session) FROM runs") == "10|2" ]] || fail "the second session did not append"
 [[ $(sql "$db" "PRAGMA integrity_check") == ok ]] || fail "integrity_check"
 
+echo "-- SIGINT in the middle of a session"
+"$HAK" bench quick --alloc hakmem,glibc --repeat 3 -o "$WORK/int.db" "${set_args[@]}" >"$WORK/int.out" 2>&1 &
+bench=$!
+# Wait for the first recorded run to finish, then interrupt the session.
+for _ in $(seq 1 100); do
+    [[ $(sqlite3 "$WORK/int.db" "SELECT count(*) FROM runs WHERE state = 'completed'" 2>/dev/null || echo 0) -ge 1 ]] && break
+    sleep 0.1
+done
+kill -INT "$bench"
+rc=0
+wait "$bench" || rc=$?
+tail -n 3 "$WORK/int.out"
+[[ $rc -eq 130 ]] || fail "hak bench -o exited $rc after SIGINT, expected 130"
+grep -q "interrupted after .* runs; recorded so far" "$WORK/int.out" || fail "no line saying the session was interrupted"
+[[ $(sql "$WORK/int.db" "PRAGMA integrity_check") == ok ]] || fail "integrity_check after SIGINT"
+sql "$WORK/int.db" "SELECT run_id, bench, allocator, state FROM runs"
+[[ $(sql "$WORK/int.db" "SELECT count(*) FROM runs WHERE state NOT IN ('completed', 'interrupted')") -eq 0 ]] ||
+    fail "runs other than completed and interrupted"
+[[ $(sql "$WORK/int.db" "SELECT count(*) FROM runs WHERE state = 'interrupted'") -le 1 ]] || fail "more than one run interrupted"
+[[ $(sql "$WORK/int.db" "SELECT count(*) FROM runs") -lt 12 ]] || fail "the session ran to its end after SIGINT"
+
 echo "-- bad inputs"
 rc=0
 "$HAK" bench quick --alloc glibc -o "$db" --events bogus-event >/dev/null 2>"$WORK/err" || rc=$?

@@ -50,6 +50,11 @@ expect 1 "corrupt database" "damaged.db: (corrupt run database|not an SQLite dat
 sqlite3 "$WORK/other.db" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
 expect 1 "foreign database" "other.db: an SQLite database, but not a hak run database" -- -o "$WORK/other.db" -- touch "$marker"
 
+# A run database from a newer hak (schema version 99).
+sqlite3 "$WORK/newer.db" "CREATE TABLE runs (x); PRAGMA user_version = 99;"
+expect 1 "newer schema" "newer.db: schema version 99 is newer than this hak understands" -- -o "$WORK/newer.db" -- touch "$marker"
+[[ $(sqlite3 "$WORK/newer.db" "PRAGMA user_version") -eq 99 ]] || fail "the newer database was changed"
+
 # Read-only: a file without write permission (root ignores permissions, so run as nobody).
 mkdir "$WORK/ro"
 "$HAK" record -q -o "$WORK/ro/run.db" --events none -- true || fail "creating a database failed"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# hak report --html: one self-contained page (charts as data: URIs) that headless Chromium opens
+# and whose DOM holds the charts.
+source "$(dirname "$0")/lib.sh"
+command -v gnuplot >/dev/null 2>&1 || skip "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)"
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+[[ -n $CHROMIUM ]] || skip "chromium is not installed (scripts/install-deps.sh installs it)"
+
+DB=$WORK/run.db
+make_db "$DB" hakmem glibc
+"$HAK" report "$DB" --html "$WORK/report.html" >"$WORK/report.md" 2>"$WORK/report.err" || {
+    cat "$WORK/report.err"
+    fail "hak report --html exited non-zero"
+}
+[[ $(grep -o 'src="data:image/png;base64,' "$WORK/report.html" | wc -l) -ge 3 ]] ||
+    fail "the page does not embed the three battle charts"
+grep -q 'src="http\|src="file\|href="http' "$WORK/report.html" && fail "the page is not self-contained"
+
+profile=$(mktemp -d "$WORK/chromium.XXXXXX")
+timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-dev-shm-usage --user-data-dir="$profile" \
+    --dump-dom "file://$WORK/report.html" >"$WORK/dom.html" 2>"$WORK/chromium.err" || {
+    tail -5 "$WORK/chromium.err"
+    fail "chromium could not open the page"
+}
+imgs=$(grep -o '<img[^>]*src="data:image/png' "$WORK/dom.html" | wc -l)
+echo "chromium DOM: $imgs chart images"
+[[ $imgs -ge 3 ]] || fail "chromium's DOM holds $imgs chart images, expected 3 or more"
+grep -q "hakmem: overhead by phase" "$WORK/dom.html" || fail "chromium's DOM lacks the overhead table"
+
+# The charts decode: a screenshot of the page is a real image.
+timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-dev-shm-usage --user-data-dir="$profile" --window-size=1200,3000 \
+    --screenshot="$WORK/shot.png" "file://$WORK/report.html" >/dev/null 2>&1 ||
+    fail "chromium could not take a screenshot of the page"
+png_ok "$WORK/shot.png" || fail "the screenshot is not a valid PNG"
+echo PASS

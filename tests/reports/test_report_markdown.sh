@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# hak report: the Markdown holds the four phases of the overhead table with the figures stored in
+# the run database, the idle/flush table, hakmem's counter digest and the allocators side by side.
+source "$(dirname "$0")/lib.sh"
+
+DB=$WORK/run.db
+make_db "$DB" hakmem glibc
+"$HAK" report "$DB" >"$WORK/report.md" 2>"$WORK/report.err" || {
+    cat "$WORK/report.err"
+    fail "hak report exited non-zero"
+}
+cat "$WORK/report.md"
+
+hak_run=$(sql "$DB" "SELECT run_id FROM runs WHERE allocator = 'hakmem'")
+# The figures as docs/schema.md defines them: baseline = first baseline mark, heavy = the burst
+# mark with the highest Rss, idle and after flush = the last idle / flush mark.
+q() { sql "$DB" "SELECT rss_kb, rss_net_kb FROM phase_samples WHERE run_id = $hak_run AND $1"; }
+check_phase() {
+    local label=$1 row=$2 rss net
+    IFS='|' read -r rss net <<<"$row"
+    [[ -n $rss ]] || fail "no $label mark in the database"
+    grep -qF "| $label | $rss | $net |" "$WORK/report.md" ||
+        fail "report lacks the $label row with Rss $rss and Rss-LazyFree $net"
+}
+check_phase baseline "$(q "phase = 'baseline' ORDER BY phase_seq LIMIT 1")"
+check_phase heavy "$(q "phase = 'burst' ORDER BY rss_kb DESC LIMIT 1")"
+check_phase idle "$(q "phase = 'idle' ORDER BY phase_seq DESC LIMIT 1")"
+check_phase "after flush" "$(q "phase = 'flush' ORDER BY phase_seq DESC LIMIT 1")"
+
+for want in "## battle" "### Side by side" "### Idle Rss before and after flush" \
+    "### hakmem: overhead by phase" "### glibc: overhead by phase" "| free pipeline |" \
+    "| tiny refill stage |" "| held_tiny |" "| task-clock |"; do
+    grep -qF -- "$want" "$WORK/report.md" || fail "report lacks '$want'"
+done
+grep -q '^| hakmem | 1/1 |' "$WORK/report.md" || fail "side-by-side table lacks hakmem's row"
+grep -q '^| glibc | 1/1 |' "$WORK/report.md" || fail "side-by-side table lacks glibc's row"
+
+# --run selects runs; an unknown one is a one-line error.
+"$HAK" report "$DB" --run "$hak_run" >"$WORK/one.md" || fail "hak report --run $hak_run failed"
+grep -q "glibc: overhead" "$WORK/one.md" && fail "--run $hak_run still reports glibc"
+echo PASS

@@ -36,12 +36,13 @@ static void record_usage(FILE *out) {
             "  -i, --interval MS      sampling interval in milliseconds (default %g)\n"
             "      --smaps-every N    full smaps snapshot every N intervals, 0: only at phase\n"
             "                         marks (default %d)\n"
-            "      --max-cpu PCT      CPU the timer samples may use, %% of one CPU (default %g);\n"
-            "                         ticks over budget read statm instead of smaps_rollup;\n"
-            "                         100: always the rollup\n"
+            "      --max-cpu PCT      CPU the timer's page-table walks may use, %% of one CPU\n"
+            "                         (default %g); a tick over budget reads statm instead of\n"
+            "                         smaps_rollup; 100: the rollup at every tick\n"
             "  -e, --events LIST      perf events, comma-separated, or 'none'\n"
-            "                         (default %s; falls back to task-clock,\n"
-            "                         page-faults, context-switches where unsupported)\n"
+            "                         (default %s;\n"
+            "                         task-clock, page-faults, context-switches where those\n"
+            "                         are unsupported)\n"
             "      --timeout S        kill the command after S seconds\n"
             "  -q, --quiet            no summary line\n",
             HAK_RECORD_DEFAULT_INTERVAL_MS, HAK_RECORD_DEFAULT_SMAPS_EVERY,

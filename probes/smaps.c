@@ -263,8 +263,10 @@ int hak_smaps_tier_rss(struct hak_smaps_source *src, const struct hak_probe_regi
             if (got <= 0) return -1;
             size_t k = (size_t)got / 8;
             for (size_t e = 0; e < k; e++) {
-                if (entries[e] & PAGEMAP_PRESENT) out[tier].rss_kb += (uint64_t)src->page_kb;
-                else if (entries[e] & PAGEMAP_SWAPPED) out[tier].swap_kb += (uint64_t)src->page_kb;
+                if (entries[e] & PAGEMAP_PRESENT)
+                    out[tier].rss_kb += (uint64_t)src->page_kb;
+                else if (entries[e] & PAGEMAP_SWAPPED)
+                    out[tier].swap_kb += (uint64_t)src->page_kb;
             }
             p += k;
         }

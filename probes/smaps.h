@@ -74,8 +74,8 @@ struct hak_smaps_source {
     size_t buf_cap;
 };
 
-/* Opens /proc/PID/smaps_rollup, /proc/PID/smaps, /proc/PID/statm and /proc/PID/pagemap.  The kernel binds them to the
- * process's address space at open, so open after exec.  0, or -1 with errno. */
+/* Opens /proc/PID/smaps_rollup, /proc/PID/smaps, /proc/PID/statm and /proc/PID/pagemap.  The kernel
+ * binds them to the process's address space at open, so open after exec.  0, or -1 with errno. */
 int hak_smaps_open(struct hak_smaps_source *src, pid_t pid);
 void hak_smaps_close(struct hak_smaps_source *src);
 

@@ -168,7 +168,8 @@ static void test_own_smaps(void) {
     if (hak_smaps_tier_rss(&src, regions, 2, tiers) == 0) {
         CHECKF(tiers[HAK_PROBE_TIER_MID].rss_kb == 512, "mid resident %llu KiB",
                (unsigned long long)tiers[HAK_PROBE_TIER_MID].rss_kb);
-        CHECK(tiers[HAK_PROBE_TIER_MID].mapped_kb == 1024 && tiers[HAK_PROBE_TIER_MID].regions == 1);
+        CHECK(tiers[HAK_PROBE_TIER_MID].mapped_kb == 1024 &&
+              tiers[HAK_PROBE_TIER_MID].regions == 1);
         CHECK(tiers[HAK_PROBE_TIER_LARGE].rss_kb == 0 && tiers[HAK_PROBE_TIER_LARGE].regions == 1);
         CHECK(tiers[HAK_PROBE_TIER_TINY].regions == 0 && tiers[HAK_PROBE_TIER_TINY].rss_kb == 0);
     } else {

@@ -29,12 +29,7 @@ enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_OPS };
 
 /* Values of one figure over a group's usable runs. */
 static int values(const struct side *s, const struct rdb_group *g, int kind, int ph, double *v) {
-    if (kind == FIG_OPS) {
-        int m = 0;
-        for (int i = 0; i < g->n; i++)
-            if (rdb_group_usable(s->runs, g, i)) v[m++] = s->runs[g->idx[i]].ops_per_sec;
-        return m;
-    }
+    if (kind == FIG_OPS) return rdb_group_ops(s->runs, g, v);
     return rdb_group_values(s->runs, g, ph,
                             kind == FIG_PHASE_NET ? RDB_FIG_RSS_NET : RDB_FIG_OVERHEAD, v);
 }

@@ -116,21 +116,49 @@ static int shade_colour(const char *mark) {
     return 0;
 }
 
+/* The files of one chart: data (and, for Rss, phases) written here, the image base name `out`,
+ * the gnuplot script that draws it; and the name of its section, for the title. */
+struct chart_files {
+    char secname[160];
+    char data[PATH_MAX + 300], phases[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
+};
+
+/* Names the files of chart `base` (section `sec`, drawn by sdir/script) in dir and opens its data
+ * file for writing; NULL with err set when it cannot. */
+static FILE *open_chart_data(struct chart_files *c, const struct rdb_group *sec, const char *sdir,
+                             const char *script, const char *dir, const char *base, char *err,
+                             size_t errlen) {
+    rdb_section_name(sec, c->secname, sizeof c->secname);
+    snprintf(c->data, sizeof c->data, "%s/%s.dat", dir, base);
+    snprintf(c->phases, sizeof c->phases, "%s/%s.phases", dir, base);
+    snprintf(c->out, sizeof c->out, "%s/%s", dir, base);
+    snprintf(c->script, sizeof c->script, "%s/%s", sdir, script);
+    FILE *f = fopen(c->data, "w");
+    if (!f) snprintf(err, errlen, "cannot write %s: %s", c->data, strerror(errno));
+    return f;
+}
+
+/* Runs a chart's script with data, title and out defined, then the `nextra` definitions in
+ * `extra` (run_gnuplot takes 16 in all). */
+static int draw_chart(const struct chart_files *c, const char *title, const char *const *extra,
+                      int nextra, char *err, size_t errlen) {
+    char v[3][1200];
+    gp_str(v[0], sizeof v[0], "data", c->data);
+    gp_str(v[1], sizeof v[1], "title", title);
+    gp_str(v[2], sizeof v[2], "out", c->out);
+    const char *vars[16] = {v[0], v[1], v[2]};
+    int n = 3;
+    for (int i = 0; i < nextra && n < 16; i++)
+        vars[n++] = extra[i];
+    return run_gnuplot(c->script, vars, n, err, errlen);
+}
+
 static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group *gs, int ng,
                     const struct rdb_group *sec, int show_build, const char *sdir, const char *dir,
                     const char *base, char *err, size_t errlen) {
-    char secname[160];
-    rdb_section_name(sec, secname, sizeof secname);
-    char data[PATH_MAX + 300], phases[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
-    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
-    snprintf(phases, sizeof phases, "%s/%s.phases", dir, base);
-    snprintf(out, sizeof out, "%s/%s", dir, base);
-    snprintf(script, sizeof script, "%s/rss-timeline.gp", sdir);
-    FILE *f = fopen(data, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
-        return -1;
-    }
+    struct chart_files c;
+    FILE *f = open_chart_data(&c, sec, sdir, "rss-timeline.gp", dir, base, err, errlen);
+    if (!f) return -1;
     char names[1000] = "";
     size_t no = 0;
     int nlines = 0;
@@ -158,9 +186,9 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
         nlines++;
     }
     fclose(f);
-    f = fopen(phases, "w");
+    f = fopen(c.phases, "w");
     if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", phases, strerror(errno));
+        snprintf(err, errlen, "cannot write %s: %s", c.phases, strerror(errno));
         return -1;
     }
     char(*mn)[32];
@@ -180,42 +208,29 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
         free(mt);
     }
     fclose(f);
-    char v[7][1200], title[400];
-    snprintf(title, sizeof title, "Rss over time: %s (phases shaded from %s run %lld)", secname,
+    char v[4][1200], title[400];
+    snprintf(title, sizeof title, "Rss over time: %s (phases shaded from %s run %lld)", c.secname,
              ref ? ref->allocator : "?", ref ? (long long)ref->run_id : 0LL);
-    gp_str(v[0], sizeof v[0], "data", data);
-    gp_str(v[1], sizeof v[1], "phases", phases);
-    gp_str(v[2], sizeof v[2], "names", names);
-    snprintf(v[3], sizeof v[3], "n=%d", nlines);
-    snprintf(v[4], sizeof v[4], "ymax=%.3f", ymax * 1.1);
-    gp_str(v[5], sizeof v[5], "title", title);
-    gp_str(v[6], sizeof v[6], "out", out);
-    const char *vars[7] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
-    return run_gnuplot(script, vars, 7, err, errlen);
+    gp_str(v[0], sizeof v[0], "phases", c.phases);
+    gp_str(v[1], sizeof v[1], "names", names);
+    snprintf(v[2], sizeof v[2], "n=%d", nlines);
+    snprintf(v[3], sizeof v[3], "ymax=%.3f", ymax * 1.1);
+    const char *extra[4] = {v[0], v[1], v[2], v[3]};
+    return draw_chart(&c, title, extra, 4, err, errlen);
 }
 
 static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int ng,
                            const struct rdb_group *sec, int show_build, const char *sdir,
                            const char *dir, const char *base, char *err, size_t errlen) {
-    char secname[160];
-    rdb_section_name(sec, secname, sizeof secname);
-    char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
-    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
-    snprintf(out, sizeof out, "%s/%s", dir, base);
-    snprintf(script, sizeof script, "%s/throughput.gp", sdir);
-    FILE *f = fopen(data, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
-        return -1;
-    }
+    struct chart_files c;
+    FILE *f = open_chart_data(&c, sec, sdir, "throughput.gp", dir, base, err, errlen);
+    if (!f) return -1;
     int rows = 0;
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
         if (!rdb_same_section(g, sec)) continue;
         double v[g->n];
-        int m = 0;
-        for (int i = 0; i < g->n; i++)
-            if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+        int m = rdb_group_ops(runs, g, v);
         double med = rdb_median(v, m);
         if (isnan(med)) continue;
         char label[200];
@@ -224,29 +239,17 @@ static int plot_throughput(const struct rdb_run *runs, struct rdb_group *gs, int
     }
     fclose(f);
     if (!rows) return 1; /* nothing to draw */
-    char v[3][1200], title[400];
-    snprintf(title, sizeof title, "Throughput: %s (median, min-max over repetitions)", secname);
-    gp_str(v[0], sizeof v[0], "data", data);
-    gp_str(v[1], sizeof v[1], "title", title);
-    gp_str(v[2], sizeof v[2], "out", out);
-    const char *vars[3] = {v[0], v[1], v[2]};
-    return run_gnuplot(script, vars, 3, err, errlen);
+    char title[400];
+    snprintf(title, sizeof title, "Throughput: %s (median, min-max over repetitions)", c.secname);
+    return draw_chart(&c, title, NULL, 0, err, errlen);
 }
 
 static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int ng,
                          const struct rdb_group *sec, int show_build, const char *sdir,
                          const char *dir, const char *base, char *err, size_t errlen) {
-    char secname[160];
-    rdb_section_name(sec, secname, sizeof secname);
-    char data[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
-    snprintf(data, sizeof data, "%s/%s.dat", dir, base);
-    snprintf(out, sizeof out, "%s/%s", dir, base);
-    snprintf(script, sizeof script, "%s/overhead.gp", sdir);
-    FILE *f = fopen(data, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", data, strerror(errno));
-        return -1;
-    }
+    struct chart_files c;
+    FILE *f = open_chart_data(&c, sec, sdir, "overhead.gp", dir, base, err, errlen);
+    if (!f) return -1;
     fprintf(f, "allocator baseline heavy idle after_flush\n");
     int rows = 0, last_phase = 0;
     for (int k = 0; k < ng; k++) {
@@ -271,16 +274,12 @@ static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int n
     }
     fclose(f);
     if (!rows) return 1;
-    char v[3][1200], title[400];
+    char title[400], last[32];
     snprintf(title, sizeof title, "Overhead per phase, before and after flush: %s (medians)",
-             secname);
-    gp_str(v[0], sizeof v[0], "data", data);
-    gp_str(v[1], sizeof v[1], "title", title);
-    gp_str(v[2], sizeof v[2], "out", out);
-    char last[32];
+             c.secname);
     snprintf(last, sizeof last, "lastcol=%d", 2 + last_phase);
-    const char *vars[4] = {v[0], v[1], v[2], last};
-    return run_gnuplot(script, vars, 4, err, errlen);
+    const char *extra[1] = {last};
+    return draw_chart(&c, title, extra, 1, err, errlen);
 }
 
 int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
@@ -348,17 +347,9 @@ int cmd_plot(int argc, char **argv) {
         case 'o':
             dir = optarg;
             break;
-        case 'r': {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0 || nids == 256) {
-                fprintf(stderr, "hak plot: --run wants a run id (a positive number), not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            ids[nids++] = v;
+        case 'r':
+            if (rdb_add_run_id("hak plot", optarg, ids, &nids, 256) != 0) return 2;
             break;
-        }
         case 'h':
             usage(stdout);
             return 0;
@@ -375,29 +366,17 @@ int cmd_plot(int argc, char **argv) {
                                  : "one run database at a time");
         return 2;
     }
-    char err[1024];
-    struct rdb *db = rdb_open(argv[optind], err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "hak plot: %s\n", err);
-        return 1;
-    }
     struct rdb_run *runs;
-    int n = rdb_load_runs(db, ids, nids, &runs, err, sizeof err);
-    if (n <= 0) {
-        if (n == 0)
-            fprintf(stderr, "hak plot: %s: no runs recorded in this database yet\n", argv[optind]);
-        else
-            fprintf(stderr, "hak plot: %s\n", err);
-        rdb_close(db);
-        return 1;
-    }
+    int n;
+    struct rdb *db = rdb_open_runs("hak plot", argv[optind], ids, nids, &runs, &n);
+    if (!db) return 1;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "hak plot: cannot create %s: %s\n", dir, strerror(errno));
         rdb_free_runs(runs, n);
         rdb_close(db);
         return 1;
     }
-    char written[64][256];
+    char written[64][256], err[1024];
     int nw = hak_plot_charts(db, runs, n, dir, written, 64, err, sizeof err);
     rdb_free_runs(runs, n);
     rdb_close(db);

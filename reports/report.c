@@ -326,9 +326,7 @@ static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_g
         struct rdb_group *g = &gs[k];
         if (!rdb_same_section(g, sec)) continue;
         double v[g->n];
-        int m = 0;
-        for (int i = 0; i < g->n; i++)
-            if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+        int m = rdb_group_ops(runs, g, v);
         snprintf(c[0], 64, "%.63s", group_label(g, show_build, label, sizeof label));
         snprintf(c[1], 64, "%d/%d", g->ncompleted, g->n);
         fmt_rate(c[2], rdb_median(v, m));
@@ -589,18 +587,9 @@ int cmd_report(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "r:H:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': {
-            char *end;
-            errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (errno || *end || v <= 0 || nids == 256) {
-                fprintf(stderr, "hak report: --run wants a run id (a positive number), not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            ids[nids++] = v;
+        case 'r':
+            if (rdb_add_run_id("hak report", optarg, ids, &nids, 256) != 0) return 2;
             break;
-        }
         case 'H':
             html = optarg;
             break;
@@ -619,29 +608,15 @@ int cmd_report(int argc, char **argv) {
         return 2;
     }
     const char *path = argv[optind];
-    char err[1024];
-    struct rdb *db = rdb_open(path, err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "hak report: %s\n", err);
-        return 1;
-    }
     struct rdb_run *runs;
-    int n = rdb_load_runs(db, ids, nids, &runs, err, sizeof err);
-    if (n < 0) {
-        fprintf(stderr, "hak report: %s\n", err);
-        rdb_close(db);
-        return 1;
-    }
-    if (n == 0) {
-        fprintf(stderr, "hak report: %s: no runs recorded in this database yet\n", path);
-        rdb_free_runs(runs, n);
-        rdb_close(db);
-        return 1;
-    }
+    int n;
+    struct rdb *db = rdb_open_runs("hak report", path, ids, nids, &runs, &n);
+    if (!db) return 1;
     struct doc md = {stdout, 0};
     write_report(&md, db, runs, n, NULL, 0);
     int rc = 0;
     if (html) {
+        char err[1024];
         char dir[] = "/tmp/hak-report.XXXXXX";
         char charts[64][256];
         int nch = 0;

@@ -5,6 +5,7 @@
  */
 #include "report_db.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -208,6 +209,14 @@ static int load_phases(sqlite3 *db, struct rdb_run *r) {
     return 0;
 }
 
+/* Readies a query on (run_id, sample_seq) for the snapshot of phase f of run r. */
+static void bind_phase_snapshot(sqlite3_stmt *st, const struct rdb_run *r,
+                                const struct rdb_phase_fig *f) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_bind_int64(st, 2, f->sample_seq);
+}
+
 /* Rss - LazyFree per mapping class at each phase's snapshot. */
 static int load_classes(sqlite3 *db, struct rdb_run *r) {
     sqlite3_stmt *st;
@@ -220,9 +229,7 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
     for (int p = 0; p < RDB_NPHASES; p++) {
         struct rdb_phase_fig *f = &r->ph[p];
         if (!f->present) continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->run_id);
-        sqlite3_bind_int64(st, 2, f->sample_seq);
+        bind_phase_snapshot(st, r, f);
         int any = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
             char cls[32];
@@ -247,9 +254,7 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
     for (int p = 0; p < RDB_NPHASES; p++) {
         struct rdb_phase_fig *f = &r->ph[p];
         if (!f->present) continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, r->run_id);
-        sqlite3_bind_int64(st, 2, f->sample_seq);
+        bind_phase_snapshot(st, r, f);
         while (sqlite3_step(st) == SQLITE_ROW) {
             char name[64];
             copy_text(name, sizeof name, st, 0);
@@ -289,6 +294,21 @@ static int load_settle(sqlite3 *db, struct rdb_run *r) {
     return 0;
 }
 
+/* Appends a zeroed element to an array of named figures that grows by doubling from `first`;
+ * NULL when out of memory, the array left as it was. */
+static struct rdb_named *append_named(struct rdb_named **arr, int *n, int *cap, int first) {
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : first;
+        struct rdb_named *a = realloc(*arr, ncap * sizeof *a);
+        if (!a) return NULL;
+        *arr = a;
+        *cap = ncap;
+    }
+    struct rdb_named *e = &(*arr)[(*n)++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 static int load_counters(sqlite3 *db, struct rdb_run *r) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
@@ -303,14 +323,8 @@ static int load_counters(sqlite3 *db, struct rdb_run *r) {
     sqlite3_bind_int64(st, 1, r->run_id);
     int cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (r->ncounters == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct rdb_named *n = realloc(r->counters, cap * sizeof *n);
-            if (!n) break;
-            r->counters = n;
-        }
-        struct rdb_named *c = &r->counters[r->ncounters++];
-        memset(c, 0, sizeof *c);
+        struct rdb_named *c = append_named(&r->counters, &r->ncounters, &cap, 64);
+        if (!c) break;
         copy_text(c->name, sizeof c->name, st, 0);
         copy_text(c->grp, sizeof c->grp, st, 1);
         c->value = sqlite3_column_double(st, 2);
@@ -350,14 +364,8 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
     sqlite3_bind_int64(names, 1, r->run_id);
     int cap = 0;
     while (sqlite3_step(names) == SQLITE_ROW) {
-        if (r->nevents == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct rdb_named *n = realloc(r->events, cap * sizeof *n);
-            if (!n) break;
-            r->events = n;
-        }
-        struct rdb_named *e = &r->events[r->nevents++];
-        memset(e, 0, sizeof *e);
+        struct rdb_named *e = append_named(&r->events, &r->nevents, &cap, 8);
+        if (!e) break;
         copy_text(e->name, sizeof e->name, names, 0);
         int64_t seqs[RDB_NINTERVALS];
         for (int p = 0; p < RDB_NPHASES; p++)
@@ -478,6 +486,41 @@ void rdb_free_runs(struct rdb_run *runs, int n) {
         free(runs[i].events);
     }
     free(runs);
+}
+
+int rdb_add_run_id(const char *verb, const char *arg, int64_t *ids, int *nids, int max) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (errno || *end || v <= 0 || *nids == max) {
+        fprintf(stderr, "%s: --run wants a run id (a positive number), not '%s'\n", verb, arg);
+        return -1;
+    }
+    ids[(*nids)++] = v;
+    return 0;
+}
+
+struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids, int nids,
+                          struct rdb_run **runs, int *n) {
+    char err[1024];
+    struct rdb *db = rdb_open(path, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "%s: %s\n", verb, err);
+        return NULL;
+    }
+    *n = rdb_load_runs(db, ids, nids, runs, err, sizeof err);
+    if (*n < 0) {
+        fprintf(stderr, "%s: %s\n", verb, err);
+        rdb_close(db);
+        return NULL;
+    }
+    if (*n == 0) {
+        fprintf(stderr, "%s: %s: no runs recorded in this database yet\n", verb, path);
+        rdb_free_runs(*runs, *n);
+        rdb_close(db);
+        return NULL;
+    }
+    return db;
 }
 
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
@@ -627,6 +670,13 @@ int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int 
     int m = 0;
     for (int i = 0; i < g->n; i++)
         if (rdb_group_usable(runs, g, i)) v[m++] = rdb_phase_value(&runs[g->idx[i]].ph[ph], fig);
+    return m;
+}
+
+int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
     return m;
 }
 

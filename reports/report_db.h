@@ -81,6 +81,16 @@ int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run *
                   size_t errlen);
 void rdb_free_runs(struct rdb_run *runs, int n);
 
+/* For a verb's command line (`verb` is "hak plot", "hak report"...); both print one line on
+ * stderr when they fail.
+ * rdb_add_run_id: appends the run id of a --run argument (a positive number) to ids, which has
+ * room for `max`; 0, or -1 when arg is not a run id or ids is full.
+ * rdb_open_runs: opens `path` and loads its runs (all when nids == 0); the database, or NULL when
+ * it cannot be read or holds no runs yet. */
+int rdb_add_run_id(const char *verb, const char *arg, int64_t *ids, int *nids, int max);
+struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids, int nids,
+                          struct rdb_run **runs, int *n);
+
 /* Rss over time of one run: parallel arrays (ms, KiB) of every sample that measured Rss. */
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb);
 
@@ -121,6 +131,9 @@ double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig);
  * how many. */
 int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int ph,
                      enum rdb_figure fig, double *v);
+
+/* Collects ops/s over a group's usable runs into v (size >= g->n); returns how many. */
+int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v);
 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef HAKMEM_LINKED
@@ -98,6 +100,48 @@ static inline long test_scale(long n) {
     if (pct <= 0) pct = TEST_DEFAULT_SCALE;
     long r = n * pct / 100;
     return r > 0 ? r : 1;
+}
+
+/* ---- Child processes ------------------------------------------------------ */
+
+/* Forks a child whose stderr goes into a pipe, after flushing this process's stdio so that
+ * nothing buffered is written twice.  Returns the child's pid (0 in the child); the parent gets
+ * the pipe's read end in *errfd. */
+static inline pid_t fork_capturing_stderr(int *errfd) {
+    int errpipe[2];
+    REQUIRE(pipe(errpipe) == 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        dup2(errpipe[1], 2);
+        close(errpipe[0]);
+        return 0;
+    }
+    close(errpipe[1]);
+    *errfd = errpipe[0];
+    return pid;
+}
+
+/* Reads a child's stderr (errfd from fork_capturing_stderr) to its end into buf, NUL-terminated
+ * and cut to fit, then reaps the child into *status. */
+static inline void wait_child_stderr(pid_t pid, int errfd, char *buf, size_t size, int *status) {
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(errfd, buf + len, size - 1 - len)) > 0)
+        len += (size_t)got;
+    buf[len] = 0;
+    close(errfd);
+    REQUIRE(waitpid(pid, status, 0) == pid);
+}
+
+/* How many lines (newlines) a text holds. */
+static inline int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
 }
 
 /* ---- RSS ------------------------------------------------------------- */

@@ -40,33 +40,14 @@ static void run_with(const char *assignment, struct run *r, const char *self) {
     static char preload[4096];
     const char *lp = getenv("LD_PRELOAD");
     if (lp) snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lp);
-    int errpipe[2];
-    REQUIRE(pipe(errpipe) == 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
+    int errfd;
+    pid_t pid = fork_capturing_stderr(&errfd);
     if (pid == 0) {
-        dup2(errpipe[1], 2);
-        close(errpipe[0]);
         char *env[] = {(char *)assignment, lp ? preload : NULL, NULL};
         execle(self, self, "--child", (char *)NULL, env);
         _exit(126);
     }
-    close(errpipe[1]);
-    size_t len = 0;
-    ssize_t got;
-    while ((got = read(errpipe[0], r->err + len, sizeof r->err - 1 - len)) > 0)
-        len += (size_t)got;
-    r->err[len] = 0;
-    close(errpipe[0]);
-    REQUIRE(waitpid(pid, &r->status, 0) == pid);
-}
-
-static int lines(const char *s) {
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+    wait_child_stderr(pid, errfd, r->err, sizeof r->err, &r->status);
 }
 
 static int exited_ok(int status) {
@@ -99,8 +80,8 @@ int main(int argc, char **argv) {
         printf("%s: %s", cases[i].assignment, r.err[0] ? r.err : "(nothing on stderr)\n");
         CHECKF(exited_ok(r.status), "%s: child status %#x", cases[i].assignment, r.status);
         if (cases[i].var) {
-            CHECKF(lines(r.err) == 1, "%s: want one warning line, got: %s", cases[i].assignment,
-                   r.err);
+            CHECKF(count_lines(r.err) == 1, "%s: want one warning line, got: %s",
+                   cases[i].assignment, r.err);
             CHECKF(strstr(r.err, cases[i].var) != NULL, "%s: warning does not name %s",
                    cases[i].assignment, cases[i].var);
             CHECKF(strstr(r.err, "default") != NULL, "%s: warning does not mention the default",

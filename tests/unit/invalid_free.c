@@ -38,18 +38,13 @@ struct child_result {
 /* Runs one bad free in a child; the child reports its pointer through a pipe
  * before freeing it, and its stderr is collected into r->err. */
 static void run_child(enum bad_free kind, struct child_result *r) {
-    int errpipe[2], ptrpipe[2];
-    REQUIRE(pipe(errpipe) == 0 && pipe(ptrpipe) == 0);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
+    int errfd, ptrpipe[2];
+    REQUIRE(pipe(ptrpipe) == 0);
+    pid_t pid = fork_capturing_stderr(&errfd);
     if (pid == 0) {
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
         alarm(20);
-        dup2(errpipe[1], 2);
-        close(errpipe[0]);
         close(ptrpipe[0]);
         char stack_area[256];
         void *p = NULL;
@@ -94,25 +89,11 @@ static void run_child(enum bad_free kind, struct child_result *r) {
         free(OPAQUE(p));
         _exit(0); /* not reached when the bad free is caught */
     }
-    close(errpipe[1]);
     close(ptrpipe[1]);
     r->ptr = 0;
     if (read(ptrpipe[0], &r->ptr, sizeof r->ptr) != sizeof r->ptr) r->ptr = 0;
     close(ptrpipe[0]);
-    size_t len = 0;
-    ssize_t got;
-    while ((got = read(errpipe[0], r->err + len, sizeof r->err - 1 - len)) > 0)
-        len += (size_t)got;
-    r->err[len] = 0;
-    close(errpipe[0]);
-    REQUIRE(waitpid(pid, &r->status, 0) == pid);
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+    wait_child_stderr(pid, errfd, r->err, sizeof r->err, &r->status);
 }
 
 /* True when `text` holds a 0x... number equal to ptr. */

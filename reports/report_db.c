@@ -126,7 +126,7 @@ static void phase_init(struct rdb_phase_fig *f) {
     for (int i = 0; i < RDB_NCLASSES; i++)
         f->class_kb[i] = NAN;
     for (int i = 0; i < RDB_NTIERS; i++)
-        f->held_kb[i] = NAN;
+        f->held_kb[i] = f->tier_rss_kb[i] = NAN;
 }
 
 /* One mark with its snapshot, as read from phase_samples. */
@@ -261,6 +261,25 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
             for (int t = 0; t < RDB_NTIERS; t++)
                 if (strcmp(name, held_counters[t]) == 0)
                     f->held_kb[t] = sqlite3_column_double(st, 1) / 1024.0;
+        }
+    }
+    sqlite3_finalize(st);
+
+    /* What each tier holds resident, counted page by page: exact where mapping classes are not
+     * (the kernel merges adjacent regions of different tiers into one mapping). */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT tier, rss_kb FROM hakmem_tiers WHERE run_id = ? AND sample_seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        bind_phase_snapshot(st, r, f);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char tier[16];
+            copy_text(tier, sizeof tier, st, 0);
+            for (int t = 0; t < RDB_NTIERS; t++)
+                if (strcmp(tier, rdb_class_names[t]) == 0) f->tier_rss_kb[t] = col_num(st, 1);
         }
     }
     sqlite3_finalize(st);

@@ -37,6 +37,7 @@ struct rdb_phase_fig {
     double overhead_kb;            /* rss_net - live: what the allocator holds beyond the data */
     double class_kb[RDB_NCLASSES]; /* Rss - LazyFree of the mappings of each class */
     double held_kb[RDB_NTIERS];    /* hakmem's held_<tier> counters (bytes mapped), KiB */
+    double tier_rss_kb[RDB_NTIERS]; /* resident per hakmem tier (hakmem_tiers, pagemap), KiB */
 };
 
 /* The counter events per phase: deltas of the cumulative counts between the marks. */

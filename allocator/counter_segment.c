@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "counters.h"
@@ -105,12 +106,18 @@ static void segment_fill(struct hak_probe_header *h)
     __atomic_store_n(&h->fold_seq, 0, __ATOMIC_RELAXED);
 }
 
-/* At normal exit the file goes; the mapping stays for the exit dump. */
-__attribute__((destructor)) static void remove_at_exit(void)
+/* At normal exit, and before a fatal abort, the file goes; the mapping
+ * stays for the exit dump. */
+void hak_counters_remove_file(void)
 {
     if (!seg) return;
     __atomic_store_n(&seg->state, HAK_PROBE_EXITED, __ATOMIC_RELEASE);
     if (seg_path[0] && seg->pid == getpid()) unlink(seg_path);
+}
+
+__attribute__((destructor)) static void remove_at_exit(void)
+{
+    hak_counters_remove_file();
 }
 
 /* Opens a fresh segment file at seg_path: any old file of that name goes
@@ -154,14 +161,25 @@ static void segment_create(bool as_file)
     __atomic_store_n(&seg, h, __ATOMIC_RELEASE);
 }
 
-/* A forked child counts into private memory until its first slow-path
- * allocation; then the segment moves into its own file, mapped over the
- * same addresses so every slot pointer stays valid.  A child that execs or
- * exits before that leaves no file behind. */
+/* A forked child counts into private memory until it has lived
+ * FORK_PUBLISH_DELAY_NS and makes a slow-path allocation; then the segment
+ * moves into its own file, mapped over the same addresses so every slot
+ * pointer stays valid.  A child that execs or exits before that (a shell
+ * running a command, say) leaves no file behind. */
+#define FORK_PUBLISH_DELAY_NS 100000000ull
 _Atomic int hak_counters_file_pending;
+static uint64_t forked_at_ns;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 void hak_counters_publish_pending(void)
 {
+    if (now_ns() - forked_at_ns < FORK_PUBLISH_DELAY_NS) return;
     pthread_mutex_lock(&seg_lock);
     if (atomic_load(&hak_counters_file_pending) && seg && segment_path(seg_path, sizeof(seg_path))) {
         size_t used = seg->regions_offset + seg->region_count * sizeof(struct hak_probe_region);
@@ -286,6 +304,7 @@ void hak_counters_fork_child(void)
     }
     /* A path without %p names the parent's file: the child keeps its
      * counters private rather than take it over. */
+    forked_at_ns = now_ns();
     atomic_store(&hak_counters_file_pending, strstr(hak_cfg.counters_path, "%p") != NULL);
     if (had_slot) hak_counters_attach();
 }

@@ -31,6 +31,7 @@ void hak_counters_release_slot(uint32_t i);
 void hak_counters_add_shared(unsigned id, uint64_t n);
 void hak_counters_ensure_segment(void);
 void hak_counters_publish_pending(void);
+void hak_counters_remove_file(void);
 extern _Atomic int hak_counters_file_pending;
 void hak_counters_fork_child(void);
 void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size);
@@ -82,6 +83,7 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
     (void)seg;
 }
 static inline void hak_counters_publish_pending(void) {}
+static inline void hak_counters_remove_file(void) {}
 #define hak_counters_file_pending 0
 #endif
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hakmem_internal.h"
+#include "counters.h"
 
 void hak_write_stderr(const char *s)
 {
@@ -47,5 +47,6 @@ void hak_fatal_pointer(const char *fn, const char *what, const void *p)
     strcat(line, hak_fmt_u64(hex, (uintptr_t)p, 16));
     strcat(line, "\n");
     hak_write_stderr(line);
+    hak_counters_remove_file(); /* an aborted process leaves no stale segment */
     abort();
 }

@@ -95,13 +95,14 @@ static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_sl
 
 /* Frees a Tiny or Mid block.  The fast path pushes it onto the thread
  * cache when this thread owns its SuperSlab; it calls nothing, so it needs
- * no stack frame. */
+ * no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of 0, so all
+ * frees take the slow path and its checks. */
 static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
 {
     struct hak_slab *s = hak_slab_of(ss, p);
     unsigned c = s->cls;
     void **b = p;
-    if (likely(c < HAK_NUM_CLASSES && !hak_cfg.check &&
+    if (likely(c < HAK_NUM_CLASSES &&
                atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
                b[1] != (void *)hak_free_key)) {
         struct hak_tcache *tc = &hak_tls_cache[c];

@@ -152,6 +152,35 @@ static double get_held(const struct rdb_run *r, int arg) {
 static double get_tier_rss(const struct rdb_run *r, int arg) {
     return r->ph[arg / 16].tier_rss_kb[arg % 16];
 }
+
+/* A table of one per-tier figure of hakmem at each phase (medians of the group's runs); nothing
+ * when no phase has it. */
+static void tier_phase_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g,
+                             double (*get)(const struct rdb_run *, int), const char *title) {
+    char c[1 + RDB_NTIERS][64];
+    double v[RDB_NPHASES][RDB_NTIERS];
+    int any = 0;
+    for (int p = 0; p < RDB_NPHASES; p++)
+        for (int t = 0; t < RDB_NTIERS; t++) {
+            v[p][t] = group_median(runs, g, get, p * 16 + t);
+            if (!isnan(v[p][t])) any = 1;
+        }
+    if (!any) return;
+    doc_para(d, "%s", title);
+    snprintf(c[0], 64, "phase");
+    for (int t = 0; t < RDB_NTIERS; t++)
+        snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
+    doc_table_begin(d);
+    doc_row(d, 1, 1 + RDB_NTIERS, c);
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        if (!runs[g->idx[0]].ph[p].present) continue;
+        snprintf(c[0], 64, "%s", rdb_phase_names[p]);
+        for (int t = 0; t < RDB_NTIERS; t++)
+            fmt_num(c[1 + t], v[p][t], "%.0f");
+        doc_row(d, 0, 1 + RDB_NTIERS, c);
+    }
+    doc_table_end(d);
+}
 static double get_settle(const struct rdb_run *r, int arg) {
     (void)arg;
     return r->settle_ms;
@@ -238,48 +267,11 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         doc_table_end(d);
     }
     if (hak) {
-        double held[RDB_NPHASES][RDB_NTIERS], rss[RDB_NPHASES][RDB_NTIERS];
-        int any = 0, any_rss = 0;
-        for (int p = 0; p < RDB_NPHASES; p++)
-            for (int t = 0; t < RDB_NTIERS; t++) {
-                held[p][t] = group_median(runs, g, get_held, p * 16 + t);
-                rss[p][t] = group_median(runs, g, get_tier_rss, p * 16 + t);
-                if (!isnan(held[p][t])) any = 1;
-                if (!isnan(rss[p][t])) any_rss = 1;
-            }
-        if (any_rss) {
-            doc_para(d, "What each hakmem tier holds resident, per phase (KiB, counted page by page "
-                        "in /proc/PID/pagemap over the regions hakmem publishes):");
-            snprintf(c[0], 64, "phase");
-            for (int t = 0; t < RDB_NTIERS; t++)
-                snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
-            doc_table_begin(d);
-            doc_row(d, 1, 1 + RDB_NTIERS, c);
-            for (int p = 0; p < RDB_NPHASES; p++) {
-                if (!runs[g->idx[0]].ph[p].present) continue;
-                snprintf(c[0], 64, "%s", rdb_phase_names[p]);
-                for (int t = 0; t < RDB_NTIERS; t++)
-                    fmt_num(c[1 + t], rss[p][t], "%.0f");
-                doc_row(d, 0, 1 + RDB_NTIERS, c);
-            }
-            doc_table_end(d);
-        }
-        if (any) {
-            doc_para(d, "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
-            snprintf(c[0], 64, "phase");
-            for (int t = 0; t < RDB_NTIERS; t++)
-                snprintf(c[1 + t], 64, "%s", rdb_class_names[t]);
-            doc_table_begin(d);
-            doc_row(d, 1, 1 + RDB_NTIERS, c);
-            for (int p = 0; p < RDB_NPHASES; p++) {
-                if (!runs[g->idx[0]].ph[p].present) continue;
-                snprintf(c[0], 64, "%s", rdb_phase_names[p]);
-                for (int t = 0; t < RDB_NTIERS; t++)
-                    fmt_num(c[1 + t], held[p][t], "%.0f");
-                doc_row(d, 0, 1 + RDB_NTIERS, c);
-            }
-            doc_table_end(d);
-        }
+        tier_phase_table(d, runs, g, get_tier_rss,
+                         "What each hakmem tier holds resident, per phase (KiB, counted page by page "
+                         "in /proc/PID/pagemap over the regions hakmem publishes):");
+        tier_phase_table(d, runs, g, get_held,
+                         "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
     }
 }
 

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -217,6 +218,29 @@ static void bind_phase_snapshot(sqlite3_stmt *st, const struct rdb_run *r,
     sqlite3_bind_int64(st, 2, f->sample_seq);
 }
 
+/* For each phase's snapshot runs `sql` (bound to the run and the snapshot), whose rows are (name,
+ * value), and stores each value under the tier whose name in `names` matches, into the per-tier
+ * array at byte `offset` of the phase's figures. */
+static int load_tier_figures(sqlite3 *db, struct rdb_run *r, const char *sql,
+                             const char *const *names, size_t offset) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        double *out = (double *)((char *)f + offset);
+        bind_phase_snapshot(st, r, f);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char name[64];
+            copy_text(name, sizeof name, st, 0);
+            for (int t = 0; t < RDB_NTIERS; t++)
+                if (strcmp(name, names[t]) == 0) out[t] = col_num(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 /* Rss - LazyFree per mapping class at each phase's snapshot. */
 static int load_classes(sqlite3 *db, struct rdb_run *r) {
     sqlite3_stmt *st;
@@ -246,43 +270,15 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
     }
     sqlite3_finalize(st);
 
-    /* hakmem's held_<tier> gauges at each phase snapshot. */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, value FROM counters WHERE run_id = ? AND sample_seq = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* hakmem's held_<tier> gauges, and what each tier holds resident counted page by page (exact
+     * where mapping classes are not: the kernel merges adjacent regions of different tiers). */
+    if (load_tier_figures(db, r,
+                          "SELECT name, value / 1024.0 FROM counters WHERE run_id = ? AND sample_seq = ?",
+                          held_counters, offsetof(struct rdb_phase_fig, held_kb)) ||
+        load_tier_figures(db, r,
+                          "SELECT tier, rss_kb FROM hakmem_tiers WHERE run_id = ? AND sample_seq = ?",
+                          rdb_class_names, offsetof(struct rdb_phase_fig, tier_rss_kb)))
         return -1;
-    for (int p = 0; p < RDB_NPHASES; p++) {
-        struct rdb_phase_fig *f = &r->ph[p];
-        if (!f->present) continue;
-        bind_phase_snapshot(st, r, f);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            char name[64];
-            copy_text(name, sizeof name, st, 0);
-            for (int t = 0; t < RDB_NTIERS; t++)
-                if (strcmp(name, held_counters[t]) == 0)
-                    f->held_kb[t] = sqlite3_column_double(st, 1) / 1024.0;
-        }
-    }
-    sqlite3_finalize(st);
-
-    /* What each tier holds resident, counted page by page: exact where mapping classes are not
-     * (the kernel merges adjacent regions of different tiers into one mapping). */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT tier, rss_kb FROM hakmem_tiers WHERE run_id = ? AND sample_seq = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    for (int p = 0; p < RDB_NPHASES; p++) {
-        struct rdb_phase_fig *f = &r->ph[p];
-        if (!f->present) continue;
-        bind_phase_snapshot(st, r, f);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            char tier[16];
-            copy_text(tier, sizeof tier, st, 0);
-            for (int t = 0; t < RDB_NTIERS; t++)
-                if (strcmp(tier, rdb_class_names[t]) == 0) f->tier_rss_kb[t] = col_num(st, 1);
-        }
-    }
-    sqlite3_finalize(st);
     return 0;
 }
 

@@ -2,6 +2,10 @@
  * Options: the HAKMEM_* environment variables of config.def, read once at
  * start-up.  A value that does not parse or is out of range gives one
  * warning line naming the variable and the default used instead.
+ *
+ * A secure-execution process (setuid, setgid or with file capabilities:
+ * AT_SECURE) reads none of them: its environment belongs to a less
+ * privileged user, and options can place files or change checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,7 @@ struct hak_config hak_cfg = {
 
 enum option_kind { BOOL, INT, STR };
 
-static bool parse_bool(const char *s, long *out)
-{
+static bool parse_bool(const char *s, long *out) {
     static const char *const yes[] = {"1", "yes", "on", "true"};
     static const char *const no[] = {"0", "no", "off", "false"};
     for (unsigned i = 0; i < 4; i++) {
@@ -27,8 +30,7 @@ static bool parse_bool(const char *s, long *out)
     return false;
 }
 
-static bool parse_int(const char *s, long lo, long hi, long *out)
-{
+static bool parse_int(const char *s, long lo, long hi, long *out) {
     char *end;
     if (!*s) return false;
     long v = strtol(s, &end, 10);
@@ -38,8 +40,7 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
 }
 
 static void warn_bad_value(const char *env, const char *value, enum option_kind kind, long lo,
-                           long hi, long def)
-{
+                           long hi, long def) {
     char a[24], b[24], d[24], line[512];
     strcpy(line, "hakmem: ");
     strncat(line, env, 64);
@@ -61,23 +62,27 @@ static void warn_bad_value(const char *env, const char *value, enum option_kind 
 }
 
 /* How each kind of option takes its value from the environment string v. */
-#define LOAD_BOOL(field, env, def, lo, hi)                                                     \
-    if (parse_bool(v, &parsed)) hak_cfg.field = parsed;                                        \
-    else warn_bad_value(env, v, BOOL, lo, hi, def);
-#define LOAD_INT(field, env, def, lo, hi)                                                      \
-    if (parse_int(v, lo, hi, &parsed)) hak_cfg.field = parsed;                                 \
-    else warn_bad_value(env, v, INT, lo, hi, def);
-#define LOAD_STR(field, env, def, lo, hi)                                                      \
+#define LOAD_BOOL(field, env, def, lo, hi)                                                         \
+    if (parse_bool(v, &parsed))                                                                    \
+        hak_cfg.field = parsed;                                                                    \
+    else                                                                                           \
+        warn_bad_value(env, v, BOOL, lo, hi, def);
+#define LOAD_INT(field, env, def, lo, hi)                                                          \
+    if (parse_int(v, lo, hi, &parsed))                                                             \
+        hak_cfg.field = parsed;                                                                    \
+    else                                                                                           \
+        warn_bad_value(env, v, INT, lo, hi, def);
+#define LOAD_STR(field, env, def, lo, hi)                                                          \
     if (*v) hak_cfg.field = v;
 
-/* Reads every option from the environment; getenv does not allocate. */
-void hak_config_load(void)
-{
+/* Reads every option from the environment; secure_getenv does not allocate
+ * and answers NULL for every variable in a secure-execution process. */
+void hak_config_load(void) {
     const char *v;
     long parsed;
-#define HAK_OPTION(field, env, kind, def, lo, hi, text)                                           \
-    if ((v = getenv(env)) != NULL) {                                                           \
-        LOAD_##kind(field, env, def, lo, hi)                                                   \
+#define HAK_OPTION(field, env, kind, def, lo, hi, text)                                            \
+    if ((v = secure_getenv(env)) != NULL) {                                                        \
+        LOAD_##kind(field, env, def, lo, hi)                                                       \
     }
 #include "config.def"
 #undef HAK_OPTION

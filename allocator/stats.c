@@ -12,8 +12,10 @@ HAK_API void hak_stats_print(FILE *out)
     uint64_t v[HAK_NUM_COUNTERS];
     hak_counters_totals(v);
     int fd = hak_counters_shared_fd();
-    if (fd >= 0) fprintf(out, "hakmem counters (build %s, segment shared as fd %d)\n", HAKMEM_BUILD_ID, fd);
-    else fprintf(out, "hakmem counters (build %s, segment private)\n", HAKMEM_BUILD_ID);
+    if (fd >= 0)
+        fprintf(out, "hakmem counters (build %s, segment shared as fd %d)\n", HAKMEM_BUILD_ID, fd);
+    else
+        fprintf(out, "hakmem counters (build %s, segment private)\n", HAKMEM_BUILD_ID);
     fprintf(out, "  %-14s %-32s %20s\n", "group", "counter", "value");
     for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
         if (!v[i]) continue;

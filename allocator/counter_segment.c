@@ -1,18 +1,20 @@
 /*
- * The counter segment (layout in include/hakmem_probe.h): a shared file
+ * The counter segment (layout in include/hakmem_probe.h): shared memory
  * holding the counter names, one slot of counters per live thread, slot 0
  * for threads that have exited, and the table of address ranges hakmem
- * owns.  Created on the first counted event; removed at normal exit.  Where
- * the file cannot be created the same layout lives in private memory, so
- * counting and the exit dump still work.
+ * owns.  Created on the first counted event as a sealed memfd that has no
+ * path, so it vanishes with the process however it ends and nothing in the
+ * environment can point it at a file (docs/counters.md).  Where it cannot
+ * be created the same layout lives in private memory, so counting and the
+ * exit dump still work.
  */
 #if HAKMEM_COUNTERS
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "counters.h"
@@ -25,7 +27,7 @@ static HAK_TLS uint32_t my_slot;
 
 static struct hak_probe_header *seg;
 static size_t seg_size;
-static char seg_path[256];
+static int seg_fd = -1; /* the memfd readers find through /proc/PID/fd, or -1 */
 static pthread_mutex_t seg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -58,16 +60,6 @@ static uint64_t process_start_ticks(void)
     if (n <= 0) return 0;
     buf[n] = 0;
     return hak_probe_stat_start_ticks(buf);
-}
-
-/* Expands %p in HAKMEM_COUNTERS_PATH (default /dev/shm/hakmem-%p.seg).
- * Returns false when the segment is to stay private ("off"). */
-static bool segment_path(char *out, size_t cap)
-{
-    const char *tmpl = hak_cfg.counters_path;
-    if (!strcmp(tmpl, "off")) return false;
-    hak_probe_expand_path(tmpl, getpid(), out, cap);
-    return true;
 }
 
 /* Sets the sizes and offsets of the layout; returns the file size. */
@@ -106,50 +98,54 @@ static void segment_fill(struct hak_probe_header *h)
     __atomic_store_n(&h->fold_seq, 0, __ATOMIC_RELAXED);
 }
 
-/* At normal exit, and before a fatal abort, the file goes; the mapping
- * stays for the exit dump. */
-void hak_counters_remove_file(void)
+/* At normal exit, and before a fatal abort, readers learn the process is
+ * gone; the mapping stays for the exit dump. */
+void hak_counters_mark_exited(void)
 {
-    if (!seg) return;
-    __atomic_store_n(&seg->state, HAK_PROBE_EXITED, __ATOMIC_RELEASE);
-    if (seg_path[0] && seg->pid == getpid()) unlink(seg_path);
+    if (seg) __atomic_store_n(&seg->state, HAK_PROBE_EXITED, __ATOMIC_RELEASE);
 }
 
-__attribute__((destructor)) static void remove_at_exit(void)
+__attribute__((destructor)) static void mark_exited_at_exit(void)
 {
-    hak_counters_remove_file();
+    hak_counters_mark_exited();
 }
 
-/* Opens a fresh segment file at seg_path: any old file of that name goes
- * first, and the new one is created exclusively, never through a link. */
-static int segment_open(size_t size)
+/* Readers look for it among the descriptors from here up, out of the way of
+ * programs that expect the low numbers to be theirs. */
+#define SEGMENT_FD_FLOOR 600
+
+/* A memfd of `size` bytes that can no longer shrink or grow (so a reader's
+ * mapping can never run past its end), or -1.  It lives on the kernel's
+ * internal shm mount: a full /dev/shm does not concern it. */
+static int segment_memfd(size_t size)
 {
-    unlink(seg_path);
-    int fd = open(seg_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
+    int fd = memfd_create(HAK_PROBE_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)size) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
         close(fd);
-        unlink(seg_path);
-        fd = -1;
+        return -1;
     }
-    return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, SEGMENT_FD_FLOOR);
+    if (high < 0) return fd;
+    close(fd);
+    return high;
 }
 
-/* Creates the segment: a shared file when `as_file` and the path allows,
+/* Creates the segment: a shared memfd when `shared` and the option allow,
  * else private memory.  seg_lock held. */
-static void segment_create(bool as_file)
+static void segment_create(bool shared)
 {
     struct hak_probe_header layout = {0};
     size_t size = segment_layout(&layout);
     void *mem = NULL;
-    seg_path[0] = 0;
-    if (as_file && segment_path(seg_path, sizeof(seg_path))) {
-        int fd = segment_open(size);
+    if (shared && hak_cfg.counters_shared) {
+        int fd = segment_memfd(size);
         if (fd >= 0) {
             mem = hak_os_map_shared(fd, size);
-            close(fd);
-            if (!mem) unlink(seg_path);
+            if (mem) seg_fd = fd;
+            else close(fd);
         }
-        if (!mem) seg_path[0] = 0;
     }
     if (!mem) mem = hak_os_map(size);
     if (!mem) return;
@@ -159,43 +155,6 @@ static void segment_create(bool as_file)
     memcpy(h->magic, HAK_PROBE_MAGIC, 8); /* last: a reader sees a whole header */
     seg_size = size;
     __atomic_store_n(&seg, h, __ATOMIC_RELEASE);
-}
-
-/* A forked child counts into private memory until it has lived
- * FORK_PUBLISH_DELAY_NS and makes a slow-path allocation; then the segment
- * moves into its own file, mapped over the same addresses so every slot
- * pointer stays valid.  A child that execs or exits before that (a shell
- * running a command, say) leaves no file behind. */
-#define FORK_PUBLISH_DELAY_NS 100000000ull
-_Atomic int hak_counters_file_pending;
-static uint64_t forked_at_ns;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void hak_counters_publish_pending(void)
-{
-    if (now_ns() - forked_at_ns < FORK_PUBLISH_DELAY_NS) return;
-    pthread_mutex_lock(&seg_lock);
-    if (atomic_load(&hak_counters_file_pending) && seg && segment_path(seg_path, sizeof(seg_path))) {
-        size_t used = seg->regions_offset + seg->region_count * sizeof(struct hak_probe_region);
-        int fd = segment_open(seg_size);
-        if (fd >= 0) {
-            bool ok = pwrite(fd, seg, used, 0) == (ssize_t)used &&
-                      hak_os_map_shared_at(fd, seg, seg_size);
-            close(fd);
-            if (!ok) unlink(seg_path);
-            if (!ok) seg_path[0] = 0;
-        } else {
-            seg_path[0] = 0;
-        }
-    }
-    atomic_store(&hak_counters_file_pending, 0);
-    pthread_mutex_unlock(&seg_lock);
 }
 
 /* Slot for threads beyond SLOT_COUNT - 2: shared, so it may lose counts. */
@@ -285,27 +244,26 @@ static void publish_regions(uint32_t changed, bool moved)
     __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
 }
 
-/* The child of fork must not count into its parent's shared file: it gets
- * a segment of its own, starting from zero, with the surviving thread's
- * slot and the regions it inherited. */
+/* The child of fork must not count into its parent's segment: it gets a
+ * memfd of its own, starting from zero, with the surviving thread's slot
+ * and the regions it inherited.  Nothing outlives the child, so it needs
+ * no delay before publishing. */
 void hak_counters_fork_child(void)
 {
     pthread_mutex_init(&seg_lock, NULL);
+    if (seg_fd >= 0) close(seg_fd); /* the parent's, which readers of the child must not find */
+    seg_fd = -1;
     struct hak_probe_header *parent = seg;
     if (!parent) return;
     bool had_slot = hak_ctr != NULL;
     seg = NULL;
     hak_ctr = NULL;
     hak_os_unmap(parent, seg_size);
-    segment_create(false);
+    segment_create(true);
     if (seg && region_shadow) {
         memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
         seg->region_count = region_shadow_count;
     }
-    /* A path without %p names the parent's file: the child keeps its
-     * counters private rather than take it over. */
-    forked_at_ns = now_ns();
-    atomic_store(&hak_counters_file_pending, strstr(hak_cfg.counters_path, "%p") != NULL);
     if (had_slot) hak_counters_attach();
 }
 
@@ -367,9 +325,9 @@ const char *hak_counter_group(unsigned i)
 {
     return counter_info[i].group;
 }
-const char *hak_counters_path(void)
+int hak_counters_shared_fd(void)
 {
-    return seg && seg_path[0] ? seg_path : NULL;
+    return seg ? seg_fd : -1;
 }
 
 #endif

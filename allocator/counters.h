@@ -30,16 +30,14 @@ uint32_t hak_counters_slot_index(void);
 void hak_counters_release_slot(uint32_t i);
 void hak_counters_add_shared(unsigned id, uint64_t n);
 void hak_counters_ensure_segment(void);
-void hak_counters_publish_pending(void);
-void hak_counters_remove_file(void);
-extern _Atomic int hak_counters_file_pending;
+void hak_counters_mark_exited(void);
 void hak_counters_fork_child(void);
 void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size);
 void hak_counters_region_remove(struct hak_segment *seg);
 void hak_counters_totals(uint64_t out[HAK_NUM_COUNTERS]);
 const char *hak_counter_name(unsigned i);
 const char *hak_counter_group(unsigned i);
-const char *hak_counters_path(void);
+int hak_counters_shared_fd(void); /* the memfd, or -1 when private */
 
 static inline void hak_count_add(unsigned id, uint64_t n)
 {
@@ -82,9 +80,7 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
 {
     (void)seg;
 }
-static inline void hak_counters_publish_pending(void) {}
-static inline void hak_counters_remove_file(void) {}
-#define hak_counters_file_pending 0
+static inline void hak_counters_mark_exited(void) {}
 #endif
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a

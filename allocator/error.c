@@ -47,6 +47,6 @@ void hak_fatal_pointer(const char *fn, const char *what, const void *p)
     strcat(line, hak_fmt_u64(hex, (uintptr_t)p, 16));
     strcat(line, "\n");
     hak_write_stderr(line);
-    hak_counters_remove_file(); /* an aborted process leaves no stale segment */
+    hak_counters_mark_exited(); /* readers see the segment as ended, not live */
     abort();
 }

@@ -227,7 +227,6 @@ void hak_region_locks(int op);
 void *hak_os_map(size_t size);                   /* page-aligned, zeroed    */
 void *hak_os_map_aligned(size_t size, size_t align); /* `align`-aligned, zeroed */
 void *hak_os_map_shared(int fd, size_t size);
-bool hak_os_map_shared_at(int fd, void *addr, size_t size);
 void hak_os_unmap(void *p, size_t size);
 void hak_os_decommit(void *p, size_t size); /* MADV_DONTNEED: RSS drops now */
 void hak_os_name(void *p, size_t size, const char *name);

@@ -27,17 +27,11 @@ void *hak_os_map(size_t size)
     return p;
 }
 
-/* Maps a file shared (the counter segment), or returns NULL. */
+/* Maps a memfd shared (the counter segment), or returns NULL. */
 void *hak_os_map_shared(int fd, size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     return p == MAP_FAILED ? NULL : p;
-}
-
-/* Replaces [addr, addr + size) with a shared mapping of the file. */
-bool hak_os_map_shared_at(int fd, void *addr, size_t size)
-{
-    return mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED;
 }
 
 /* Maps `size` bytes aligned to `align` (a power of two above the page

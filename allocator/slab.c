@@ -337,7 +337,6 @@ void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_heap_get();
     if (!h) return NULL;
-    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
     if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) {
         HAK_COUNT(early_class_disabled);
         cls = HAK_NUM_TINY;

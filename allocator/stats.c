@@ -11,9 +11,11 @@ HAK_API void hak_stats_print(FILE *out)
 #if HAKMEM_COUNTERS
     uint64_t v[HAK_NUM_COUNTERS];
     hak_counters_totals(v);
-    const char *path = hak_counters_path();
-    fprintf(out, "hakmem counters (build %s, segment %s)\n", HAKMEM_BUILD_ID,
-            path ? path : "private");
+    int fd = hak_counters_shared_fd();
+    if (fd >= 0)
+        fprintf(out, "hakmem counters (build %s, segment shared as fd %d)\n", HAKMEM_BUILD_ID, fd);
+    else
+        fprintf(out, "hakmem counters (build %s, segment private)\n", HAKMEM_BUILD_ID);
     fprintf(out, "  %-14s %-32s %20s\n", "group", "counter", "value");
     for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
         if (!v[i]) continue;

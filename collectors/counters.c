@@ -1,5 +1,5 @@
 /*
- * hak counters PID|PATH: prints a running hakmem process's counter totals
+ * hak counters PID: prints a running hakmem process's counter totals
  * (and, with --regions, the address ranges it owns per tier), read from its
  * counter segment while it runs.
  */
@@ -14,10 +14,11 @@
 
 static void counters_usage(FILE *out)
 {
-    fprintf(out, "usage: hak counters [--all] [--regions] [--path TEMPLATE] PID|SEGMENT-FILE\n"
+    fprintf(out, "usage: hak counters [--all] [--regions] PID\n"
                  "  --all        also print counters that are zero\n"
                  "  --regions    print the address ranges hakmem owns, per tier\n"
-                 "  --path T     segment path template (%%p = pid), as HAKMEM_COUNTERS_PATH\n");
+                 "The process's counter segment is a memfd found through /proc/PID/fd:\n"
+                 "reading it takes the process's user or root.\n");
 }
 
 static void print_regions(const struct hak_reader *r)
@@ -47,18 +48,15 @@ int cmd_counters(int argc, char **argv)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                          {"regions", no_argument, NULL, 'r'},
-                                         {"path", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     bool all = false, show_regions = false;
-    const char *tmpl = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+arp:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+arh", opts, NULL)) != -1) {
         switch (c) {
         case 'a': all = true; break;
         case 'r': show_regions = true; break;
-        case 'p': tmpl = optarg; break;
         case 'h': counters_usage(stdout); return 0;
         default:
             fprintf(stderr, "hak counters: unknown option '%s'\n", argv[optind - 1]);
@@ -66,7 +64,7 @@ int cmd_counters(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "hak counters: expected one PID or segment file\n");
+        fprintf(stderr, "hak counters: expected one PID\n");
         return 2;
     }
     const char *target = argv[optind];
@@ -74,9 +72,11 @@ int cmd_counters(int argc, char **argv)
     char *end;
     errno = 0;
     long pid = strtol(target, &end, 10);
-    struct hak_reader *r;
-    if (*end == 0 && errno == 0 && pid > 0) r = hak_reader_open_pid((pid_t)pid, tmpl, err, sizeof err);
-    else r = hak_reader_open(target, err, sizeof err);
+    if (*end != 0 || errno != 0 || pid <= 0 || pid > 0x7fffffff) {
+        fprintf(stderr, "hak counters: '%s' is not a process id\n", target);
+        return 2;
+    }
+    struct hak_reader *r = hak_reader_open_pid((pid_t)pid, err, sizeof err);
     if (!r) {
         fprintf(stderr, "hak counters: %s\n", err);
         return 1;
@@ -90,7 +90,7 @@ int cmd_counters(int argc, char **argv)
         return 1;
     }
     const struct hak_probe_header *h = hak_reader_header(r);
-    printf("# pid %lld, build %.64s, %s\n", (long long)h->pid, h->build_id,
+    printf("# pid %lld, build %s, %s\n", (long long)h->pid, hak_reader_build_id(r),
            hak_reader_alive(r) ? "running" : "not running");
     printf("%-14s %-32s %20s\n", "group", "counter", "value");
     for (unsigned i = 0; i < n; i++)

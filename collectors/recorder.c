@@ -248,7 +248,7 @@ static void db_check(struct recording *r, int rc) {
 static void try_open_segment(struct recording *r) {
     if (r->reader || !r->alive) return;
     char err[600];
-    r->reader = hak_reader_open_pid(r->pid, NULL, err, sizeof err);
+    r->reader = hak_reader_open_pid(r->pid, err, sizeof err);
     if (!r->reader) return;
     const struct hak_probe_header *h = hak_reader_header(r->reader);
     r->totals = calloc(h->counter_count ? h->counter_count : 1, sizeof *r->totals);
@@ -259,20 +259,12 @@ static void try_open_segment(struct recording *r) {
         r->reader = NULL;
         return;
     }
-    char build[sizeof h->build_id + 1];
-    memcpy(build, h->build_id, sizeof h->build_id);
-    build[sizeof h->build_id] = '\0';
     run_db_begin(r->db);
-    db_check(r, run_db_set_alloc_build(r->db, r->run_id, build));
-    for (unsigned i = 0; i < hak_reader_counter_count(r->reader); i++) {
-        const struct hak_probe_counter *c = (const void *)((const char *)h + h->names_offset +
-                                                           i * sizeof(struct hak_probe_counter));
-        char desc[HAK_PROBE_DESC_LEN + 1];
-        memcpy(desc, c->desc, HAK_PROBE_DESC_LEN);
-        desc[HAK_PROBE_DESC_LEN] = '\0';
+    db_check(r, run_db_set_alloc_build(r->db, r->run_id, hak_reader_build_id(r->reader)));
+    for (unsigned i = 0; i < hak_reader_counter_count(r->reader); i++)
         db_check(r, run_db_add_counter_name(r->db, r->run_id, hak_reader_counter_name(r->reader, i),
-                                            hak_reader_counter_group(r->reader, i), desc));
-    }
+                                            hak_reader_counter_group(r->reader, i),
+                                            hak_reader_counter_desc(r->reader, i)));
 }
 
 static void store_counters(struct recording *r, long seq) {
@@ -757,13 +749,6 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     while (wait4(r->pid, &res->wait_status, 0, &res->ru) < 0 && errno == EINTR) {
     }
     int64_t ended_at = mono_ns();
-    /* A command killed by a signal leaves its counter segment behind (docs/counters.md); its last
-     * values are about to be stored, so the file can go. */
-    if (WIFSIGNALED(res->wait_status) && r->reader) {
-        char seg[512];
-        hak_reader_path_for_pid(r->pid, NULL, seg, sizeof seg);
-        unlink(seg);
-    }
     /* Messages written just before the exit (results, a last mark) are still in the pipe. */
     read_phases(r);
     exit_snapshot(r);

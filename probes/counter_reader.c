@@ -1,8 +1,12 @@
 /*
- * The counter segment reader (counter_reader.h).
+ * The counter segment reader (counter_reader.h).  Nothing in the shared
+ * mapping is trusted after open: sizes and offsets come from the checked
+ * copy in struct hak_reader, names from NUL-terminated copies, and the
+ * seals on the memfd guarantee the mapping cannot be cut short under us.
  */
 #include "counter_reader.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,65 +17,109 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Far above what hakmem writes; they keep a forged header from making the
+ * reader allocate or loop without end. */
+#define MAX_SEGMENT_BYTES (1ull << 30)
+#define MAX_COUNTERS 4096u
+#define MAX_SLOTS 65536u
+#define MAX_REGIONS (1u << 22)
+
 struct hak_reader {
-    const struct hak_probe_header *h;
-    size_t size;
-    char path[512];
+    const char *map; /* the writer's bytes: only read at offsets checked against hdr */
+    size_t map_size;
+    struct hak_probe_header hdr;     /* copied and checked once, at open */
+    struct hak_probe_counter *names; /* copies, each string NUL-terminated */
+    char build_id[sizeof(((struct hak_probe_header *)0)->build_id) + 1];
 };
 
-void hak_reader_path_for_pid(pid_t pid, const char *tmpl, char *out, size_t cap)
+#define FAIL(...)                                                                              \
+    do {                                                                                       \
+        if (err && errlen) snprintf(err, errlen, __VA_ARGS__);                                 \
+        goto fail;                                                                             \
+    } while (0)
+
+/* Whether `count` items of `elem` bytes from `off` fit in `size`, in a form
+ * that cannot wrap. */
+static bool fits(uint64_t off, uint64_t count, uint64_t elem, uint64_t size)
 {
-    if (!tmpl || !*tmpl) tmpl = getenv("HAKMEM_COUNTERS_PATH");
-    if (!tmpl || !*tmpl || !strcmp(tmpl, "off")) tmpl = "/dev/shm/hakmem-%p.seg";
-    hak_probe_expand_path(tmpl, pid, out, cap);
+    return off <= size && (elem == 0 || count <= (size - off) / elem);
 }
 
-/* Undoes a half-done open; the caller has written the reason into err. */
-static struct hak_reader *fail(int fd, void *map, size_t size)
+/* Checks the copied header (magic and version already checked) against
+ * the mapping's size; NULL if it is sound, else what is wrong. */
+static const char *header_problem(const struct hak_probe_header *h, uint64_t size)
 {
-    if (map) munmap(map, size);
-    if (fd >= 0) close(fd);
+    if (h->total_size > size) return "its header claims more bytes than the segment has";
+    if (h->counter_count > MAX_COUNTERS || h->slot_count == 0 || h->slot_count > MAX_SLOTS ||
+        h->region_capacity > MAX_REGIONS)
+        return "implausible counter, slot or region count";
+    /* the slots and the region table are read in place with 8-byte loads */
+    if (h->slots_offset % 8 || h->slot_stride % 8 || h->regions_offset % 8)
+        return "misaligned slots or region table";
+    if (h->slot_stride < sizeof(struct hak_probe_slot) + (uint64_t)h->counter_count * 8)
+        return "slot stride too small for its counters";
+    if (!fits(h->names_offset, h->counter_count, sizeof(struct hak_probe_counter), size) ||
+        !fits(h->slots_offset, h->slot_count, h->slot_stride, size) ||
+        !fits(h->regions_offset, h->region_capacity, sizeof(struct hak_probe_region), size))
+        return "names, slots or region table run past the end of the segment";
     return NULL;
 }
 
-#define FAIL(fd, map, size, ...)                                                               \
-    do {                                                                                       \
-        if (err && errlen) snprintf(err, errlen, __VA_ARGS__);                                 \
-        return fail(fd, map, size);                                                            \
-    } while (0)
-
-struct hak_reader *hak_reader_open(const char *path, char *err, size_t errlen)
+/* Copies the counter names out of the mapping, each string terminated. */
+static struct hak_probe_counter *copy_names(const char *map, const struct hak_probe_header *h)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) FAIL(-1, NULL, 0, "%s: no counter segment (%s)", path, strerror(errno));
+    struct hak_probe_counter *c = calloc(h->counter_count ? h->counter_count : 1, sizeof(*c));
+    if (!c) return NULL;
+    memcpy(c, map + h->names_offset, (size_t)h->counter_count * sizeof(*c));
+    for (uint32_t i = 0; i < h->counter_count; i++) {
+        c[i].name[HAK_PROBE_NAME_LEN - 1] = 0;
+        c[i].group[HAK_PROBE_GROUP_LEN - 1] = 0;
+        c[i].desc[HAK_PROBE_DESC_LEN - 1] = 0;
+    }
+    return c;
+}
+
+struct hak_reader *hak_reader_open_fd(int fd, char *err, size_t errlen)
+{
+    struct hak_reader *r = NULL;
+    void *map = MAP_FAILED;
+    uint64_t size = 0;
     struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct hak_probe_header))
-        FAIL(fd, NULL, 0, "%s: truncated counter segment (%ld bytes, smaller than its header)",
-             path, (long)st.st_size);
-    size_t size = (size_t)st.st_size;
-    void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED)
-        FAIL(fd, NULL, 0, "%s: cannot map the counter segment (%s)", path, strerror(errno));
-    const struct hak_probe_header *h = map;
-    if (memcmp(h->magic, HAK_PROBE_MAGIC, 8) != 0)
-        FAIL(fd, map, size, "%s: not a hakmem counter segment (bad magic)", path);
-    if (h->version != HAK_PROBE_VERSION || h->header_size != sizeof(*h))
-        FAIL(fd, map, size, "%s: counter segment version %u, this reader understands version %d",
-             path, h->version, HAK_PROBE_VERSION);
-    if (h->total_size > size ||
-        h->regions_offset + (uint64_t)h->region_capacity * sizeof(struct hak_probe_region) > size ||
-        h->slots_offset + (uint64_t)h->slot_count * h->slot_stride > size ||
-        h->names_offset + (uint64_t)h->counter_count * sizeof(struct hak_probe_counter) > size ||
-        h->slot_stride < sizeof(struct hak_probe_slot) + h->counter_count * 8ull)
-        FAIL(fd, map, size, "%s: truncated counter segment (%zu bytes, its header says %llu)", path,
-             size, (unsigned long long)h->total_size);
-    close(fd);
-    struct hak_reader *r = calloc(1, sizeof(*r));
-    if (!r) FAIL(-1, map, size, "%s: out of memory", path);
-    r->h = h;
-    r->size = size;
-    snprintf(r->path, sizeof(r->path), "%s", path);
+    if (fstat(fd, &st) != 0) FAIL("cannot stat the counter segment (%s)", strerror(errno));
+    if (!S_ISREG(st.st_mode)) FAIL("the counter segment is not a regular file");
+    if (geteuid() != 0 && st.st_uid != geteuid())
+        FAIL("the counter segment belongs to uid %u, not to this user", (unsigned)st.st_uid);
+    /* Without F_SEAL_SHRINK the writer could truncate it under our mapping (SIGBUS). */
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0 || !(seals & F_SEAL_SHRINK))
+        FAIL("the counter segment is not sealed against truncation; refusing to map it");
+    size = (uint64_t)st.st_size;
+    if (size < sizeof(struct hak_probe_header) || size > MAX_SEGMENT_BYTES)
+        FAIL("counter segment of %llu bytes: not a size hakmem writes", (unsigned long long)size);
+    map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) FAIL("cannot map the counter segment (%s)", strerror(errno));
+    r = calloc(1, sizeof(*r));
+    if (!r) FAIL("out of memory");
+    memcpy(&r->hdr, map, sizeof(r->hdr));
+    if (memcmp(r->hdr.magic, HAK_PROBE_MAGIC, 8) != 0)
+        FAIL("not a hakmem counter segment (bad magic)");
+    if (r->hdr.version != HAK_PROBE_VERSION || r->hdr.header_size != sizeof(r->hdr))
+        FAIL("counter segment version %u, this reader understands version %d", r->hdr.version,
+             HAK_PROBE_VERSION);
+    const char *problem = header_problem(&r->hdr, size);
+    if (problem) FAIL("bad counter segment: %s", problem);
+    r->map = map;
+    r->map_size = (size_t)size;
+    r->names = copy_names(map, &r->hdr);
+    if (!r->names) FAIL("out of memory");
+    memcpy(r->build_id, r->hdr.build_id, sizeof(r->hdr.build_id));
+    r->build_id[sizeof(r->hdr.build_id)] = 0;
     return r;
+fail:
+    if (map != MAP_FAILED) munmap(map, (size_t)size);
+    if (r) free(r->names);
+    free(r);
+    return NULL;
 }
 
 /* The start time of a process, field 22 of /proc/PID/stat, or 0. */
@@ -89,104 +137,165 @@ static uint64_t start_ticks_of(pid_t pid)
 
 bool hak_reader_alive(const struct hak_reader *r)
 {
-    const struct hak_probe_header *h = r->h;
-    if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != HAK_PROBE_LIVE) return false;
-    if (kill((pid_t)h->pid, 0) != 0 && errno == ESRCH) return false;
-    uint64_t ticks = start_ticks_of((pid_t)h->pid);
-    return ticks == 0 || h->start_ticks == 0 || ticks == h->start_ticks;
+    const struct hak_probe_header *live = (const void *)r->map;
+    if (__atomic_load_n(&live->state, __ATOMIC_ACQUIRE) != HAK_PROBE_LIVE) return false;
+    pid_t pid = (pid_t)r->hdr.pid;
+    if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) return false;
+    uint64_t ticks = start_ticks_of(pid);
+    return ticks == 0 || r->hdr.start_ticks == 0 || ticks == r->hdr.start_ticks;
 }
 
-struct hak_reader *hak_reader_open_pid(pid_t pid, const char *tmpl, char *err, size_t errlen)
+/* Whether a /proc/PID/fd link target names hakmem's memfd ("/memfd:NAME",
+ * with " (deleted)" after it on most kernels). */
+static bool is_segment_link(const char *target)
 {
-    char path[512];
-    hak_reader_path_for_pid(pid, tmpl, path, sizeof(path));
-    struct hak_reader *r = hak_reader_open(path, err, errlen);
-    if (!r) return NULL;
-    if (r->h->pid != pid) {
-        if (err) snprintf(err, errlen, "%s: segment belongs to pid %ld, not %d", path,
-                          (long)r->h->pid, (int)pid);
-        hak_reader_close(r);
+    static const char prefix[] = "/memfd:" HAK_PROBE_MEMFD_NAME;
+    size_t n = sizeof(prefix) - 1;
+    return strncmp(target, prefix, n) == 0 && (target[n] == 0 || target[n] == ' ');
+}
+
+struct hak_reader *hak_reader_open_pid(pid_t pid, char *err, size_t errlen)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT && err) snprintf(err, errlen, "no process %d", (int)pid);
+        else if (err)
+            snprintf(err, errlen, "process %d: cannot read %s (%s); run as its user or root",
+                     (int)pid, dir, strerror(errno));
         return NULL;
     }
-    if (!hak_reader_alive(r)) {
-        if (err) snprintf(err, errlen, "%s: stale counter segment: process %d is not running", path,
-                          (int)pid);
-        hak_reader_close(r);
-        return NULL;
+    char why[400] = "";
+    struct hak_reader *found = NULL;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char target[256];
+        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = 0;
+        if (!is_segment_link(target)) continue;
+        /* O_NONBLOCK: should the descriptor have become a FIFO since, open must not wait */
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(why, sizeof why, "cannot open %s/%s (%s)", dir, e->d_name, strerror(errno));
+            continue;
+        }
+        struct hak_reader *r = hak_reader_open_fd(fd, why, sizeof why);
+        close(fd);
+        /* a child just forked may still hold its parent's segment */
+        if (r && r->hdr.pid != pid) {
+            snprintf(why, sizeof why, "the segment there belongs to pid %lld", (long long)r->hdr.pid);
+            hak_reader_close(r);
+        } else if (r && !hak_reader_alive(r)) {
+            snprintf(why, sizeof why, "its counter segment says it has exited");
+            hak_reader_close(r);
+        } else if (r) {
+            found = r;
+        }
     }
-    return r;
+    closedir(d);
+    if (!found && err) {
+        if (why[0]) snprintf(err, errlen, "process %d: %s", (int)pid, why);
+        else
+            snprintf(err, errlen,
+                     "process %d has no hakmem counter segment (not running on hakmem, or "
+                     "HAKMEM_COUNTERS_SHARED=0)",
+                     (int)pid);
+    }
+    return found;
 }
 
 void hak_reader_close(struct hak_reader *r)
 {
     if (!r) return;
-    munmap((void *)r->h, r->size);
+    munmap((void *)r->map, r->map_size);
+    free(r->names);
     free(r);
 }
 
 const struct hak_probe_header *hak_reader_header(const struct hak_reader *r)
 {
-    return r->h;
+    return &r->hdr;
+}
+
+const char *hak_reader_build_id(const struct hak_reader *r)
+{
+    return r->build_id;
 }
 
 unsigned hak_reader_counter_count(const struct hak_reader *r)
 {
-    return r->h->counter_count;
-}
-
-static const struct hak_probe_counter *names(const struct hak_reader *r)
-{
-    return (const struct hak_probe_counter *)((const char *)r->h + r->h->names_offset);
+    return r->hdr.counter_count;
 }
 
 const char *hak_reader_counter_name(const struct hak_reader *r, unsigned i)
 {
-    return i < r->h->counter_count ? names(r)[i].name : NULL;
+    return i < r->hdr.counter_count ? r->names[i].name : NULL;
 }
 
 const char *hak_reader_counter_group(const struct hak_reader *r, unsigned i)
 {
-    return i < r->h->counter_count ? names(r)[i].group : NULL;
+    return i < r->hdr.counter_count ? r->names[i].group : NULL;
+}
+
+const char *hak_reader_counter_desc(const struct hak_reader *r, unsigned i)
+{
+    return i < r->hdr.counter_count ? r->names[i].desc : NULL;
 }
 
 int hak_reader_counter_index(const struct hak_reader *r, const char *name)
 {
-    for (unsigned i = 0; i < r->h->counter_count; i++)
-        if (strncmp(names(r)[i].name, name, HAK_PROBE_NAME_LEN) == 0) return (int)i;
+    for (unsigned i = 0; i < r->hdr.counter_count; i++)
+        if (strcmp(r->names[i].name, name) == 0) return (int)i;
     return -1;
+}
+
+static const struct hak_probe_slot *slot_at(const struct hak_reader *r, uint32_t s)
+{
+    return (const void *)(r->map + r->hdr.slots_offset + (size_t)s * r->hdr.slot_stride);
 }
 
 bool hak_reader_totals(const struct hak_reader *r, uint64_t *out)
 {
-    const struct hak_probe_header *h = r->h;
+    const struct hak_probe_header *live = (const void *)r->map;
+    uint32_t n = r->hdr.counter_count;
     for (int attempt = 0; attempt < 100000; attempt++) {
-        uint64_t before = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        uint64_t before = __atomic_load_n(&live->fold_seq, __ATOMIC_ACQUIRE);
         if (before & 1) continue;
-        memset(out, 0, h->counter_count * sizeof(uint64_t));
-        for (uint32_t s = 0; s < h->slot_count; s++) {
-            const struct hak_probe_slot *slot =
-                (const void *)((const char *)h + h->slots_offset + (size_t)s * h->slot_stride);
-            for (uint32_t c = 0; c < h->counter_count; c++)
+        memset(out, 0, n * sizeof(uint64_t));
+        for (uint32_t s = 0; s < r->hdr.slot_count; s++) {
+            const struct hak_probe_slot *slot = slot_at(r, s);
+            for (uint32_t c = 0; c < n; c++)
                 out[c] += __atomic_load_n(&slot->values[c], __ATOMIC_RELAXED);
         }
         __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the slot reads happen before the re-check */
-        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == before) return true;
+        if (__atomic_load_n(&live->fold_seq, __ATOMIC_RELAXED) == before) return true;
     }
     return false;
 }
 
+unsigned hak_reader_slots_in_use(const struct hak_reader *r)
+{
+    unsigned n = 0;
+    for (uint32_t s = 1; s < r->hdr.slot_count; s++)
+        n += __atomic_load_n(&slot_at(r, s)->in_use, __ATOMIC_ACQUIRE) != 0;
+    return n;
+}
+
 long hak_reader_regions(const struct hak_reader *r, struct hak_probe_region *out, size_t cap)
 {
-    const struct hak_probe_header *h = r->h;
-    const struct hak_probe_region *table = (const void *)((const char *)h + h->regions_offset);
+    const struct hak_probe_header *live = (const void *)r->map;
+    const char *table = r->map + r->hdr.regions_offset;
     for (int attempt = 0; attempt < 100000; attempt++) {
-        uint64_t before = __atomic_load_n(&h->region_seq, __ATOMIC_ACQUIRE);
+        uint64_t before = __atomic_load_n(&live->region_seq, __ATOMIC_ACQUIRE);
         if (before & 1) continue;
-        uint32_t n = __atomic_load_n(&h->region_count, __ATOMIC_ACQUIRE);
-        if (n > h->region_capacity) continue;
+        uint32_t n = __atomic_load_n(&live->region_count, __ATOMIC_ACQUIRE);
+        if (n > r->hdr.region_capacity) continue; /* mid-update, or forged */
         memcpy(out, table, (n < cap ? n : cap) * sizeof(*out));
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&h->region_seq, __ATOMIC_RELAXED) == before) return n;
+        if (__atomic_load_n(&live->region_seq, __ATOMIC_RELAXED) == before) return n;
     }
     return -1;
 }

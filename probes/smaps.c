@@ -178,6 +178,8 @@ static enum hak_map_class class_of(const struct hak_mapping *m) {
         return HAK_MAP_SPECIAL;
     }
     if (m->inode == 0 && strncmp(path, "/", 1) != 0) return HAK_MAP_ANON;
+    static const char segment[] = "/memfd:" HAK_PROBE_MEMFD_NAME;
+    if (strncmp(path, segment, sizeof segment - 1) == 0) return HAK_MAP_COUNTERS;
     return m->perms[2] == 'x' ? HAK_MAP_CODE : HAK_MAP_DATA;
 }
 
@@ -317,7 +319,8 @@ void hak_smaps_free(struct hak_smaps *s) {
 }
 
 const char *hak_map_class_name(enum hak_map_class c) {
-    static const char *const names[HAK_MAP_CLASS_COUNT] = {
-        "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special"};
+    static const char *const names[HAK_MAP_CLASS_COUNT] = {"tiny", "mid",     "large",   "huge",
+                                                           "heap", "anon",    "stack",   "code",
+                                                           "data", "special", "counters"};
     return (unsigned)c < HAK_MAP_CLASS_COUNT ? names[c] : "unknown";
 }

@@ -41,6 +41,7 @@ enum hak_map_class {
     HAK_MAP_CODE,    /* file-backed and executable                                  */
     HAK_MAP_DATA,    /* file-backed, not executable (rodata, data, shared files)    */
     HAK_MAP_SPECIAL, /* [vdso], [vvar], [vsyscall] and other kernel mappings       */
+    HAK_MAP_COUNTERS, /* hakmem's counter segment, /memfd:hakmem-counters          */
     HAK_MAP_CLASS_COUNT
 };
 
@@ -128,7 +129,8 @@ void hak_regions_sort(struct hak_probe_region *regions, size_t n);
 
 void hak_smaps_free(struct hak_smaps *s);
 
-/* "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special". */
+/* "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special",
+ * "counters". */
 const char *hak_map_class_name(enum hak_map_class c);
 
 #endif

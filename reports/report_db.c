@@ -18,8 +18,8 @@
 #define RDB_SCHEMA_VERSION 1
 
 const char *const rdb_phase_names[RDB_NPHASES] = {"baseline", "heavy", "idle", "after flush"};
-const char *const rdb_class_names[RDB_NCLASSES] = {"tiny", "mid",   "large", "huge", "heap",
-                                                   "anon", "stack", "code",  "data", "special"};
+const char *const rdb_class_names[RDB_NCLASSES] = {
+    "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special", "counters"};
 const char *const rdb_interval_names[RDB_NINTERVALS] = {"start-up", "load", "idle", "flush",
                                                         "to exit"};
 static const char *const held_counters[RDB_NTIERS] = {"held_tiny", "held_mid", "held_large",

@@ -24,7 +24,7 @@ extern const char *const rdb_phase_names[RDB_NPHASES];
 
 /* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers.
  */
-enum { RDB_NTIERS = 4, RDB_NCLASSES = 10 };
+enum { RDB_NTIERS = 4, RDB_NCLASSES = 11 };
 extern const char *const rdb_class_names[RDB_NCLASSES];
 
 /* One phase of one run.  Sizes in KiB; NAN where not measured. */

@@ -87,3 +87,12 @@ $(TEST_DIR)/collector_parsers: tests/collector/parsers.c $(OBJ)/probes/smaps.o $
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Iprobes $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
 test-build: $(TEST_DIR)/collector_parsers
+
+# The counter segment reader against forged, truncated and non-regular segments.
+$(TEST_DIR)/collector_segment_reader: tests/collector/segment_reader.c $(COUNTER_READER_OBJ) $(TEST_HDRS) probes/counter_reader.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Iprobes $< $(COUNTER_READER_OBJ) -o $@
+test-build: $(TEST_DIR)/collector_segment_reader
+
+# Fuzz harnesses: each tests/fuzz/*.mk adds its own rules and joins `make fuzz`.
+include $(wildcard tests/fuzz/*.mk)

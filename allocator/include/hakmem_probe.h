@@ -1,10 +1,10 @@
 /*
- * The layout of hakmem's counter segment: a file (by default
- * /dev/shm/hakmem-PID.seg, or HAKMEM_COUNTERS_PATH with %p for the pid)
- * that a running hakmem process keeps mapped shared, so another process can
- * map it read-only and read the counters and the address ranges hakmem owns
- * while it runs.  docs/counters.md describes it; probes/counter_reader.h
- * reads it.
+ * The layout of hakmem's counter segment: a memfd named
+ * HAK_PROBE_MEMFD_NAME, sealed against shrinking and growing, that a running
+ * hakmem process keeps open and mapped shared, so another process allowed to
+ * read its /proc/PID/fd can map it read-only and read the counters and the
+ * address ranges hakmem owns while it runs.  docs/counters.md describes it;
+ * probes/counter_reader.h reads it.
  *
  *   header | counter names | slots (slot 0: exited threads) | region table
  *
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define HAK_PROBE_MAGIC "HAKMEMCS"
+#define HAK_PROBE_MEMFD_NAME "hakmem-counters" /* /proc/PID/fd shows "/memfd:hakmem-counters" */
 #define HAK_PROBE_VERSION 1
 #define HAK_PROBE_NAME_LEN 48
 #define HAK_PROBE_GROUP_LEN 16
@@ -70,28 +71,6 @@ struct hak_probe_region {
     uint32_t tier; /* enum hak_probe_tier */
     uint32_t reserved;
 };
-
-/* Writes the segment path of `pid`: `tmpl` with each %p replaced by the
- * pid (the allocator and its readers expand HAKMEM_COUNTERS_PATH alike). */
-static inline void hak_probe_expand_path(const char *tmpl, long pid, char *out, size_t cap)
-{
-    char digits[24];
-    int nd = 0;
-    do {
-        digits[nd++] = (char)('0' + pid % 10);
-        pid /= 10;
-    } while (pid > 0 && nd < 23);
-    size_t o = 0;
-    for (const char *t = tmpl; *t && o + 24 < cap; t++) {
-        if (t[0] == '%' && t[1] == 'p') {
-            for (int i = nd; i-- > 0;) out[o++] = digits[i];
-            t++;
-        } else {
-            out[o++] = *t;
-        }
-    }
-    out[o] = 0;
-}
 
 /* The process start time (field 22) in the text of /proc/PID/stat, or 0;
  * with the pid it names a process even after the pid is reused. */

@@ -54,7 +54,7 @@ static const char smaps_text[] =
     "Size:               1024 kB\n"
     "Rss:                1024 kB\n"
     "7f0001000000-7f0001001000 r--s 00000000 00:1a 77                         "
-    "/dev/shm/hakmem-1.seg\n"
+    "/memfd:hakmem-counters (deleted)\n"
     "Size:                  4 kB\n"
     "Rss:                   4 kB\n"
     "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
@@ -87,7 +87,7 @@ static void test_smaps_parse(void) {
 
     /* Classes from path and permissions alone. */
     const char *want[] = {"code", "data", "heap",  "anon",    "anon",
-                          "anon", "data", "stack", "special", "special"};
+                          "anon", "counters", "stack", "special", "special"};
     for (size_t i = 0; i < n; i++)
         CHECKF(strcmp(hak_map_class_name(s.maps[i].cls), want[i]) == 0, "mapping %zu is %s, not %s",
                i, hak_map_class_name(s.maps[i].cls), want[i]);
@@ -114,7 +114,7 @@ static void test_smaps_parse(void) {
     CHECK(s.maps[5].cls == HAK_MAP_HUGE && s.maps[5].hakmem_kb == 1024);
     /* File-backed and special mappings are never hakmem's, and others are untouched. */
     CHECK(s.maps[2].cls == HAK_MAP_HEAP && s.maps[2].hakmem_kb == 0);
-    CHECK(s.maps[6].cls == HAK_MAP_DATA);
+    CHECK(s.maps[6].cls == HAK_MAP_COUNTERS && s.maps[6].hakmem_kb == 0);
     /* No regions (another allocator): nothing is hakmem's. */
     hak_smaps_parse(&s, strdup(smaps_text), strlen(smaps_text)); /* parsing consumes the text */
     hak_smaps_classify(&s, NULL, 0);

@@ -7,8 +7,9 @@
  *   - allocations - frees = live blocks held, also across thread exit;
  *   - a separate process (hak counters PID) reads this process's totals
  *     while a thread works;
- *   - the segment file goes away at normal exit, and one left by a killed
- *     process is reported stale.
+ *   - the segment is a memfd, never a file in /dev/shm: a forked child that
+ *     lives on gets its own, readable while it runs, and nothing of it is
+ *     left after _exit() or SIGKILL.
  */
 #include "check.h"
 
@@ -203,14 +204,7 @@ static void test_external_reader(void)
  * come and go, and their frees are still counted. */
 static unsigned slots_in_use(void)
 {
-    const struct hak_probe_header *h = hak_reader_header(reader);
-    unsigned n = 0;
-    for (uint32_t i = 1; i < h->slot_count; i++) {
-        const struct hak_probe_slot *s =
-            (const void *)((const char *)h + h->slots_offset + (size_t)i * h->slot_stride);
-        n += __atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) != 0;
-    }
-    return n;
+    return hak_reader_slots_in_use(reader);
 }
 
 static void *free_one(void *p)
@@ -285,75 +279,74 @@ static void test_late_destructor(void)
            slots_before);
 }
 
-/* Whether `path` exists and was written at or after `since`: a file of an
- * earlier, killed process that had the same pid does not count. */
-static int written_since(const char *path, const struct timespec *since)
+/* The file the segment used to be, for a pid: it must never appear. */
+static int shm_file_exists(pid_t pid)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0) return 0;
-    return sb.st_mtim.tv_sec > since->tv_sec ||
-           (sb.st_mtim.tv_sec == since->tv_sec && sb.st_mtim.tv_nsec >= since->tv_nsec);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/shm/hakmem-%d.seg", (int)pid);
+    return access(path, F_OK) == 0;
 }
 
 static void *child_keep[64];
 
-static void test_segment_lifetime(void)
+/* Forks a child that lives past `ms`, allocates, is read from here, and
+ * then either _exit()s or is killed; nothing of it may be left. */
+static void child_leaves_nothing(int ms, bool killed)
 {
-    char path[512];
-    struct timespec t0;
-    /* a child that exits normally removes its own segment */
-    clock_gettime(CLOCK_REALTIME, &t0);
+    int ready[2], done[2];
+    REQUIRE(pipe(ready) == 0 && pipe(done) == 0);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        void *q = malloc(64);
-        free(q);
-        exit(0);
+        usleep((useconds_t)ms * 1000);
+        for (int i = 0; i < 64; i++) child_keep[i] = malloc(OPAQUE((size_t)24000)); /* refills */
+        (void)!write(ready[1], "x", 1);
+        char c;
+        (void)!read(done[0], &c, 1);
+        _exit(0);
     }
+    char x;
+    REQUIRE(read(ready[0], &x, 1) == 1);
+    char err[600];
+    struct hak_reader *r = hak_reader_open_pid(pid, err, sizeof err);
+    CHECKF(r != NULL, "live child not readable: %s", err);
+    if (r) {
+        CHECKF(hak_reader_header(r)->pid == pid, "child's reader shows pid %lld",
+               (long long)hak_reader_header(r)->pid);
+        hak_reader_close(r);
+    }
+    CHECKF(!shm_file_exists(pid), "child %d has a segment file in /dev/shm", (int)pid);
+    if (killed) kill(pid, SIGKILL);
+    else (void)!write(done[1], "x", 1);
     int st;
     waitpid(pid, &st, 0);
-    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
-    CHECKF(!written_since(path, &t0), "%s left behind after normal exit", path);
+    CHECK(killed ? WIFSIGNALED(st) : WIFEXITED(st));
+    CHECKF(!shm_file_exists(pid), "%s child %d left a segment file", killed ? "killed" : "exited",
+           (int)pid);
+    r = hak_reader_open_pid(pid, err, sizeof err);
+    CHECK(r == NULL);
+    CHECKF(strstr(err, "no process") != NULL, "message: %s", err);
+    hak_reader_close(r);
+    close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+}
 
-    /* a child that execs leaves no segment of its own behind */
-    clock_gettime(CLOCK_REALTIME, &t0);
-    pid = fork();
+static void test_segment_lifetime(void)
+{
+    CHECKF(!shm_file_exists(getpid()), "this process has a segment file in /dev/shm");
+    child_leaves_nothing(0, false);
+    child_leaves_nothing(150, false); /* past the 100 ms an earlier design waited */
+    child_leaves_nothing(150, true);
+
+    /* a child that execs leaves nothing either */
+    pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         execl("/bin/true", "true", (char *)NULL);
         _exit(127);
     }
+    int st;
     waitpid(pid, &st, 0);
-    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
-    CHECKF(!written_since(path, &t0), "%s left behind by fork + exec", path);
-
-    /* a forked child that lives on gets a segment file of its own (after its
-     * first 100 ms, at a slow-path allocation); killed hard, it leaves the
-     * file behind, and the file is recognised as stale */
-    int ready[2];
-    REQUIRE(pipe(ready) == 0);
-    pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        usleep(150 * 1000);
-        for (int i = 0; i < 64; i++) child_keep[i] = malloc(OPAQUE((size_t)24000)); /* refills */
-        (void)!write(ready[1], "x", 1);
-        for (;;) pause();
-    }
-    char x;
-    REQUIRE(read(ready[0], &x, 1) == 1);
-    hak_reader_path_for_pid(pid, NULL, path, sizeof path);
-    char err[600];
-    struct hak_reader *r = hak_reader_open_pid(pid, NULL, err, sizeof err);
-    CHECKF(r != NULL, "live child not readable: %s", err);
-    hak_reader_close(r);
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    CHECKF(access(path, F_OK) == 0, "%s should survive SIGKILL", path);
-    r = hak_reader_open_pid(pid, NULL, err, sizeof err);
-    CHECK(r == NULL);
-    CHECKF(strstr(err, "stale") != NULL, "message: %s", err);
-    unlink(path);
+    CHECK(!shm_file_exists(pid));
 }
 
 int main(void)
@@ -361,7 +354,7 @@ int main(void)
     void *first = malloc(16); /* the segment is created with the first heap */
     free(first);
     char err[600];
-    reader = hak_reader_open_pid(getpid(), NULL, err, sizeof err);
+    reader = hak_reader_open_pid(getpid(), err, sizeof err);
     if (!reader) {
         fprintf(stderr, "cannot read own segment: %s\n", err);
         return 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A setuid-root program linked with hakmem, run by user nobody, takes no
-# option from its environment: HAKMEM_COUNTERS_PATH must not let the caller
-# delete or create root-owned files, and HAKMEM_STATS must not print.
+# option from its environment: HAKMEM_STATS must not print, and a path in
+# the environment (HAKMEM_COUNTERS_PATH named the counter file in earlier
+# builds) must not let the caller delete or create root-owned files.
 # shellcheck source=tests/compat/lib.sh
 source "$(dirname "$0")/../compat/lib.sh"
 

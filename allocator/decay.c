@@ -45,7 +45,7 @@ _Atomic int hak_decay_active; /* set by Large/Huge paths, cleared by each pass *
 
 static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t last_activity_ms; /* pass_lock */
-static uint64_t next_pass_ms;     /* piggy-backed passes: not before this time */
+static _Atomic uint64_t next_pass_ms; /* piggy-backed passes: not before this time */
 
 /* ---- seams: the clock and the pressure source ----------------------------- */
 
@@ -82,8 +82,8 @@ void hak_test_set_pressure(bool (*under_pressure)(void))
 /* The process's cgroup v2 directory ("/sys/fs/cgroup/PATH"), or "" when
  * /proc/self/cgroup has no v2 line.  Read once per worker. */
 static char cgroup_dir[256];
-static _Atomic int pressure_checked; /* the sources were looked for */
-static int pressure_missing;         /* neither PSI file could be read */
+static pthread_once_t pressure_once = PTHREAD_ONCE_INIT;
+static bool pressure_missing; /* neither PSI file could be read */
 static _Atomic int pressure_pending; /* the PSI trigger fired */
 static uint64_t next_pressure_read_ms;
 
@@ -118,6 +118,17 @@ static void cgroup_file(char *out, const char *name)
     strcpy(out, cgroup_dir);
     strcat(out, "/");
     strcat(out, name);
+}
+
+/* Looks for the pressure files once per process. */
+static void pressure_sources_find(void)
+{
+    find_cgroup_dir();
+    char path[300], buf[8];
+    cgroup_file(path, "memory.pressure");
+    pressure_missing = (!cgroup_dir[0] || read_small_file(path, buf, sizeof(buf)) < 0) &&
+                       read_small_file("/proc/pressure/memory", buf, sizeof(buf)) < 0;
+    if (pressure_missing) HAK_COUNT(pressure_source_missing);
 }
 
 /* A number at the start of `s` ("max" and garbage read as 0). */
@@ -160,15 +171,7 @@ static bool cgroup_near_limit(void)
  * as having no pressure source, and never warned about. */
 static bool os_pressure(void)
 {
-    if (!atomic_exchange(&pressure_checked, 1)) {
-        find_cgroup_dir();
-        char path[300];
-        cgroup_file(path, "memory.pressure");
-        char buf[8];
-        pressure_missing = read_small_file(path, buf, sizeof(buf)) < 0 &&
-                           read_small_file("/proc/pressure/memory", buf, sizeof(buf)) < 0;
-        if (pressure_missing) HAK_COUNT(pressure_source_missing);
-    }
+    pthread_once(&pressure_once, pressure_sources_find);
     uint64_t now = hak_decay_now();
     if (now < next_pressure_read_ms) return false;
     next_pressure_read_ms = now + 1000;
@@ -189,7 +192,7 @@ static int psi_trigger_open(void)
 {
     static const char *const specs[] = {"some 150000 1000000", "some 150000 2000000"};
     char path[300];
-    if (!atomic_exchange(&pressure_checked, 1)) find_cgroup_dir();
+    pthread_once(&pressure_once, pressure_sources_find);
     const char *files[2] = {NULL, "/proc/pressure/memory"};
     if (cgroup_dir[0]) {
         cgroup_file(path, "memory.pressure");

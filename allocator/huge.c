@@ -142,6 +142,12 @@ void *hak_huge_alloc(size_t size, size_t align, bool *zeroed)
         }
     }
     struct huge_header *h = (struct huge_header *)base;
+    if (base) { /* the header first: registering publishes it to the region table */
+        h->hdr.magic = HAK_SEG_MAGIC;
+        h->hdr.tier = HAK_TIER_HUGE;
+        h->map_size = total;
+        h->user = base + offset;
+    }
     if (!base || !hak_region_register(base, total, (struct hak_segment *)h)) {
         if (base) {
             hak_os_unmap(base, total);
@@ -154,10 +160,6 @@ void *hak_huge_alloc(size_t size, size_t align, bool *zeroed)
         }
         return NULL;
     }
-    h->hdr.magic = HAK_SEG_MAGIC;
-    h->hdr.tier = HAK_TIER_HUGE;
-    h->map_size = total;
-    h->user = base + offset;
     HAK_COUNT(huge_alloc);
     return h->user;
 }

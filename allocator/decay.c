@@ -85,6 +85,7 @@ static char cgroup_dir[256];
 static pthread_once_t pressure_once = PTHREAD_ONCE_INIT;
 static bool pressure_missing; /* neither PSI file could be read */
 static _Atomic int pressure_pending; /* the PSI trigger fired */
+static _Atomic int psi_fd = -1;      /* the worker's PSI trigger, or -1 */
 static uint64_t next_pressure_read_ms;
 
 static ssize_t read_small_file(const char *path, char *buf, size_t cap)
@@ -166,8 +167,8 @@ static bool cgroup_near_limit(void)
 }
 
 /* The fallback source, read at most once a second while passes run: PSI
- * "some avg10" of 10 % or more (the cgroup's file, else the system's), or
- * the cgroup near its limit.  A process without the files is counted once
+ * "some avg10" of 10 % or more (the cgroup's file, else the system's) when
+ * the worker has no PSI trigger, or the cgroup (v2) near its limit.  A process without the files is counted once
  * as having no pressure source, and never warned about. */
 static bool os_pressure(void)
 {
@@ -177,7 +178,7 @@ static bool os_pressure(void)
     next_pressure_read_ms = now + 1000;
     char path[300];
     bool high = false;
-    if (!pressure_missing) {
+    if (!pressure_missing && atomic_load_explicit(&psi_fd, memory_order_relaxed) < 0) {
         cgroup_file(path, "memory.pressure");
         high = cgroup_dir[0] ? psi_some_avg10_high(path) : false;
         if (!high) high = psi_some_avg10_high("/proc/pressure/memory");
@@ -276,7 +277,6 @@ enum { WORKER_NONE, WORKER_STARTING, WORKER_RUNNING, WORKER_FAILED };
 static _Atomic int worker_state;
 static _Atomic int worker_parked; /* asleep with no timeout: needs a wake-up */
 static int wake_fd = -1;          /* eventfd the allocator writes to wake it */
-static int psi_fd = -1;
 
 static void *worker_main(void *arg)
 {
@@ -380,5 +380,6 @@ void hak_decay_fork_child(void)
     atomic_store(&worker_parked, 0);
     if (wake_fd >= 0) close(wake_fd);
     if (psi_fd >= 0) close(psi_fd);
-    wake_fd = psi_fd = -1;
+    wake_fd = -1;
+    psi_fd = -1;
 }

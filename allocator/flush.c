@@ -36,7 +36,7 @@ HAK_API size_t hak_mid_flush(void)
 HAK_API size_t hak_large_flush(void)
 {
     hak_ensure_init();
-    return counted(hak_large_flush_all());
+    return counted(hak_large_flush_all() + hak_huge_release(HAK_RELEASE_ALL, HAK_RELEASE_FLUSH));
 }
 
 HAK_API size_t hak_flush_all(void)

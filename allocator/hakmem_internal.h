@@ -195,10 +195,40 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
 size_t hak_large_flush_all(void);
 void hak_large_tcache_release(void);
-void *hak_huge_alloc(size_t size, size_t align);
+void *hak_huge_alloc(size_t size, size_t align, bool *zeroed);
 void hak_huge_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn);
 void hak_large_locks(int op);
+void hak_huge_locks(int op);
+
+/* ---- decay (decay.c): giving free memory back with no call from the program */
+
+/* Why a tier releases memory; the tiers count released bytes per reason. */
+enum hak_release_why { HAK_RELEASE_DECAY, HAK_RELEASE_IDLE, HAK_RELEASE_PRESSURE, HAK_RELEASE_FLUSH };
+#define HAK_RELEASE_ALL UINT64_MAX /* a cutoff that releases everything free */
+
+/* A tier's part in decay: give back what has been free since before
+ * `cutoff` (a hak_decay_now() time, or HAK_RELEASE_ALL), count it under
+ * `why`, return the bytes given back; and the bytes it holds free. */
+size_t hak_large_release(uint64_t cutoff, enum hak_release_why why);
+size_t hak_large_cached(void);
+size_t hak_huge_release(uint64_t cutoff, enum hak_release_why why);
+size_t hak_huge_cached(void);
+
+uint64_t hak_decay_now(void); /* milliseconds, through the test seam */
+void hak_decay_cached(void);  /* a free left memory cached; call outside tier locks */
+void hak_decay_alloc_slow(void);
+void hak_decay_locks(int op);
+void hak_decay_fork_child(void);
+
+/* Marks Large/Huge activity for idle detection: one shared flag, written
+ * only when a pass has cleared it, so busy threads mostly just read it. */
+extern _Atomic int hak_decay_active;
+static inline void hak_decay_activity(void)
+{
+    if (!atomic_load_explicit(&hak_decay_active, memory_order_relaxed))
+        atomic_store_explicit(&hak_decay_active, 1, memory_order_relaxed);
+}
 
 /* ---- region map (region_map.c) ------------------------------------------ */
 

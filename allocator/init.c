@@ -12,25 +12,32 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void fork_prepare(void)
 {
     hak_heap_fork_prepare();
+    hak_decay_locks(0); /* first: a pass takes the tier locks under it */
     hak_slab_locks(0);
     hak_large_locks(0);
+    hak_huge_locks(0);
     hak_region_locks(0);
 }
 
 static void fork_parent(void)
 {
     hak_region_locks(1);
+    hak_huge_locks(1);
     hak_large_locks(1);
     hak_slab_locks(1);
+    hak_decay_locks(1);
     hak_heap_fork_parent();
 }
 
 static void fork_child(void)
 {
     hak_region_locks(2);
+    hak_huge_locks(2);
     hak_large_locks(2);
     hak_slab_locks(2);
+    hak_decay_locks(2);
     hak_counters_fork_child(); /* first: nothing may count into the parent's segment */
+    hak_decay_fork_child();
     hak_heap_fork_child();
 }
 

@@ -8,8 +8,9 @@
  * it the span is returned to the OS at once, and a segment left empty is
  * unmapped.  One lock guards the tier.
  *
- * Huge requests map their own region (2 MiB-aligned, header in the first
- * page) and unmap it when freed.
+ * Every free page remembers when it was freed, so decay (decay.c) can give
+ * back the pages that stayed free longer than HAKMEM_DECAY_MS, and unmap a
+ * segment that has been empty that long.  Huge allocations are in huge.c.
  */
 #include <string.h>
 
@@ -24,13 +25,10 @@ struct large_seg {
     uint64_t used[WORDS];  /* pages inside a live span              */
     uint64_t dirty[WORDS]; /* free pages that may still be resident  */
     uint16_t span_pages[SEG_PAGES]; /* at a span's first page: its length */
+    uint32_t freed_at[SEG_PAGES];   /* low 32 bits of hak_decay_now() at the page's last free */
+    uint32_t last_free;             /* the same, for the segment's last free  */
 };
-
-struct huge_header {
-    struct hak_segment hdr;
-    size_t map_size;
-    char *user;
-};
+_Static_assert(sizeof(struct large_seg) <= HAK_PAGE, "a Large segment's header fits its page 0");
 
 /* The segments, in a compact array so a search reads 16 bytes per segment
  * instead of each segment's header (a page and a TLB entry apiece). */
@@ -46,6 +44,18 @@ static struct seg_entry *seg_index;
 static uint32_t nsegs;
 static size_t dirty_bytes; /* free pages kept resident for reuse */
 static size_t live_bytes;  /* pages inside live spans             */
+static uint32_t empty_segs; /* mapped segments without a live span */
+static _Atomic size_t cached_bytes; /* dirty_bytes plus the empty segments' header pages, for decay */
+
+/* Every change of the free resident bytes goes through here: the gauge
+ * and decay's unlocked view follow it.  large_lock held. */
+static void dirty_add(ptrdiff_t delta)
+{
+    dirty_bytes += (size_t)delta;
+    HAK_COUNT_ADD(large_cached, (uint64_t)(int64_t)delta);
+    atomic_store_explicit(&cached_bytes, dirty_bytes + (size_t)empty_segs * HAK_PAGE,
+                          memory_order_relaxed);
+}
 
 /* Free pages the tier keeps resident: HAKMEM_LARGE_CACHE_MB, or a quarter
  * of the live spans' size when the tier is busier than that. */
@@ -88,6 +98,7 @@ static struct large_seg *seg_new(void)
     }
     hak_os_name(g, HAK_SEG_SIZE, "hakmem-large");
     HAK_COUNT_ADD(held_large, HAK_SEG_SIZE);
+    empty_segs++;
     g->index = nsegs++;
     seg_index[g->index] = (struct seg_entry){g, 1, SEG_PAGES};
     return g;
@@ -104,7 +115,8 @@ static size_t seg_unmap(struct large_seg *g)
 {
     size_t dirty = seg_dirty_pages(g);
     size_t bytes = (dirty + 1) * HAK_PAGE;
-    dirty_bytes -= dirty * HAK_PAGE;
+    empty_segs--; /* only an empty segment is unmapped */
+    dirty_add(-(ptrdiff_t)(dirty * HAK_PAGE));
     uint32_t i = g->index, last = --nsegs;
     if (i != last) {
         seg_index[i] = seg_index[last];
@@ -148,23 +160,33 @@ static unsigned seg_find_run(struct seg_entry *e, unsigned pages, unsigned step)
     return 0;
 }
 
-/* Returns the pages of a free run to the OS, in as few calls as runs. */
-static size_t seg_decommit_dirty(struct large_seg *g, unsigned first, unsigned count)
+/* Whether a time stamp is at or before a decay cutoff; stamps keep 32 bits
+ * of milliseconds, compared modulo 2^32 (good for 24 days). */
+static inline bool freed_before(uint32_t stamp, uint64_t cutoff)
+{
+    return cutoff == HAK_RELEASE_ALL || (int32_t)((uint32_t)cutoff - stamp) >= 0;
+}
+
+/* Returns the dirty pages of [first, first + count) freed before `cutoff`
+ * to the OS, in as few calls as runs. */
+static size_t seg_decommit_dirty(struct large_seg *g, unsigned first, unsigned count,
+                                 uint64_t cutoff)
 {
     size_t bytes = 0;
     unsigned i = first, end = first + count;
     while (i < end) {
-        if (!bit_get(g->dirty, i)) {
+        if (!bit_get(g->dirty, i) || !freed_before(g->freed_at[i], cutoff)) {
             i++;
             continue;
         }
         unsigned j = i;
-        while (j < end && bit_get(g->dirty, j)) bit_clear(g->dirty, j++);
+        while (j < end && bit_get(g->dirty, j) && freed_before(g->freed_at[j], cutoff))
+            bit_clear(g->dirty, j++);
         hak_os_decommit((char *)g + (size_t)i * HAK_PAGE, (size_t)(j - i) * HAK_PAGE);
         bytes += (size_t)(j - i) * HAK_PAGE;
         i = j;
     }
-    dirty_bytes -= bytes;
+    dirty_add(-(ptrdiff_t)bytes);
     return bytes;
 }
 
@@ -176,6 +198,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
 {
     unsigned pages = size ? (unsigned)(hak_align_up(size, HAK_PAGE) >> HAK_PAGE_SHIFT) : 1;
     unsigned step = align > HAK_PAGE ? (unsigned)(align >> HAK_PAGE_SHIFT) : 1;
+    hak_decay_activity();
     void *cached = step == 1 ? tcache_take(pages) : NULL;
     if (cached) {
         HAK_COUNT(large_alloc);
@@ -183,6 +206,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         if (zeroed) *zeroed = false;
         return cached;
     }
+    hak_decay_alloc_slow();
     pthread_mutex_lock(&large_lock);
     struct large_seg *g = NULL;
     unsigned start = 0;
@@ -201,15 +225,17 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         }
         start = step;
     }
-    bool clean = true;
+    size_t reused = 0;
     for (unsigned i = start; i < start + pages; i++) {
         if (bit_get(g->dirty, i)) {
-            clean = false;
+            reused += HAK_PAGE;
             bit_clear(g->dirty, i);
-            dirty_bytes -= HAK_PAGE;
         }
         bit_set(g->used, i);
     }
+    bool clean = reused == 0;
+    if (entry_of(g)->used_pages == 1) empty_segs--;
+    dirty_add(-(ptrdiff_t)reused);
     entry_of(g)->used_pages += pages;
     live_bytes += (size_t)pages * HAK_PAGE;
     g->span_pages[start] = (uint16_t)pages;
@@ -229,32 +255,38 @@ static unsigned span_start_checked(struct large_seg *g, const void *p, const cha
     return page;
 }
 
-/* Returns a span's pages to its segment; large_lock held. */
-static void span_release_locked(struct large_seg *g, unsigned start)
+/* Returns a span's pages to its segment, stamped with `now`; tells whether
+ * they stayed resident (cached).  large_lock held. */
+static bool span_release_locked(struct large_seg *g, unsigned start, uint32_t now)
 {
     unsigned pages = g->span_pages[start];
     g->span_pages[start] = 0;
     for (unsigned i = start; i < start + pages; i++) {
         bit_clear(g->used, i);
         bit_set(g->dirty, i);
+        g->freed_at[i] = now;
     }
+    g->last_free = now;
     struct seg_entry *e = entry_of(g);
     e->used_pages -= pages;
     e->no_run_from = SEG_PAGES;
     live_bytes -= (size_t)pages * HAK_PAGE;
-    dirty_bytes += (size_t)pages * HAK_PAGE;
-    if (dirty_bytes > dirty_limit()) {
-        if (e->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
-        else seg_decommit_dirty(g, start, pages);
-    }
+    if (e->used_pages == 1) empty_segs++;
+    dirty_add((ptrdiff_t)pages * (ptrdiff_t)HAK_PAGE);
+    if (dirty_bytes <= dirty_limit()) return true;
+    if (e->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
+    else seg_decommit_dirty(g, start, pages, HAK_RELEASE_ALL);
+    return false;
 }
 
 static void span_release(void *p)
 {
     struct large_seg *g = (struct large_seg *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK);
+    uint32_t now = (uint32_t)hak_decay_now();
     pthread_mutex_lock(&large_lock);
-    span_release_locked(g, (unsigned)(((uintptr_t)p - (uintptr_t)g) >> HAK_PAGE_SHIFT));
+    bool cached = span_release_locked(g, (unsigned)(((uintptr_t)p - (uintptr_t)g) >> HAK_PAGE_SHIFT), now);
     pthread_mutex_unlock(&large_lock);
+    if (cached) hak_decay_cached();
 }
 
 /* A span of `pages` (or up to a quarter more) from the thread's cache. */
@@ -305,10 +337,9 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn)
     /* span_pages of a live span is only written by its allocation */
     unsigned start = span_start_checked(g, p, fn);
     HAK_COUNT(free_large);
+    hak_decay_activity();
     if (tcache_put(p, g->span_pages[start])) return;
-    pthread_mutex_lock(&large_lock);
-    span_release_locked(g, start);
-    pthread_mutex_unlock(&large_lock);
+    span_release(p);
 }
 
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn)
@@ -320,19 +351,33 @@ size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn)
     return n;
 }
 
-/* Returns every free Large page to the OS and unmaps empty segments. */
-size_t hak_large_flush_all(void)
+/* Decay's release for Large: gives back the free pages freed before
+ * `cutoff` and unmaps the segments empty since before it. */
+size_t hak_large_release(uint64_t cutoff, enum hak_release_why why)
 {
     size_t bytes = 0;
-    hak_large_tcache_release();
     pthread_mutex_lock(&large_lock);
     for (uint32_t i = nsegs; i-- > 0;) { /* backwards: an unmap moves the last entry */
         struct large_seg *g = seg_index[i].g;
-        if (seg_index[i].used_pages == 1) bytes += seg_unmap(g);
-        else bytes += seg_decommit_dirty(g, 1, SEG_PAGES - 1);
+        if (seg_index[i].used_pages == 1 && freed_before(g->last_free, cutoff))
+            bytes += seg_unmap(g);
+        else bytes += seg_decommit_dirty(g, 1, SEG_PAGES - 1, cutoff);
     }
     pthread_mutex_unlock(&large_lock);
+    HAK_COUNT_ADD_ID(HAK_CTR_large_released_decay + why, bytes);
     return bytes;
+}
+
+size_t hak_large_cached(void)
+{
+    return atomic_load_explicit(&cached_bytes, memory_order_relaxed);
+}
+
+/* Returns every free Large page to the OS and unmaps empty segments. */
+size_t hak_large_flush_all(void)
+{
+    hak_large_tcache_release();
+    return hak_large_release(HAK_RELEASE_ALL, HAK_RELEASE_FLUSH);
 }
 
 void hak_large_locks(int op)
@@ -340,51 +385,4 @@ void hak_large_locks(int op)
     if (op == 0) pthread_mutex_lock(&large_lock);
     else if (op == 1) pthread_mutex_unlock(&large_lock);
     else pthread_mutex_init(&large_lock, NULL);
-}
-
-/* ---- Huge ------------------------------------------------------------------ */
-
-void *hak_huge_alloc(size_t size, size_t align)
-{
-    size_t offset = align > HAK_PAGE ? align : HAK_PAGE;
-    if (size > SIZE_MAX / 2 - offset) return NULL;
-    size_t total = hak_align_up(offset + size, HAK_PAGE);
-    char *base = hak_os_map_aligned(total, align > HAK_SEG_SIZE ? align : HAK_SEG_SIZE);
-    if (!base) return NULL;
-    struct huge_header *h = (struct huge_header *)base;
-    h->hdr.magic = HAK_SEG_MAGIC;
-    h->hdr.tier = HAK_TIER_HUGE;
-    h->map_size = total;
-    h->user = base + offset;
-    if (!hak_region_register(base, total, (struct hak_segment *)h)) {
-        hak_os_unmap(base, total);
-        return NULL;
-    }
-    hak_os_name(base, total, "hakmem-huge");
-    HAK_COUNT(huge_alloc);
-    HAK_COUNT_ADD(held_huge, total);
-    return h->user;
-}
-
-static struct huge_header *huge_checked(struct hak_segment *seg, const void *p, const char *fn)
-{
-    struct huge_header *h = (struct huge_header *)seg;
-    if (h->user != p) hak_fatal_pointer(fn, "invalid pointer", p);
-    return h;
-}
-
-void hak_huge_free(struct hak_segment *seg, void *p, const char *fn)
-{
-    struct huge_header *h = huge_checked(seg, p, fn);
-    size_t total = h->map_size;
-    hak_region_unregister(h, total);
-    hak_os_unmap(h, total);
-    HAK_COUNT(free_huge);
-    HAK_COUNT_SUB(held_huge, total);
-}
-
-size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn)
-{
-    struct huge_header *h = huge_checked(seg, p, fn);
-    return h->map_size - (size_t)(h->user - (char *)h);
 }

@@ -151,7 +151,7 @@ static void *alloc_big(size_t n, size_t align, bool zero)
     if (n == 0) n = 1; /* aligned requests of 0 bytes still get a block of their own */
     if (n > (size_t)PTRDIFF_MAX) p = NULL;
     else if (n <= HAK_LARGE_MAX && align <= HAK_LARGE_MAX) p = hak_large_alloc(n, align, &zeroed);
-    else p = hak_huge_alloc(n, align);
+    else p = hak_huge_alloc(n, align, &zeroed);
     if (unlikely(!p)) {
         errno = ENOMEM;
         return NULL;

@@ -6,7 +6,7 @@ BENCH_HEADERS := $(wildcard bench/*.h probes/*.h collectors/*.h collectors/*.def
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
                      $(OBJ)/bench/flush.o $(PHASE_CLIENT_OBJ)
 
-all: $(BIN)/larson $(BIN)/battle
+all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf
 
 $(OBJ)/bench/%.o: bench/%.c $(BENCH_HEADERS) Makefile bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -17,6 +17,10 @@ $(BIN)/larson: $(OBJ)/bench/larson.o $(BENCH_SUPPORT_OBJ)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ -ldl
 
 $(BIN)/battle: $(OBJ)/bench/battle.o $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -o $@ $^ -ldl
+
+$(BIN)/bigbuf: $(OBJ)/bench/bigbuf.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ -ldl
 

@@ -85,9 +85,39 @@ const struct bench_spec battle_spec = {
     NULL,
 };
 
+static const struct bench_param bigbuf_params[BIGBUF_PARAM_COUNT] = {
+    [BIGBUF_BUFFERS] = {"buffers", 12, 1, 4096, "", "buffers in the ring"},
+    [BIGBUF_MIN_SIZE] = {"min_size", 2LL << 20, 4096, BIG, "B", "smallest buffer"},
+    [BIGBUF_MAX_SIZE] = {"max_size", 16LL << 20, 4096, BIG, "B", "largest buffer"},
+    [BIGBUF_ROUNDS] = {"rounds", 100, 1, 1 << 24, "", "times every buffer of the ring is replaced"},
+    [BIGBUF_IDLE_MS] = {"idle_ms", 1000, 0, 3600 * 1000, "ms",
+                        "idle time after everything is freed (no release call)"},
+    [BIGBUF_FLUSH] = {"flush", 1, 0, 1, "bool", "call the allocator's own flush after idle"},
+    [BIGBUF_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+static int bigbuf_check(const long long *v, char *err, size_t err_len) {
+    if (v[BIGBUF_MIN_SIZE] > v[BIGBUF_MAX_SIZE]) {
+        snprintf(err, err_len, "min_size (%lld) is above max_size (%lld)", v[BIGBUF_MIN_SIZE],
+                 v[BIGBUF_MAX_SIZE]);
+        return -1;
+    }
+    return 0;
+}
+
+const struct bench_spec bigbuf_spec = {
+    "bigbuf",
+    "big-buffer loop: a ring of big buffers replaced round after round, every page written",
+    bigbuf_params,
+    BIGBUF_PARAM_COUNT,
+    bigbuf_check,
+    NULL,
+};
+
 const struct bench_spec *bench_spec_find(const char *name) {
     if (strcmp(name, larson_spec.name) == 0) return &larson_spec;
     if (strcmp(name, battle_spec.name) == 0) return &battle_spec;
+    if (strcmp(name, bigbuf_spec.name) == 0) return &bigbuf_spec;
     return NULL;
 }
 

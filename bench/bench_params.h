@@ -60,6 +60,17 @@ enum battle_param {
     BATTLE_PARAM_COUNT
 };
 
+enum bigbuf_param {
+    BIGBUF_BUFFERS,
+    BIGBUF_MIN_SIZE,
+    BIGBUF_MAX_SIZE,
+    BIGBUF_ROUNDS,
+    BIGBUF_IDLE_MS,
+    BIGBUF_FLUSH,
+    BIGBUF_SEED,
+    BIGBUF_PARAM_COUNT
+};
+
 /* Size classes of the battle test's mix, matching hakmem's tiers (allocator/include/hakmem.h). */
 #define BATTLE_TINY_MIN 8
 #define BATTLE_TINY_MAX 1024
@@ -68,6 +79,7 @@ enum battle_param {
 
 extern const struct bench_spec larson_spec;
 extern const struct bench_spec battle_spec;
+extern const struct bench_spec bigbuf_spec;
 
 /* The benchmark with this name, or NULL. */
 const struct bench_spec *bench_spec_find(const char *name);

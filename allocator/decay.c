@@ -1,0 +1,385 @@
+/*
+ * Decay: hakmem gives free memory back to the OS with no call from the
+ * program.  Each tier that caches free memory offers one release function
+ * (struct hak_decay_tier below: "give back what has been free since before
+ * a time"), and this file decides when to call it and with which cutoff:
+ *
+ *   decay     memory free for longer than HAKMEM_DECAY_MS, a little at a
+ *             time while the program keeps working;
+ *   idle      everything free, once no Large/Huge activity was seen for
+ *             HAKMEM_IDLE_MS;
+ *   pressure  everything free, when the kernel reports memory pressure
+ *             (PSI) or the cgroup nears memory.high / memory.max.
+ *
+ * The passes run on one background thread, started lazily the first time
+ * a tier caches something, or (HAKMEM_BACKGROUND=0) piggy-backed on the
+ * Large/Huge slow paths.  The worker sleeps with no timeout while nothing
+ * is cached, so a quiet process that gave its memory back is never woken.
+ * Time and pressure are read through two seams a test can replace.
+ * docs/allocator.md ("Giving memory back") describes the interface.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counters.h"
+
+/* The tiers that take part.  The Tiny/Mid slab tiers plug in here later. */
+static const struct hak_decay_tier {
+    const char *name;
+    size_t (*release)(uint64_t cutoff, enum hak_release_why why); /* bytes given back  */
+    size_t (*cached)(void); /* bytes a release of everything would give back, read unlocked */
+} tiers[] = {
+    {"large", hak_large_release, hak_large_cached},
+    {"huge", hak_huge_release, hak_huge_cached},
+};
+#define NTIERS (sizeof(tiers) / sizeof(tiers[0]))
+
+_Atomic int hak_decay_active; /* set by Large/Huge paths, cleared by each pass */
+
+static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t last_activity_ms; /* pass_lock */
+static _Atomic uint64_t next_pass_ms; /* piggy-backed passes: not before this time */
+
+/* ---- seams: the clock and the pressure source ----------------------------- */
+
+/* CLOCK_MONOTONIC_COARSE: a few ns through the vDSO, precise to a tick,
+ * which is plenty for timeouts counted in hundreds of milliseconds. */
+static uint64_t os_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool os_pressure(void);
+static uint64_t (*clock_source)(void) = os_clock_ms;
+static bool (*pressure_source)(void) = os_pressure;
+
+uint64_t hak_decay_now(void)
+{
+    return clock_source();
+}
+
+/* Test seams (not exported from libhakmem.so; tests link libhakmem.a). */
+void hak_test_set_clock(uint64_t (*now_ms)(void))
+{
+    clock_source = now_ms ? now_ms : os_clock_ms;
+}
+void hak_test_set_pressure(bool (*under_pressure)(void))
+{
+    pressure_source = under_pressure ? under_pressure : os_pressure;
+}
+
+/* ---- memory pressure ---------------------------------------------------------- */
+
+/* The process's cgroup v2 directory ("/sys/fs/cgroup/PATH"), or "" when
+ * /proc/self/cgroup has no v2 line.  Read once per worker. */
+static char cgroup_dir[256];
+static pthread_once_t pressure_once = PTHREAD_ONCE_INIT;
+static bool pressure_missing; /* neither PSI file could be read */
+static _Atomic int pressure_pending; /* the PSI trigger fired */
+static _Atomic int psi_fd = -1;      /* the worker's PSI trigger, or -1 */
+static uint64_t next_pressure_read_ms;
+
+static ssize_t read_small_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n < 0) return -1;
+    buf[n] = 0;
+    return n;
+}
+
+static void find_cgroup_dir(void)
+{
+    char buf[512];
+    cgroup_dir[0] = 0;
+    if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) return;
+    char *line = strstr(buf, "0::");
+    if (line != buf && (!line || line[-1] != '\n')) return;
+    line += 3;
+    char *end = strchr(line, '\n');
+    if (end) *end = 0;
+    if (strlen(line) + sizeof("/sys/fs/cgroup") > sizeof(cgroup_dir) - 32) return;
+    strcpy(cgroup_dir, "/sys/fs/cgroup");
+    if (strcmp(line, "/") != 0) strcat(cgroup_dir, line);
+}
+
+static void cgroup_file(char *out, const char *name)
+{
+    strcpy(out, cgroup_dir);
+    strcat(out, "/");
+    strcat(out, name);
+}
+
+/* Looks for the pressure files once per process. */
+static void pressure_sources_find(void)
+{
+    find_cgroup_dir();
+    char path[300], buf[8];
+    cgroup_file(path, "memory.pressure");
+    pressure_missing = (!cgroup_dir[0] || read_small_file(path, buf, sizeof(buf)) < 0) &&
+                       read_small_file("/proc/pressure/memory", buf, sizeof(buf)) < 0;
+    if (pressure_missing) HAK_COUNT(pressure_source_missing);
+}
+
+/* A number at the start of `s` ("max" and garbage read as 0). */
+static uint64_t parse_u64(const char *s)
+{
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9') v = v * 10 + (uint64_t)(*s++ - '0');
+    return v;
+}
+
+/* "some avg10=12.34 ..." -> 12 (the integer part is enough for a threshold). */
+static bool psi_some_avg10_high(const char *path)
+{
+    char buf[256];
+    if (read_small_file(path, buf, sizeof(buf)) <= 0) return false;
+    const char *a = strstr(buf, "some avg10=");
+    return a && parse_u64(a + 11) >= 10;
+}
+
+/* Whether the cgroup's usage is within 1/16 of memory.high or memory.max. */
+static bool cgroup_near_limit(void)
+{
+    char path[300], buf[64];
+    cgroup_file(path, "memory.current");
+    if (read_small_file(path, buf, sizeof(buf)) <= 0) return false;
+    uint64_t current = parse_u64(buf);
+    static const char *const limits[] = {"memory.high", "memory.max"};
+    for (unsigned i = 0; i < 2; i++) {
+        cgroup_file(path, limits[i]);
+        if (read_small_file(path, buf, sizeof(buf)) <= 0) continue;
+        uint64_t limit = parse_u64(buf);
+        if (limit && current >= limit - limit / 16) return true;
+    }
+    return false;
+}
+
+/* The fallback source, read at most once a second while passes run: PSI
+ * "some avg10" of 10 % or more (the cgroup's file, else the system's) when
+ * the worker has no PSI trigger, or the cgroup (v2) near its limit.  A process without the files is counted once
+ * as having no pressure source, and never warned about. */
+static bool os_pressure(void)
+{
+    pthread_once(&pressure_once, pressure_sources_find);
+    uint64_t now = hak_decay_now();
+    if (now < next_pressure_read_ms) return false;
+    next_pressure_read_ms = now + 1000;
+    char path[300];
+    bool high = false;
+    if (!pressure_missing && atomic_load_explicit(&psi_fd, memory_order_relaxed) < 0) {
+        cgroup_file(path, "memory.pressure");
+        high = cgroup_dir[0] ? psi_some_avg10_high(path) : false;
+        if (!high) high = psi_some_avg10_high("/proc/pressure/memory");
+    }
+    return high || (cgroup_dir[0] && cgroup_near_limit());
+}
+
+/* A PSI trigger (150 ms of stall in a 1 s window; 2 s windows for
+ * unprivileged processes on kernels that require them) the worker can poll
+ * for POLLPRI, or -1 where the kernel does not allow one. */
+static int psi_trigger_open(void)
+{
+    static const char *const specs[] = {"some 150000 1000000", "some 150000 2000000"};
+    char path[300];
+    pthread_once(&pressure_once, pressure_sources_find);
+    const char *files[2] = {NULL, "/proc/pressure/memory"};
+    if (cgroup_dir[0]) {
+        cgroup_file(path, "memory.pressure");
+        files[0] = path;
+    }
+    for (unsigned f = 0; f < 2; f++) {
+        if (!files[f]) continue;
+        for (unsigned s = 0; s < 2; s++) {
+            int fd = open(files[f], O_RDWR | O_NONBLOCK | O_CLOEXEC);
+            if (fd < 0) break;
+            if (write(fd, specs[s], strlen(specs[s]) + 1) >= 0) return fd;
+            close(fd);
+        }
+    }
+    HAK_COUNT(pressure_trigger_unavailable);
+    return -1;
+}
+
+/* ---- one pass ------------------------------------------------------------------ */
+
+static size_t cached_total(void)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < NTIERS; i++) n += tiers[i].cached();
+    return n;
+}
+
+/* How often passes run while something is cached: a quarter of the
+ * shorter timeout, so memory goes back within 1.25x of it. */
+static uint64_t pass_interval_ms(void)
+{
+    uint64_t t = (uint64_t)hak_cfg.decay_ms;
+    if (hak_cfg.idle_ms && (uint64_t)hak_cfg.idle_ms < t) t = (uint64_t)hak_cfg.idle_ms;
+    return t / 4 ? t / 4 : 1;
+}
+
+/* Decides the trigger and cutoff of a pass and calls every tier; returns
+ * the bytes still cached.  pass_lock held. */
+static size_t decay_pass_locked(void)
+{
+    uint64_t now = hak_decay_now();
+    HAK_COUNT(decay_passes);
+    if (atomic_exchange_explicit(&hak_decay_active, 0, memory_order_relaxed))
+        last_activity_ms = now;
+    enum hak_release_why why = HAK_RELEASE_DECAY;
+    uint64_t cutoff = now > (uint64_t)hak_cfg.decay_ms ? now - (uint64_t)hak_cfg.decay_ms : 0;
+    if (atomic_exchange(&pressure_pending, 0) || (hak_cfg.pressure && pressure_source())) {
+        HAK_COUNT(pressure_events);
+        why = HAK_RELEASE_PRESSURE;
+        cutoff = HAK_RELEASE_ALL;
+    } else if (hak_cfg.idle_ms && now - last_activity_ms >= (uint64_t)hak_cfg.idle_ms) {
+        why = HAK_RELEASE_IDLE;
+        cutoff = HAK_RELEASE_ALL;
+    }
+    for (unsigned i = 0; i < NTIERS; i++) tiers[i].release(cutoff, why);
+    next_pass_ms = now + pass_interval_ms();
+    return cached_total();
+}
+
+/* One pass now, whoever runs passes (tests drive decay with it). */
+size_t hak_test_decay_pass(void)
+{
+    pthread_mutex_lock(&pass_lock);
+    size_t left = decay_pass_locked();
+    pthread_mutex_unlock(&pass_lock);
+    return left;
+}
+
+/* HAKMEM_BACKGROUND=0 (or no worker could be started): a pass when one is
+ * due, run by the Large/Huge slow path that noticed. */
+static void decay_piggyback(void)
+{
+    if (hak_decay_now() < next_pass_ms || pthread_mutex_trylock(&pass_lock) != 0) return;
+    if (hak_decay_now() >= next_pass_ms) decay_pass_locked();
+    pthread_mutex_unlock(&pass_lock);
+}
+
+/* ---- the worker ------------------------------------------------------------------ */
+
+enum { WORKER_NONE, WORKER_STARTING, WORKER_RUNNING, WORKER_FAILED };
+static _Atomic int worker_state;
+static _Atomic int worker_parked; /* asleep with no timeout: needs a wake-up */
+static int wake_fd = -1;          /* eventfd the allocator writes to wake it */
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    if (hak_cfg.pressure) psi_fd = psi_trigger_open();
+    pthread_mutex_lock(&pass_lock);
+    last_activity_ms = hak_decay_now();
+    pthread_mutex_unlock(&pass_lock);
+    for (;;) {
+        pthread_mutex_lock(&pass_lock);
+        size_t left = decay_pass_locked();
+        pthread_mutex_unlock(&pass_lock);
+        int timeout = (int)pass_interval_ms();
+        if (!left) {
+            /* Park, then look again: a free that cached something after the
+             * pass either sees `parked` or is seen here (both fenced). */
+            atomic_store(&worker_parked, 1);
+            if (cached_total() == 0) timeout = -1;
+            else atomic_store(&worker_parked, 0);
+        }
+        struct pollfd fds[2] = {{.fd = wake_fd, .events = POLLIN}, {.fd = psi_fd, .events = POLLPRI}};
+        int n = poll(fds, psi_fd >= 0 && left ? 2 : 1, timeout);
+        HAK_COUNT(decay_wakeups);
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            eventfd_t v;
+            eventfd_read(wake_fd, &v);
+        }
+        if (n > 0 && (fds[1].revents & POLLPRI)) atomic_store(&pressure_pending, 1);
+        if (n > 0 && (fds[1].revents & (POLLERR | POLLNVAL))) {
+            close(psi_fd); /* the cgroup went away: fall back to reading avg10 */
+            psi_fd = -1;
+        }
+        atomic_store(&worker_parked, 0);
+    }
+    return NULL;
+}
+
+/* Starts the worker: detached (exit never waits for it), all signals
+ * blocked (they belong to the program's threads), a small stack. */
+static void worker_start(void)
+{
+    int expected = WORKER_NONE;
+    if (!atomic_compare_exchange_strong(&worker_state, &expected, WORKER_STARTING)) return;
+    if (wake_fd < 0) wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pthread_attr_t attr;
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool ok = wake_fd >= 0 && pthread_attr_init(&attr) == 0;
+    if (ok) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 128 * 1024);
+        ok = pthread_create(&t, &attr, worker_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (ok) HAK_COUNT(decay_worker_starts);
+    atomic_store(&worker_state, ok ? WORKER_RUNNING : WORKER_FAILED);
+}
+
+/* Called by a tier, outside its lock, after a free left memory cached:
+ * starts or wakes the worker, or runs a due pass itself. */
+void hak_decay_cached(void)
+{
+    if (!hak_cfg.decay_ms) return;
+    int state = atomic_load_explicit(&worker_state, memory_order_relaxed);
+    if (!hak_cfg.background || state == WORKER_FAILED) {
+        decay_piggyback();
+        return;
+    }
+    if (state == WORKER_NONE) {
+        worker_start();
+        return;
+    }
+    atomic_thread_fence(memory_order_seq_cst); /* pairs with the worker's park-then-look */
+    if (atomic_load_explicit(&worker_parked, memory_order_relaxed) &&
+        atomic_exchange(&worker_parked, 0))
+        eventfd_write(wake_fd, 1);
+}
+
+/* Large/Huge allocations without a worker run due passes too. */
+void hak_decay_alloc_slow(void)
+{
+    if (hak_cfg.decay_ms && (!hak_cfg.background || worker_state == WORKER_FAILED))
+        decay_piggyback();
+}
+
+void hak_decay_locks(int op)
+{
+    if (op == 0) pthread_mutex_lock(&pass_lock);
+    else if (op == 1) pthread_mutex_unlock(&pass_lock);
+    else pthread_mutex_init(&pass_lock, NULL);
+}
+
+/* In a fork child the worker does not exist: the next free that caches
+ * something starts a new one, with descriptors of its own. */
+void hak_decay_fork_child(void)
+{
+    if (atomic_load(&worker_state) != WORKER_FAILED) atomic_store(&worker_state, WORKER_NONE);
+    atomic_store(&worker_parked, 0);
+    if (wake_fd >= 0) close(wake_fd);
+    if (psi_fd >= 0) close(psi_fd);
+    wake_fd = -1;
+    psi_fd = -1;
+}

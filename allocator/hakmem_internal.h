@@ -139,7 +139,6 @@ struct hak_heap {
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
     size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
-    int32_t late_tid; /* made after the thread's exit handler ran: its kernel tid */
     uint32_t ctr_slot; /* its thread's counter slot */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
@@ -169,7 +168,9 @@ extern HAK_TLS struct hak_thread hak_tls;
 extern uintptr_t hak_free_key;
 
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */
-void hak_heap_reap_late(void);
+/* The heap shared by threads whose exit handler ran, locked and unlocked. */
+struct hak_heap *hak_heap_late_lock(void);
+void hak_heap_late_unlock(void);
 void hak_heap_release(struct hak_heap *h);
 void hak_heap_fork_prepare(void);
 void hak_heap_fork_parent(void);

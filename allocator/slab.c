@@ -331,13 +331,10 @@ static uint32_t refill_batch(const struct hak_tcache *tc)
     return tc->cap > 2 ? tc->cap / 2 : 1;
 }
 
-/* Fills the thread cache of `cls` and returns one block, or NULL when the
- * OS has no memory left. */
-void *hak_slab_alloc_slow(unsigned cls)
+/* Fills the thread cache of `cls` from heap `h` and returns one block, or
+ * NULL when the OS has no memory left. */
+static void *refill(struct hak_heap *h, unsigned cls)
 {
-    struct hak_heap *h = hak_heap_get();
-    if (!h) return NULL;
-    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
     if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) {
         HAK_COUNT(early_class_disabled);
         cls = HAK_NUM_TINY;
@@ -393,6 +390,21 @@ void *hak_slab_alloc_slow(unsigned cls)
     tc->count--;
     b[1] = NULL;
     return b;
+}
+
+void *hak_slab_alloc_slow(unsigned cls)
+{
+    struct hak_heap *h = hak_tls_heap;
+    if (unlikely(!h) && hak_tls.exiting) {
+        /* the thread's caches have capacity 0 now: a refill takes one block */
+        h = hak_heap_late_lock();
+        void *p = refill(h, cls);
+        hak_heap_late_unlock();
+        return p;
+    }
+    if (!h && !(h = hak_heap_get())) return NULL;
+    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
+    return refill(h, cls);
 }
 
 /* ---- frees ---------------------------------------------------------------- */
@@ -518,25 +530,32 @@ static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool deco
     return decommit ? ss_decommit_free_slabs(ss) : 0;
 }
 
-/* The flush of one tier for the calling thread: its SuperSlabs, then the
- * orphaned ones.  Empty SuperSlabs are unmapped. */
-size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+/* Collects a heap's SuperSlabs of one tier, unmapping the empty ones. */
+static size_t heap_tier_flush(struct hak_heap *h, enum hak_tier tier)
 {
-    size_t bytes = 0;
-    if (h) {
-        bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
-        h->unmapped_bytes[tier] = 0;
-        struct hak_superslab *ss = h->ss[tier], *next;
-        for (; ss; ss = next) {
-            next = ss->next;
-            bytes += ss_collect(h, ss, true);
-            if (ss->live_slabs == 0) {
-                h->empty_ss[tier]--;
-                ss_unlink(&h->ss[tier], ss);
-                bytes += ss_unmap(ss);
-            }
+    size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
+    h->unmapped_bytes[tier] = 0;
+    struct hak_superslab *ss = h->ss[tier], *next;
+    for (; ss; ss = next) {
+        next = ss->next;
+        bytes += ss_collect(h, ss, true);
+        if (ss->live_slabs == 0) {
+            h->empty_ss[tier]--;
+            ss_unlink(&h->ss[tier], ss);
+            bytes += ss_unmap(ss);
         }
     }
+    return bytes;
+}
+
+/* The flush of one tier for the calling thread: its SuperSlabs, the shared
+ * heap of exiting threads, then the orphaned ones.  Empty SuperSlabs are
+ * unmapped. */
+size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+{
+    size_t bytes = h ? heap_tier_flush(h, tier) : 0;
+    bytes += heap_tier_flush(hak_heap_late_lock(), tier);
+    hak_heap_late_unlock();
     pthread_mutex_lock(&orphan_lock);
     struct hak_superslab *list = orphans[tier], *keep = NULL, *next;
     orphans[tier] = NULL;

@@ -85,9 +85,10 @@ struct hak_slab {
     char *end;              /* end of the carvable area               */
     _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
     struct hak_slab *next, *prev;
-    uint32_t used;     /* blocks out: with the user or in a cache */
-    uint32_t capacity; /* blocks the slab holds                   */
+    uint16_t used;     /* blocks out: with the user or in a cache */
+    uint16_t capacity; /* blocks the slab holds                   */
     uint32_t block_size;
+    uint32_t div_magic; /* ceil(2^32 / (block_size / 16)), see hak_block_misaligned */
     uint8_t cls; /* HAK_CLASS_NONE while unassigned */
     uint8_t list; /* enum hak_slab_list                   */
     uint8_t index;
@@ -107,7 +108,16 @@ struct hak_superslab {
     uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
     uint32_t live_slabs;
     struct hak_slab slabs[HAK_MAX_SLABS];
+    /* One bit per block, set while the block is out of its slab (with the
+     * user, in a thread cache or on the remote list): a block coming back
+     * whose bit is clear was freed twice.  Written by the owner only, read
+     * by remote frees; HAK_OUT_WORDS(tier) words per slab. */
+    _Atomic(uint64_t) out_bits[];
 };
+/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 227. */
+#define HAK_OUT_WORDS_SHIFT(tier) ((tier) == HAK_TIER_TINY ? 6 : 2)
+#define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))
+_Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab header exceeds slab 0");
 
 static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void *p)
 {
@@ -116,6 +126,19 @@ static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void 
 static inline char *hak_slab_base(struct hak_superslab *ss, unsigned i)
 {
     return (char *)ss + ((size_t)i << ss->slab_shift);
+}
+
+/* True when p is not the start of a block of slab s (every free checks it).
+ * Class sizes are multiples of 16 and a slab's offsets fit in 18 bits, so
+ * with n = offset / 16 and d = block_size / 16, n is a multiple of d exactly
+ * when (uint32_t)(n * ceil(2^32 / d)) <= ceil(2^32 / d) - 1 (Lemire's test,
+ * exact as 14 + 11 bits <= 32; d = 1 wraps the magic to 0, which passes all).
+ * Unassigned slabs are rejected by their class, not here. */
+static inline bool hak_block_misaligned(const struct hak_superslab *ss, const struct hak_slab *s,
+                                        const void *p)
+{
+    uint32_t off = (uint32_t)((uintptr_t)p & (((uintptr_t)1 << ss->slab_shift) - 1));
+    return (off & 15) | ((uint32_t)((off >> 4) * s->div_magic) > s->div_magic - 1);
 }
 
 /* ---- per-thread state (heap.c) ----------------------------------------- */
@@ -181,9 +204,11 @@ void hak_heap_fork_child(void);
 void *hak_slab_alloc_slow(unsigned cls);
 void hak_tcache_overflow(struct hak_tcache *tc, void *p);
 void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p);
-void hak_slab_free_remote(struct hak_slab *s, void *p);
-HAK_COLD void hak_double_free_check(struct hak_tcache *tc, void *p);
+void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p);
+HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
 size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier);
 void hak_heap_orphan_all(struct hak_heap *h);

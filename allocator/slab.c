@@ -164,7 +164,8 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
     uint32_t size = hak_class_size[cls];
     s->cls = (uint8_t)cls;
     s->block_size = size;
-    s->capacity = (uint32_t)(slab_bytes(ss) / size);
+    s->div_magic = (uint32_t)((((uint64_t)1 << 32) + size / 16 - 1) / (size / 16));
+    s->capacity = (uint16_t)(slab_bytes(ss) / size);
     s->bump = hak_slab_base(ss, s->index);
     s->end = s->bump + (size_t)s->capacity * size;
     s->free = NULL;
@@ -183,6 +184,7 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->list = HAK_SLAB_UNASSIGNED;
     s->cls = HAK_CLASS_NONE;
     s->block_size = 0;
+    s->div_magic = 0;
     s->free = NULL;
     s->bump = s->end = NULL;
     ss->free_mask |= 1u << s->index;
@@ -208,16 +210,78 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
     if (slab_unassign(h, ss, s)) ss_now_empty(h, ss);
 }
 
-/* Moves the slab's remote frees to its local free list; returns how many. */
+/* ---- the out bitmap: which blocks are out of their slab ------------------ */
+
+/* Index of the block that starts at p (p passed hak_block_misaligned). */
+static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
+                                   const void *p)
+{
+    uint32_t n = (uint32_t)((uintptr_t)p & (slab_bytes(ss) - 1)) >> 4;
+    /* floor(n / d) = n * ceil(2^32 / d) >> 32, exact for n < 2^14, d <= 2^11 */
+    return s->div_magic ? (uint32_t)(((uint64_t)n * s->div_magic) >> 32) : n;
+}
+
+static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
+                                          uint32_t idx)
+{
+    return &ss->out_bits[((size_t)s->index << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)) + idx / 64];
+}
+
+/* Only the owner writes the bitmap: a relaxed load and store (no locked
+ * instruction) keep it free of data races with remote readers. */
+static inline void out_set(struct hak_superslab *ss, const struct hak_slab *s, uint32_t idx)
+{
+    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+    atomic_store_explicit(w, v | (uint64_t)1 << (idx % 64), memory_order_relaxed);
+}
+
+/* A block of the owner's comes back to its slab: its bit must be set.  A
+ * clear bit means a second free (or a block never handed out). */
+static inline void out_clear_checked(struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    uint32_t idx = block_index(ss, s, p);
+    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
+    if (unlikely(!(v & bit)))
+        hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
+    atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+}
+
+/* Whether the block at p is out of its slab, read from any thread. */
+bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p)
+{
+    uint32_t idx = block_index(ss, s, p);
+    return atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1;
+}
+
+/* A block on the remote list that carries the free key may also sit in the
+ * owner's thread cache (freed there first): look for it there. */
+static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s, void **b)
+{
+    if (unlikely(b[1] == (void *)hak_free_key) &&
+        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap && hak_tls_heap)
+        hak_free_key_check("free", ss, s, b);
+}
+
+/* Moves the slab's remote frees to its local free list; returns how many.
+ * Each block's out bit is cleared on the way: a block pushed twice (a
+ * cross-thread double free, which makes the list a cycle) finds its bit
+ * clear the second time and stops the process instead of looping. */
 static uint32_t slab_drain_remote(struct hak_slab *s)
 {
     if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
     void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     if (!list) return 0;
+    struct hak_superslab *ss = ss_of(s);
     uint32_t n = 1;
     void **tail = list;
+    remote_key_check(ss, s, tail);
+    out_clear_checked(ss, s, tail);
     while (*tail) {
         tail = *tail;
+        remote_key_check(ss, s, tail);
+        out_clear_checked(ss, s, tail);
         n++;
     }
     *tail = s->free;
@@ -227,9 +291,11 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     return n;
 }
 
-/* Moves up to `want` blocks of the slab into the thread cache. */
+/* Moves up to `want` blocks of the slab into the thread cache, setting
+ * their out bits. */
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
 {
+    struct hak_superslab *ss = ss_of(s);
     uint32_t n = 0;
     void *head = tc->head;
     while (n < want && s->free) {
@@ -237,14 +303,19 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b[0];
         b[0] = head;
         head = b;
+        out_set(ss, s, block_index(ss, s, b));
         n++;
     }
-    while (n < want && s->bump < s->end) {
-        void **b = (void **)s->bump;
-        s->bump += s->block_size;
-        b[0] = head;
-        head = b;
-        n++;
+    if (n < want && s->bump < s->end) {
+        uint32_t idx = block_index(ss, s, s->bump);
+        while (n < want && s->bump < s->end) {
+            void **b = (void **)s->bump;
+            s->bump += s->block_size;
+            b[0] = head;
+            head = b;
+            out_set(ss, s, idx++);
+            n++;
+        }
     }
     tc->head = head;
     tc->count += n;
@@ -413,6 +484,7 @@ void *hak_slab_alloc_slow(unsigned cls)
 void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
+    out_clear_checked(ss, s, p);
     b[0] = s->free;
     s->free = b;
     s->used--;
@@ -426,9 +498,12 @@ void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct ha
 
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
-void hak_slab_free_remote(struct hak_slab *s, void *p)
+void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
+    /* a block already back in its slab was freed before; one freed twice
+     * before its owner drained it is caught by the drain */
+    if (unlikely(!hak_block_is_out(ss, s, p))) hak_fatal_pointer("free", "double free of", p);
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     HAK_COUNT(free_ss_remote);
     for (;;) {
@@ -486,27 +561,45 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
     }
 }
 
-/* Word 1 of the block holds the free key: it is probably in the cache
- * already.  Looks for it there and stops the process if it is. */
-void hak_double_free_check(struct hak_tcache *tc, void *p)
+static bool tcache_holds(const struct hak_tcache *tc, const void *p)
 {
     uint32_t n = 0;
     for (void **b = tc->head; b && n <= tc->count; b = b[0], n++)
-        if (b == p) hak_fatal_pointer("free", "double free of", p);
+        if (b == p) return true;
+    return false;
+}
+
+/* Word 1 of the block holds the free key: it is probably in the owner's
+ * (the calling thread's) cache already, or back in its slab.  Stops the
+ * process if it is either. */
+void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    if (tcache_holds(&hak_tls_cache[s->cls], p) || !hak_block_is_out(ss, s, p))
+        hak_fatal_pointer(fn, "double free of", p);
     HAK_COUNT_FAST(early_double_free_suspect);
 }
 
-/* HAKMEM_CHECK=1: the pointer must be the start of a block handed out by an
- * assigned slab, and not already on the slab's free or remote lists. */
+/* HAKMEM_CHECK=1 (every free, as the thread caches are off): the block must
+ * have been carved from the slab and be out of it now.  The default free
+ * path has already checked its class and its boundary. */
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
-    char *base = hak_slab_base(ss, s->index);
-    if (s->cls == HAK_CLASS_NONE || s->index == 0) hak_fatal_pointer(fn, "invalid pointer", p);
-    if ((char *)p >= s->bump || ((size_t)((char *)p - base)) % s->block_size)
+    if ((char *)p >= s->bump) hak_fatal_pointer(fn, "invalid pointer", p);
+    if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "double free of", p);
+}
+
+/* realloc and malloc_usable_size: p must be a live block, checked as free
+ * checks it (boundary, back in its slab, in this thread's cache). */
+void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    void **b = p;
+    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
         hak_fatal_pointer(fn, "invalid pointer", p);
-    if (atomic_load_explicit(&ss->owner, memory_order_acquire) != hak_tls_heap) return;
-    for (void **b = s->free; b; b = b[0])
-        if (b == p) hak_fatal_pointer(fn, "double free of", p);
+    if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
+    if (b[1] == (void *)hak_free_key &&
+        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
+        tcache_holds(&hak_tls_cache[s->cls], p))
+        hak_fatal_pointer(fn, "freed pointer", p);
 }
 
 /* ---- collection, flush, orphaning ---------------------------------------- */

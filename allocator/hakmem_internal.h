@@ -86,13 +86,14 @@ struct hak_slab {
     _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
     struct hak_slab *next, *prev;
     uint16_t used;     /* blocks out: with the user or in a cache */
-    uint16_t capacity; /* blocks the slab holds                   */
-    uint32_t block_size;
-    uint32_t div_magic; /* ceil(2^32 / (block_size / 16)), see hak_block_misaligned */
-    uint8_t cls; /* HAK_CLASS_NONE while unassigned */
-    uint8_t list; /* enum hak_slab_list                   */
-    uint8_t index;
+    uint16_t capacity; /* blocks the slab holds (at most 4096)    */
+    uint16_t block_size;
+    uint8_t cls;        /* HAK_CLASS_NONE while unassigned */
+    uint8_t list;       /* enum hak_slab_list                   */
+    uint64_t div_magic; /* ceil(2^64 / block_size); 0 while unassigned */
 };
+/* cls and div_magic, which every free reads, share the slab's last 16 bytes */
+_Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
 
 struct hak_heap;
 #define HAK_OWNER_ORPHAN ((struct hak_heap *)1)
@@ -107,6 +108,7 @@ struct hak_superslab {
     uint32_t free_mask;  /* unassigned slabs                            */
     uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
     uint32_t live_slabs;
+    uint32_t slab_off_mask; /* slab size - 1: a pointer's offset in its slab */
     struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back
@@ -128,17 +130,22 @@ static inline char *hak_slab_base(struct hak_superslab *ss, unsigned i)
     return (char *)ss + ((size_t)i << ss->slab_shift);
 }
 
+static inline unsigned hak_slab_index(const struct hak_superslab *ss, const struct hak_slab *s)
+{
+    return (unsigned)(s - ss->slabs);
+}
+
 /* True when p is not the start of a block of slab s (every free checks it).
- * Class sizes are multiples of 16 and a slab's offsets fit in 18 bits, so
- * with n = offset / 16 and d = block_size / 16, n is a multiple of d exactly
- * when (uint32_t)(n * ceil(2^32 / d)) <= ceil(2^32 / d) - 1 (Lemire's test,
- * exact as 14 + 11 bits <= 32; d = 1 wraps the magic to 0, which passes all).
- * Unassigned slabs are rejected by their class, not here. */
+ * With off = p's offset in the slab (< 2^18) and d = block_size (< 2^16),
+ * off is a multiple of d exactly when off * ceil(2^64 / d) mod 2^64 is
+ * below ceil(2^64 / d) (Lemire's divisibility test, exact as 18 + 16 bits
+ * <= 64): one multiply and one compare.  An unassigned slab (magic 0)
+ * rejects every pointer. */
 static inline bool hak_block_misaligned(const struct hak_superslab *ss, const struct hak_slab *s,
                                         const void *p)
 {
-    uint32_t off = (uint32_t)((uintptr_t)p & (((uintptr_t)1 << ss->slab_shift) - 1));
-    return (off & 15) | ((uint32_t)((off >> 4) * s->div_magic) > s->div_magic - 1);
+    uint64_t off = (uintptr_t)p & ss->slab_off_mask;
+    return off * s->div_magic >= s->div_magic;
 }
 
 /* ---- per-thread state (heap.c) ----------------------------------------- */

@@ -113,13 +113,13 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->hdr.magic = HAK_SEG_MAGIC;
     ss->hdr.tier = (uint8_t)tier;
     ss->slab_shift = tier_slab_shift[tier];
+    ss->slab_off_mask = (uint32_t)(((size_t)1 << ss->slab_shift) - 1);
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
     for (unsigned i = 0; i < ss->nslabs; i++) {
         ss->slabs[i].cls = HAK_CLASS_NONE;
-        ss->slabs[i].index = (uint8_t)i;
     }
     atomic_store_explicit(&ss->owner, h, memory_order_release);
     if (!hak_region_register(ss, HAK_SEG_SIZE, (struct hak_segment *)ss)) {
@@ -163,15 +163,15 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
 {
     uint32_t size = hak_class_size[cls];
     s->cls = (uint8_t)cls;
-    s->block_size = size;
-    s->div_magic = (uint32_t)((((uint64_t)1 << 32) + size / 16 - 1) / (size / 16));
+    s->block_size = (uint16_t)size;
+    s->div_magic = UINT64_MAX / size + 1;
     s->capacity = (uint16_t)(slab_bytes(ss) / size);
-    s->bump = hak_slab_base(ss, s->index);
+    s->bump = hak_slab_base(ss, hak_slab_index(ss, s));
     s->end = s->bump + (size_t)s->capacity * size;
     s->free = NULL;
     s->used = 0;
-    ss->free_mask &= ~(1u << s->index);
-    ss->dirty_mask &= ~(1u << s->index);
+    ss->free_mask &= ~(1u << hak_slab_index(ss, s));
+    ss->dirty_mask &= ~(1u << hak_slab_index(ss, s));
     ss->live_slabs++;
 }
 
@@ -187,8 +187,8 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->div_magic = 0;
     s->free = NULL;
     s->bump = s->end = NULL;
-    ss->free_mask |= 1u << s->index;
-    ss->dirty_mask |= 1u << s->index;
+    ss->free_mask |= 1u << hak_slab_index(ss, s);
+    ss->dirty_mask |= 1u << hak_slab_index(ss, s);
     return --ss->live_slabs == 0;
 }
 
@@ -216,15 +216,16 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
 static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
                                    const void *p)
 {
-    uint32_t n = (uint32_t)((uintptr_t)p & (slab_bytes(ss) - 1)) >> 4;
-    /* floor(n / d) = n * ceil(2^32 / d) >> 32, exact for n < 2^14, d <= 2^11 */
-    return s->div_magic ? (uint32_t)(((uint64_t)n * s->div_magic) >> 32) : n;
+    uint64_t off = (uintptr_t)p & ss->slab_off_mask;
+    /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
+    return (uint32_t)(((unsigned __int128)off * s->div_magic) >> 64);
 }
 
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
                                           uint32_t idx)
 {
-    return &ss->out_bits[((size_t)s->index << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)) + idx / 64];
+    size_t first = (size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier);
+    return &ss->out_bits[first + idx / 64];
 }
 
 /* Only the owner writes the bitmap: a relaxed load and store (no locked

@@ -32,8 +32,7 @@ enum bad_free {
     DOUBLE_FREE_CLOBBERED_KEY,
 };
 
-/* Frees the block once from another thread; the child frees it again from
- * that thread too, so both frees take the remote path. */
+/* Frees the block from another thread, so that the free takes the remote path. */
 static void *free_from_other_thread(void *p) {
     free(p);
     return NULL;
@@ -73,27 +72,26 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         return p;
     }
     case INTERIOR_FREE_TINY:
-        p = malloc(OPAQUE((size_t)48));
+    case INTERIOR_FREE_MID: {
+        size_t size = kind == INTERIOR_FREE_TINY ? 48 : 5000, inside = size == 48 ? 16 : 1024;
+        p = malloc(OPAQUE(size));
         if (!p) _exit(3);
-        report_pointer(ptrfd, (char *)p + 16);
-        free(OPAQUE((char *)p + 16));
+        report_pointer(ptrfd, (char *)p + inside);
+        free(OPAQUE((char *)p + inside));
         return p;
-    case INTERIOR_FREE_MID:
-        p = malloc(OPAQUE((size_t)5000));
-        if (!p) _exit(3);
-        report_pointer(ptrfd, (char *)p + 1024);
-        free(OPAQUE((char *)p + 1024));
-        return p;
+    }
     case DOUBLE_FREE_AFTER_CACHE:
-        /* p is freed first; the 511 frees after it overflow the thread cache
-         * (at most 256 blocks), whose oldest half, p with it, goes back to the
-         * slab.  The others stay allocated so the slab is not released. */
+        /* p is freed first; the 256 frees after it overflow the thread cache
+         * (256 blocks of this class), whose oldest half, p with it, goes back
+         * to the slab, and the flush returns the rest.  Every other block
+         * stays allocated so the slab is not released. */
         p = malloc(OPAQUE((size_t)64));
         for (int i = 0; i < 511; i++)
             if (!(keep[i] = malloc(OPAQUE((size_t)64)))) _exit(3);
         free(p);
         for (int i = 0; i < 511; i += 2)
             free(keep[i]);
+        api.tiny_flush();
         report_pointer(ptrfd, p);
         free(OPAQUE(p));
         return p;
@@ -126,9 +124,10 @@ struct child_result {
     uintptr_t ptr; /* the pointer freed */
 };
 
-/* Runs one bad free in a child; the child reports its pointer through a pipe
- * before freeing it, and its stderr is collected into r->err. */
-static void run_child(enum bad_free kind, struct child_result *r) {
+/* Runs one bad free in a child (re-running this program with HAKMEM_CHECK=1
+ * when `checked`); the child reports its pointer through a pipe before
+ * freeing it, and its stderr is collected into r->err. */
+static void run_child(enum bad_free kind, int checked, struct child_result *r) {
     int errfd, ptrpipe[2];
     REQUIRE(pipe(ptrpipe) == 0);
     pid_t pid = fork_capturing_stderr(&errfd);
@@ -137,6 +136,14 @@ static void run_child(enum bad_free kind, struct child_result *r) {
         setrlimit(RLIMIT_CORE, &no_core);
         alarm(20);
         close(ptrpipe[0]);
+        if (checked) {
+            char kind_arg[16], fd_arg[16];
+            snprintf(kind_arg, sizeof kind_arg, "%d", (int)kind);
+            snprintf(fd_arg, sizeof fd_arg, "%d", ptrpipe[1]);
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", NULL};
+            execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
+            _exit(4);
+        }
         char stack_area[256];
         void *p = NULL;
         switch (kind) {
@@ -156,18 +163,12 @@ static void run_child(enum bad_free kind, struct child_result *r) {
             if (!p) _exit(3);
             free(p);
             break;
-        case DOUBLE_FREE_REMOTE: {
-            p = malloc(OPAQUE((size_t)48));
-            pthread_t t;
-            if (!p || pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
-            pthread_join(t, NULL);
-            uintptr_t u = (uintptr_t)p;
-            if (write(ptrpipe[1], &u, sizeof u) != sizeof u) _exit(3);
-            close(ptrpipe[1]);
-            if (pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
-            pthread_join(t, NULL);
+        case DOUBLE_FREE_REMOTE:
+            if (!(p = malloc(OPAQUE((size_t)48)))) _exit(3);
+            free_on_new_thread(p);
+            report_pointer(ptrpipe[1], p);
+            free_on_new_thread(p);
             _exit(0); /* not reached when the double free is caught */
-        }
         case DOUBLE_FREE_LARGE:
             p = malloc(OPAQUE((size_t)100000));
             if (!p) _exit(3);
@@ -177,34 +178,9 @@ static void run_child(enum bad_free kind, struct child_result *r) {
             bad_free_case(kind, ptrpipe[1]);
             _exit(0); /* not reached when the bad call is caught */
         }
-        uintptr_t u = (uintptr_t)p;
-        if (write(ptrpipe[1], &u, sizeof u) != sizeof u) _exit(3);
-        close(ptrpipe[1]);
+        report_pointer(ptrpipe[1], p);
         free(OPAQUE(p));
         _exit(0); /* not reached when the bad free is caught */
-    }
-    close(ptrpipe[1]);
-    r->ptr = 0;
-    if (read(ptrpipe[0], &r->ptr, sizeof r->ptr) != sizeof r->ptr) r->ptr = 0;
-    close(ptrpipe[0]);
-    wait_child_stderr(pid, errfd, r->err, sizeof r->err, &r->status);
-}
-
-/* Runs one case in this program re-run with HAKMEM_CHECK=1. */
-static void run_child_checked(enum bad_free kind, struct child_result *r) {
-    int errfd, ptrpipe[2];
-    REQUIRE(pipe(ptrpipe) == 0);
-    pid_t pid = fork_capturing_stderr(&errfd);
-    if (pid == 0) {
-        struct rlimit no_core = {0, 0};
-        setrlimit(RLIMIT_CORE, &no_core);
-        close(ptrpipe[0]);
-        char kind_arg[16], fd_arg[16];
-        snprintf(kind_arg, sizeof kind_arg, "%d", (int)kind);
-        snprintf(fd_arg, sizeof fd_arg, "%d", ptrpipe[1]);
-        char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", NULL};
-        execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
-        _exit(4);
     }
     close(ptrpipe[1]);
     r->ptr = 0;
@@ -223,8 +199,7 @@ static int mentions_pointer(const char *text, uintptr_t ptr) {
 
 static void check_case_in(const char *what, enum bad_free kind, const char *needle, int checked) {
     struct child_result r;
-    if (checked) run_child_checked(kind, &r);
-    else run_child(kind, &r);
+    run_child(kind, checked, &r);
     int aborted = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGABRT;
     CHECKF(aborted, "%s: child did not die of SIGABRT (%s %d); stderr: %s", what,
            WIFSIGNALED(r.status) ? "signal" : "exit",
@@ -243,7 +218,7 @@ static void check_case(const char *what, enum bad_free kind, const char *needle)
 /* Ends normally (status 0) when the bad call was not caught. */
 static int child_exits_normally(enum bad_free kind) {
     struct child_result r;
-    run_child(kind, &r);
+    run_child(kind, 0, &r);
     return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
 }
 

@@ -140,7 +140,11 @@ static void run_child(enum bad_free kind, int checked, struct child_result *r) {
             char kind_arg[16], fd_arg[16];
             snprintf(kind_arg, sizeof kind_arg, "%d", (int)kind);
             snprintf(fd_arg, sizeof fd_arg, "%d", ptrpipe[1]);
-            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", NULL};
+            /* a preloaded hakmem stays preloaded */
+            static char preload[4096];
+            const char *lib = getenv("LD_PRELOAD");
+            snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib ? lib : "");
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", lib ? preload : NULL, NULL};
             execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
             _exit(4);
         }

@@ -14,7 +14,6 @@ static size_t counted(size_t bytes)
 static size_t flush_slab_tier(enum hak_tier tier)
 {
     hak_ensure_init();
-    hak_heap_reap_late();
     struct hak_heap *h = hak_tls_heap;
     if (h) {
         if (tier == HAK_TIER_TINY) hak_tcache_return_all(h, 0, HAK_NUM_TINY);

@@ -85,13 +85,15 @@ struct hak_slab {
     char *end;              /* end of the carvable area               */
     _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
     struct hak_slab *next, *prev;
-    uint32_t used;     /* blocks out: with the user or in a cache */
-    uint32_t capacity; /* blocks the slab holds                   */
-    uint32_t block_size;
-    uint8_t cls; /* HAK_CLASS_NONE while unassigned */
-    uint8_t list; /* enum hak_slab_list                   */
-    uint8_t index;
+    uint16_t used;     /* blocks out: with the user or in a cache */
+    uint16_t capacity; /* blocks the slab holds (at most 4096)    */
+    uint16_t block_size;
+    uint8_t cls;        /* HAK_CLASS_NONE while unassigned */
+    uint8_t list;       /* enum hak_slab_list                   */
+    uint64_t div_magic; /* ceil(2^64 / block_size); 0 while unassigned */
 };
+/* cls and div_magic, which every free reads, share the slab's last 16 bytes */
+_Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
 
 struct hak_heap;
 #define HAK_OWNER_ORPHAN ((struct hak_heap *)1)
@@ -106,8 +108,18 @@ struct hak_superslab {
     uint32_t free_mask;  /* unassigned slabs                            */
     uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
     uint32_t live_slabs;
+    uint32_t slab_off_mask; /* slab size - 1: a pointer's offset in its slab */
     struct hak_slab slabs[HAK_MAX_SLABS];
+    /* One bit per block, set while the block is out of its slab (with the
+     * user, in a thread cache or on the remote list): a block coming back
+     * whose bit is clear was freed twice.  Written by the owner only, read
+     * by remote frees; HAK_OUT_WORDS(tier) words per slab. */
+    _Atomic(uint64_t) out_bits[];
 };
+/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 227. */
+#define HAK_OUT_WORDS_SHIFT(tier) ((tier) == HAK_TIER_TINY ? 6 : 2)
+#define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))
+_Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab header exceeds slab 0");
 
 static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void *p)
 {
@@ -116,6 +128,24 @@ static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void 
 static inline char *hak_slab_base(struct hak_superslab *ss, unsigned i)
 {
     return (char *)ss + ((size_t)i << ss->slab_shift);
+}
+
+static inline unsigned hak_slab_index(const struct hak_superslab *ss, const struct hak_slab *s)
+{
+    return (unsigned)(s - ss->slabs);
+}
+
+/* True when p is not the start of a block of slab s (every free checks it).
+ * With off = p's offset in the slab (< 2^18) and d = block_size (< 2^16),
+ * off is a multiple of d exactly when off * ceil(2^64 / d) mod 2^64 is
+ * below ceil(2^64 / d) (Lemire's divisibility test, exact as 18 + 16 bits
+ * <= 64): one multiply and one compare.  An unassigned slab (magic 0)
+ * rejects every pointer. */
+static inline bool hak_block_misaligned(const struct hak_superslab *ss, const struct hak_slab *s,
+                                        const void *p)
+{
+    uint64_t off = (uintptr_t)p & ss->slab_off_mask;
+    return off * s->div_magic >= s->div_magic;
 }
 
 /* ---- per-thread state (heap.c) ----------------------------------------- */
@@ -139,7 +169,6 @@ struct hak_heap {
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
     size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
-    int32_t late_tid; /* made after the thread's exit handler ran: its kernel tid */
     uint32_t ctr_slot; /* its thread's counter slot */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
@@ -169,7 +198,9 @@ extern HAK_TLS struct hak_thread hak_tls;
 extern uintptr_t hak_free_key;
 
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */
-void hak_heap_reap_late(void);
+/* The heap shared by threads whose exit handler ran, locked and unlocked. */
+struct hak_heap *hak_heap_late_lock(void);
+void hak_heap_late_unlock(void);
 void hak_heap_release(struct hak_heap *h);
 void hak_heap_fork_prepare(void);
 void hak_heap_fork_parent(void);
@@ -180,9 +211,11 @@ void hak_heap_fork_child(void);
 void *hak_slab_alloc_slow(unsigned cls);
 void hak_tcache_overflow(struct hak_tcache *tc, void *p);
 void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p);
-void hak_slab_free_remote(struct hak_slab *s, void *p);
-HAK_COLD void hak_double_free_check(struct hak_tcache *tc, void *p);
+void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p);
+HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
 size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier);
 void hak_heap_orphan_all(struct hak_heap *h);

@@ -3,12 +3,11 @@
  * and owned SuperSlabs) and a thread cache per class in static TLS.  When
  * the thread exits, its cached blocks go back to their slabs and its
  * SuperSlabs are orphaned for other threads to adopt, so thread churn does
- * not grow memory.  Heap records are pooled and reused, never freed.
+ * not grow memory.  Allocations a thread makes after that (later key
+ * destructors) come from one shared heap without a thread cache.  Heap
+ * records are pooled and reused, never freed.
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "counters.h"
 
@@ -65,25 +64,22 @@ static void thread_exit(void *arg)
     hak_tls.exiting = true;
 }
 
-static void heap_unlink_locked(struct hak_heap *h);
+/* The heap of allocations made after a thread's exit handler ran (a later
+ * key destructor, in any round, the last one included): shared by every
+ * exiting thread under late_lock, and used without a thread cache, so an
+ * exiting thread leaves nothing of its own behind when it is gone. */
+static pthread_mutex_t late_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hak_heap late_heap;
 
-/* A heap created after its thread's exit handler ran (a later destructor
- * allocated) may never be released by that thread: once the thread is gone
- * (its kernel tid no longer exists) another thread orphans its SuperSlabs.
- * Blocks left in the dead thread's cache stay counted as used. */
-void hak_heap_reap_late(void)
+struct hak_heap *hak_heap_late_lock(void)
 {
-    pthread_mutex_lock(&heap_lock);
-    struct hak_heap *h = live_heaps, *next;
-    for (; h; h = next) {
-        next = h->next;
-        if (!h->late_tid || h == hak_tls_heap) continue;
-        if (syscall(SYS_tgkill, getpid(), h->late_tid, 0) == 0 || errno != ESRCH) continue;
-        hak_heap_orphan_all(h);
-        hak_counters_release_slot(h->ctr_slot);
-        heap_unlink_locked(h);
-    }
-    pthread_mutex_unlock(&heap_lock);
+    pthread_mutex_lock(&late_lock);
+    return &late_heap;
+}
+
+void hak_heap_late_unlock(void)
+{
+    pthread_mutex_unlock(&late_lock);
 }
 
 /* The calling thread's heap, created on its first allocation. */
@@ -102,8 +98,6 @@ struct hak_heap *hak_heap_get(void)
     }
     pthread_mutex_unlock(&heap_lock);
     if (!h) return NULL;
-    if (hak_tls.exiting) h->late_tid = (int32_t)syscall(SYS_gettid);
-    else hak_heap_reap_late();
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls_cache[c].head = NULL;
         hak_tls_cache[c].count = 0;
@@ -152,12 +146,14 @@ void hak_heap_release(struct hak_heap *h)
 
 void hak_heap_fork_prepare(void)
 {
+    pthread_mutex_lock(&late_lock);
     pthread_mutex_lock(&heap_lock);
 }
 
 void hak_heap_fork_parent(void)
 {
     pthread_mutex_unlock(&heap_lock);
+    pthread_mutex_unlock(&late_lock);
 }
 
 /* In the child only the forking thread survives: the other threads' heaps
@@ -166,6 +162,7 @@ void hak_heap_fork_parent(void)
 void hak_heap_fork_child(void)
 {
     pthread_mutex_init(&heap_lock, NULL);
+    pthread_mutex_init(&late_lock, NULL);
     struct hak_heap *h = live_heaps, *next;
     for (; h; h = next) {
         next = h->next;

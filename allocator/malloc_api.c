@@ -67,21 +67,22 @@ HAK_API void *malloc(size_t n)
 }
 
 /* Every free of a Tiny or Mid block that is not the common case: a bad
- * pointer, HAKMEM_CHECK=1, a block of another thread's SuperSlab (pushed
+ * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another thread's SuperSlab (pushed
  * onto its slab's remote list), a block carrying the free key (a probable
  * double free), or a full thread cache. */
 static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_slab *s, void *p,
                                          const char *fn)
 {
-    if (s->cls >= HAK_NUM_CLASSES) hak_fatal_pointer(fn, "invalid pointer", p);
+    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p))
+        hak_fatal_pointer(fn, "invalid pointer", p);
     if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
     if (atomic_load_explicit(&ss->owner, memory_order_relaxed) != hak_tls_heap) {
-        hak_slab_free_remote(s, p);
+        hak_slab_free_remote(ss, s, p);
         return;
     }
     struct hak_tcache *tc = &hak_tls_cache[s->cls];
     void **b = p;
-    if (b[1] == (void *)hak_free_key) hak_double_free_check(tc, p);
+    if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
     if (tc->count >= tc->cap) {
         hak_tcache_overflow(tc, p);
         return;
@@ -104,7 +105,7 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
     void **b = p;
     if (likely(c < HAK_NUM_CLASSES &&
                atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
-               b[1] != (void *)hak_free_key)) {
+               b[1] != (void *)hak_free_key && !hak_block_misaligned(ss, s, p))) {
         struct hak_tcache *tc = &hak_tls_cache[c];
         if (likely(tc->count < tc->cap)) {
             b[0] = tc->head;
@@ -166,8 +167,7 @@ static size_t usable_size(void *p, const char *fn)
     if (seg->tier <= HAK_TIER_MID) {
         struct hak_superslab *ss = (struct hak_superslab *)seg;
         struct hak_slab *s = hak_slab_of(ss, p);
-        if (s->cls >= HAK_NUM_CLASSES) hak_fatal_pointer(fn, "invalid pointer", p);
-        if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
+        hak_slab_check_live(fn, ss, s, p);
         return s->block_size;
     }
     if (seg->tier == HAK_TIER_LARGE) return hak_large_usable(seg, p, fn);

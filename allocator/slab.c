@@ -113,13 +113,13 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->hdr.magic = HAK_SEG_MAGIC;
     ss->hdr.tier = (uint8_t)tier;
     ss->slab_shift = tier_slab_shift[tier];
+    ss->slab_off_mask = (uint32_t)(((size_t)1 << ss->slab_shift) - 1);
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
     for (unsigned i = 0; i < ss->nslabs; i++) {
         ss->slabs[i].cls = HAK_CLASS_NONE;
-        ss->slabs[i].index = (uint8_t)i;
     }
     atomic_store_explicit(&ss->owner, h, memory_order_release);
     if (!hak_region_register(ss, HAK_SEG_SIZE, (struct hak_segment *)ss)) {
@@ -163,14 +163,15 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
 {
     uint32_t size = hak_class_size[cls];
     s->cls = (uint8_t)cls;
-    s->block_size = size;
-    s->capacity = (uint32_t)(slab_bytes(ss) / size);
-    s->bump = hak_slab_base(ss, s->index);
+    s->block_size = (uint16_t)size;
+    s->div_magic = UINT64_MAX / size + 1;
+    s->capacity = (uint16_t)(slab_bytes(ss) / size);
+    s->bump = hak_slab_base(ss, hak_slab_index(ss, s));
     s->end = s->bump + (size_t)s->capacity * size;
     s->free = NULL;
     s->used = 0;
-    ss->free_mask &= ~(1u << s->index);
-    ss->dirty_mask &= ~(1u << s->index);
+    ss->free_mask &= ~(1u << hak_slab_index(ss, s));
+    ss->dirty_mask &= ~(1u << hak_slab_index(ss, s));
     ss->live_slabs++;
 }
 
@@ -183,10 +184,11 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->list = HAK_SLAB_UNASSIGNED;
     s->cls = HAK_CLASS_NONE;
     s->block_size = 0;
+    s->div_magic = 0;
     s->free = NULL;
     s->bump = s->end = NULL;
-    ss->free_mask |= 1u << s->index;
-    ss->dirty_mask |= 1u << s->index;
+    ss->free_mask |= 1u << hak_slab_index(ss, s);
+    ss->dirty_mask |= 1u << hak_slab_index(ss, s);
     return --ss->live_slabs == 0;
 }
 
@@ -208,16 +210,79 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
     if (slab_unassign(h, ss, s)) ss_now_empty(h, ss);
 }
 
-/* Moves the slab's remote frees to its local free list; returns how many. */
+/* ---- the out bitmap: which blocks are out of their slab ------------------ */
+
+/* Index of the block that starts at p (p passed hak_block_misaligned). */
+static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
+                                   const void *p)
+{
+    uint64_t off = (uintptr_t)p & ss->slab_off_mask;
+    /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
+    return (uint32_t)(((unsigned __int128)off * s->div_magic) >> 64);
+}
+
+static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
+                                          uint32_t idx)
+{
+    size_t first = (size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier);
+    return &ss->out_bits[first + idx / 64];
+}
+
+/* Only the owner writes the bitmap: a relaxed load and store (no locked
+ * instruction) keep it free of data races with remote readers. */
+static inline void out_set(struct hak_superslab *ss, const struct hak_slab *s, uint32_t idx)
+{
+    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+    atomic_store_explicit(w, v | (uint64_t)1 << (idx % 64), memory_order_relaxed);
+}
+
+/* A block of the owner's comes back to its slab: its bit must be set.  A
+ * clear bit means a second free (or a block never handed out). */
+static inline void out_clear_checked(struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    uint32_t idx = block_index(ss, s, p);
+    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
+    if (unlikely(!(v & bit)))
+        hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
+    atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+}
+
+/* Whether the block at p is out of its slab, read from any thread. */
+bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p)
+{
+    uint32_t idx = block_index(ss, s, p);
+    return atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1;
+}
+
+/* A block on the remote list that carries the free key may also sit in the
+ * owner's thread cache (freed there first): look for it there. */
+static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s, void **b)
+{
+    if (unlikely(b[1] == (void *)hak_free_key) &&
+        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap && hak_tls_heap)
+        hak_free_key_check("free", ss, s, b);
+}
+
+/* Moves the slab's remote frees to its local free list; returns how many.
+ * Each block's out bit is cleared on the way: a block pushed twice (a
+ * cross-thread double free, which makes the list a cycle) finds its bit
+ * clear the second time and stops the process instead of looping. */
 static uint32_t slab_drain_remote(struct hak_slab *s)
 {
     if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
     void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     if (!list) return 0;
+    struct hak_superslab *ss = ss_of(s);
     uint32_t n = 1;
     void **tail = list;
+    remote_key_check(ss, s, tail);
+    out_clear_checked(ss, s, tail);
     while (*tail) {
         tail = *tail;
+        remote_key_check(ss, s, tail);
+        out_clear_checked(ss, s, tail);
         n++;
     }
     *tail = s->free;
@@ -227,9 +292,11 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     return n;
 }
 
-/* Moves up to `want` blocks of the slab into the thread cache. */
+/* Moves up to `want` blocks of the slab into the thread cache, setting
+ * their out bits. */
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
 {
+    struct hak_superslab *ss = ss_of(s);
     uint32_t n = 0;
     void *head = tc->head;
     while (n < want && s->free) {
@@ -237,14 +304,19 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b[0];
         b[0] = head;
         head = b;
+        out_set(ss, s, block_index(ss, s, b));
         n++;
     }
-    while (n < want && s->bump < s->end) {
-        void **b = (void **)s->bump;
-        s->bump += s->block_size;
-        b[0] = head;
-        head = b;
-        n++;
+    if (n < want && s->bump < s->end) {
+        uint32_t idx = block_index(ss, s, s->bump);
+        while (n < want && s->bump < s->end) {
+            void **b = (void **)s->bump;
+            s->bump += s->block_size;
+            b[0] = head;
+            head = b;
+            out_set(ss, s, idx++);
+            n++;
+        }
     }
     tc->head = head;
     tc->count += n;
@@ -331,12 +403,10 @@ static uint32_t refill_batch(const struct hak_tcache *tc)
     return tc->cap > 2 ? tc->cap / 2 : 1;
 }
 
-/* Fills the thread cache of `cls` and returns one block, or NULL when the
- * OS has no memory left. */
-void *hak_slab_alloc_slow(unsigned cls)
+/* Fills the thread cache of `cls` from heap `h` and returns one block, or
+ * NULL when the OS has no memory left. */
+static void *refill(struct hak_heap *h, unsigned cls)
 {
-    struct hak_heap *h = hak_heap_get();
-    if (!h) return NULL;
     if (cls < HAK_NUM_TINY && !hak_cfg.tiny_use_superslab) {
         HAK_COUNT(early_class_disabled);
         cls = HAK_NUM_TINY;
@@ -394,12 +464,28 @@ void *hak_slab_alloc_slow(unsigned cls)
     return b;
 }
 
+void *hak_slab_alloc_slow(unsigned cls)
+{
+    struct hak_heap *h = hak_tls_heap;
+    if (unlikely(!h) && hak_tls.exiting) {
+        /* the thread's caches have capacity 0 now: a refill takes one block */
+        h = hak_heap_late_lock();
+        void *p = refill(h, cls);
+        hak_heap_late_unlock();
+        return p;
+    }
+    if (!h && !(h = hak_heap_get())) return NULL;
+    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
+    return refill(h, cls);
+}
+
 /* ---- frees ---------------------------------------------------------------- */
 
 /* A block freed by its owning thread goes back to its slab (ss_local). */
 void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
+    out_clear_checked(ss, s, p);
     b[0] = s->free;
     s->free = b;
     s->used--;
@@ -413,9 +499,12 @@ void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct ha
 
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
-void hak_slab_free_remote(struct hak_slab *s, void *p)
+void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
+    /* a block already back in its slab was freed before; one freed twice
+     * before its owner drained it is caught by the drain */
+    if (unlikely(!hak_block_is_out(ss, s, p))) hak_fatal_pointer("free", "double free of", p);
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     HAK_COUNT(free_ss_remote);
     for (;;) {
@@ -473,27 +562,45 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
     }
 }
 
-/* Word 1 of the block holds the free key: it is probably in the cache
- * already.  Looks for it there and stops the process if it is. */
-void hak_double_free_check(struct hak_tcache *tc, void *p)
+static bool tcache_holds(const struct hak_tcache *tc, const void *p)
 {
     uint32_t n = 0;
     for (void **b = tc->head; b && n <= tc->count; b = b[0], n++)
-        if (b == p) hak_fatal_pointer("free", "double free of", p);
+        if (b == p) return true;
+    return false;
+}
+
+/* Word 1 of the block holds the free key: it is probably in the owner's
+ * (the calling thread's) cache already, or back in its slab.  Stops the
+ * process if it is either. */
+void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    if (tcache_holds(&hak_tls_cache[s->cls], p) || !hak_block_is_out(ss, s, p))
+        hak_fatal_pointer(fn, "double free of", p);
     HAK_COUNT_FAST(early_double_free_suspect);
 }
 
-/* HAKMEM_CHECK=1: the pointer must be the start of a block handed out by an
- * assigned slab, and not already on the slab's free or remote lists. */
+/* HAKMEM_CHECK=1 (every free, as the thread caches are off): the block must
+ * have been carved from the slab and be out of it now.  The default free
+ * path has already checked its class and its boundary. */
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
-    char *base = hak_slab_base(ss, s->index);
-    if (s->cls == HAK_CLASS_NONE || s->index == 0) hak_fatal_pointer(fn, "invalid pointer", p);
-    if ((char *)p >= s->bump || ((size_t)((char *)p - base)) % s->block_size)
+    if ((char *)p >= s->bump) hak_fatal_pointer(fn, "invalid pointer", p);
+    if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "double free of", p);
+}
+
+/* realloc and malloc_usable_size: p must be a live block, checked as free
+ * checks it (boundary, back in its slab, in this thread's cache). */
+void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    void **b = p;
+    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
         hak_fatal_pointer(fn, "invalid pointer", p);
-    if (atomic_load_explicit(&ss->owner, memory_order_acquire) != hak_tls_heap) return;
-    for (void **b = s->free; b; b = b[0])
-        if (b == p) hak_fatal_pointer(fn, "double free of", p);
+    if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
+    if (b[1] == (void *)hak_free_key &&
+        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
+        tcache_holds(&hak_tls_cache[s->cls], p))
+        hak_fatal_pointer(fn, "freed pointer", p);
 }
 
 /* ---- collection, flush, orphaning ---------------------------------------- */
@@ -517,25 +624,32 @@ static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool deco
     return decommit ? ss_decommit_free_slabs(ss) : 0;
 }
 
-/* The flush of one tier for the calling thread: its SuperSlabs, then the
- * orphaned ones.  Empty SuperSlabs are unmapped. */
-size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+/* Collects a heap's SuperSlabs of one tier, unmapping the empty ones. */
+static size_t heap_tier_flush(struct hak_heap *h, enum hak_tier tier)
 {
-    size_t bytes = 0;
-    if (h) {
-        bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
-        h->unmapped_bytes[tier] = 0;
-        struct hak_superslab *ss = h->ss[tier], *next;
-        for (; ss; ss = next) {
-            next = ss->next;
-            bytes += ss_collect(h, ss, true);
-            if (ss->live_slabs == 0) {
-                h->empty_ss[tier]--;
-                ss_unlink(&h->ss[tier], ss);
-                bytes += ss_unmap(ss);
-            }
+    size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
+    h->unmapped_bytes[tier] = 0;
+    struct hak_superslab *ss = h->ss[tier], *next;
+    for (; ss; ss = next) {
+        next = ss->next;
+        bytes += ss_collect(h, ss, true);
+        if (ss->live_slabs == 0) {
+            h->empty_ss[tier]--;
+            ss_unlink(&h->ss[tier], ss);
+            bytes += ss_unmap(ss);
         }
     }
+    return bytes;
+}
+
+/* The flush of one tier for the calling thread: its SuperSlabs, the shared
+ * heap of exiting threads, then the orphaned ones.  Empty SuperSlabs are
+ * unmapped. */
+size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+{
+    size_t bytes = h ? heap_tier_flush(h, tier) : 0;
+    bytes += heap_tier_flush(hak_heap_late_lock(), tier);
+    hak_heap_late_unlock();
     pthread_mutex_lock(&orphan_lock);
     struct hak_superslab *list = orphans[tier], *keep = NULL, *next;
     orphans[tier] = NULL;

@@ -1,7 +1,10 @@
 /*
- * Freeing a pointer hakmem did not hand out, or freeing a small block twice,
- * stops the process with SIGABRT and one line on stderr that names the
- * problem and the pointer.  Each case runs in a forked child.
+ * Freeing a pointer hakmem did not hand out (including one inside a block),
+ * freeing a block twice (in the same thread, from other threads, after the
+ * block left the thread cache), or reallocating a freed block stops the
+ * process with SIGABRT and one line on stderr that names the problem and
+ * the pointer, and never hangs.  Each case runs in a forked child; the
+ * HAKMEM_CHECK=1 cases re-run this program with the option set.
  */
 #include "check.h"
 
@@ -12,6 +15,7 @@
 #include <sys/wait.h>
 
 static char static_area[4096] __attribute__((aligned(64)));
+static struct hak_api api;
 
 enum bad_free {
     FREE_STACK,
@@ -19,14 +23,99 @@ enum bad_free {
     FREE_MMAP,
     DOUBLE_FREE_TINY,
     DOUBLE_FREE_REMOTE,
-    DOUBLE_FREE_LARGE
+    DOUBLE_FREE_LARGE,
+    DOUBLE_FREE_CROSS_THREAD,
+    INTERIOR_FREE_TINY,
+    INTERIOR_FREE_MID,
+    DOUBLE_FREE_AFTER_CACHE,
+    REALLOC_FREED,
+    DOUBLE_FREE_CLOBBERED_KEY,
 };
 
-/* Frees the block once from another thread; the child frees it again from
- * that thread too, so both frees take the remote path. */
+/* Frees the block from another thread, so that the free takes the remote path. */
 static void *free_from_other_thread(void *p) {
     free(p);
     return NULL;
+}
+
+/* Frees the block on a thread of its own, so the free is a remote one. */
+static void free_on_new_thread(void *p) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
+    pthread_join(t, NULL);
+}
+
+static void report_pointer(int fd, void *p) {
+    uintptr_t u = (uintptr_t)p;
+    if (write(fd, &u, sizeof u) != sizeof u) _exit(3);
+    close(fd);
+}
+
+/* Runs one bad free and returns the pointer it freed (when it returns at
+ * all: the bad free should stop the process).  `ptrfd` receives the
+ * pointer before the bad call. */
+static void *bad_free_case(enum bad_free kind, int ptrfd) {
+    void *p, *keep[512];
+    switch (kind) {
+    case DOUBLE_FREE_CROSS_THREAD: {
+        /* p, q, p from other threads: the second push of p is not at the list
+         * head, so the remote list becomes a cycle; the owner's drain (the
+         * flush) must stop the process, not loop */
+        p = malloc(OPAQUE((size_t)48));
+        void *q = malloc(OPAQUE((size_t)48));
+        if (!p || !q) _exit(3);
+        free_on_new_thread(p);
+        free_on_new_thread(q);
+        report_pointer(ptrfd, p);
+        free_on_new_thread(p);
+        api.tiny_flush();
+        return p;
+    }
+    case INTERIOR_FREE_TINY:
+    case INTERIOR_FREE_MID: {
+        size_t size = kind == INTERIOR_FREE_TINY ? 48 : 5000, inside = size == 48 ? 16 : 1024;
+        p = malloc(OPAQUE(size));
+        if (!p) _exit(3);
+        report_pointer(ptrfd, (char *)p + inside);
+        free(OPAQUE((char *)p + inside));
+        return p;
+    }
+    case DOUBLE_FREE_AFTER_CACHE:
+        /* p is freed first; the 256 frees after it overflow the thread cache
+         * (256 blocks of this class), whose oldest half, p with it, goes back
+         * to the slab, and the flush returns the rest.  Every other block
+         * stays allocated so the slab is not released. */
+        p = malloc(OPAQUE((size_t)64));
+        for (int i = 0; i < 511; i++)
+            if (!(keep[i] = malloc(OPAQUE((size_t)64)))) _exit(3);
+        free(p);
+        for (int i = 0; i < 511; i += 2)
+            free(keep[i]);
+        api.tiny_flush();
+        report_pointer(ptrfd, p);
+        free(OPAQUE(p));
+        return p;
+    case REALLOC_FREED:
+        p = malloc(OPAQUE((size_t)100));
+        if (!p) _exit(3);
+        free(p);
+        report_pointer(ptrfd, p);
+        p = realloc(OPAQUE(p), 90); /* fits in place: would return p */
+        if (p) memset(p, 0, 90);
+        return p;
+    case DOUBLE_FREE_CLOBBERED_KEY:
+        /* a use after free overwrites the block's second word, then the
+         * block is freed again */
+        p = malloc(OPAQUE((size_t)32));
+        if (!p) _exit(3);
+        free(p);
+        ((void *volatile *)p)[1] = NULL;
+        report_pointer(ptrfd, p);
+        free(OPAQUE(p));
+        return p;
+    default:
+        _exit(3);
+    }
 }
 
 struct child_result {
@@ -35,9 +124,10 @@ struct child_result {
     uintptr_t ptr; /* the pointer freed */
 };
 
-/* Runs one bad free in a child; the child reports its pointer through a pipe
- * before freeing it, and its stderr is collected into r->err. */
-static void run_child(enum bad_free kind, struct child_result *r) {
+/* Runs one bad free in a child (re-running this program with HAKMEM_CHECK=1
+ * when `checked`); the child reports its pointer through a pipe before
+ * freeing it, and its stderr is collected into r->err. */
+static void run_child(enum bad_free kind, int checked, struct child_result *r) {
     int errfd, ptrpipe[2];
     REQUIRE(pipe(ptrpipe) == 0);
     pid_t pid = fork_capturing_stderr(&errfd);
@@ -46,6 +136,18 @@ static void run_child(enum bad_free kind, struct child_result *r) {
         setrlimit(RLIMIT_CORE, &no_core);
         alarm(20);
         close(ptrpipe[0]);
+        if (checked) {
+            char kind_arg[16], fd_arg[16];
+            snprintf(kind_arg, sizeof kind_arg, "%d", (int)kind);
+            snprintf(fd_arg, sizeof fd_arg, "%d", ptrpipe[1]);
+            /* a preloaded hakmem stays preloaded */
+            static char preload[4096];
+            const char *lib = getenv("LD_PRELOAD");
+            snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib ? lib : "");
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", lib ? preload : NULL, NULL};
+            execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
+            _exit(4);
+        }
         char stack_area[256];
         void *p = NULL;
         switch (kind) {
@@ -65,27 +167,22 @@ static void run_child(enum bad_free kind, struct child_result *r) {
             if (!p) _exit(3);
             free(p);
             break;
-        case DOUBLE_FREE_REMOTE: {
-            p = malloc(OPAQUE((size_t)48));
-            pthread_t t;
-            if (!p || pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
-            pthread_join(t, NULL);
-            uintptr_t u = (uintptr_t)p;
-            if (write(ptrpipe[1], &u, sizeof u) != sizeof u) _exit(3);
-            close(ptrpipe[1]);
-            if (pthread_create(&t, NULL, free_from_other_thread, p) != 0) _exit(3);
-            pthread_join(t, NULL);
+        case DOUBLE_FREE_REMOTE:
+            if (!(p = malloc(OPAQUE((size_t)48)))) _exit(3);
+            free_on_new_thread(p);
+            report_pointer(ptrpipe[1], p);
+            free_on_new_thread(p);
             _exit(0); /* not reached when the double free is caught */
-        }
         case DOUBLE_FREE_LARGE:
             p = malloc(OPAQUE((size_t)100000));
             if (!p) _exit(3);
             free(p);
             break;
+        default:
+            bad_free_case(kind, ptrpipe[1]);
+            _exit(0); /* not reached when the bad call is caught */
         }
-        uintptr_t u = (uintptr_t)p;
-        if (write(ptrpipe[1], &u, sizeof u) != sizeof u) _exit(3);
-        close(ptrpipe[1]);
+        report_pointer(ptrpipe[1], p);
         free(OPAQUE(p));
         _exit(0); /* not reached when the bad free is caught */
     }
@@ -104,9 +201,9 @@ static int mentions_pointer(const char *text, uintptr_t ptr) {
     return 0;
 }
 
-static void check_case(const char *what, enum bad_free kind, const char *needle) {
+static void check_case_in(const char *what, enum bad_free kind, const char *needle, int checked) {
     struct child_result r;
-    run_child(kind, &r);
+    run_child(kind, checked, &r);
     int aborted = WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGABRT;
     CHECKF(aborted, "%s: child did not die of SIGABRT (%s %d); stderr: %s", what,
            WIFSIGNALED(r.status) ? "signal" : "exit",
@@ -115,11 +212,27 @@ static void check_case(const char *what, enum bad_free kind, const char *needle)
     CHECKF(r.ptr != 0 && mentions_pointer(r.err, r.ptr), "%s: stderr lacks the pointer %#lx: %s",
            what, (unsigned long)r.ptr, r.err);
     CHECKF(count_lines(r.err) == 1, "%s: want one line on stderr, got: %s", what, r.err);
-    printf("%-16s -> %s", what, r.err[0] ? r.err : "(nothing on stderr)\n");
+    printf("%-28s -> %s", what, r.err[0] ? r.err : "(nothing on stderr)\n");
 }
 
-int main(void) {
-    struct hak_api api;
+static void check_case(const char *what, enum bad_free kind, const char *needle) {
+    check_case_in(what, kind, needle, 0);
+}
+
+/* Ends normally (status 0) when the bad call was not caught. */
+static int child_exits_normally(enum bad_free kind) {
+    struct child_result r;
+    run_child(kind, 0, &r);
+    return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--case") == 0) { /* a HAKMEM_CHECK=1 child */
+        alarm(20);
+        require_hakmem(&api);
+        bad_free_case((enum bad_free)atoi(argv[2]), atoi(argv[3]));
+        return 0;
+    }
     require_hakmem(&api);
     check_case("stack pointer", FREE_STACK, "invalid pointer");
     check_case("static pointer", FREE_STATIC, "invalid pointer");
@@ -127,6 +240,18 @@ int main(void) {
     check_case("tiny double free", DOUBLE_FREE_TINY, "double free");
     check_case("remote double free", DOUBLE_FREE_REMOTE, "double free");
     check_case("large double free", DOUBLE_FREE_LARGE, "double free");
+    check_case("cross-thread double free", DOUBLE_FREE_CROSS_THREAD, "free(): double free");
+    check_case("tiny interior free", INTERIOR_FREE_TINY, "free(): invalid pointer");
+    check_case("mid interior free", INTERIOR_FREE_MID, "free(): invalid pointer");
+    check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "free(): double free");
+    check_case("realloc of a freed block", REALLOC_FREED, "realloc(): freed pointer");
+
+    /* A double free whose block had its free key overwritten is not caught
+     * by default until the block goes back to its slab; HAKMEM_CHECK=1
+     * (no thread caches, every free checked) catches it at once. */
+    CHECKF(child_exits_normally(DOUBLE_FREE_CLOBBERED_KEY),
+           "default mode now catches a double free with a clobbered key: update the docs");
+    check_case_in("HAKMEM_CHECK=1 clobbered key", DOUBLE_FREE_CLOBBERED_KEY, "free(): double free", 1);
 
     /* the parent's heap is untouched by all this */
     void *p = malloc(32);

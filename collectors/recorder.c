@@ -787,6 +787,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     e.collector_cpu_s = res->collector_cpu_s;
     e.samples = res->samples;
     e.snapshots = res->snapshots;
+    e.timer_ticks = r->timer_ticks;
     e.note = res->db_failed      ? "database writes failed: samples are missing"
              : r->events_note[0] ? r->events_note
                                  : NULL;

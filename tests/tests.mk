@@ -87,3 +87,9 @@ $(TEST_DIR)/collector_parsers: tests/collector/parsers.c $(OBJ)/probes/smaps.o $
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Iprobes $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
 test-build: $(TEST_DIR)/collector_parsers
+
+# make mutants [M=FILTER]: applies each deliberate breakage of tests/mutants/ to a scratch copy
+# of the tree and fails if the tests it names pass over it (docs/testing.md).  Not part of make test.
+.PHONY: mutants
+mutants:
+	tests/mutants/run.sh $(M)

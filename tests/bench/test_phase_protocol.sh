@@ -71,6 +71,7 @@ HAK_PHASE_FD=5 HAK_PHASE_ACK_FD=6 "$BIN/battle" "${battle_args[@]}" \
     5>"$WORK/marks" 6<"$WORK/acks" >"$WORK/sync.out" &
 pid=$!
 exec 7<"$WORK/marks" 8>"$WORK/acks"
+trap '' PIPE # a benchmark that did not wait may be gone before its ack
 while IFS= read -r line <&7; do
     echo "$line" >>"$WORK/sync.log"
     read -r kind seq _ <<<"$line"
@@ -78,15 +79,17 @@ while IFS= read -r line <&7; do
         # Order, not time: the benchmark must reach its wait with nothing sent after the mark.
         # The bound only keeps a benchmark that never waits from hanging the test.
         for ((i = 0; i < 600; i++)); do
+            read -r -t 0 <&7 && break
             blocked_in_poll "$pid" && break
             sleep 0.05
         done
         blocked_in_poll "$pid" || echo "NOWAIT mark $seq: the benchmark never waited" >>"$WORK/sync.log"
         read -r -t 0 <&7 && echo "EARLY mark $seq: a message came before its ack" >>"$WORK/sync.log"
-        echo "ack $seq" >&8
+        echo "ack $seq" >&8 || true
     fi
 done
 exec 7<&- 8>&-
+trap - PIPE
 wait "$pid" || fail "battle with an acking collector failed"
 cat "$WORK/sync.log"
 head -n1 "$WORK/sync.log" | grep -q ' ack=1$' || fail "hello does not announce acks"

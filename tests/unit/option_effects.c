@@ -3,7 +3,8 @@
  * through its counters: the same operations run in a child process under two
  * settings of an option, and what the counters say each kept differs as the
  * option says it must.  HAKMEM_CHECK=1 stops an interior free of a Tiny
- * block that the unchecked fast path cannot see.
+ * block that the unchecked fast path cannot see; interior frees into Large
+ * and Huge blocks are stopped whatever the options.
  */
 #include "check.h"
 
@@ -72,12 +73,13 @@ static void superslabs_kept(void) {
     printf("%lld %lld\n", m, m - (hak_counter("superslabs_unmapped") - u0));
 }
 
-static void interior_free_tiny(void) {
+/* Frees a pointer `offset` bytes into a block of `size`; the process must not survive it. */
+static void interior_free(size_t size, size_t offset) {
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    char *p = malloc(OPAQUE((size_t)64));
+    char *p = malloc(OPAQUE(size));
     REQUIRE(p != NULL);
-    free(OPAQUE(p + 16));
+    free(OPAQUE(p + offset));
     printf("survived\n");
 }
 
@@ -86,7 +88,10 @@ static int run_scenario(const char *name) {
     else if (!strcmp(name, "mid_cache")) cache_kept(4096, hak_mid_flush);
     else if (!strcmp(name, "large_cache")) large_released();
     else if (!strcmp(name, "ss_keep")) superslabs_kept();
-    else if (!strcmp(name, "interior_free")) interior_free_tiny();
+    else if (!strcmp(name, "interior_free")) interior_free(64, 16);
+    else if (!strcmp(name, "interior_free_large_page")) interior_free(100 * 1024, 4096);
+    else if (!strcmp(name, "interior_free_large")) interior_free(100 * 1024, 48);
+    else if (!strcmp(name, "interior_free_huge")) interior_free(4 * MIB, 4096);
     else return 2;
     return 0;
 }
@@ -160,11 +165,20 @@ int main(int argc, char **argv) {
            mapped0, left2, mapped2);
 
     /* HAKMEM_CHECK=1 sees a free into the middle of a Tiny block. */
-    int status = run_child("interior_free", "HAKMEM_CHECK=1", out, sizeof out, err, sizeof err);
-    fputs(err, stdout);
-    CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-           "an interior free under HAKMEM_CHECK=1 was not stopped (%s)", out);
-    CHECKF(strstr(err, "hakmem: free(): invalid pointer 0x") != NULL, "stderr: %s", err);
+    static const char *const stopped[][2] = {
+        {"interior_free", "HAKMEM_CHECK=1"},
+        {"interior_free_large_page", "HAKMEM_CHECK=0"},
+        {"interior_free_large", "HAKMEM_CHECK=0"},
+        {"interior_free_huge", "HAKMEM_CHECK=0"},
+    };
+    for (size_t i = 0; i < sizeof stopped / sizeof stopped[0]; i++) {
+        int status = run_child(stopped[i][0], stopped[i][1], out, sizeof out, err, sizeof err);
+        fputs(err, stdout);
+        CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "%s with %s was not stopped (%s)",
+               stopped[i][0], stopped[i][1], out);
+        CHECKF(strstr(err, "hakmem: free(): invalid pointer 0x") != NULL, "%s: stderr: %s",
+               stopped[i][0], err);
+    }
     return test_finish();
 }
 #endif

@@ -20,7 +20,7 @@ struct tier_case {
     const char *tier;
     size_t size;
     const char *alloc_counters[2]; /* their sum counts the tier's allocations */
-    const char *free_counter; /* NULL: Tiny and Mid frees share free_tls_sll and ss_remote */
+    const char *free_counter;      /* NULL: Tiny and Mid frees share free_tls_sll and ss_remote */
 };
 
 static const struct tier_case cases[] = {
@@ -49,12 +49,10 @@ static void check_tier_counts(const struct tier_case *c) {
     for (int i = 0; i < N; i++)
         free(blocks[i]);
     long long freed = (c->free_counter ? hak_counter(c->free_counter) : small_frees()) - f0;
-    printf("%-5s %6zu bytes: %d mallocs counted %lld, %d frees counted %lld\n", c->tier, c->size,
-           N, allocated, N, freed);
-    CHECKF(allocated == N, "%s: %lld allocations counted for %d",
-           c->tier, allocated, N);
-    CHECKF(freed == N, "%s: %lld frees counted for %d", c->tier, freed,
-           N);
+    printf("%-5s %6zu bytes: %d mallocs counted %lld, %d frees counted %lld\n", c->tier, c->size, N,
+           allocated, N, freed);
+    CHECKF(allocated == N, "%s: %lld allocations counted for %d", c->tier, allocated, N);
+    CHECKF(freed == N, "%s: %lld frees counted for %d", c->tier, freed, N);
 }
 
 /* Allocates, touches and frees a mix of every tier so that a flush has work. */

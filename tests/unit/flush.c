@@ -128,8 +128,25 @@ static void check_flush_all_covers_tiers(const struct hak_api *api) {
 struct thread_arg {
     struct working_set *ws;
     size_t bytes;
-    int free_half; /* free every second block before exiting, leave the rest live */
 };
+
+/* Flushes every tier and prints how RSS went from rss0 through rss1 (after
+ * `between`) to after the flush; returns RSS after the flush. */
+static long long flush_all_reporting(const struct hak_api *api, const char *what,
+                                     const char *between, long long rss0, long long rss1) {
+    size_t released = api->flush_all();
+    long long rss2 = rss_bytes();
+    printf("%s: rss %lld -> %lld (%s) -> %lld (flushed) KiB; flush reported %zu KiB\n", what,
+           rss0 / 1024, rss1 / 1024, between, rss2 / 1024, released / 1024);
+    return rss2;
+}
+
+/* Runs fn(arg) on a new thread and waits for the thread to exit. */
+static void run_thread(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fn, arg) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
 
 static void *thread_alloc_free_exit(void *arg) {
     struct thread_arg *ta = arg;
@@ -160,15 +177,9 @@ static void check_flush_after_thread_exit(const struct hak_api *api) {
     api->flush_all();
     long long rss0 = rss_bytes();
     struct thread_arg ta = {.bytes = 32 * MIB};
-    pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, thread_alloc_free_exit, &ta) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
+    run_thread(thread_alloc_free_exit, &ta);
     long long rss1 = rss_bytes();
-    size_t released = api->flush_all();
-    long long rss2 = rss_bytes();
-    printf("thread exit, 32 MiB: rss %lld -> %lld (thread gone) -> %lld (flushed) KiB; flush "
-           "reported %zu KiB\n",
-           rss0 / 1024, rss1 / 1024, rss2 / 1024, released / 1024);
+    long long rss2 = flush_all_reporting(api, "thread exit, 32 MiB", "thread gone", rss0, rss1);
     CHECKF(rss2 - rss0 <= (long long)ta.bytes / 2,
            "%lld KiB of an exited thread's memory still resident after hak_flush_all",
            (rss2 - rss0) / 1024);
@@ -182,18 +193,13 @@ static void check_flush_of_orphans(const struct hak_api *api) {
     struct thread_arg ta = {.ws = &ws};
     api->flush_all();
     long long rss0 = rss_bytes();
-    pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, thread_alloc_exit_live, &ta) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
+    run_thread(thread_alloc_exit_live, &ta);
     long long rss1 = rss_bytes();
     for (size_t i = 1; i < ws.count; i += 2)
         free(ws.blocks[i]);
     munmap(ws.blocks, ws.cap * sizeof(void *));
-    size_t released = api->flush_all();
-    long long rss2 = rss_bytes();
-    printf("orphans, 32 MiB: rss %lld -> %lld (thread gone, half live) -> %lld (freed here, "
-           "flushed) KiB; flush reported %zu KiB\n",
-           rss0 / 1024, rss1 / 1024, rss2 / 1024, released / 1024);
+    long long rss2 =
+        flush_all_reporting(api, "orphans, 32 MiB", "thread gone, half live", rss0, rss1);
     CHECKF(rss1 - rss0 >= (long long)bytes / 4, "the exited thread's live half is not resident");
     CHECKF(rss2 - rss0 <= (long long)bytes / 8,
            "%lld KiB of an exited thread's blocks, freed by another thread, still resident after "
@@ -209,16 +215,11 @@ static void check_flush_of_remote_frees(const struct hak_api *api) {
     api->flush_all();
     long long rss0 = rss_bytes();
     ws_alloc(&ws, 103);
-    pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, thread_free_all, &ws) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
+    run_thread(thread_free_all, &ws);
     munmap(ws.blocks, ws.cap * sizeof(void *));
     long long rss1 = rss_bytes();
-    size_t released = api->flush_all();
-    long long rss2 = rss_bytes();
-    printf("remote frees, 32 MiB: rss %lld -> %lld (freed by another thread) -> %lld (flushed) "
-           "KiB; flush reported %zu KiB\n",
-           rss0 / 1024, rss1 / 1024, rss2 / 1024, released / 1024);
+    long long rss2 =
+        flush_all_reporting(api, "remote frees, 32 MiB", "freed by another thread", rss0, rss1);
     CHECKF(rss2 - rss0 <= (long long)bytes / 8,
            "%lld KiB of blocks freed by another thread still resident after hak_flush_all",
            (rss2 - rss0) / 1024);

@@ -84,15 +84,24 @@ static void interior_free(size_t size, size_t offset) {
 }
 
 static int run_scenario(const char *name) {
-    if (!strcmp(name, "tiny_cache")) cache_kept(32, hak_tiny_flush);
-    else if (!strcmp(name, "mid_cache")) cache_kept(4096, hak_mid_flush);
-    else if (!strcmp(name, "large_cache")) large_released();
-    else if (!strcmp(name, "ss_keep")) superslabs_kept();
-    else if (!strcmp(name, "interior_free")) interior_free(64, 16);
-    else if (!strcmp(name, "interior_free_large_page")) interior_free(100 * 1024, 4096);
-    else if (!strcmp(name, "interior_free_large")) interior_free(100 * 1024, 48);
-    else if (!strcmp(name, "interior_free_huge")) interior_free(4 * MIB, 4096);
-    else return 2;
+    if (!strcmp(name, "tiny_cache"))
+        cache_kept(32, hak_tiny_flush);
+    else if (!strcmp(name, "mid_cache"))
+        cache_kept(4096, hak_mid_flush);
+    else if (!strcmp(name, "large_cache"))
+        large_released();
+    else if (!strcmp(name, "ss_keep"))
+        superslabs_kept();
+    else if (!strcmp(name, "interior_free"))
+        interior_free(64, 16);
+    else if (!strcmp(name, "interior_free_large_page"))
+        interior_free(100 * 1024, 4096);
+    else if (!strcmp(name, "interior_free_large"))
+        interior_free(100 * 1024, 48);
+    else if (!strcmp(name, "interior_free_huge"))
+        interior_free(4 * MIB, 4096);
+    else
+        return 2;
     return 0;
 }
 
@@ -174,8 +183,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof stopped / sizeof stopped[0]; i++) {
         int status = run_child(stopped[i][0], stopped[i][1], out, sizeof out, err, sizeof err);
         fputs(err, stdout);
-        CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "%s with %s was not stopped (%s)",
-               stopped[i][0], stopped[i][1], out);
+        CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+               "%s with %s was not stopped (%s)", stopped[i][0], stopped[i][1], out);
         CHECKF(strstr(err, "hakmem: free(): invalid pointer 0x") != NULL, "%s: stderr: %s",
                stopped[i][0], err);
     }

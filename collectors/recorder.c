@@ -225,6 +225,7 @@ struct recording {
     int npending;
     long seq; /* next sample number */
     long timer_ticks;
+    long timer_misses; /* ticks that could not read the process */
     int full_due;         /* a periodic full snapshot waits for CPU allowance */
     int64_t allowance_ns; /* CPU the timer may still spend (token bucket, --max-cpu) */
     int64_t last_tick;
@@ -360,7 +361,7 @@ static void timer_sample(struct recording *r) {
     if (r->full_due && afford) {
         r->full_due = 0;
         cpu0 = thread_cpu_ns();
-        snapshot(r, "timer", -1);
+        if (snapshot(r, "timer", -1) < 0) r->timer_misses++;
         r->allowance_ns -= thread_cpu_ns() - cpu0;
     } else if (r->alive && r->src_open) {
         /* A failed open costs tens of microseconds: every tick for the first second (hakmem
@@ -380,7 +381,11 @@ static void timer_sample(struct recording *r) {
             p->f = m;
             r->res->samples++;
             if (afford) r->res->rollups++;
+        } else {
+            r->timer_misses++;
         }
+    } else {
+        r->timer_misses++; /* not started yet, or gone */
     }
     if (r->npending == PENDING_MAX || mono_ns() - r->last_commit >= COMMIT_EVERY_NS) commit(r);
 }
@@ -772,6 +777,8 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     e.collector_cpu_s = res->collector_cpu_s;
     e.samples = res->samples;
     e.snapshots = res->snapshots;
+    e.timer_ticks = r->timer_ticks;
+    e.timer_misses = r->timer_misses;
     e.note = res->db_failed      ? "database writes failed: samples are missing"
              : r->events_note[0] ? r->events_note
                                  : NULL;

@@ -80,6 +80,10 @@ static const char *const migrations[RUN_DB_SCHEMA_VERSION] = {
     "s.private_dirty_kb,"
     "         s.lazyfree_kb, s.anon_huge_kb, s.swap_kb, s.rss_net_kb"
     "  FROM phases p JOIN samples s ON s.run_id = p.run_id AND s.seq = p.sample_seq;",
+    /* 2: the sampling timer's tick count, against which the timer samples can be checked, and
+     * how many of those ticks found the process unreadable. */
+    "ALTER TABLE runs ADD COLUMN timer_ticks INTEGER;"
+    "ALTER TABLE runs ADD COLUMN timer_misses INTEGER;",
 };
 
 enum stmt_id {
@@ -112,7 +116,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_END_RUN] = "UPDATE runs SET state = ?, completed = ?, exit_code = ?, term_signal = ?,"
                    " end_unix_ns = ?, end_utc = ?, wall_s = ?, child_user_s = ?, child_sys_s = ?,"
                    " child_maxrss_kb = ?, collector_cpu_s = ?, samples = ?, snapshots = ?,"
-                   " note = ? WHERE run_id = ?",
+                   " timer_ticks = ?, timer_misses = ?, note = ? WHERE run_id = ?",
     [ST_SAMPLE] = "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MAPPING] = "INSERT INTO mappings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
@@ -444,6 +448,8 @@ int run_db_end_run(struct run_db *d, int64_t run_id, const struct run_db_end *e)
     bind_double(st, i++, e->collector_cpu_s);
     bind_i64(st, i++, e->samples);
     bind_i64(st, i++, e->snapshots);
+    bind_i64(st, i++, e->timer_ticks);
+    bind_i64(st, i++, e->timer_misses);
     bind_text(st, i++, e->note);
     bind_i64(st, i++, run_id);
     return step(st);

@@ -23,7 +23,7 @@ struct hak_event;
 struct hak_event_value;
 struct hak_phase_msg;
 
-#define RUN_DB_SCHEMA_VERSION 1
+#define RUN_DB_SCHEMA_VERSION 2
 
 struct run_db;
 
@@ -80,6 +80,8 @@ struct run_db_end {
     long child_maxrss_kb;
     double collector_cpu_s;
     long samples, snapshots;
+    long timer_ticks;  /* sampling timer expirations handled while the command ran */
+    long timer_misses; /* of those, ticks that could not read the process (no sample) */
     const char *note; /* NULL or one line */
 };
 

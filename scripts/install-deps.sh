@@ -10,6 +10,8 @@ PACKAGES=(
     gcc make
     # runtime and tests
     python3 sqlite3 git g++ valgrind
+    # make mutants applies its breakages with patch(1)
+    patch
     # peer allocators measured side by side
     libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4
     # measurement toolkit

@@ -96,3 +96,9 @@ test-build: $(TEST_DIR)/collector_segment_reader
 
 # Fuzz harnesses: each tests/fuzz/*.mk adds its own rules and joins `make fuzz`.
 include $(wildcard tests/fuzz/*.mk)
+
+# make mutants [M=FILTER]: applies each deliberate breakage of tests/mutants/ to a scratch copy
+# of the tree and fails if the tests it names pass over it (docs/testing.md).  Not part of make test.
+.PHONY: mutants
+mutants:
+	tests/mutants/run.sh $(M)

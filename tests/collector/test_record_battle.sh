@@ -2,7 +2,10 @@
 # hak record on the battle test, under hakmem and under glibc:
 #  - the run completes and every phase mark has a full snapshot (rollup, mappings, events;
 #    hakmem counters under hakmem), committed before the mark was acknowledged;
-#  - RSS at each flush is below RSS at the burst of the same cycle;
+#  - RSS at each mark equals what the benchmark read from /proc/self at that mark (within 2 %);
+#  - RSS at each flush is below RSS at the burst of the same cycle, and each hakmem tier keeps at
+#    most an eighth of its burst RSS after the flush;
+#  - the timer took one sample per tick of the collector's timer;
 #  - per-mapping RSS sums to the rollup's Rss within 1 % in every full snapshot;
 #  - hakmem's counters at the end agree with its own exit dump (HAKMEM_STATS=1), value for value;
 #  - hakmem's mappings are attributed to its tiers, glibc's never are;
@@ -39,6 +42,21 @@ for alloc in hakmem glibc; do
     diff <(sql "$db" "SELECT name || ' ' || live_bytes FROM phases WHERE run_id = $run ORDER BY seq") \
         <(awk '$1 == "phase" { sub("name=", "", $3); sub("live_bytes=", "", $5); print $3, $5 }' "$WORK/$alloc.out") ||
         fail "live_bytes of the marks differ from the benchmark's phase lines"
+
+    echo "-- RSS at each mark: collector against the benchmark's own reading (KiB)"
+    paste -d' ' <(sql "$db" "SELECT phase, rss_kb FROM phase_samples WHERE run_id = $run ORDER BY phase_seq" | tr '|' ' ') \
+        <(awk '$1 == "phase" { sub("rss_kb=", "", $7); print $7 }' "$WORK/$alloc.out") >"$WORK/rss.txt"
+    cat "$WORK/rss.txt"
+    [[ $(wc -l <"$WORK/rss.txt") -eq 10 ]] || fail "$(wc -l <"$WORK/rss.txt") marks paired with phase lines, expected 10"
+    awk '{ d = $2 - $3; if (d < 0) d = -d; if (d > 256 + $3 / 50) { print "mark " $1 ": collector " $2 " KiB, benchmark " $3 " KiB"; bad = 1 } }
+        END { exit bad }' "$WORK/rss.txt" || fail "RSS recorded at a mark differs from the benchmark's reading"
+    timer=$(sql "$db" "SELECT count(*) FROM samples WHERE run_id = $run AND kind = 'timer'")
+    ticks=$(sql "$db" "SELECT timer_ticks FROM runs WHERE run_id = $run")
+    misses=$(sql "$db" "SELECT timer_misses FROM runs WHERE run_id = $run")
+    echo "$timer timer samples for $ticks timer ticks, $misses of which could not read the process"
+    # Every tick that could read the process left a sample, and most ticks could.
+    [[ $ticks -ge 1 && $timer -eq $((ticks - misses)) ]] || fail "$timer timer samples for $ticks ticks with $misses misses"
+    [[ $((misses * 4)) -le $((ticks + 8)) ]] || fail "$misses of $ticks timer ticks could not read the process"
 
     echo "-- RSS at burst and flush (KiB)"
     sql "$db" "SELECT b.occurrence, b.rss_kb, f.rss_kb, f.rss_net_kb FROM phase_samples b JOIN phase_samples f
@@ -85,6 +103,16 @@ for alloc in hakmem glibc; do
             ON p.run_id = t.run_id AND p.sample_seq = t.sample_seq
             WHERE p.run_id = $run AND p.name = 'burst' AND t.tier IN ('tiny', 'mid', 'large') AND t.rss_kb > 0")
         [[ $tiers_used -eq 6 ]] || fail "resident memory in $tiers_used of 3 tiers x 2 bursts"
+        echo "-- each tier at each burst and the flush after it (pagemap, KiB)"
+        tier_at="SELECT p.occurrence AS cycle, t.tier AS tier, t.rss_kb AS rss_kb FROM hakmem_tiers t
+            JOIN phases p ON p.run_id = t.run_id AND p.sample_seq = t.sample_seq WHERE p.run_id = $run AND p.name ="
+        sql "$db" "SELECT b.cycle, b.tier, b.rss_kb, ifnull(f.rss_kb, 0) FROM ($tier_at 'burst') b
+            LEFT JOIN ($tier_at 'flush') f ON f.cycle = b.cycle AND f.tier = b.tier WHERE b.tier IN ('tiny', 'mid', 'large')"
+        # hak_flush_all flushes every tier: each keeps at most an eighth of what it held at the burst.
+        kept=$(sql "$db" "SELECT group_concat(b.tier || ' in cycle ' || b.cycle, ', ') FROM ($tier_at 'burst') b
+            JOIN ($tier_at 'flush') f ON f.cycle = b.cycle AND f.tier = b.tier
+            WHERE b.tier IN ('tiny', 'mid', 'large') AND f.rss_kb > b.rss_kb / 8")
+        [[ -z $kept ]] || fail "the flush left more than an eighth of the burst's RSS in: $kept"
         # At a mark (the process parked) the tiers never hold more than the process.
         over=$(sql "$db" "SELECT count(*) FROM samples s WHERE s.run_id = $run AND s.kind = 'mark' AND
             (SELECT sum(rss_kb) FROM hakmem_tiers t WHERE t.run_id = s.run_id AND t.sample_seq = s.seq) > s.rss_kb")

@@ -260,4 +260,31 @@ static inline void require_hakmem(struct hak_api *api) {
     if (!hak_api_get(api)) test_skip("hakmem is not the allocator of this process");
 }
 
+/* ---- hakmem's counters ----------------------------------------------------- */
+
+#ifdef HAKMEM_LINKED
+/* One counter of allocator/counters.def, read through hak_stats_print as a
+ * test linked with libhakmem.a sees its own totals; skips the test in a build
+ * without counters.  The stream is opened once and unbuffered, so reading a
+ * counter allocates nothing after the first call and moves no counter. */
+static inline long long hak_counter(const char *name) {
+    static char buf[1 << 16];
+    static FILE *f;
+    if (!f) {
+        REQUIRE((f = fmemopen(buf, sizeof buf, "w")) != NULL);
+        setvbuf(f, NULL, _IONBF, 0);
+    }
+    rewind(f);
+    hak_stats_print(f);
+    fputc(0, f);
+    if (strstr(buf, "compiled out")) test_skip("counters are compiled out of this build");
+    char group[64], counter[64];
+    long long v;
+    for (char *line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+        if (sscanf(line, " %63s %63s %lld", group, counter, &v) == 3 && strcmp(counter, name) == 0)
+            return v;
+    return 0; /* the table leaves out counters that are zero */
+}
+#endif
+
 #endif

@@ -1,5 +1,5 @@
 # tests/fuzz/alloc.mk: the allocator op-sequence fuzzer (tests/fuzz/alloc_ops_fuzz.c).
-#   make fuzz-alloc                       fuzz for FUZZ_ALLOC_TIME seconds (default 600),
+#   make fuzz-alloc                       fuzz for FUZZ_SECONDS seconds (default 600),
 #                                         keeping the corpus in build/fuzz/alloc-corpus
 #   make fuzz-alloc FUZZ_ARGS=-jobs=2     extra libFuzzer options
 #   tests/fuzz/test_alloc_fuzz.sh         a 25 s run, part of make test
@@ -13,7 +13,7 @@
 FUZZ_CC          ?= clang
 FUZZ_DIR         := $(BUILD)/fuzz
 FUZZ_ALLOC_BIN   := $(FUZZ_DIR)/alloc_ops_fuzz
-FUZZ_ALLOC_TIME  ?= 600
+FUZZ_SECONDS  ?= 600
 FUZZ_SAN_FLAGS   := -fsanitize=undefined -fno-sanitize-recover=undefined
 FUZZ_ALLOC_OBJ   := $(patsubst allocator/%.c,$(OBJ)/fuzz/allocator/%.o,$(ALLOC_SRC))
 FUZZ_LIBFUZZER   := $(wildcard $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null))
@@ -23,7 +23,7 @@ fuzz:: fuzz-alloc
 
 fuzz-alloc: $(FUZZ_ALLOC_BIN)
 	@mkdir -p $(FUZZ_DIR)/alloc-corpus
-	$(FUZZ_ALLOC_BIN) -max_total_time=$(FUZZ_ALLOC_TIME) -max_len=4096 -timeout=60 \
+	$(FUZZ_ALLOC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=60 \
 	    $(FUZZ_ARGS) $(FUZZ_DIR)/alloc-corpus
 
 $(OBJ)/fuzz/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) allocator/allocator.mk

@@ -127,6 +127,18 @@ static void test_calloc(void) {
     free(p);
 }
 
+/* The first offset below `keep` where a block filled with pattern_fill(from)
+ * differs, checking only the positions pattern_fill wrote; SIZE_MAX if none. */
+static size_t pattern_check_prefix(const unsigned char *b, size_t from, size_t keep,
+                                   uintptr_t seed) {
+    if (from <= PATTERN_FULL_LIMIT) return pattern_check(b, keep, seed);
+    for (size_t i = 0; i < keep; i++) {
+        int written = i < 256 || i >= from - 256 || (i - 256) % 512 == 0;
+        if (written && b[i] != pattern_byte(seed, i)) return i;
+    }
+    return SIZE_MAX;
+}
+
 static void test_realloc(void) {
     /* realloc(NULL, n) is malloc(n) */
     unsigned char *p = realloc(NULL, OPAQUE((size_t)100));
@@ -152,15 +164,8 @@ static void test_realloc(void) {
             CHECKF(malloc_usable_size(b) >= to, "realloc %zu -> %zu usable %zu", from, to,
                    malloc_usable_size(b));
             size_t keep = from < to ? from : to;
-            size_t bad;
-            if (from <= PATTERN_FULL_LIMIT || keep == from) {
-                bad = pattern_check(b, keep, from * 31 + to);
-            } else {
-                /* shrunk block: the pattern of the larger block applies to its prefix */
-                bad = SIZE_MAX;
-                for (size_t k = 0; k < keep && k < 256; k++)
-                    if (b[k] != pattern_byte(from * 31 + to, k)) bad = k;
-            }
+            /* a shrunk block keeps the whole prefix of the larger block's pattern */
+            size_t bad = pattern_check_prefix(b, from, keep, from * 31 + to);
             CHECKF(bad == SIZE_MAX, "realloc %zu -> %zu lost byte %zu", from, to, bad);
             memset(b, 0x5A, to); /* the new size is fully writable */
             free(b);
@@ -178,10 +183,35 @@ static void test_realloc(void) {
     CHECK(q[0] == 7 && q[199] == 7);
     free(q);
 
-    /* realloc(p, 0) frees p or returns a freeable block; either is fine */
-    q = malloc(OPAQUE((size_t)50));
-    r = realloc(q, OPAQUE((size_t)0));
-    free(r);
+    /* realloc(p, 0) frees p and returns NULL, as glibc does (C23 leaves it open; programs
+     * written for glibc rely on it) */
+    size_t zero_sizes[] = {50, 3000, 100000, 2 << 20};
+    for (size_t i = 0; i < sizeof zero_sizes / sizeof zero_sizes[0]; i++) {
+        q = malloc(OPAQUE(zero_sizes[i]));
+        REQUIRE(q != NULL);
+        r = realloc(q, OPAQUE((size_t)0));
+        CHECKF(r == NULL, "realloc(%zu-byte block, 0) returned %p, not NULL", zero_sizes[i], r);
+        if (r) free(r);
+    }
+
+    /* a block from memalign or posix_memalign keeps its contents when realloc moves it */
+    static const size_t aligns[] = {64, 4096, 65536};
+    static const size_t asizes[] = {100, 5000, 100000};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            size_t n = asizes[j];
+            void *a = NULL;
+            if (j % 2) REQUIRE(posix_memalign(&a, aligns[i], n) == 0);
+            else a = memalign(aligns[i], n);
+            REQUIRE(a != NULL);
+            pattern_fill(a, n, n + aligns[i]);
+            unsigned char *m = realloc(a, OPAQUE(n * 40));
+            REQUIRE(m != NULL);
+            size_t bad = pattern_check(m, n, n + aligns[i]);
+            CHECKF(bad == SIZE_MAX, "realloc of a %zu-aligned %zu-byte block to %zu lost byte %zu",
+                   aligns[i], n, n * 40, bad);
+            free(m);
+        }
 }
 
 static void test_reallocarray(void) {
@@ -298,6 +328,32 @@ static void test_aligned_alloc_family(void) {
     }
 }
 
+/* malloc_trim gives freed memory back: resident memory falls by most of a
+ * freed working set, and it says so by returning 1. */
+static void test_malloc_trim_releases(void) {
+    enum { N = 2000 };
+    static void *blocks[N];
+    malloc_trim(0);
+    long long rss0 = rss_bytes();
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        size_t n = (size_t)64 << (i % 10); /* 64 B .. 32 KiB: Tiny and Mid */
+        REQUIRE((blocks[i] = malloc(OPAQUE(n))) != NULL);
+        memset(blocks[i], 1, n);
+        total += n;
+    }
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    long long rss1 = rss_bytes();
+    int rc = malloc_trim(0);
+    long long rss2 = rss_bytes();
+    printf("malloc_trim: %zu KiB freed, rss %lld -> %lld -> %lld KiB, returned %d\n", total / 1024,
+           rss0 / 1024, rss1 / 1024, rss2 / 1024, rc);
+    CHECKF(rc == 1, "malloc_trim returned %d after %zu KiB were freed", rc, total / 1024);
+    CHECKF(rss2 - rss0 <= (long long)total / 4, "%lld KiB still resident after malloc_trim",
+           (rss2 - rss0) / 1024);
+}
+
 static void test_usable_size_misc(void) {
     CHECK(malloc_usable_size(NULL) == 0);
     int rc = malloc_trim(0);
@@ -355,6 +411,7 @@ int main(void) {
     test_posix_memalign();
     test_aligned_alloc_family();
     test_usable_size_misc();
+    if (hakmem) test_malloc_trim_releases(); /* glibc keeps small chunks in its bins */
     test_many_live_blocks_distinct();
     return test_finish();
 }

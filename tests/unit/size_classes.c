@@ -1,7 +1,8 @@
 /*
  * hakmem's size classes and tiers: malloc_usable_size(malloc(n)) is the size
  * class of n for every n up to 32 KiB, and hak_tier_of_size draws the tier
- * boundaries at 1 KiB, 32 KiB and 1 MiB.
+ * boundaries at 1 KiB, 32 KiB and 1 MiB, where malloc really serves each
+ * size from the tier named (its counters say so).
  *
  * Classes: multiples of 16 up to 128, then 8 per doubling (steps of 16, 32,
  * 64 up to 1 KiB in Tiny; 128 .. 2048 up to 32 KiB in Mid), so rounding
@@ -64,6 +65,28 @@ static void test_every_size(void) {
     }
 }
 
+/* Checks that malloc(size) is counted in `tier`'s allocation counters.  Only
+ * when hakmem is linked in: preloaded, the test reads no counters. */
+static void check_served_by(size_t size, const char *tier) {
+#ifdef HAKMEM_LINKED
+    const char *a = "huge_alloc", *b = NULL;
+    if (!strcmp(tier, "tiny"))
+        a = "tiny_alloc_hit", b = "tiny_alloc_miss";
+    else if (!strcmp(tier, "mid"))
+        a = "mid_alloc_hit", b = "mid_alloc_miss";
+    else if (!strcmp(tier, "large"))
+        a = "large_alloc";
+    long long before = hak_counter(a) + (b ? hak_counter(b) : 0);
+    void *p = malloc(OPAQUE(size));
+    REQUIRE(p != NULL);
+    CHECKF(hak_counter(a) + (b ? hak_counter(b) : 0) - before == 1,
+           "malloc(%zu) not counted in the %s tier", size, tier);
+    free(p);
+#else
+    (void)size, (void)tier;
+#endif
+}
+
 static void test_tiers(const struct hak_api *api) {
     static const struct {
         size_t size;
@@ -85,6 +108,7 @@ static void test_tiers(const struct hak_api *api) {
         const char *t = api->tier_of_size(want[i].size);
         CHECKF(t && strcmp(t, want[i].tier) == 0, "tier_of_size(%zu) = %s, want %s", want[i].size,
                t ? t : "(null)", want[i].tier);
+        if (want[i].size < ((size_t)1 << 30)) check_served_by(want[i].size, want[i].tier);
     }
 }
 

@@ -14,6 +14,8 @@ PACKAGES=(
     libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4
     # measurement toolkit
     libsqlite3-dev gnuplot-nox libpfm4-dev chromium
+    # fuzzing the toolkit's readers (tests/fuzz/): clang with libFuzzer and the sanitizers
+    clang libclang-rt-14-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

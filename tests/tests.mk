@@ -87,3 +87,4 @@ $(TEST_DIR)/collector_parsers: tests/collector/parsers.c $(OBJ)/probes/smaps.o $
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Iprobes $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
 test-build: $(TEST_DIR)/collector_parsers
+include tests/fuzz/formats.mk

@@ -24,7 +24,7 @@ FUZZ_PHASE_SRC   := probes/phase_reader.c
 FUZZ_SMAPS_SRC   := probes/smaps.c
 FUZZ_PROFILE_SRC := bench/profile.c bench/bench_params.c probes/allocators.c
 
-.PHONY: fuzz-formats fuzz-formats-build
+.PHONY: fuzz fuzz-formats fuzz-formats-build
 fuzz-formats-build: $(FUZZ_FORMATS_BINS)
 
 fuzz-formats: fuzz-formats-build
@@ -33,16 +33,16 @@ fuzz-formats: fuzz-formats-build
 	    echo "fuzz-formats: $$f for $(FUZZ_SECONDS) s"; \
 	    $(FUZZ_FORMATS_DIR)/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=1 \
 	        -artifact_prefix=$(FUZZ_FORMATS_DIR)/$$f- \
-	        $(FUZZ_FORMATS_DIR)/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	        $(FUZZ_FORMATS_DIR)/corpus/$$f tests/fuzz/corpus/$$f \
+	        $$(test $$f = profile && echo datasets/profiles) || exit 1; \
 	done
 
-# Another fragment may add its own harnesses to `make fuzz`.
+# Another fragment may add its own harnesses to `make fuzz` (a double-colon rule).
 fuzz:: fuzz-formats
 
 $(FUZZ_FORMATS_DIR)/%_fuzz: tests/fuzz/%_fuzz.c tests/fuzz/formats.mk
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FORMATS_CFLAGS) $< $(FUZZ_$(shell echo $* | tr a-z A-Z)_SRC) -o $@ \
-	    -lsqlite3 -lpfm -lm
+	$(FUZZ_CC) $(FUZZ_FORMATS_CFLAGS) $(filter %.c,$^) -o $@ -lsqlite3 -lpfm -lm
 
 $(FUZZ_FORMATS_DIR)/rundb_fuzz: $(FUZZ_RUNDB_SRC) $(wildcard reports/*.h collectors/*.h)
 $(FUZZ_FORMATS_DIR)/phase_fuzz: $(FUZZ_PHASE_SRC) $(wildcard probes/*.h)

@@ -2,7 +2,7 @@
 # A short libFuzzer run of each reader of the toolkit's file formats (tests/fuzz/formats.mk):
 # run databases, the phase protocol, /proc text, profiles.  First every committed input in
 # tests/fuzz/corpus/NAME/ (each once a crash, hang or overflow, now fixed) runs once, then each
-# harness fuzzes for FUZZ_TEST_SECONDS (default 12).  A crash, a leak, undefined behaviour or a
+# harness fuzzes for FUZZ_TEST_SECONDS (default 10).  A crash, a leak, undefined behaviour or a
 # 5 s hang fails the test; the input that did it is kept in build/fuzz/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +19,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
     skip "$CC_FUZZ cannot build libFuzzer harnesses ($(head -n1 "$WORK/probe.err"); scripts/install-deps.sh installs libclang-rt-14-dev)"
 
 make -s fuzz-formats-build FUZZ_CC="$CC_FUZZ" || fail "the fuzz harnesses do not build"
-SECONDS_EACH=${FUZZ_TEST_SECONDS:-12}
+SECONDS_EACH=${FUZZ_TEST_SECONDS:-10}
 for f in rundb phase smaps profile; do
     seeds=(tests/fuzz/corpus/$f)
     [[ $f == profile ]] && seeds+=(datasets/profiles)

@@ -210,7 +210,8 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
         if (n <= 0) fprintf(f, "? ?\n");
         for (int i = 0; i < n; i++) {
             fprintf(f, "%.3f %.3f\n", t[i], rss[i] / 1024);
-            if (rss[i] / 1024 > ymax) ymax = rss[i] / 1024;
+            /* ymax goes to gnuplot as a number: an absurd Rss must not make it "inf". */
+            if (rss[i] / 1024 > ymax && rss[i] < 1e300) ymax = rss[i] / 1024;
         }
         free(t);
         free(rss);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hak plot and hak report --html on a run database whose allocator and build names hold gnuplot
 # and shell syntax: nothing they hold runs, and the charts are still drawn with the names shown
-# in a sanitised form.  (A database is a file users pass around; the build name can come from the
+# in a sanitised form (and with one absurd Rss value).  (A database is a file users pass around; the build name can come from the
 # recorded program's own counter segment.)
 source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null 2>&1 || skip "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)"
@@ -17,6 +17,9 @@ sql "$DB" "UPDATE runs SET allocator = 'a\`touch pwned\`', alloc_build = '\$(tou
            WHERE run_id = 2;
            UPDATE runs SET allocator = 'q''\"${nl}\`touch pwned4\`system(\"touch pwned5\")'
            WHERE run_id = 3;"
+# And an infinite Rss (9e999 reads as Inf), which must not reach gnuplot as ymax=inf.
+sql "$DB" "UPDATE samples SET rss_kb = 9e999 WHERE run_id = 3 AND seq = (SELECT max(seq) FROM samples
+           WHERE run_id = 3 AND rss_kb IS NOT NULL)"
 [[ $(sql "$DB" "SELECT count(*) FROM runs WHERE allocator LIKE '%touch%'") -eq 3 ]] ||
     fail "could not plant the names"
 

@@ -155,9 +155,19 @@ static void plant_run(sqlite3 *db, int64_t id, const char *alloc) {
     sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* Removes the database and what SQLite keeps beside it (a raw input may ask for WAL mode). */
+static void remove_db(void) {
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (int i = 0; i < 4; i++) {
+        char p[80];
+        snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
+        unlink(p);
+    }
+}
+
 /* Writes the database the input describes at db_path.  0, or -1 when there is nothing to read. */
 static int write_db(const uint8_t *data, size_t size) {
-    unlink(db_path);
+    remove_db();
     FILE *f = fopen(db_path, "wb");
     if (!f) return -1;
     struct cursor c = {data + 1, size - 1};
@@ -298,6 +308,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *diff_one[] = {"diff", db_path, NULL};
     cmd_diff(2, diff_one);
     read_plot_data();
-    unlink(db_path);
+    remove_db();
     return 0;
 }

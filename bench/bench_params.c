@@ -133,7 +133,8 @@ void bench_defaults(const struct bench_spec *spec, long long *values) {
 }
 
 int bench_parse_number(const char *text, long long *out) {
-    if (!text || !*text || *text == '-' || *text == '+' || *text == ' ') return -1;
+    /* A digit first: strtoll would skip leading white space and accept a sign after it. */
+    if (!text || !(*text >= '0' && *text <= '9')) return -1;
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);

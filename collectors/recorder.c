@@ -158,21 +158,42 @@ static void join_command(char *const *argv, char *out, size_t len) {
     }
 }
 
-/* git describe of the source tree the hak binary was built in (<exe>/../..), once per process. */
+/* git describe of the source tree the hak binary was built in (<exe>/../..), once per process.
+ * git runs without a shell, so no character of the path is ever parsed as a command. */
 static const char *source_git(void) {
     static int done;
     static char sha[128];
     if (done) return sha[0] ? sha : NULL;
     done = 1;
-    char dir[HAK_ALLOC_PATH_MAX], cmd[HAK_ALLOC_PATH_MAX + 128];
+    char dir[HAK_ALLOC_PATH_MAX], tree[HAK_ALLOC_PATH_MAX + 8];
     if (hak_exe_dir(dir, sizeof dir) != 0) return NULL;
-    snprintf(cmd, sizeof cmd, "git -C '%s/../..' describe --always --dirty --abbrev=40 2>/dev/null",
-             dir);
+    snprintf(tree, sizeof tree, "%s/../..", dir);
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0) return NULL;
     fflush(NULL);
-    FILE *p = popen(cmd, "r");
-    if (!p) return NULL;
-    if (!fgets(sha, sizeof sha, p)) sha[0] = '\0';
-    if (pclose(p) != 0) sha[0] = '\0';
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (dup2(fd[1], 1) < 0 || null < 0 || dup2(null, 2) < 0 || dup2(null, 0) < 0) _exit(127);
+        execlp("git", "git", "-C", tree, "describe", "--always", "--dirty", "--abbrev=40",
+               (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t got = 0;
+    if (pid > 0) {
+        ssize_t r;
+        while (got + 1 < sizeof sha &&
+               ((r = read(fd[0], sha + got, sizeof sha - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+            if (r > 0) got += (size_t)r;
+    }
+    close(fd[0]);
+    sha[got] = '\0';
+    int st = 1;
+    if (pid > 0)
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+    if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) sha[0] = '\0';
     sha[strcspn(sha, "\n")] = '\0';
     return sha[0] ? sha : NULL;
 }

@@ -4,6 +4,7 @@
 #include "phase_reader.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,12 @@ static int parse_u64(const char *s, uint64_t *out) {
     return 0;
 }
 
+/* A CLOCK_MONOTONIC time: like parse_u64, but within int64_t, as the collector subtracts it from
+ * its own start time. */
+static int parse_time(const char *s, uint64_t *out) {
+    return parse_u64(s, out) || *out > INT64_MAX ? -1 : 0;
+}
+
 /* Splits line into at most max space-separated fields (in a copy held by msg). */
 static int split(char *copy, char **fields, int max) {
     int n = 0;
@@ -76,19 +83,22 @@ enum hak_phase_kind hak_phase_parse(const char *line, struct hak_phase_msg *msg)
     int n = split(copy, f, 8);
     msg->kind = HAK_PHASE_BAD;
     if (n >= 2 && strcmp(f[0], "hello") == 0) {
-        msg->version = atoi(f[1]);
+        /* A version that is no number, or does not fit an int, must not wrap round to 1. */
+        uint64_t v, pid;
+        if (parse_u64(f[1], &v) || v > INT_MAX) return msg->kind;
+        msg->version = (int)v;
         snprintf(msg->name, sizeof msg->name, "-");
         for (int i = 2; i < n; i++) {
-            if (strncmp(f[i], "pid=", 4) == 0)
-                msg->pid = atol(f[i] + 4);
-            else if (strncmp(f[i], "bench=", 6) == 0 && valid_name(f[i] + 6))
+            if (strncmp(f[i], "pid=", 4) == 0) {
+                if (parse_u64(f[i] + 4, &pid) == 0 && pid <= LONG_MAX) msg->pid = (long)pid;
+            } else if (strncmp(f[i], "bench=", 6) == 0 && valid_name(f[i] + 6))
                 snprintf(msg->name, sizeof msg->name, "%s", f[i] + 6);
             else if (strncmp(f[i], "ack=", 4) == 0)
-                msg->ack = atoi(f[i] + 4) == 1;
+                msg->ack = strcmp(f[i] + 4, "1") == 0;
         }
         msg->kind = HAK_PHASE_HELLO;
     } else if (n >= 4 && strcmp(f[0], "mark") == 0) {
-        if (parse_u64(f[1], &msg->seq) || parse_u64(f[2], &msg->t_ns) || !valid_name(f[3]))
+        if (parse_u64(f[1], &msg->seq) || parse_time(f[2], &msg->t_ns) || !valid_name(f[3]))
             return msg->kind;
         snprintf(msg->name, sizeof msg->name, "%s", f[3]);
         for (int i = 4; i < n; i++)
@@ -97,7 +107,7 @@ enum hak_phase_kind hak_phase_parse(const char *line, struct hak_phase_msg *msg)
                 msg->has_live = 1;
         msg->kind = HAK_PHASE_MARK;
     } else if (n >= 5 && strcmp(f[0], "result") == 0) {
-        if (parse_u64(f[1], &msg->seq) || parse_u64(f[2], &msg->t_ns) || !valid_name(f[3]))
+        if (parse_u64(f[1], &msg->seq) || parse_time(f[2], &msg->t_ns) || !valid_name(f[3]))
             return msg->kind;
         snprintf(msg->name, sizeof msg->name, "%s", f[3]);
         snprintf(msg->value, sizeof msg->value, "%s", f[4]);

@@ -131,7 +131,8 @@ int hak_smaps_read_statm(struct hak_smaps_source *src, struct hak_smaps_fields *
     if (size == 0) return -1;
     memset(out, 0, sizeof *out);
     out->rss = resident * (uint64_t)src->page_kb;
-    out->anonymous = (resident - shared) * (uint64_t)src->page_kb;
+    /* The kernel reads its counters without a lock: shared may briefly exceed resident. */
+    out->anonymous = (resident > shared ? resident - shared : 0) * (uint64_t)src->page_kb;
     return 0;
 }
 
@@ -148,9 +149,14 @@ static int parse_header(char *line, struct hak_mapping *m) {
     m->end = strtoull(end + 1, &end, 16);
     while (*end == ' ')
         end++;
-    memcpy(m->perms, end, 4);
-    m->perms[4] = '\0';
-    p = end + 4;
+    /* A short line ends inside the perms: copy no byte past its end. */
+    size_t np = 0;
+    while (np < 4 && end[np] && end[np] != ' ') {
+        m->perms[np] = end[np];
+        np++;
+    }
+    m->perms[np] = '\0';
+    p = end + np;
     m->offset = strtoull(p, &end, 16);
     while (*end == ' ')
         end++;
@@ -264,6 +270,7 @@ int hak_smaps_tier_rss(struct hak_smaps_source *src, const struct hak_probe_regi
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) return -1;
             size_t k = (size_t)got / 8;
+            if (k == 0) return -1; /* a partial entry: the file is not a pagemap */
             for (size_t e = 0; e < k; e++) {
                 if (entries[e] & PAGEMAP_PRESENT)
                     out[tier].rss_kb += (uint64_t)src->page_kb;

@@ -26,7 +26,10 @@
 static int scripts_dir(char *out, size_t n) {
     const char *env = getenv("HAK_SCRIPTS_DIR");
     if (env && *env) {
-        snprintf(out, n, "%s", env);
+        /* Absolute, since gnuplot runs in the chart folder. */
+        char abs[PATH_MAX];
+        if (!realpath(env, abs)) return -1;
+        snprintf(out, n, "%s", abs);
         return 0;
     }
     char exe[PATH_MAX];
@@ -46,17 +49,17 @@ static int scripts_dir(char *out, size_t n) {
     return -1;
 }
 
-/* Runs gnuplot with -e 'key="value"' for each pair, then the script.  0 on success. */
-static int run_gnuplot(const char *script, const char *const *vars, int nvars, char *err,
-                       size_t errlen) {
+/* Runs gnuplot in folder `cwd` with -e DEFINITION for each of vars, then the script (an absolute
+ * path).  The chart files are named relative to cwd, so no user path reaches gnuplot's parser.
+ * 0 on success. */
+static int run_gnuplot(const char *script, const char *cwd, const char *const *vars, int nvars,
+                       char *err, size_t errlen) {
     char *argv[2 * 16 + 3];
-    char defs[16][1200];
     int a = 0;
     argv[a++] = "gnuplot";
     for (int i = 0; i < nvars && i < 16; i++) {
-        snprintf(defs[i], sizeof defs[i], "%s", vars[i]);
         argv[a++] = "-e";
-        argv[a++] = defs[i];
+        argv[a++] = (char *)vars[i];
     }
     argv[a++] = (char *)script;
     argv[a] = NULL;
@@ -66,6 +69,7 @@ static int run_gnuplot(const char *script, const char *const *vars, int nvars, c
         return -1;
     }
     if (pid == 0) {
+        if (chdir(cwd) != 0) _exit(126);
         execvp("gnuplot", argv);
         _exit(127);
     }
@@ -77,6 +81,10 @@ static int run_gnuplot(const char *script, const char *const *vars, int nvars, c
                  "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
         return -1;
     }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 126) {
+        snprintf(err, errlen, "cannot enter %s to draw its charts", cwd);
+        return -1;
+    }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         snprintf(err, errlen, "gnuplot failed on %s", script);
         return -1;
@@ -84,21 +92,36 @@ static int run_gnuplot(const char *script, const char *const *vars, int nvars, c
     return 0;
 }
 
-/* A string for a gnuplot -e definition: name="value" with quotes and backslashes escaped. */
-static void gp_str(char *out, size_t n, const char *name, const char *value) {
-    size_t o = (size_t)snprintf(out, n, "%s=\"", name);
-    for (; *value && o + 3 < n; value++) {
-        if (*value == '"' || *value == '\\') out[o++] = '\\';
-        out[o++] = *value;
+/* Text read from a run database, made safe to show on a chart: every byte outside a small set
+ * becomes '_', so no quote, backquote, newline or other gnuplot syntax survives.  Spaces are kept
+ * only where asked (titles); labels are words in data files and in `names`. */
+static void chart_text(char *out, size_t n, const char *in, int keep_spaces) {
+    size_t o = 0;
+    for (; *in && o + 1 < n; in++) {
+        char ch = *in;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 (ch && strchr("._:+=/,()@-", ch)) || (ch == ' ' && keep_spaces);
+        out[o++] = ok ? ch : '_';
     }
-    snprintf(out + o, n - o, "\"");
+    out[o] = 0;
 }
 
+/* A gnuplot -e definition name='value'.  Single-quoted gnuplot strings expand no backquotes, and
+ * chart_text leaves no quote in the value, so the value stays data. */
+static void gp_str(char *out, size_t n, const char *name, const char *value) {
+    char safe[1100];
+    chart_text(safe, sizeof safe, value, 1);
+    snprintf(out, n, "%s='%s'", name, safe);
+}
+
+/* The label of a group on a chart: its allocator (and build), as one word of safe characters. */
 static const char *label_of(const struct rdb_group *g, int show_build, char *buf, size_t n) {
-    if (show_build) {
-        snprintf(buf, n, "%s@%.12s", g->allocator, g->build);
-    } else
-        snprintf(buf, n, "%s", g->allocator);
+    char raw[200];
+    if (show_build)
+        snprintf(raw, sizeof raw, "%.150s@%.12s", g->allocator, g->build);
+    else
+        snprintf(raw, sizeof raw, "%s", g->allocator);
+    chart_text(buf, n, raw, 0);
     return buf;
 }
 
@@ -120,8 +143,18 @@ static int shade_colour(const char *mark) {
  * the gnuplot script that draws it; and the name of its section, for the title. */
 struct chart_files {
     char secname[160];
-    char data[PATH_MAX + 300], phases[PATH_MAX + 300], out[PATH_MAX + 300], script[PATH_MAX + 64];
+    const char *dir;
+    char data[300], phases[300], out[300], script[PATH_MAX + 64];
 };
+
+/* Opens dir/name for writing; NULL with err set when it cannot. */
+static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen) {
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
 
 /* Names the files of chart `base` (section `sec`, drawn by sdir/script) in dir and opens its data
  * file for writing; NULL with err set when it cannot. */
@@ -129,13 +162,12 @@ static FILE *open_chart_data(struct chart_files *c, const struct rdb_group *sec,
                              const char *script, const char *dir, const char *base, char *err,
                              size_t errlen) {
     rdb_section_name(sec, c->secname, sizeof c->secname);
-    snprintf(c->data, sizeof c->data, "%s/%s.dat", dir, base);
-    snprintf(c->phases, sizeof c->phases, "%s/%s.phases", dir, base);
-    snprintf(c->out, sizeof c->out, "%s/%s", dir, base);
+    c->dir = dir;
+    snprintf(c->data, sizeof c->data, "%s.dat", base);
+    snprintf(c->phases, sizeof c->phases, "%s.phases", base);
+    snprintf(c->out, sizeof c->out, "%s", base);
     snprintf(c->script, sizeof c->script, "%s/%s", sdir, script);
-    FILE *f = fopen(c->data, "w");
-    if (!f) snprintf(err, errlen, "cannot write %s: %s", c->data, strerror(errno));
-    return f;
+    return open_in(dir, c->data, err, errlen);
 }
 
 /* Runs a chart's script with data, title and out defined, then the `nextra` definitions in
@@ -150,7 +182,7 @@ static int draw_chart(const struct chart_files *c, const char *title, const char
     int n = 3;
     for (int i = 0; i < nextra && n < 16; i++)
         vars[n++] = extra[i];
-    return run_gnuplot(c->script, vars, n, err, errlen);
+    return run_gnuplot(c->script, c->dir, vars, n, err, errlen);
 }
 
 static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group *gs, int ng,
@@ -172,25 +204,25 @@ static int plot_rss(struct rdb *db, const struct rdb_run *runs, struct rdb_group
         double *t, *rss;
         int n = rdb_timeline(db, r->run_id, &t, &rss);
         if (nlines) fprintf(f, "\n\n");
-        fprintf(f, "# run %lld %s\n", (long long)r->run_id, gs[k].allocator);
+        char label[200];
+        label_of(&gs[k], show_build, label, sizeof label);
+        fprintf(f, "# run %lld %s\n", (long long)r->run_id, label);
         if (n <= 0) fprintf(f, "? ?\n");
         for (int i = 0; i < n; i++) {
             fprintf(f, "%.3f %.3f\n", t[i], rss[i] / 1024);
-            if (rss[i] / 1024 > ymax) ymax = rss[i] / 1024;
+            /* ymax goes to gnuplot as a number: an absurd Rss must not make it "inf". */
+            if (rss[i] / 1024 > ymax && rss[i] < 1e300) ymax = rss[i] / 1024;
         }
         free(t);
         free(rss);
-        char label[200];
-        no += snprintf(names + no, sizeof names - no, "%s%s", nlines ? " " : "",
-                       label_of(&gs[k], show_build, label, sizeof label));
+        /* Past the buffer's end the remaining lines go unnamed, never overrun it. */
+        if (no < sizeof names)
+            no += (size_t)snprintf(names + no, sizeof names - no, "%s%s", nlines ? " " : "", label);
         nlines++;
     }
     fclose(f);
-    f = fopen(c.phases, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", c.phases, strerror(errno));
-        return -1;
-    }
+    f = open_in(dir, c.phases, err, errlen);
+    if (!f) return -1;
     char(*mn)[32];
     double *mt;
     int nm = ref ? rdb_marks(db, ref->run_id, &mn, &mt) : 0;

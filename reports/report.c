@@ -5,7 +5,9 @@
  * either Markdown or HTML, so both outputs always hold the same numbers.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -508,6 +510,15 @@ static int chart_of_section(const char *path, const struct rdb_group *g) {
     return lp >= ls && dash && !strcmp(dash, suffix);
 }
 
+/* nftw callback: removes one entry of a temporary folder (children first, with FTW_DEPTH). */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st, (void)ftw;
+    if ((type == FTW_DP ? rmdir(path) : unlink(path)) != 0) {
+        /* a file left behind in the temporary folder is harmless */
+    }
+    return 0;
+}
+
 static void usage(FILE *out) {
     fprintf(out, "usage: hak report RUN.DB [--run ID]... [--html OUT.html]\n"
                  "  writes the overhead analysis of the runs in RUN.DB as Markdown on stdout;\n"
@@ -631,10 +642,13 @@ int cmd_report(int argc, char **argv) {
     int rc = 0;
     if (html) {
         char err[1024];
-        char dir[] = "/tmp/hak-report.XXXXXX";
+        char dir[PATH_MAX];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/hak-report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         char charts[64][256];
         int nch = 0;
-        if (mkdtemp(dir)) {
+        int made = mkdtemp(dir) != NULL;
+        if (made) {
             nch = hak_plot_charts(db, runs, n, dir, charts, 64, err, sizeof err);
             if (nch < 0) {
                 fprintf(stderr, "hak report: charts left out: %s\n", err);
@@ -662,13 +676,8 @@ int cmd_report(int argc, char **argv) {
                 rc = 1;
             }
         }
-        for (int i = 0; i < nch; i++) {
-            unlink(charts[i]);
-        }
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) { /* a temp dir left behind is harmless */
-        }
+        /* The charts' PNG and SVG files, then the folder; no shell sees the path. */
+        if (made) nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     }
     rdb_free_runs(runs, n);
     rdb_close(db);

@@ -294,8 +294,9 @@ static int load_settle(sqlite3 *db, struct rdb_run *r) {
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, r->run_id);
-    sqlite3_bind_int64(st, 2, (int64_t)(r->load_end_ms * 1e6));
-    sqlite3_bind_int64(st, 3, (int64_t)(idle->t_ms * 1e6) + 1);
+    /* Bound as doubles: a database may hold any time, and a huge one must not overflow an int. */
+    sqlite3_bind_double(st, 2, r->load_end_ms * 1e6);
+    sqlite3_bind_double(st, 3, idle->t_ms * 1e6 + 1);
     double tol = fmax(0.02 * idle->rss_kb, 256.0), settled_at = NAN;
     while (sqlite3_step(st) == SQLITE_ROW) {
         double t = sqlite3_column_double(st, 0), rss = sqlite3_column_double(st, 1);

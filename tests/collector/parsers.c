@@ -189,6 +189,11 @@ static void test_phase_parse(void) {
     struct hak_phase_msg m;
     CHECK(hak_phase_parse("hello 1 pid=42 bench=battle ack=1", &m) == HAK_PHASE_HELLO);
     CHECK(m.version == 1 && m.pid == 42 && m.ack == 1 && strcmp(m.name, "battle") == 0);
+    /* 2^32 + 1 is no version 1; a pid that does not fit is left out. */
+    CHECK(hak_phase_parse("hello 4294967297 pid=1", &m) == HAK_PHASE_BAD);
+    CHECK(hak_phase_parse("hello x", &m) == HAK_PHASE_BAD);
+    CHECK(hak_phase_parse("hello 1 pid=99999999999999999999 ack=01", &m) == HAK_PHASE_HELLO);
+    CHECK(m.version == 1 && m.pid == 0);
     CHECK(hak_phase_parse("mark 3 123456789 burst live_bytes=4096", &m) == HAK_PHASE_MARK);
     CHECK(m.seq == 3 && m.t_ns == 123456789 && m.has_live && m.live_bytes == 4096);
     CHECK(strcmp(m.name, "burst") == 0);
@@ -200,6 +205,10 @@ static void test_phase_parse(void) {
     CHECK(hak_phase_parse("mark x 7 burst", &m) == HAK_PHASE_BAD);
     CHECK(hak_phase_parse("mark 1 7 bad/name", &m) == HAK_PHASE_BAD);
     CHECK(hak_phase_parse("mark 1 7", &m) == HAK_PHASE_BAD);
+    /* A time beyond int64_t would overflow the collector's t_ns - start. */
+    CHECK(hak_phase_parse("mark 1 9223372036854775808 burst", &m) == HAK_PHASE_BAD);
+    CHECK(hak_phase_parse("result 1 18446744073709551615 k 1", &m) == HAK_PHASE_BAD);
+    CHECK(hak_phase_parse("mark 1 9223372036854775807 burst", &m) == HAK_PHASE_MARK);
     CHECK(hak_phase_parse("ack 3", &m) == HAK_PHASE_BAD);
     CHECK(hak_phase_parse("", &m) == HAK_PHASE_BAD);
 

@@ -144,7 +144,7 @@ static void run_child(enum bad_free kind, int checked, struct child_result *r) {
             static char preload[4096];
             const char *lib = getenv("LD_PRELOAD");
             snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib ? lib : "");
-            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_PATH=off", lib ? preload : NULL, NULL};
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_SHARED=0", lib ? preload : NULL, NULL};
             execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
             _exit(4);
         }

@@ -116,7 +116,7 @@ static int run_child(const char *name, const char *option, char *out, size_t out
         dup2(outpipe[1], 1);
         close(outpipe[0]);
         putenv((char *)option);
-        setenv("HAKMEM_COUNTERS_PATH", "off", 1);
+        setenv("HAKMEM_COUNTERS_SHARED", "0", 1);
         execl("/proc/self/exe", "option_effects", name, (char *)NULL);
         _exit(127);
     }

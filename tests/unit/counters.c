@@ -169,9 +169,10 @@ static void test_external_reader(void)
     const char *dir = getenv("TEST_BUILD_DIR");
     char hak[512], cmd[600], line[256];
     snprintf(hak, sizeof hak, "%s/bin/hak", dir ? dir : "build");
+    /* make test builds hak before it runs the tests: a missing one is a broken build */
     if (access(hak, X_OK) != 0) {
-        printf("note: %s missing, external reader not checked\n", hak);
-        return;
+        fprintf(stderr, "%s is missing: run make\n", hak);
+        exit(1);
     }
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, busy_worker, NULL) == 0);

@@ -1,7 +1,9 @@
 /*
  * C++ on hakmem: operator new/delete (plain, array, sized, aligned,
  * nothrow) and the standard containers churning through every tier.  Runs
- * linked with libhakmem.a and, from tests/compat, under LD_PRELOAD.
+ * linked with libhakmem.a and, from tests/compat, under LD_PRELOAD.  Linked,
+ * it also reads hakmem's counters to see that new and delete really reach
+ * hakmem's tiers, not some other allocator inside the C++ runtime.
  */
 #include "check.h"
 
@@ -88,6 +90,43 @@ static void test_aligned_new() {
     CHECK(aligned_to(vec.data(), 64));
 }
 
+#ifdef HAKMEM_LINKED
+static long long tiny_allocs() {
+    return hak_counter("tiny_alloc_hit") + hak_counter("tiny_alloc_miss");
+}
+
+/* Each new lands in the tier its size names, and each delete of a Large or
+ * Huge block is counted as that tier's free. */
+static void test_new_reaches_hakmem() {
+    enum { N = 100, BIG = 10 };
+    static char *small[N];
+    static void *big[BIG];
+    long long tiny0 = tiny_allocs(), large0 = hak_counter("large_alloc"),
+              huge0 = hak_counter("huge_alloc");
+    for (int i = 0; i < N; i++)
+        small[i] = new char[64];
+    for (int i = 0; i < BIG; i++)
+        big[i] = ::operator new(100000);
+    void *huge = ::operator new(std::size_t(3) << 20);
+    CHECKF(tiny_allocs() - tiny0 == N, "%d new char[64] made %lld Tiny allocations", int(N),
+           tiny_allocs() - tiny0);
+    CHECKF(hak_counter("large_alloc") - large0 == BIG, "%d new(100000) made %lld Large allocations",
+           int(BIG), hak_counter("large_alloc") - large0);
+    CHECKF(hak_counter("huge_alloc") - huge0 == 1, "new(3 MiB) made %lld Huge allocations",
+           hak_counter("huge_alloc") - huge0);
+    long long large_free0 = hak_counter("free_large"), huge_free0 = hak_counter("free_huge");
+    for (int i = 0; i < BIG; i++)
+        ::operator delete(big[i], 100000); // sized delete
+    ::operator delete(huge);
+    for (int i = 0; i < N; i++)
+        delete[] small[i];
+    CHECKF(hak_counter("free_large") - large_free0 == BIG, "%d deletes of Large blocks counted %lld",
+           int(BIG), hak_counter("free_large") - large_free0);
+    CHECKF(hak_counter("free_huge") - huge_free0 == 1, "a delete of a Huge block counted %lld",
+           hak_counter("free_huge") - huge_free0);
+}
+#endif
+
 static std::string key_of(int i) {
     return "key-" + std::to_string(i * 7919 % 100003) + std::string(i % 40, 'k');
 }
@@ -126,6 +165,9 @@ static void test_container_churn(int seed) {
 }
 
 int main() {
+#ifdef HAKMEM_LINKED
+    test_new_reaches_hakmem();
+#endif
     test_new_delete();
     test_aligned_new();
     std::vector<std::thread> threads;

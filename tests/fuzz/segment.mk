@@ -16,7 +16,7 @@ $(FUZZ_SEGMENT_BIN): tests/fuzz/segment_reader_fuzz.c probes/counter_reader.c pr
 	    tests/fuzz/segment_reader_fuzz.c probes/counter_reader.c -o $@
 
 .PHONY: fuzz fuzz-segment-reader
-fuzz: fuzz-segment-reader
+fuzz:: fuzz-segment-reader
 fuzz-segment-reader: $(FUZZ_SEGMENT_BIN)
 	@mkdir -p $(FUZZ_SEGMENT_DIR)
 	$(FUZZ_SEGMENT_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 $(FUZZ_SEGMENT_DIR)

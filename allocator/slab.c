@@ -475,7 +475,6 @@ void *hak_slab_alloc_slow(unsigned cls)
         return p;
     }
     if (!h && !(h = hak_heap_get())) return NULL;
-    if (unlikely(hak_counters_file_pending)) hak_counters_publish_pending();
     return refill(h, cls);
 }
 

@@ -30,18 +30,20 @@
 
 #include "counters.h"
 
-/* The tiers that take part.  The Tiny/Mid slab tiers plug in here later. */
+/* The tiers that take part. */
 static const struct hak_decay_tier {
     const char *name;
     size_t (*release)(uint64_t cutoff, enum hak_release_why why); /* bytes given back  */
     size_t (*cached)(void); /* bytes a release of everything would give back, read unlocked */
 } tiers[] = {
+    {"tiny", hak_tiny_release, hak_tiny_cached},
+    {"mid", hak_mid_release, hak_mid_cached},
     {"large", hak_large_release, hak_large_cached},
     {"huge", hak_huge_release, hak_huge_cached},
 };
 #define NTIERS (sizeof(tiers) / sizeof(tiers[0]))
 
-_Atomic int hak_decay_active; /* set by Large/Huge paths, cleared by each pass */
+_Atomic int hak_decay_active; /* set by the tiers' slow paths, cleared by each pass */
 
 static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t last_activity_ms; /* pass_lock */

@@ -174,6 +174,7 @@ struct hak_heap {
     struct hak_thread *thread; /* the owner's TLS, valid while the heap is live */
     uint64_t probe_ms;         /* when the reclaimer last set thread->reclaim   */
     uint64_t probe_gen;        /* that probe's number                           */
+    uint64_t reclaimed_gen;    /* the probe whose reclaim was last counted      */
     bool released;             /* the owner's exit handler ran                  */
     struct hak_class_lists cls[HAK_NUM_CLASSES];
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */

@@ -859,10 +859,9 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
             unsigned first = r->tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
             unsigned last = r->tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
             size_t stolen = tcache_return(h, t->cache, first, last);
-            if (stolen) {
-                HAK_COUNT(quiet_reclaims);
-                HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
-            }
+            if (stolen && h->reclaimed_gen != h->probe_gen) HAK_COUNT(quiet_reclaims); /* once per probe, not per tier */
+            if (stolen) h->reclaimed_gen = h->probe_gen;
+            HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
         }
     }
     r->bytes += heap_tier_release(h, r->tier, r->cutoff);

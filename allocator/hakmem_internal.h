@@ -264,6 +264,7 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
 size_t hak_large_flush_all(void);
 void hak_large_tcache_release(void);
+size_t hak_large_tcache_reclaim(struct hak_large_tcache *t);
 void *hak_huge_alloc(size_t size, size_t align, bool *zeroed);
 void hak_huge_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn);

@@ -290,18 +290,25 @@ static void span_release(void *p)
 }
 
 /* A span of `pages` (or up to a quarter more) from the thread's cache. */
+/* The thread's span cache is reclaimed like its Tiny/Mid caches (slab.c,
+ * "quiet threads"): busy around each use, and unused while probed. */
 static void *tcache_take(unsigned pages)
 {
     struct hak_large_tcache *t = &hak_tls.large;
-    for (uint32_t i = 0; i < t->n; i++) {
-        if (t->pages[i] < pages || t->pages[i] > pages + pages / 4) continue;
-        void *p = t->span[i];
-        t->n--;
-        t->span[i] = t->span[t->n];
-        t->pages[i] = t->pages[t->n];
-        return p;
+    void *p = NULL;
+    hak_fast_enter();
+    if (!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed)) {
+        for (uint32_t i = 0; i < t->n; i++) {
+            if (t->pages[i] < pages || t->pages[i] > pages + pages / 4) continue;
+            p = t->span[i];
+            t->n--;
+            t->span[i] = t->span[t->n];
+            t->pages[i] = t->pages[t->n];
+            break;
+        }
     }
-    return NULL;
+    hak_fast_leave();
+    return p;
 }
 
 /* Keeps a freed span in the thread's cache; a full cache gives its oldest
@@ -310,18 +317,36 @@ static bool tcache_put(void *p, unsigned pages)
 {
     struct hak_large_tcache *t = &hak_tls.large;
     if (!hak_tls.heap || pages > HAK_LARGE_TCACHE_MAX_PAGES) return false;
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->span[i] == p) hak_fatal_pointer("free", "double free of", p);
-    if (t->n < HAK_LARGE_TCACHE) {
-        t->span[t->n] = p;
-        t->pages[t->n++] = (uint16_t)pages;
-        return true;
+    hak_fast_enter();
+    bool put = !atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed);
+    if (put) {
+        for (uint32_t i = 0; i < t->n; i++)
+            if (t->span[i] == p) hak_fatal_pointer("free", "double free of", p);
+        if (t->n < HAK_LARGE_TCACHE) {
+            t->span[t->n] = p;
+            t->pages[t->n++] = (uint16_t)pages;
+        } else {
+            uint32_t i = t->evict++ % HAK_LARGE_TCACHE;
+            span_release(t->span[i]);
+            t->span[i] = p;
+            t->pages[i] = (uint16_t)pages;
+        }
     }
-    uint32_t i = t->evict++ % HAK_LARGE_TCACHE;
-    span_release(t->span[i]);
-    t->span[i] = p;
-    t->pages[i] = (uint16_t)pages;
-    return true;
+    hak_fast_leave();
+    return put;
+}
+
+/* Empties another thread's span cache (its heap's lock held, the owner out
+ * of tcache_take/tcache_put and probed); returns the bytes. */
+size_t hak_large_tcache_reclaim(struct hak_large_tcache *t)
+{
+    size_t bytes = 0;
+    while (t->n) {
+        t->n--;
+        bytes += (size_t)t->pages[t->n] * HAK_PAGE;
+        span_release(t->span[t->n]);
+    }
+    return bytes;
 }
 
 /* Gives the calling thread's cached spans back (flush, thread exit). */

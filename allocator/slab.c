@@ -38,6 +38,9 @@ static inline size_t slab_bytes(const struct hak_superslab *ss)
  * back without touching a live block (read unlocked by decay.c). */
 static _Atomic size_t dirty_bytes[2];
 static _Atomic size_t threads_cached[2]; /* other threads' cached bytes, at the last pass */
+/* A remote list became non-empty since the last pass: the blocks on it are
+ * free, and their owner may never drain them, so decay must look. */
+static _Atomic int remote_pending[2];
 
 static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
 {
@@ -568,6 +571,11 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
             break;
         HAK_COUNT(early_remote_busy);
     }
+    enum hak_tier tier = ss->hdr.tier;
+    if (!old && !atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
+        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
+        hak_decay_cached();
+    }
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast
@@ -786,13 +794,15 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
 
 static _Atomic uint64_t probe_gen; /* numbers probes, to know which a barrier covers */
 
-static size_t tier_cache_bytes(const struct hak_tcache *caches, enum hak_tier tier)
+/* What a thread caches of the tier, read racily (a hint); the Mid tier's
+ * reclaim takes the thread's Large span cache too, so it counts here. */
+static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier)
 {
     unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
     unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
-    size_t bytes = 0;
+    size_t bytes = tier == HAK_TIER_MID ? __atomic_load_n(&t->large.n, __ATOMIC_RELAXED) : 0;
     for (unsigned c = first; c < last; c++)
-        bytes += (size_t)__atomic_load_n(&caches[c].count, __ATOMIC_RELAXED) * hak_class_size[c];
+        bytes += (size_t)__atomic_load_n(&t->cache[c].count, __ATOMIC_RELAXED) * hak_class_size[c];
     return bytes;
 }
 
@@ -831,7 +841,7 @@ static void probe_cb(struct hak_heap *h, void *arg)
 {
     struct reclaim *r = arg;
     if (h == hak_tls_heap || !heap_lock_for(h, r)) return;
-    if (tier_cache_bytes(h->thread->cache, r->tier)) heap_probe(h, r->now);
+    if (tier_cache_bytes(h->thread, r->tier)) heap_probe(h, r->now);
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -839,7 +849,7 @@ static void pending_cb(struct hak_heap *h, void *arg)
 {
     struct reclaim *r = arg;
     if (h != hak_tls_heap && atomic_load_explicit(&h->thread->reclaim, memory_order_relaxed) &&
-        tier_cache_bytes(h->thread->cache, r->tier))
+        tier_cache_bytes(h->thread, r->tier))
         r->pending = true;
 }
 
@@ -848,7 +858,10 @@ static void pending_cb(struct hak_heap *h, void *arg)
 static void reclaim_cb(struct hak_heap *h, void *arg)
 {
     struct reclaim *r = arg;
-    if (!heap_lock_for(h, r)) return;
+    if (!heap_lock_for(h, r)) {
+        if (!h->released) atomic_store_explicit(&remote_pending[r->tier], 1, memory_order_relaxed);
+        return; /* its remote lists wait for the next pass */
+    }
     struct hak_thread *t = h->thread;
     bool mine = h == hak_tls_heap;
     if (!mine && r->barrier && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
@@ -859,13 +872,14 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
             unsigned first = r->tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
             unsigned last = r->tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
             size_t stolen = tcache_return(h, t->cache, first, last);
+            if (r->tier == HAK_TIER_MID) stolen += hak_large_tcache_reclaim(&t->large);
             if (stolen && h->reclaimed_gen != h->probe_gen) HAK_COUNT(quiet_reclaims); /* once per probe, not per tier */
             if (stolen) h->reclaimed_gen = h->probe_gen;
             HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
         }
     }
     r->bytes += heap_tier_release(h, r->tier, r->cutoff);
-    size_t left = mine ? 0 : tier_cache_bytes(t->cache, r->tier);
+    size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
     if (left && !r->force) heap_probe(h, r->now);
     r->cached += left;
     pthread_mutex_unlock(&h->lock);
@@ -875,6 +889,7 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
 static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
 {
     struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now(), .force = force};
+    atomic_store_explicit(&remote_pending[tier], 0, memory_order_relaxed);
     if (force) hak_heaps_for_each(probe_cb, &r);
     else hak_heaps_for_each(pending_cb, &r);
     r.gen = atomic_load(&probe_gen);
@@ -911,18 +926,24 @@ size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why)
     return slab_release_counted(HAK_TIER_MID, cutoff, why);
 }
 
-/* Free slabs plus other threads' cached blocks as the last pass saw them:
- * while either is non-zero, decay keeps running passes. */
+/* Free slabs, other threads' cached blocks as the last pass saw them, and
+ * a byte for remote lists started since: while any is non-zero, decay
+ * keeps running passes. */
+static size_t tier_cached(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
+           atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
+           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed);
+}
+
 size_t hak_tiny_cached(void)
 {
-    return atomic_load_explicit(&dirty_bytes[HAK_TIER_TINY], memory_order_relaxed) +
-           atomic_load_explicit(&threads_cached[HAK_TIER_TINY], memory_order_relaxed);
+    return tier_cached(HAK_TIER_TINY);
 }
 
 size_t hak_mid_cached(void)
 {
-    return atomic_load_explicit(&dirty_bytes[HAK_TIER_MID], memory_order_relaxed) +
-           atomic_load_explicit(&threads_cached[HAK_TIER_MID], memory_order_relaxed);
+    return tier_cached(HAK_TIER_MID);
 }
 
 /* The owner's answer to a probe (its slow path, h->lock held): the caps

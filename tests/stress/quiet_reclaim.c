@@ -17,6 +17,7 @@
  */
 #include "check.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/wait.h>
 
@@ -120,7 +121,11 @@ static void *worker(void *arg) {
 static void *flusher(void *arg) {
     (void)arg;
     while (!stop) {
+#ifdef HAKMEM_LINKED
         hak_flush_all();
+#else
+        malloc_trim(0);
+#endif
         usleep(500);
     }
     return NULL;

@@ -6,14 +6,15 @@
  *
  *   decay     memory free for longer than HAKMEM_DECAY_MS, a little at a
  *             time while the program keeps working;
- *   idle      everything free, once no Large/Huge activity was seen for
- *             HAKMEM_IDLE_MS;
+ *   idle      everything free, quiet threads' caches included, once no
+ *             slow-path activity was seen for HAKMEM_IDLE_MS;
  *   pressure  everything free, when the kernel reports memory pressure
  *             (PSI) or the cgroup nears memory.high / memory.max.
  *
  * The passes run on one background thread, started lazily the first time
  * a tier caches something, or (HAKMEM_BACKGROUND=0) piggy-backed on the
- * Large/Huge slow paths.  The worker sleeps with no timeout while nothing
+ * Large/Huge slow paths.  The Tiny/Mid rows also reclaim quiet threads'
+ * caches (slab.c).  The worker sleeps with no timeout while nothing
  * is cached, so a quiet process that gave its memory back is never woken.
  * Time and pressure are read through two seams a test can replace.
  * docs/allocator.md ("Giving memory back") describes the interface.

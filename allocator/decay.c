@@ -6,14 +6,15 @@
  *
  *   decay     memory free for longer than HAKMEM_DECAY_MS, a little at a
  *             time while the program keeps working;
- *   idle      everything free, once no Large/Huge activity was seen for
- *             HAKMEM_IDLE_MS;
+ *   idle      everything free, quiet threads' caches included, once no
+ *             slow-path activity was seen for HAKMEM_IDLE_MS;
  *   pressure  everything free, when the kernel reports memory pressure
  *             (PSI) or the cgroup nears memory.high / memory.max.
  *
  * The passes run on one background thread, started lazily the first time
  * a tier caches something, or (HAKMEM_BACKGROUND=0) piggy-backed on the
- * Large/Huge slow paths.  The worker sleeps with no timeout while nothing
+ * Large/Huge slow paths.  The Tiny/Mid rows also reclaim quiet threads'
+ * caches (slab.c).  The worker sleeps with no timeout while nothing
  * is cached, so a quiet process that gave its memory back is never woken.
  * Time and pressure are read through two seams a test can replace.
  * docs/allocator.md ("Giving memory back") describes the interface.
@@ -30,18 +31,20 @@
 
 #include "counters.h"
 
-/* The tiers that take part.  The Tiny/Mid slab tiers plug in here later. */
+/* The tiers that take part. */
 static const struct hak_decay_tier {
     const char *name;
     size_t (*release)(uint64_t cutoff, enum hak_release_why why); /* bytes given back  */
     size_t (*cached)(void); /* bytes a release of everything would give back, read unlocked */
 } tiers[] = {
+    {"tiny", hak_tiny_release, hak_tiny_cached},
+    {"mid", hak_mid_release, hak_mid_cached},
     {"large", hak_large_release, hak_large_cached},
     {"huge", hak_huge_release, hak_huge_cached},
 };
 #define NTIERS (sizeof(tiers) / sizeof(tiers[0]))
 
-_Atomic int hak_decay_active; /* set by Large/Huge paths, cleared by each pass */
+_Atomic int hak_decay_active; /* set by the tiers' slow paths, cleared by each pass */
 
 static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t last_activity_ms; /* pass_lock */

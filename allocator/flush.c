@@ -11,6 +11,9 @@ static size_t counted(size_t bytes)
     return bytes;
 }
 
+/* The calling thread's caches go back to their slabs; the other live
+ * threads' caches are reclaimed (slab.c, "quiet threads"); then every
+ * heap's, the exiting threads' and the orphans' free memory goes back. */
 static size_t flush_slab_tier(enum hak_tier tier)
 {
     hak_ensure_init();
@@ -19,7 +22,9 @@ static size_t flush_slab_tier(enum hak_tier tier)
         if (tier == HAK_TIER_TINY) hak_tcache_return_all(h, 0, HAK_NUM_TINY);
         else hak_tcache_return_all(h, HAK_NUM_TINY, HAK_NUM_CLASSES);
     }
-    return counted(hak_slab_tier_flush(h, tier));
+    size_t bytes = hak_slab_flush_others(tier);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_released_flush + 4 * tier, bytes);
+    return counted(bytes);
 }
 
 HAK_API size_t hak_tiny_flush(void)

@@ -109,6 +109,8 @@ struct hak_superslab {
     uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
     uint32_t live_slabs;
     uint32_t slab_off_mask; /* slab size - 1: a pointer's offset in its slab */
+    uint32_t empty_ms;      /* when live_slabs last became 0 (hak_decay_now, 32 bits) */
+    uint32_t free_ms[HAK_MAX_SLABS]; /* when each unassigned slab was last freed */
     struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back
@@ -164,7 +166,16 @@ struct hak_class_lists {
     struct hak_slab *full;    /* slabs without; may have remote frees */
 };
 
+struct hak_thread;
 struct hak_heap {
+    /* Taken by the owner's slow paths and by a reclaimer (decay, another
+     * thread's flush) that works on the heap; never by the fast paths. */
+    pthread_mutex_t lock;
+    struct hak_thread *thread; /* the owner's TLS, valid while the heap is live */
+    uint64_t probe_ms;         /* when the reclaimer last set thread->reclaim   */
+    uint64_t probe_gen;        /* that probe's number                           */
+    uint64_t reclaimed_gen;    /* the probe whose reclaim was last counted      */
+    bool released;             /* the owner's exit handler ran                  */
     struct hak_class_lists cls[HAK_NUM_CLASSES];
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
@@ -189,6 +200,14 @@ struct hak_thread {
     struct hak_heap *heap;
     uint64_t *ctr;   /* this thread's counter slot (counters.h)        */
     bool exiting;    /* the thread-exit handler has released the heap */
+    /* The quiet-thread reclaim handshake (docs/allocator.md, "Quiet
+     * threads"): the owner sets `busy` with plain stores around each
+     * fast-path cache operation; a reclaimer sets `reclaim` (and every cap
+     * to 0) under heap->lock, which diverts the owner's next operation to a
+     * slow path that takes the lock.  membarrier makes the stores visible. */
+    _Atomic uint8_t busy;
+    _Atomic uint8_t reclaim;
+    bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
     struct hak_tcache cache[HAK_NUM_CLASSES];
     struct hak_large_tcache large;
 };
@@ -197,7 +216,23 @@ extern HAK_TLS struct hak_thread hak_tls;
 #define hak_tls_heap (hak_tls.heap)
 extern uintptr_t hak_free_key;
 
+/* Around a fast-path push or pop: a plain store each (no fence, no locked
+ * instruction); the reclaimer's membarrier supplies the ordering. */
+static inline void hak_fast_enter(void)
+{
+    atomic_store_explicit(&hak_tls.busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+}
+static inline void hak_fast_leave(void)
+{
+    atomic_store_explicit(&hak_tls.busy, 0, memory_order_release);
+}
+
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */
+uint32_t hak_tcache_cap(unsigned cls); /* a class's configured thread-cache capacity */
+/* Calls fn on every live heap, under the registry lock (quiet-thread reclaim). */
+void hak_heaps_for_each(void (*fn)(struct hak_heap *h, void *arg), void *arg);
+void hak_heap_answer_probe(struct hak_heap *h); /* the owner, h->lock held */
 /* The heap shared by threads whose exit handler ran, locked and unlocked. */
 struct hak_heap *hak_heap_late_lock(void);
 void hak_heap_late_unlock(void);
@@ -216,8 +251,9 @@ HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struc
 bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn);
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
-size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier);
+size_t hak_slab_flush_others(enum hak_tier tier); /* the tier in every live heap, others' caches too */
 void hak_heap_orphan_all(struct hak_heap *h);
 void hak_slab_locks(int op); /* 0 lock, 1 unlock, 2 reinit */
 
@@ -228,6 +264,7 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
 size_t hak_large_flush_all(void);
 void hak_large_tcache_release(void);
+size_t hak_large_tcache_reclaim(struct hak_large_tcache *t);
 void *hak_huge_alloc(size_t size, size_t align, bool *zeroed);
 void hak_huge_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_huge_usable(struct hak_segment *seg, const void *p, const char *fn);
@@ -247,6 +284,10 @@ size_t hak_large_release(uint64_t cutoff, enum hak_release_why why);
 size_t hak_large_cached(void);
 size_t hak_huge_release(uint64_t cutoff, enum hak_release_why why);
 size_t hak_huge_cached(void);
+size_t hak_tiny_release(uint64_t cutoff, enum hak_release_why why);
+size_t hak_tiny_cached(void);
+size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why);
+size_t hak_mid_cached(void);
 
 uint64_t hak_decay_now(void); /* milliseconds, through the test seam */
 void hak_decay_cached(void);  /* a free left memory cached; call outside tier locks */
@@ -294,6 +335,11 @@ void hak_os_unmap(void *p, size_t size);
 void hak_os_decommit(void *p, size_t size); /* MADV_DONTNEED: RSS drops now */
 void hak_os_name(void *p, size_t size, const char *name);
 void hak_os_random(void *buf, size_t n);
+/* membarrier(PRIVATE_EXPEDITED): a full barrier on every running thread of
+ * the process; false where the kernel does not offer it (registers once). */
+bool hak_os_membarrier(void);
+bool hak_os_membarrier_missing(void); /* known to be unavailable */
+void hak_os_membarrier_fork_child(void);
 
 /* ---- configuration (config.c) ------------------------------------------- */
 

@@ -41,7 +41,7 @@ static struct hak_heap *heap_record_new(void)
 
 /* Thread cache sizes: Tiny about 32 KiB per class (16..256 blocks) unless
  * HAKMEM_TINY_CACHE_MAX says otherwise; Mid HAKMEM_MID_CACHE_KB per class. */
-static uint32_t tcache_cap(unsigned c)
+uint32_t hak_tcache_cap(unsigned c)
 {
     uint32_t size = hak_class_size[c];
     long cap;
@@ -92,6 +92,8 @@ struct hak_heap *hak_heap_get(void)
     h = heap_record_new();
     if (h) {
         memset(h, 0, sizeof(*h));
+        pthread_mutex_init(&h->lock, NULL);
+        h->thread = &hak_tls;
         h->next = live_heaps;
         if (live_heaps) live_heaps->prev = h;
         live_heaps = h;
@@ -101,7 +103,7 @@ struct hak_heap *hak_heap_get(void)
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls_cache[c].head = NULL;
         hak_tls_cache[c].count = 0;
-        hak_tls_cache[c].cap = tcache_cap(c);
+        hak_tls_cache[c].cap = hak_tcache_cap(c);
     }
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
 #if HAKMEM_COUNTERS
@@ -135,8 +137,12 @@ void hak_heap_release(struct hak_heap *h)
 {
     hak_tcache_return_all(h, 0, HAK_NUM_CLASSES);
     hak_large_tcache_release();
+    pthread_mutex_lock(&h->lock); /* a reclaim of this heap finishes first */
     hak_heap_orphan_all(h);
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = 0;
+    atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
+    h->released = true;
+    pthread_mutex_unlock(&h->lock);
     hak_tls_heap = NULL;
     pthread_mutex_lock(&heap_lock);
     heap_unlink_locked(h);
@@ -144,14 +150,27 @@ void hak_heap_release(struct hak_heap *h)
     hak_counters_detach();
 }
 
+/* The registry of live heaps, for the reclaimer.  A heap's thread (and
+ * its TLS) stays alive while the heap is listed: unlinking takes heap_lock. */
+void hak_heaps_for_each(void (*fn)(struct hak_heap *h, void *arg), void *arg)
+{
+    pthread_mutex_lock(&heap_lock);
+    for (struct hak_heap *h = live_heaps; h; h = h->next) fn(h, arg);
+    pthread_mutex_unlock(&heap_lock);
+}
+
+/* Every heap's lock too: a heap whose owner is inside a slow path at fork
+ * would be orphaned half-updated in the child. */
 void hak_heap_fork_prepare(void)
 {
     pthread_mutex_lock(&late_lock);
     pthread_mutex_lock(&heap_lock);
+    for (struct hak_heap *h = live_heaps; h; h = h->next) pthread_mutex_lock(&h->lock);
 }
 
 void hak_heap_fork_parent(void)
 {
+    for (struct hak_heap *h = live_heaps; h; h = h->next) pthread_mutex_unlock(&h->lock);
     pthread_mutex_unlock(&heap_lock);
     pthread_mutex_unlock(&late_lock);
 }
@@ -166,6 +185,7 @@ void hak_heap_fork_child(void)
     struct hak_heap *h = live_heaps, *next;
     for (; h; h = next) {
         next = h->next;
+        pthread_mutex_init(&h->lock, NULL);
         if (h == hak_tls_heap) continue;
         hak_heap_orphan_all(h);
         heap_unlink_locked(h);

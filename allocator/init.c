@@ -11,8 +11,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void fork_prepare(void)
 {
+    hak_decay_locks(0); /* first: a pass takes the heap and tier locks under it */
     hak_heap_fork_prepare();
-    hak_decay_locks(0); /* first: a pass takes the tier locks under it */
     hak_slab_locks(0);
     hak_large_locks(0);
     hak_huge_locks(0);
@@ -25,8 +25,8 @@ static void fork_parent(void)
     hak_huge_locks(1);
     hak_large_locks(1);
     hak_slab_locks(1);
-    hak_decay_locks(1);
     hak_heap_fork_parent();
+    hak_decay_locks(1);
 }
 
 static void fork_child(void)
@@ -38,6 +38,7 @@ static void fork_child(void)
     hak_decay_locks(2);
     hak_counters_fork_child(); /* first: nothing may count into the parent's segment */
     hak_decay_fork_child();
+    hak_os_membarrier_fork_child();
     hak_heap_fork_child();
 }
 

@@ -279,29 +279,43 @@ static bool span_release_locked(struct large_seg *g, unsigned start, uint32_t no
     return false;
 }
 
-static void span_release(void *p)
+/* Returns whether the span stayed cached (decay must be told, by the
+ * caller, once it holds no heap lock: a piggy-backed pass takes them). */
+static bool span_release_quiet(void *p)
 {
     struct large_seg *g = (struct large_seg *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK);
     uint32_t now = (uint32_t)hak_decay_now();
     pthread_mutex_lock(&large_lock);
     bool cached = span_release_locked(g, (unsigned)(((uintptr_t)p - (uintptr_t)g) >> HAK_PAGE_SHIFT), now);
     pthread_mutex_unlock(&large_lock);
-    if (cached) hak_decay_cached();
+    return cached;
+}
+
+static void span_release(void *p)
+{
+    if (span_release_quiet(p)) hak_decay_cached();
 }
 
 /* A span of `pages` (or up to a quarter more) from the thread's cache. */
+/* The thread's span cache is reclaimed like its Tiny/Mid caches (slab.c,
+ * "quiet threads"): busy around each use, and unused while probed. */
 static void *tcache_take(unsigned pages)
 {
     struct hak_large_tcache *t = &hak_tls.large;
-    for (uint32_t i = 0; i < t->n; i++) {
-        if (t->pages[i] < pages || t->pages[i] > pages + pages / 4) continue;
-        void *p = t->span[i];
-        t->n--;
-        t->span[i] = t->span[t->n];
-        t->pages[i] = t->pages[t->n];
-        return p;
+    void *p = NULL;
+    hak_fast_enter();
+    if (!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed)) {
+        for (uint32_t i = 0; i < t->n; i++) {
+            if (t->pages[i] < pages || t->pages[i] > pages + pages / 4) continue;
+            p = t->span[i];
+            t->n--;
+            t->span[i] = t->span[t->n];
+            t->pages[i] = t->pages[t->n];
+            break;
+        }
     }
-    return NULL;
+    hak_fast_leave();
+    return p;
 }
 
 /* Keeps a freed span in the thread's cache; a full cache gives its oldest
@@ -310,25 +324,50 @@ static bool tcache_put(void *p, unsigned pages)
 {
     struct hak_large_tcache *t = &hak_tls.large;
     if (!hak_tls.heap || pages > HAK_LARGE_TCACHE_MAX_PAGES) return false;
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->span[i] == p) hak_fatal_pointer("free", "double free of", p);
-    if (t->n < HAK_LARGE_TCACHE) {
-        t->span[t->n] = p;
-        t->pages[t->n++] = (uint16_t)pages;
-        return true;
+    hak_fast_enter();
+    bool put = !atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed);
+    if (put) {
+        for (uint32_t i = 0; i < t->n; i++)
+            if (t->span[i] == p) hak_fatal_pointer("free", "double free of", p);
+        if (t->n < HAK_LARGE_TCACHE) {
+            t->span[t->n] = p;
+            t->pages[t->n++] = (uint16_t)pages;
+        } else {
+            uint32_t i = t->evict++ % HAK_LARGE_TCACHE;
+            span_release(t->span[i]);
+            t->span[i] = p;
+            t->pages[i] = (uint16_t)pages;
+        }
     }
-    uint32_t i = t->evict++ % HAK_LARGE_TCACHE;
-    span_release(t->span[i]);
-    t->span[i] = p;
-    t->pages[i] = (uint16_t)pages;
-    return true;
+    hak_fast_leave();
+    return put;
+}
+
+/* Empties another thread's span cache (its heap's lock held, the owner out
+ * of tcache_take/tcache_put and probed); returns the bytes.  The reclaimer
+ * is a decay pass or a flush: it does not wake decay. */
+size_t hak_large_tcache_reclaim(struct hak_large_tcache *t)
+{
+    size_t bytes = 0;
+    while (t->n) {
+        t->n--;
+        bytes += (size_t)t->pages[t->n] * HAK_PAGE;
+        span_release_quiet(t->span[t->n]);
+    }
+    return bytes;
 }
 
 /* Gives the calling thread's cached spans back (flush, thread exit). */
+/* Under the heap's lock: a reclaimer may be emptying the same cache. */
 void hak_large_tcache_release(void)
 {
     struct hak_large_tcache *t = &hak_tls.large;
-    while (t->n) span_release(t->span[--t->n]);
+    struct hak_heap *h = hak_tls.heap;
+    bool cached = false;
+    if (h) pthread_mutex_lock(&h->lock);
+    while (t->n) cached |= span_release_quiet(t->span[--t->n]);
+    if (h) pthread_mutex_unlock(&h->lock);
+    if (cached) hak_decay_cached();
 }
 
 void hak_large_free(struct hak_segment *seg, void *p, const char *fn)

@@ -13,14 +13,21 @@
 
 /* ---- fast paths ------------------------------------------------------------ */
 
+/* A pop from the thread cache, unless a reclaimer asked this thread to
+ * take its next operation through the slow path (hak_tls.reclaim). */
 static inline void *tcache_pop(struct hak_tcache *tc)
 {
-    void **b = tc->head;
-    if (likely(b != NULL)) {
-        tc->head = b[0];
-        tc->count--;
-        b[1] = NULL; /* clear the free key */
+    void **b = NULL;
+    hak_fast_enter();
+    if (likely(!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed))) {
+        b = tc->head;
+        if (likely(b != NULL)) {
+            tc->head = b[0];
+            tc->count--;
+            b[1] = NULL; /* clear the free key */
+        }
     }
+    hak_fast_leave();
     return b;
 }
 
@@ -80,18 +87,7 @@ static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_sl
         hak_slab_free_remote(ss, s, p);
         return;
     }
-    struct hak_tcache *tc = &hak_tls_cache[s->cls];
-    void **b = p;
-    if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
-    if (tc->count >= tc->cap) {
-        hak_tcache_overflow(tc, p);
-        return;
-    }
-    b[0] = tc->head;
-    b[1] = (void *)hak_free_key;
-    tc->head = b;
-    tc->count++;
-    HAK_COUNT_FAST(free_tls_sll);
+    hak_slab_free_owned(ss, s, p, fn);
 }
 
 /* Frees a Tiny or Mid block.  The fast path pushes it onto the thread
@@ -107,14 +103,17 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
                atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
                b[1] != (void *)hak_free_key && !hak_block_misaligned(ss, s, p))) {
         struct hak_tcache *tc = &hak_tls_cache[c];
+        hak_fast_enter(); /* a reclaim sets every cap to 0 first */
         if (likely(tc->count < tc->cap)) {
             b[0] = tc->head;
             b[1] = (void *)hak_free_key;
             tc->head = b;
             tc->count++;
+            hak_fast_leave();
             HAK_COUNT_FAST(free_tls_sll);
             return;
         }
+        hak_fast_leave();
     }
     free_block_slow(ss, s, p, fn);
 }

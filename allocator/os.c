@@ -106,3 +106,43 @@ void hak_os_random(void *buf, size_t n)
         out[i] = (unsigned char)x;
     }
 }
+
+/* ---- membarrier -------------------------------------------------------- */
+
+enum { MB_CMD_QUERY = 0, MB_CMD_PRIVATE_EXPEDITED = 1 << 3, MB_CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4 };
+enum { MB_UNKNOWN, MB_READY, MB_MISSING };
+static _Atomic int membarrier_state;
+static bool membarrier_forced_off; /* test seam */
+
+/* Test seam: pretend the kernel has no membarrier (the fallback path). */
+void hak_test_set_membarrier(bool available)
+{
+    membarrier_forced_off = !available;
+}
+
+bool hak_os_membarrier(void)
+{
+    if (membarrier_forced_off) return false;
+    int state = atomic_load_explicit(&membarrier_state, memory_order_acquire);
+    if (state == MB_UNKNOWN) {
+        /* QUERY lists the commands; registering is needed once per process */
+        long cmds = syscall(SYS_membarrier, MB_CMD_QUERY, 0, 0);
+        bool ok = cmds >= 0 && (cmds & MB_CMD_PRIVATE_EXPEDITED) &&
+                  syscall(SYS_membarrier, MB_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+        if (!ok) HAK_COUNT(membarrier_missing);
+        state = ok ? MB_READY : MB_MISSING;
+        atomic_store_explicit(&membarrier_state, state, memory_order_release);
+    }
+    return state == MB_READY && syscall(SYS_membarrier, MB_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+bool hak_os_membarrier_missing(void)
+{
+    return membarrier_forced_off || atomic_load(&membarrier_state) == MB_MISSING;
+}
+
+/* A fork child is a new process for membarrier: register again when needed. */
+void hak_os_membarrier_fork_child(void)
+{
+    if (atomic_load(&membarrier_state) == MB_READY) atomic_store(&membarrier_state, MB_UNKNOWN);
+}

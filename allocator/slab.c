@@ -34,6 +34,33 @@ static inline size_t slab_bytes(const struct hak_superslab *ss)
     return (size_t)1 << ss->slab_shift;
 }
 
+/* Free slabs whose pages may be resident, per tier: what decay can give
+ * back without touching a live block (read unlocked by decay.c). */
+static _Atomic size_t dirty_bytes[2];
+static _Atomic size_t threads_cached[2]; /* other threads' cached bytes, at the last pass */
+/* A remote list became non-empty since the last pass: the blocks on it are
+ * free, and their owner may never drain them, so decay must look. */
+static _Atomic int remote_pending[2];
+
+static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
+{
+    if (add) atomic_fetch_add_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_cached + tier, add ? bytes : -(uint64_t)bytes);
+}
+
+/* Decay's clock in 32 bits, as slabs and SuperSlabs record it. */
+static inline uint32_t now32(void)
+{
+    return (uint32_t)hak_decay_now();
+}
+
+/* Whether a stamp is at or before the cutoff of a release (wrap-safe). */
+static inline bool aged(uint32_t stamp, uint64_t cutoff)
+{
+    return cutoff == HAK_RELEASE_ALL || (int32_t)((uint32_t)cutoff - stamp) >= 0;
+}
+
 /* ---- slab lists of a heap ------------------------------------------------ */
 
 static struct hak_slab **list_head(struct hak_heap *h, struct hak_slab *s)
@@ -118,6 +145,7 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
+    ss->empty_ms = now32();
     for (unsigned i = 0; i < ss->nslabs; i++) {
         ss->slabs[i].cls = HAK_CLASS_NONE;
     }
@@ -137,7 +165,9 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
 /* Returns the bytes the SuperSlab may have had resident. */
 static size_t ss_unmap(struct hak_superslab *ss)
 {
-    size_t bytes = HAK_PAGE + (size_t)__builtin_popcount(ss->dirty_mask) * slab_bytes(ss);
+    size_t dirty = (size_t)__builtin_popcount(ss->dirty_mask) * slab_bytes(ss);
+    size_t bytes = HAK_PAGE + dirty;
+    if (dirty) dirty_add(ss->hdr.tier, dirty, false);
     HAK_COUNT(superslabs_unmapped);
     HAK_COUNT_SUB_ID(HAK_CTR_held_tiny + ss->hdr.tier, HAK_SEG_SIZE);
     hak_region_unregister(ss, HAK_SEG_SIZE);
@@ -145,15 +175,18 @@ static size_t ss_unmap(struct hak_superslab *ss)
     return bytes;
 }
 
-static size_t ss_decommit_free_slabs(struct hak_superslab *ss)
+/* Gives back the pages of the free slabs freed at or before `cutoff`. */
+static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
 {
     size_t bytes = 0;
     for (uint32_t m = ss->dirty_mask; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctz(m);
+        if (!aged(ss->free_ms[i], cutoff)) continue;
         hak_os_decommit(hak_slab_base(ss, i), slab_bytes(ss));
+        ss->dirty_mask &= ~(1u << i);
         bytes += slab_bytes(ss);
     }
-    ss->dirty_mask = 0;
+    if (bytes) dirty_add(ss->hdr.tier, bytes, false);
     return bytes;
 }
 
@@ -170,8 +203,10 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
     s->end = s->bump + (size_t)s->capacity * size;
     s->free = NULL;
     s->used = 0;
-    ss->free_mask &= ~(1u << hak_slab_index(ss, s));
-    ss->dirty_mask &= ~(1u << hak_slab_index(ss, s));
+    uint32_t bit = 1u << hak_slab_index(ss, s);
+    ss->free_mask &= ~bit;
+    if (ss->dirty_mask & bit) dirty_add(ss->hdr.tier, slab_bytes(ss), false);
+    ss->dirty_mask &= ~bit;
     ss->live_slabs++;
 }
 
@@ -187,9 +222,15 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->div_magic = 0;
     s->free = NULL;
     s->bump = s->end = NULL;
-    ss->free_mask |= 1u << hak_slab_index(ss, s);
-    ss->dirty_mask |= 1u << hak_slab_index(ss, s);
-    return --ss->live_slabs == 0;
+    unsigned i = hak_slab_index(ss, s);
+    ss->free_mask |= 1u << i;
+    ss->dirty_mask |= 1u << i;
+    ss->free_ms[i] = now32();
+    dirty_add(ss->hdr.tier, slab_bytes(ss), true);
+    hak_tls.cached_event = true; /* the slow path tells decay once unlocked */
+    if (--ss->live_slabs) return false;
+    ss->empty_ms = ss->free_ms[i];
+    return true;
 }
 
 /* The heap's SuperSlab became empty: keep HAKMEM_SS_KEEP of them mapped. */
@@ -464,6 +505,16 @@ static void *refill(struct hak_heap *h, unsigned cls)
     return b;
 }
 
+/* After a slow path unlocked its heap: a slab or SuperSlab it freed is
+ * news for decay (which may start its worker). */
+static inline void slow_path_done(void)
+{
+    if (unlikely(hak_tls.cached_event)) {
+        hak_tls.cached_event = false;
+        hak_decay_cached();
+    }
+}
+
 void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_tls_heap;
@@ -475,7 +526,13 @@ void *hak_slab_alloc_slow(unsigned cls)
         return p;
     }
     if (!h && !(h = hak_heap_get())) return NULL;
-    return refill(h, cls);
+    pthread_mutex_lock(&h->lock);
+    hak_heap_answer_probe(h);
+    void *p = refill(h, cls);
+    pthread_mutex_unlock(&h->lock);
+    hak_decay_activity();
+    slow_path_done();
+    return p;
 }
 
 /* ---- frees ---------------------------------------------------------------- */
@@ -514,9 +571,42 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
             break;
         HAK_COUNT(early_remote_busy);
     }
+    enum hak_tier tier = ss->hdr.tier;
+    if (!old && !atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
+        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
+        hak_decay_cached();
+    }
 }
 
-/* Moves the oldest half of a full thread cache (plus `p`) back to the slabs. */
+/* A free of a block of the calling thread's own SuperSlab that the fast
+ * path did not take: a probable double free (free key), a full cache, or
+ * a reclaimer's probe (every cap 0).  Under the heap's lock, so a
+ * reclaimer never works on the cache at the same time. */
+void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn)
+{
+    struct hak_heap *h = hak_tls_heap;
+    struct hak_tcache *tc = &hak_tls_cache[s->cls];
+    void **b = p;
+    pthread_mutex_lock(&h->lock);
+    hak_heap_answer_probe(h);
+    if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
+    bool overflow = tc->count >= tc->cap;
+    if (overflow) {
+        hak_tcache_overflow(tc, p);
+    } else {
+        b[0] = tc->head;
+        b[1] = (void *)hak_free_key;
+        tc->head = b;
+        tc->count++;
+        HAK_COUNT_FAST(free_tls_sll);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (overflow) hak_decay_activity();
+    slow_path_done();
+}
+
+/* Moves the oldest half of a full thread cache (plus `p`) back to the
+ * slabs.  h->lock held. */
 void hak_tcache_overflow(struct hak_tcache *tc, void *p)
 {
     struct hak_heap *h = hak_tls_heap;
@@ -543,13 +633,18 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     }
 }
 
-/* Returns every cached block of classes [first, last) to its slab. */
-void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
+/* Returns every block of the caches of classes [first, last) to its slab
+ * and the bytes they held.  `caches` is the owner's (h->lock held, and the
+ * owner out of its fast path when it is another thread's). */
+static size_t tcache_return(struct hak_heap *h, struct hak_tcache *caches, unsigned first,
+                            unsigned last)
 {
+    size_t bytes = 0;
     for (unsigned c = first; c < last; c++) {
-        struct hak_tcache *tc = &hak_tls_cache[c];
+        struct hak_tcache *tc = &caches[c];
         void **b = tc->head;
         HAK_COUNT_ADD(free_ss_local, tc->count);
+        bytes += (size_t)tc->count * hak_class_size[c];
         tc->head = NULL;
         tc->count = 0;
         while (b) {
@@ -559,6 +654,17 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
             b = next;
         }
     }
+    return bytes;
+}
+
+/* Returns every block the calling thread caches of classes [first, last). */
+void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
+{
+    pthread_mutex_lock(&h->lock);
+    hak_heap_answer_probe(h);
+    tcache_return(h, hak_tls_cache, first, last);
+    pthread_mutex_unlock(&h->lock);
+    slow_path_done();
 }
 
 static bool tcache_holds(const struct hak_tcache *tc, const void *p)
@@ -596,18 +702,23 @@ void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_sl
     if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
         hak_fatal_pointer(fn, "invalid pointer", p);
     if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
-    if (b[1] == (void *)hak_free_key &&
-        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
-        tcache_holds(&hak_tls_cache[s->cls], p))
-        hak_fatal_pointer(fn, "freed pointer", p);
+    struct hak_heap *h = hak_tls_heap;
+    if (b[1] == (void *)hak_free_key && h &&
+        atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+        pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
+        bool cached = tcache_holds(&hak_tls_cache[s->cls], p);
+        pthread_mutex_unlock(&h->lock);
+        if (cached) hak_fatal_pointer(fn, "freed pointer", p);
+    }
 }
 
-/* ---- collection, flush, orphaning ---------------------------------------- */
+/* ---- collection, decay, flush, orphaning ---------------------------------- */
 
 /* Drains the remote lists of one SuperSlab and releases its empty slabs;
- * with `decommit`, returns the free slabs' pages to the OS.  Returns the
- * bytes given back. */
-static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool decommit)
+ * with `decommit`, returns the pages of the free slabs freed at or before
+ * `cutoff` to the OS.  Returns the bytes given back. */
+static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool decommit,
+                         uint64_t cutoff)
 {
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
@@ -620,19 +731,20 @@ static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool deco
             list_push(h, s, HAK_SLAB_PARTIAL);
         }
     }
-    return decommit ? ss_decommit_free_slabs(ss) : 0;
+    return decommit ? ss_decommit_free_slabs(ss, cutoff) : 0;
 }
 
-/* Collects a heap's SuperSlabs of one tier, unmapping the empty ones. */
-static size_t heap_tier_flush(struct hak_heap *h, enum hak_tier tier)
+/* Collects a heap's SuperSlabs of one tier (h->lock or late_lock held):
+ * free slabs and empty SuperSlabs freed at or before `cutoff` go back. */
+static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff)
 {
     size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
     h->unmapped_bytes[tier] = 0;
     struct hak_superslab *ss = h->ss[tier], *next;
     for (; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(h, ss, true);
-        if (ss->live_slabs == 0) {
+        bytes += ss_collect(h, ss, true, cutoff);
+        if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) {
             h->empty_ss[tier]--;
             ss_unlink(&h->ss[tier], ss);
             bytes += ss_unmap(ss);
@@ -641,22 +753,18 @@ static size_t heap_tier_flush(struct hak_heap *h, enum hak_tier tier)
     return bytes;
 }
 
-/* The flush of one tier for the calling thread: its SuperSlabs, the shared
- * heap of exiting threads, then the orphaned ones.  Empty SuperSlabs are
- * unmapped. */
-size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
+/* The orphaned SuperSlabs of a tier, collected the same way. */
+static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
 {
-    size_t bytes = h ? heap_tier_flush(h, tier) : 0;
-    bytes += heap_tier_flush(hak_heap_late_lock(), tier);
-    hak_heap_late_unlock();
+    size_t bytes = 0;
     pthread_mutex_lock(&orphan_lock);
     struct hak_superslab *list = orphans[tier], *keep = NULL, *next;
     orphans[tier] = NULL;
     pthread_mutex_unlock(&orphan_lock);
     for (struct hak_superslab *ss = list; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(NULL, ss, true);
-        if (ss->live_slabs == 0) bytes += ss_unmap(ss);
+        bytes += ss_collect(NULL, ss, true, cutoff);
+        if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) bytes += ss_unmap(ss);
         else ss_link(&keep, ss);
     }
     pthread_mutex_lock(&orphan_lock);
@@ -669,6 +777,188 @@ size_t hak_slab_tier_flush(struct hak_heap *h, enum hak_tier tier)
     return bytes;
 }
 
+/* ---- quiet threads: reclaiming other threads' caches --------------------- */
+/*
+ * A reclaimer (the decay worker, or a thread's flush) empties another
+ * thread's caches without its help (docs/allocator.md, "Quiet threads"):
+ *   1. probe: under h->lock, every cap of the owner to 0 and its `reclaim`
+ *      flag set, so its next fast-path operation takes a slow path, which
+ *      takes h->lock and undoes the probe (hak_heap_answer_probe);
+ *   2. membarrier: the owner's `busy` stores become visible, and every
+ *      operation it starts afterwards sees the probe;
+ *   3. under h->lock, if the probe is still set (the owner made no call
+ *      since) and `busy` is clear, the caches are the reclaimer's: their
+ *      blocks go back to their slabs.
+ * Without membarrier only the owner empties its caches, at its next call.
+ */
+
+static _Atomic uint64_t probe_gen; /* numbers probes, to know which a barrier covers */
+
+/* What a thread caches of the tier, read racily (a hint); the Mid tier's
+ * reclaim takes the thread's Large span cache too, so it counts here. */
+static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier)
+{
+    unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
+    unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
+    size_t bytes = tier == HAK_TIER_MID ? __atomic_load_n(&t->large.n, __ATOMIC_RELAXED) : 0;
+    for (unsigned c = first; c < last; c++)
+        bytes += (size_t)__atomic_load_n(&t->cache[c].count, __ATOMIC_RELAXED) * hak_class_size[c];
+    return bytes;
+}
+
+struct reclaim {
+    enum hak_tier tier;
+    uint64_t cutoff, now, gen;
+    bool force;   /* a flush: probe now, wait for locks */
+    bool barrier; /* membarrier ran after every probe numbered <= gen */
+    bool pending; /* some heap holds a probe and cached blocks */
+    size_t bytes, cached;
+};
+
+/* Step 1 (h->lock held).  The caps are written with relaxed atomics: the
+ * owner's fast path reads them with plain loads. */
+static void heap_probe(struct hak_heap *h, uint64_t now)
+{
+    struct hak_thread *t = h->thread;
+    if (atomic_load_explicit(&t->reclaim, memory_order_relaxed)) return;
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
+        __atomic_store_n(&t->cache[c].cap, 0, __ATOMIC_RELAXED);
+    h->probe_ms = now;
+    h->probe_gen = atomic_fetch_add(&probe_gen, 1) + 1;
+    atomic_store_explicit(&t->reclaim, 1, memory_order_relaxed);
+}
+
+static bool heap_lock_for(struct hak_heap *h, const struct reclaim *r)
+{
+    if (r->force) pthread_mutex_lock(&h->lock);
+    else if (pthread_mutex_trylock(&h->lock) != 0) return false; /* the owner is in a slow path */
+    if (!h->released) return true;
+    pthread_mutex_unlock(&h->lock);
+    return false;
+}
+
+static void probe_cb(struct hak_heap *h, void *arg)
+{
+    struct reclaim *r = arg;
+    if (h == hak_tls_heap || !heap_lock_for(h, r)) return;
+    if (tier_cache_bytes(h->thread, r->tier)) heap_probe(h, r->now);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void pending_cb(struct hak_heap *h, void *arg)
+{
+    struct reclaim *r = arg;
+    if (h != hak_tls_heap && atomic_load_explicit(&h->thread->reclaim, memory_order_relaxed) &&
+        tier_cache_bytes(h->thread, r->tier))
+        r->pending = true;
+}
+
+/* Step 3, then the heap's free slabs and empty SuperSlabs; a heap with
+ * cached blocks and no probe gets one for the next pass. */
+static void reclaim_cb(struct hak_heap *h, void *arg)
+{
+    struct reclaim *r = arg;
+    if (!heap_lock_for(h, r)) {
+        if (!h->released) atomic_store_explicit(&remote_pending[r->tier], 1, memory_order_relaxed);
+        return; /* its remote lists wait for the next pass */
+    }
+    struct hak_thread *t = h->thread;
+    bool mine = h == hak_tls_heap;
+    if (!mine && r->barrier && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
+        h->probe_gen <= r->gen && (r->cutoff == HAK_RELEASE_ALL || h->probe_ms <= r->cutoff)) {
+        if (atomic_load_explicit(&t->busy, memory_order_acquire)) {
+            HAK_COUNT(quiet_reclaim_busy);
+        } else {
+            unsigned first = r->tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
+            unsigned last = r->tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
+            size_t stolen = tcache_return(h, t->cache, first, last);
+            if (r->tier == HAK_TIER_MID) stolen += hak_large_tcache_reclaim(&t->large);
+            if (stolen && h->reclaimed_gen != h->probe_gen) HAK_COUNT(quiet_reclaims); /* once per probe, not per tier */
+            if (stolen) h->reclaimed_gen = h->probe_gen;
+            HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
+        }
+    }
+    r->bytes += heap_tier_release(h, r->tier, r->cutoff);
+    size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
+    if (left && !r->force) heap_probe(h, r->now);
+    r->cached += left;
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* One tier's release across every heap, the late heap and the orphans. */
+static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
+{
+    struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now(), .force = force};
+    atomic_store_explicit(&remote_pending[tier], 0, memory_order_relaxed);
+    if (force) hak_heaps_for_each(probe_cb, &r);
+    else hak_heaps_for_each(pending_cb, &r);
+    r.gen = atomic_load(&probe_gen);
+    if (force || r.pending) r.barrier = hak_os_membarrier();
+    hak_heaps_for_each(reclaim_cb, &r);
+    r.bytes += heap_tier_release(hak_heap_late_lock(), tier, cutoff);
+    hak_heap_late_unlock();
+    r.bytes += orphans_release(tier, cutoff);
+    atomic_store_explicit(&threads_cached[tier], r.cached, memory_order_relaxed);
+    return r.bytes;
+}
+
+/* A flush reaches every other live thread's caches of the tier. */
+size_t hak_slab_flush_others(enum hak_tier tier)
+{
+    return tier_release(tier, HAK_RELEASE_ALL, true);
+}
+
+/* The decay rows of the Tiny and Mid tiers (decay.c's tiers[]). */
+static size_t slab_release_counted(enum hak_tier tier, uint64_t cutoff, enum hak_release_why why)
+{
+    size_t bytes = tier_release(tier, cutoff, false);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_released_decay + 4 * tier + why, bytes);
+    return bytes;
+}
+
+size_t hak_tiny_release(uint64_t cutoff, enum hak_release_why why)
+{
+    return slab_release_counted(HAK_TIER_TINY, cutoff, why);
+}
+
+size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why)
+{
+    return slab_release_counted(HAK_TIER_MID, cutoff, why);
+}
+
+/* Free slabs, other threads' cached blocks as the last pass saw them, and
+ * a byte for remote lists started since: while any is non-zero, decay
+ * keeps running passes. */
+static size_t tier_cached(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
+           atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
+           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed);
+}
+
+size_t hak_tiny_cached(void)
+{
+    return tier_cached(HAK_TIER_TINY);
+}
+
+size_t hak_mid_cached(void)
+{
+    return tier_cached(HAK_TIER_MID);
+}
+
+/* The owner's answer to a probe (its slow path, h->lock held): the caps
+ * come back.  Without membarrier no one else may empty the caches, so an
+ * owner back from a quiet spell (probe older than HAKMEM_DECAY_MS) does it. */
+void hak_heap_answer_probe(struct hak_heap *h)
+{
+    if (likely(!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed))) return;
+    if (hak_os_membarrier_missing() && hak_decay_now() - h->probe_ms >= (uint64_t)hak_cfg.decay_ms)
+        tcache_return(h, hak_tls_cache, 0, HAK_NUM_CLASSES);
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = hak_tcache_cap(c);
+    atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
+    hak_decay_activity();
+}
+
 /* Hands every SuperSlab of the heap to the orphan lists (thread exit, or a
  * thread that did not survive fork).  Empty ones beyond HAKMEM_SS_KEEP are
  * unmapped rather than orphaned. */
@@ -679,7 +969,7 @@ void hak_heap_orphan_all(struct hak_heap *h)
         struct hak_superslab *ss;
         while ((ss = h->ss[tier]) != NULL) {
             ss_unlink(&h->ss[tier], ss);
-            ss_collect(NULL, ss, false);
+            ss_collect(NULL, ss, false, 0);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;

@@ -6,7 +6,7 @@ BENCH_HEADERS := $(wildcard bench/*.h probes/*.h collectors/*.h collectors/*.def
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
                      $(OBJ)/bench/flush.o $(PHASE_CLIENT_OBJ)
 
-all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf
+all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay
 
 $(OBJ)/bench/%.o: bench/%.c $(BENCH_HEADERS) Makefile bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -23,6 +23,10 @@ $(BIN)/battle: $(OBJ)/bench/battle.o $(BENCH_SUPPORT_OBJ)
 $(BIN)/bigbuf: $(OBJ)/bench/bigbuf.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ -ldl
+
+$(BIN)/decay: $(OBJ)/bench/decay.o $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
 
 # Objects of the `hak bench` verb, linked into build/bin/hak by collectors/collectors.mk.
 HAK_VERB_OBJS += $(OBJ)/bench/bench_runner.o $(OBJ)/bench/profile.o $(OBJ)/bench/bench_params.o \

@@ -114,7 +114,44 @@ const struct bench_spec bigbuf_spec = {
     NULL,
 };
 
+static const struct bench_param decay_params[DECAY_PARAM_COUNT] = {
+    [DECAY_THREADS] = {"threads", 2, 1, 64, "", "worker threads"},
+    [DECAY_BURST] = {"burst", 64LL << 20, 4096, BIG, "B", "bytes each worker allocates"},
+    [DECAY_TINY_PCT] = {"tiny_pct", 80, 0, 100, "%", "blocks of 1 KiB or less"},
+    [DECAY_MID_PCT] = {"mid_pct", 17, 0, 100, "%", "blocks of 1 KiB + 1 to 32 KiB (the rest: up to 1 MiB)"},
+    [DECAY_BLOCK_SIZE] = {"block_size", 0, 0, 1 << 20, "B", "every block this size, 8 or more (0: the mix above)"},
+    [DECAY_REMOTE_PCT] = {"remote_pct", 50, 0, 100, "%", "blocks freed by the next worker rather than their allocator"},
+    [DECAY_IDLE_MS] = {"idle_ms", 500, 0, 3600 * 1000, "ms",
+                       "idle time after everything is freed (no call, workers blocked or exited)"},
+    [DECAY_EXIT_THREADS] = {"exit_threads", 0, 0, 1, "bool", "workers exit after their frees instead of blocking"},
+    [DECAY_FLUSH] = {"flush", 1, 0, 1, "bool", "call the allocator's own flush from the main thread after idle"},
+    [DECAY_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+static int decay_check(const long long *v, char *err, size_t err_len) {
+    if (v[DECAY_BLOCK_SIZE] && v[DECAY_BLOCK_SIZE] < 8) {
+        snprintf(err, err_len, "block_size must be 0 or at least 8 (it is %lld)", v[DECAY_BLOCK_SIZE]);
+        return -1;
+    }
+    if (v[DECAY_TINY_PCT] + v[DECAY_MID_PCT] > 100) {
+        snprintf(err, err_len, "tiny_pct + mid_pct must be at most 100 (it is %lld)",
+                 v[DECAY_TINY_PCT] + v[DECAY_MID_PCT]);
+        return -1;
+    }
+    return 0;
+}
+
+const struct bench_spec decay_spec = {
+    "decay",
+    "give-back test: workers allocate a mixed burst, free it (partly from another thread), go quiet",
+    decay_params,
+    DECAY_PARAM_COUNT,
+    decay_check,
+    NULL,
+};
+
 const struct bench_spec *bench_spec_find(const char *name) {
+    if (strcmp(name, decay_spec.name) == 0) return &decay_spec;
     if (strcmp(name, larson_spec.name) == 0) return &larson_spec;
     if (strcmp(name, battle_spec.name) == 0) return &battle_spec;
     if (strcmp(name, bigbuf_spec.name) == 0) return &bigbuf_spec;

@@ -81,6 +81,22 @@ extern const struct bench_spec larson_spec;
 extern const struct bench_spec battle_spec;
 extern const struct bench_spec bigbuf_spec;
 
+enum decay_param {
+    DECAY_THREADS,
+    DECAY_BURST,
+    DECAY_TINY_PCT,
+    DECAY_MID_PCT,
+    DECAY_BLOCK_SIZE,
+    DECAY_REMOTE_PCT,
+    DECAY_IDLE_MS,
+    DECAY_EXIT_THREADS,
+    DECAY_FLUSH,
+    DECAY_SEED,
+    DECAY_PARAM_COUNT
+};
+
+extern const struct bench_spec decay_spec;
+
 /* The benchmark with this name, or NULL. */
 const struct bench_spec *bench_spec_find(const char *name);
 

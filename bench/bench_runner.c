@@ -71,6 +71,9 @@ static const struct extra_column extra_columns[] = {
     {"battle", "rss_flush_kb", "RSS flush"},
     {"bigbuf", "rss_baseline_kb", "RSS base"},
     {"bigbuf", "rss_idle_kb", "RSS idle"},
+    {"decay", "rss_baseline_kb", "RSS base"},
+    {"decay", "rss_idle_kb", "RSS idle"},
+    {"decay", "rss_flush_kb", "RSS flush"},
 };
 
 #define EXTRA_COUNT (sizeof extra_columns / sizeof extra_columns[0])
@@ -615,6 +618,7 @@ static const char *human_rate(double v, char *buf, size_t len) {
 
 static double estimate_seconds(const struct profile_section *sec) {
     if (sec->spec == &larson_spec) return (double)sec->values[LARSON_RUNTIME] + 0.3;
+    if (sec->spec == &decay_spec) return (double)sec->values[DECAY_IDLE_MS] / 1000.0 + 1.0;
     if (sec->spec == &bigbuf_spec)
         return (double)sec->values[BIGBUF_IDLE_MS] / 1000.0 + (double)sec->values[BIGBUF_ROUNDS] *
                    (double)sec->values[BIGBUF_BUFFERS] * 0.002;

@@ -100,7 +100,7 @@ static int parse_file(FILE *f, struct profile *p, char *err, size_t err_len) {
             char *close = strchr(s, ']');
             if (!close || *trim(close + 1)) {
                 snprintf(err, err_len,
-                         "%s:%d: bad section header '%s' (expected [larson], [battle] or [bigbuf])", p->path,
+                         "%s:%d: bad section header '%s' (expected [larson], [battle], [bigbuf] or [decay])", p->path,
                          lineno, s);
                 return -1;
             }
@@ -108,7 +108,7 @@ static int parse_file(FILE *f, struct profile *p, char *err, size_t err_len) {
             const char *bench = trim(s + 1);
             const struct bench_spec *spec = bench_spec_find(bench);
             if (!spec) {
-                snprintf(err, err_len, "%s:%d: unknown benchmark '%s' (known: larson, battle, bigbuf)",
+                snprintf(err, err_len, "%s:%d: unknown benchmark '%s' (known: larson, battle, bigbuf, decay)",
                          p->path, lineno, bench);
                 return -1;
             }
@@ -141,7 +141,7 @@ static int parse_file(FILE *f, struct profile *p, char *err, size_t err_len) {
             }
             snprintf(err, err_len,
                      "%s:%d: '%s' outside a section (top-level keys: description; benchmark "
-                     "parameters go under [larson], [battle] or [bigbuf])",
+                     "parameters go under [larson], [battle], [bigbuf] or [decay])",
                      p->path, lineno, key);
             return -1;
         }
@@ -152,7 +152,7 @@ static int parse_file(FILE *f, struct profile *p, char *err, size_t err_len) {
         }
     }
     if (p->nsections == 0) {
-        snprintf(err, err_len, "%s: no benchmark section ([larson], [battle] or [bigbuf])", p->path);
+        snprintf(err, err_len, "%s: no benchmark section ([larson], [battle], [bigbuf] or [decay])", p->path);
         return -1;
     }
     for (int i = 0; i < p->nsections; i++) {

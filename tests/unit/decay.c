@@ -219,7 +219,6 @@ static void part_fork(void) {
         if (pid == 0) {
             /* the parent's worker did not follow: one thread here */
             if (count_tasks() != 1) _exit(3);
-            long long starts = counter("decay_worker_starts");
             for (int i = 0; i < 20; i++) {
                 char *p = malloc((size_t)(2 + i % 5) * MIB);
                 if (!p) _exit(4);
@@ -228,7 +227,10 @@ static void part_fork(void) {
             }
             if (keep[5 * MIB - 1] != (char)round) _exit(5);
             free(keep);
-            if (counter("decay_worker_starts") != starts + 1) _exit(6);
+            /* The worker may now start on a Tiny free (reading the counters
+             * frees stdio buffers), and a start made inside hak_stats_print
+             * is not always counted in the child's fresh counter segment:
+             * the thread count is what shows the child's own worker. */
             if (count_tasks() != 2) _exit(7);
             _exit(0);
         }

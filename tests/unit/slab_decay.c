@@ -1,0 +1,276 @@
+/*
+ * Tiny and Mid give memory back by themselves, quiet threads included.
+ * The clock is hakmem's fake-clock seam and passes are run by hand
+ * (hak_test_decay_pass): nothing here sleeps to see a timer fire.  Checked
+ * through the counters and RSS against a baseline taken in the same run:
+ *   - decay: free slabs go once they stayed free past HAKMEM_DECAY_MS, not
+ *     before; idle: the rest goes, tiny_cached/mid_cached back to 0;
+ *   - a quiet thread (blocked on a condition variable) has its caches
+ *     reclaimed by a pass once it made no call for HAKMEM_DECAY_MS, then it
+ *     wakes and allocates and frees correctly;
+ *   - hak_flush_all from the main thread reaches another live thread's caches;
+ *   - without membarrier (test seam) no reclaimer touches the caches; the
+ *     thread empties them itself at its next call.
+ * Each part runs in a child started with its own HAKMEM_* environment.
+ */
+#include "check.h"
+
+#ifndef HAKMEM_LINKED
+int main(void) {
+    test_skip("Tiny/Mid decay exists only in hakmem builds");
+}
+#else
+
+#include <pthread.h>
+#include <stdbool.h>
+
+void hak_test_set_clock(uint64_t (*now_ms)(void));
+size_t hak_test_decay_pass(void);
+void hak_test_set_membarrier(bool available);
+
+#define MIB ((size_t)1 << 20)
+#define KIB ((size_t)1 << 10)
+
+static uint64_t fake_ms = 1000000;
+static uint64_t fake_clock(void) {
+    return fake_ms;
+}
+
+static long long counter(const char *name) {
+    static char buf[64 * 1024];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    REQUIRE(f != NULL);
+    hak_stats_print(f);
+    fclose(f);
+    char group[64], cname[64];
+    long long v;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        if (sscanf(line, " %63s %63s %lld", group, cname, &v) == 3 && strcmp(cname, name) == 0)
+            return v;
+    return 0;
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    REQUIRE(f != NULL);
+    long size = 0, res = 0;
+    REQUIRE(fscanf(f, "%ld %ld", &size, &res) == 2);
+    fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int run_part(const char *self, const char *part, const char *const *env, char *err,
+                    size_t errlen) {
+    int errfd;
+    pid_t pid = fork_capturing_stderr(&errfd);
+    if (pid == 0) {
+        for (const char *const *e = env; *e; e++)
+            putenv((char *)*e);
+        execl(self, self, part, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    wait_child_stderr(pid, errfd, err, errlen, &status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* `n` blocks of `size` bytes, each filled with its index; freed later. */
+static void **fill_blocks(size_t n, size_t size) {
+    void **v = malloc(n * sizeof *v);
+    REQUIRE(v != NULL);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = malloc(size);
+        REQUIRE(v[i] != NULL);
+        memset(v[i], (int)(i & 0xff), size);
+    }
+    return v;
+}
+
+static void free_blocks(void **v, size_t n, size_t size) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += ((unsigned char *)v[i])[size - 1] != (unsigned char)(i & 0xff);
+        free(v[i]);
+    }
+    free(v);
+    CHECKF(bad == 0, "%zu blocks of %zu bytes lost their contents", bad, size);
+}
+
+/* HAKMEM_DECAY_MS=10000 HAKMEM_IDLE_MS=3000 HAKMEM_BACKGROUND=0 */
+static void part_decay(void) {
+    hak_test_set_clock(fake_clock);
+    free(malloc(16)); /* the heap and counters exist before the baseline */
+    hak_flush_all();
+    hak_test_decay_pass();
+    long long dec_t = counter("tiny_released_decay"), dec_m = counter("mid_released_decay");
+    long long idle_t = counter("tiny_released_idle"), idle_m = counter("mid_released_idle");
+    long base = rss_kb(); /* after the first counter read: stdio and the segment are paged in */
+
+    void **a = fill_blocks(200000, 16); /* about 3 MiB of Tiny */
+    void **b = fill_blocks(400, 8 * KIB); /* about 3 MiB of Mid */
+    CHECK(rss_kb() > base + 4 * 1024);
+    uint64_t t0 = fake_ms;
+    free_blocks(a, 200000, 16);
+    free_blocks(b, 400, 8 * KIB);
+    CHECKF(counter("tiny_cached") >= (long long)(2 * MIB), "tiny_cached %lld after the frees",
+           counter("tiny_cached"));
+    CHECK(counter("mid_cached") >= (long long)(2 * MIB));
+
+    fake_ms = t0 + 9000; /* nothing has been free 10 s yet */
+    free(malloc(20 * KIB)); /* activity: not idle */
+    hak_test_decay_pass();
+    CHECK(counter("tiny_released_decay") == dec_t);
+    CHECK(counter("mid_released_decay") == dec_m);
+
+    fake_ms = t0 + 11000;
+    free(malloc(20 * KIB));
+    hak_test_decay_pass();
+    CHECKF(counter("tiny_released_decay") - dec_t >= (long long)(2 * MIB),
+           "decay released %lld Tiny bytes", counter("tiny_released_decay") - dec_t);
+    CHECK(counter("mid_released_decay") - dec_m >= (long long)(2 * MIB));
+    CHECKF(counter("tiny_cached") < (long long)(256 * KIB), "tiny_cached %lld after decay",
+           counter("tiny_cached"));
+
+    /* idle: 3 s with no call gives the rest back */
+    void **c = fill_blocks(20000, 48);
+    free_blocks(c, 20000, 48);
+    fake_ms += 1000;
+    hak_test_decay_pass();
+    fake_ms += 3500;
+    hak_test_decay_pass();
+    CHECKF(counter("tiny_released_idle") - idle_t > 0, "idle released %lld Tiny bytes",
+           counter("tiny_released_idle") - idle_t);
+    CHECK(counter("mid_released_idle") >= idle_m);
+    CHECKF(counter("tiny_cached") == 0 && counter("mid_cached") == 0,
+           "gauges after idle: tiny %lld mid %lld", counter("tiny_cached"), counter("mid_cached"));
+    CHECKF(rss_kb() <= base + 1024, "RSS %ld KiB after idle, baseline %ld KiB", rss_kb(), base);
+}
+
+/* A thread that allocates and frees, then blocks until told to go on. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int stage;
+
+static void wait_stage(int s) {
+    pthread_mutex_lock(&mu);
+    while (stage < s)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static void set_stage(int s) {
+    pthread_mutex_lock(&mu);
+    stage = s;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Frees keep its caches full of 32-byte and 2 KiB blocks; `live` stays allocated. */
+static void *quiet_thread(void *arg) {
+    void ***live = arg;
+    for (int round = 0; round < 2; round++) {
+        void **a = fill_blocks(5000, 32), **b = fill_blocks(300, 2 * KIB);
+        free_blocks(a, 5000, 32);
+        free_blocks(b, 300, 2 * KIB);
+        *live = fill_blocks(100, 64);
+        set_stage(round * 2 + 1);
+        wait_stage(round * 2 + 2);
+        free_blocks(*live, 100, 64);
+    }
+    return NULL;
+}
+
+/* HAKMEM_DECAY_MS=10000 HAKMEM_IDLE_MS=0 HAKMEM_BACKGROUND=0: a pass
+ * reclaims the quiet thread's caches once it made no call for 10 s. */
+static void part_quiet(void) {
+    hak_test_set_clock(fake_clock);
+    void **live;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, &live) == 0);
+    for (int round = 0; round < 2; round++) {
+        wait_stage(round * 2 + 1);
+        long long n = counter("quiet_reclaims"), bytes = counter("quiet_reclaim_bytes");
+        hak_test_decay_pass(); /* probes the thread */
+        fake_ms += 5000;
+        hak_test_decay_pass();
+        CHECKF(counter("quiet_reclaims") == n, "reclaimed after 5 s quiet (round %d)", round);
+        fake_ms += 6000;
+        hak_test_decay_pass();
+        CHECKF(counter("quiet_reclaims") == n + 1, "quiet_reclaims %lld, expected %lld (round %d)",
+               counter("quiet_reclaims"), n + 1, round);
+        CHECKF(counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB),
+               "reclaimed %lld bytes", counter("quiet_reclaim_bytes") - bytes);
+        /* its 64-byte blocks are still live and intact; it frees them on waking */
+        set_stage(round * 2 + 2);
+    }
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
+/* hak_flush_all from the main thread empties another live thread's caches. */
+static void part_flush_other(void) {
+    void **live;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, &live) == 0);
+    wait_stage(1);
+    long long n = counter("quiet_reclaims"), bytes = counter("quiet_reclaim_bytes");
+    size_t released = hak_flush_all();
+    CHECKF(counter("quiet_reclaims") == n + 1, "flush reclaimed %lld caches",
+           counter("quiet_reclaims") - n);
+    CHECK(counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB));
+    CHECKF(released >= 64 * KIB, "flush gave back %zu bytes", released);
+    CHECK(counter("tiny_released_flush") > 0);
+    set_stage(2);
+    wait_stage(3);
+    set_stage(4);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
+/* membarrier missing (seam): passes never touch the quiet thread's caches;
+ * it empties them itself at its next call after a quiet spell. */
+static void part_fallback(void) {
+    hak_test_set_clock(fake_clock);
+    hak_test_set_membarrier(false);
+    void **live;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, &live) == 0);
+    wait_stage(1);
+    hak_test_decay_pass();
+    fake_ms += 11000;
+    hak_test_decay_pass();
+    hak_flush_all();
+    CHECK(counter("quiet_reclaims") == 0);
+    long long local = counter("free_ss_local");
+    set_stage(2); /* it frees its live blocks: the first call answers the probe */
+    wait_stage(3);
+    CHECKF(counter("free_ss_local") - local >= 1000,
+           "the thread returned %lld blocks at its next call", counter("free_ss_local") - local);
+    CHECK(counter("quiet_reclaims") == 0);
+    set_stage(4);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) {
+        if (!strcmp(argv[1], "decay")) part_decay();
+        else if (!strcmp(argv[1], "quiet")) part_quiet();
+        else if (!strcmp(argv[1], "flush")) part_flush_other();
+        else if (!strcmp(argv[1], "fallback")) part_fallback();
+        return test_finish();
+    }
+    static char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE(n > 0);
+    self[n] = 0;
+    static const char *const decay[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
+                                        "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
+    static const char *const quiet[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
+                                        "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
+    static const char *const parts[] = {"decay", "quiet", "flush", "fallback"};
+    for (unsigned i = 0; i < 4; i++) {
+        char err[4096] = "";
+        int rc = run_part(self, parts[i], i == 0 ? decay : quiet, err, sizeof err);
+        CHECKF(rc == 0, "%s part: exit %d\n%s", parts[i], rc, err);
+    }
+    return test_finish();
+}
+#endif

@@ -80,139 +80,20 @@ void hak_test_set_pressure(bool (*under_pressure)(void))
     pressure_source = under_pressure ? under_pressure : os_pressure;
 }
 
-/* ---- memory pressure ---------------------------------------------------------- */
+/* ---- memory pressure (pressure.c reads the kernel's files) ------------------ */
 
-/* The process's cgroup v2 directory ("/sys/fs/cgroup/PATH"), or "" when
- * /proc/self/cgroup has no v2 line.  Read once per worker. */
-static char cgroup_dir[256];
-static pthread_once_t pressure_once = PTHREAD_ONCE_INIT;
-static bool pressure_missing; /* neither PSI file could be read */
 static _Atomic int pressure_pending; /* the PSI trigger fired */
 static _Atomic int psi_fd = -1;      /* the worker's PSI trigger, or -1 */
 static uint64_t next_pressure_read_ms;
 
-static ssize_t read_small_file(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return n;
-}
-
-static void find_cgroup_dir(void)
-{
-    char buf[512];
-    cgroup_dir[0] = 0;
-    if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) return;
-    char *line = strstr(buf, "0::");
-    if (line != buf && (!line || line[-1] != '\n')) return;
-    line += 3;
-    char *end = strchr(line, '\n');
-    if (end) *end = 0;
-    if (strlen(line) + sizeof("/sys/fs/cgroup") > sizeof(cgroup_dir) - 32) return;
-    strcpy(cgroup_dir, "/sys/fs/cgroup");
-    if (strcmp(line, "/") != 0) strcat(cgroup_dir, line);
-}
-
-static void cgroup_file(char *out, const char *name)
-{
-    strcpy(out, cgroup_dir);
-    strcat(out, "/");
-    strcat(out, name);
-}
-
-/* Looks for the pressure files once per process. */
-static void pressure_sources_find(void)
-{
-    find_cgroup_dir();
-    char path[300], buf[8];
-    cgroup_file(path, "memory.pressure");
-    pressure_missing = (!cgroup_dir[0] || read_small_file(path, buf, sizeof(buf)) < 0) &&
-                       read_small_file("/proc/pressure/memory", buf, sizeof(buf)) < 0;
-    if (pressure_missing) HAK_COUNT(pressure_source_missing);
-}
-
-/* A number at the start of `s` ("max" and garbage read as 0). */
-static uint64_t parse_u64(const char *s)
-{
-    uint64_t v = 0;
-    while (*s >= '0' && *s <= '9') v = v * 10 + (uint64_t)(*s++ - '0');
-    return v;
-}
-
-/* "some avg10=12.34 ..." -> 12 (the integer part is enough for a threshold). */
-static bool psi_some_avg10_high(const char *path)
-{
-    char buf[256];
-    if (read_small_file(path, buf, sizeof(buf)) <= 0) return false;
-    const char *a = strstr(buf, "some avg10=");
-    return a && parse_u64(a + 11) >= 10;
-}
-
-/* Whether the cgroup's usage is within 1/16 of memory.high or memory.max. */
-static bool cgroup_near_limit(void)
-{
-    char path[300], buf[64];
-    cgroup_file(path, "memory.current");
-    if (read_small_file(path, buf, sizeof(buf)) <= 0) return false;
-    uint64_t current = parse_u64(buf);
-    static const char *const limits[] = {"memory.high", "memory.max"};
-    for (unsigned i = 0; i < 2; i++) {
-        cgroup_file(path, limits[i]);
-        if (read_small_file(path, buf, sizeof(buf)) <= 0) continue;
-        uint64_t limit = parse_u64(buf);
-        if (limit && current >= limit - limit / 16) return true;
-    }
-    return false;
-}
-
-/* The fallback source, read at most once a second while passes run: PSI
- * "some avg10" of 10 % or more (the cgroup's file, else the system's) when
- * the worker has no PSI trigger, or the cgroup (v2) near its limit.  A process without the files is counted once
- * as having no pressure source, and never warned about. */
+/* The files are read at most once a second while passes run; with a PSI
+ * trigger the worker polls, only the cgroup limits are read here. */
 static bool os_pressure(void)
 {
-    pthread_once(&pressure_once, pressure_sources_find);
     uint64_t now = hak_decay_now();
     if (now < next_pressure_read_ms) return false;
     next_pressure_read_ms = now + 1000;
-    char path[300];
-    bool high = false;
-    if (!pressure_missing && atomic_load_explicit(&psi_fd, memory_order_relaxed) < 0) {
-        cgroup_file(path, "memory.pressure");
-        high = cgroup_dir[0] ? psi_some_avg10_high(path) : false;
-        if (!high) high = psi_some_avg10_high("/proc/pressure/memory");
-    }
-    return high || (cgroup_dir[0] && cgroup_near_limit());
-}
-
-/* A PSI trigger (150 ms of stall in a 1 s window; 2 s windows for
- * unprivileged processes on kernels that require them) the worker can poll
- * for POLLPRI, or -1 where the kernel does not allow one. */
-static int psi_trigger_open(void)
-{
-    static const char *const specs[] = {"some 150000 1000000", "some 150000 2000000"};
-    char path[300];
-    pthread_once(&pressure_once, pressure_sources_find);
-    const char *files[2] = {NULL, "/proc/pressure/memory"};
-    if (cgroup_dir[0]) {
-        cgroup_file(path, "memory.pressure");
-        files[0] = path;
-    }
-    for (unsigned f = 0; f < 2; f++) {
-        if (!files[f]) continue;
-        for (unsigned s = 0; s < 2; s++) {
-            int fd = open(files[f], O_RDWR | O_NONBLOCK | O_CLOEXEC);
-            if (fd < 0) break;
-            if (write(fd, specs[s], strlen(specs[s]) + 1) >= 0) return fd;
-            close(fd);
-        }
-    }
-    HAK_COUNT(pressure_trigger_unavailable);
-    return -1;
+    return hak_pressure_read(atomic_load_explicit(&psi_fd, memory_order_relaxed) >= 0);
 }
 
 /* ---- one pass ------------------------------------------------------------------ */
@@ -284,7 +165,7 @@ static int wake_fd = -1;          /* eventfd the allocator writes to wake it */
 static void *worker_main(void *arg)
 {
     (void)arg;
-    if (hak_cfg.pressure) psi_fd = psi_trigger_open();
+    if (hak_cfg.pressure) psi_fd = hak_pressure_trigger_open();
     pthread_mutex_lock(&pass_lock);
     last_activity_ms = hak_decay_now();
     pthread_mutex_unlock(&pass_lock);

@@ -295,6 +295,11 @@ void hak_decay_alloc_slow(void);
 void hak_decay_locks(int op);
 void hak_decay_fork_child(void);
 
+/* Memory pressure (pressure.c): PSI avg10 (unless the caller polls a
+ * trigger) or the memory cgroup's usage near its limit, v2 or v1. */
+bool hak_pressure_read(bool have_trigger);
+int hak_pressure_trigger_open(void); /* a PSI trigger fd to poll for POLLPRI, or -1 */
+
 /* Marks Large/Huge activity for idle detection: one shared flag, written
  * only when a pass has cleared it, so busy threads mostly just read it. */
 extern _Atomic int hak_decay_active;

@@ -44,21 +44,6 @@ static bool fake_pressure(void) {
     return fake_pressure_on;
 }
 
-/* A counter's value from hak_stats_print (which leaves out zeros). */
-static long long counter(const char *name) {
-    static char buf[64 * 1024];
-    FILE *f = fmemopen(buf, sizeof buf, "w");
-    REQUIRE(f != NULL);
-    hak_stats_print(f);
-    fclose(f);
-    char group[64], cname[64];
-    long long v;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-        if (sscanf(line, " %63s %63s %lld", group, cname, &v) == 3 && strcmp(cname, name) == 0)
-            return v;
-    return 0;
-}
-
 /* Runs this program's part `part` in a child with `env` set; returns its exit status. */
 static int run_part(const char *self, const char *part, const char *const *env, char *err,
                     size_t errlen) {
@@ -80,19 +65,19 @@ static int run_part(const char *self, const char *part, const char *const *env, 
 
 static void part_reuse(void) {
     hak_test_set_clock(fake_clock);
-    long long reuse0 = counter("huge_alloc_reuse");
+    long long reuse0 = hak_counter("huge_alloc_reuse");
     char *p = malloc(8 * MIB);
     REQUIRE(p != NULL);
     memset(p, 0xA5, 8 * MIB);
     free(p);
     /* 8 MiB + the header page, rounded to 2 MiB: 10 MiB kept */
-    CHECKF(counter("huge_cached") == (long long)(10 * MIB), "huge_cached %lld after the free",
-           counter("huge_cached"));
+    CHECKF(hak_counter("huge_cached") == (long long)(10 * MIB), "huge_cached %lld after the free",
+           hak_counter("huge_cached"));
     char *q = malloc(6 * MIB); /* takes 8 MiB of it; 2 MiB stay kept */
     CHECKF(q == p, "a fitting Huge request reuses the freed mapping (%p, was %p)", (void *)q,
            (void *)p);
-    CHECK(counter("huge_alloc_reuse") == reuse0 + 1);
-    CHECK(counter("huge_cached") == (long long)(2 * MIB));
+    CHECK(hak_counter("huge_alloc_reuse") == reuse0 + 1);
+    CHECK(hak_counter("huge_cached") == (long long)(2 * MIB));
     CHECK(malloc_usable_size(q) >= 6 * MIB && malloc_usable_size(q) < 8 * MIB);
     free(q);
     /* calloc on a reused, dirty mapping still reads zero */
@@ -105,7 +90,7 @@ static void part_reuse(void) {
     CHECKF(nonzero == 0, "%zu non-zero bytes in a calloc'ed reused mapping", nonzero);
     /* a request bigger than anything kept maps fresh memory */
     char *big = malloc(32 * MIB);
-    CHECK(big != NULL && counter("huge_alloc_reuse") == reuse0 + 2);
+    CHECK(big != NULL && hak_counter("huge_alloc_reuse") == reuse0 + 2);
     free(big);
     free(z);
 }
@@ -122,8 +107,8 @@ static void part_decay(void) {
     hak_test_set_pressure(fake_pressure);
     hak_flush_all();
     hak_test_decay_pass();
-    long long dec_huge = counter("huge_released_decay"), dec_large = counter("large_released_decay");
-    long long idle_huge = counter("huge_released_idle");
+    long long dec_huge = hak_counter("huge_released_decay"), dec_large = hak_counter("large_released_decay");
+    long long idle_huge = hak_counter("huge_released_idle");
     /* sep keeps a's and b's mappings apart, so they are not merged when kept */
     char *a = malloc(4 * MIB), *sep = malloc(3 * MIB), *b = malloc(12 * MIB);
     char *l = malloc(512 * KIB); /* a Large span past the thread cache's size */
@@ -137,60 +122,60 @@ static void part_decay(void) {
     free(l);
     fake_ms = t0 + 6000;
     free(b); /* b is kept until t0 + 16000, a until t0 + 10000 */
-    long long cached_both = counter("huge_cached");
+    long long cached_both = hak_counter("huge_cached");
     CHECKF(cached_both == (long long)(20 * MIB), "huge_cached %lld", cached_both);
-    CHECK(counter("large_cached") >= (long long)(512 * KIB));
+    CHECK(hak_counter("large_cached") >= (long long)(512 * KIB));
 
     fake_ms = t0 + 9000; /* nothing is older than 10 s yet */
     busy();
     hak_test_decay_pass();
-    CHECK(counter("huge_released_decay") == dec_huge);
-    CHECK(counter("huge_cached") == cached_both);
+    CHECK(hak_counter("huge_released_decay") == dec_huge);
+    CHECK(hak_counter("huge_cached") == cached_both);
 
     fake_ms = t0 + 11000; /* a has stayed free 11 s: it goes; b (5 s) stays */
     busy();
     hak_test_decay_pass();
-    CHECKF(counter("huge_released_decay") - dec_huge == (long long)(6 * MIB),
+    CHECKF(hak_counter("huge_released_decay") - dec_huge == (long long)(6 * MIB),
            "decay released %lld Huge bytes, expected a's 6 MiB mapping",
-           counter("huge_released_decay") - dec_huge);
-    CHECK(counter("huge_cached") == (long long)(14 * MIB));
+           hak_counter("huge_released_decay") - dec_huge);
+    CHECK(hak_counter("huge_cached") == (long long)(14 * MIB));
     /* busy()'s span took 40 KiB of l's pages; the rest goes */
-    CHECKF(counter("large_released_decay") - dec_large >= (long long)(512 * KIB - 40 * KIB),
-           "decay released %lld Large bytes", counter("large_released_decay") - dec_large);
-    CHECK(counter("large_cached") == 0);
+    CHECKF(hak_counter("large_released_decay") - dec_large >= (long long)(512 * KIB - 40 * KIB),
+           "decay released %lld Large bytes", hak_counter("large_released_decay") - dec_large);
+    CHECK(hak_counter("large_cached") == 0);
 
     /* no Large/Huge activity since the last pass: 3 s later the process is idle */
     fake_ms = t0 + 12000;
     hak_test_decay_pass();
-    CHECK(counter("huge_cached") == (long long)(14 * MIB)); /* 1 s quiet is not idle */
+    CHECK(hak_counter("huge_cached") == (long long)(14 * MIB)); /* 1 s quiet is not idle */
     fake_ms = t0 + 14500;
     hak_test_decay_pass();
-    CHECKF(counter("huge_released_idle") - idle_huge == (long long)(14 * MIB),
-           "idle released %lld Huge bytes", counter("huge_released_idle") - idle_huge);
-    CHECK(counter("huge_cached") == 0);
-    CHECK(counter("huge_released_decay") - dec_huge == (long long)(6 * MIB));
+    CHECKF(hak_counter("huge_released_idle") - idle_huge == (long long)(14 * MIB),
+           "idle released %lld Huge bytes", hak_counter("huge_released_idle") - idle_huge);
+    CHECK(hak_counter("huge_cached") == 0);
+    CHECK(hak_counter("huge_released_decay") - dec_huge == (long long)(6 * MIB));
     free(sep);
 
     /* pressure: everything free goes at once, whatever its age */
-    long long press = counter("huge_released_pressure"), events = counter("pressure_events");
+    long long press = hak_counter("huge_released_pressure"), events = hak_counter("pressure_events");
     hak_flush_all();
     char *c = malloc(3 * MIB);
     free(c);
-    CHECK(counter("huge_cached") == (long long)(4 * MIB));
+    CHECK(hak_counter("huge_cached") == (long long)(4 * MIB));
     fake_pressure_on = true;
     fake_ms += 10;
     hak_test_decay_pass();
     fake_pressure_on = false;
-    CHECK(counter("huge_released_pressure") - press == (long long)(4 * MIB));
-    CHECK(counter("pressure_events") == events + 1);
-    CHECK(counter("huge_cached") == 0);
-    CHECK(counter("decay_worker_starts") == 0); /* HAKMEM_BACKGROUND=0 */
+    CHECK(hak_counter("huge_released_pressure") - press == (long long)(4 * MIB));
+    CHECK(hak_counter("pressure_events") == events + 1);
+    CHECK(hak_counter("huge_cached") == 0);
+    CHECK(hak_counter("decay_worker_starts") == 0); /* HAKMEM_BACKGROUND=0 */
 
     /* flush releases kept Huge mappings too, counted as flush */
-    long long fl = counter("huge_released_flush");
+    long long fl = hak_counter("huge_released_flush");
     free(malloc(5 * MIB));
     CHECK(hak_flush_all() >= 6 * MIB);
-    CHECK(counter("huge_released_flush") - fl == (long long)(6 * MIB));
+    CHECK(hak_counter("huge_released_flush") - fl == (long long)(6 * MIB));
 }
 
 static int count_tasks(void) {
@@ -209,7 +194,7 @@ static int count_tasks(void) {
 static void part_fork(void) {
     CHECK(count_tasks() == 1);
     free(malloc(3 * MIB));
-    CHECK(counter("decay_worker_starts") == 1);
+    CHECK(hak_counter("decay_worker_starts") == 1);
     CHECK(count_tasks() == 2);
     for (int round = 0; round < 8; round++) {
         char *keep = malloc(5 * MIB);

@@ -36,20 +36,6 @@ static uint64_t fake_clock(void) {
     return fake_ms;
 }
 
-static long long counter(const char *name) {
-    static char buf[64 * 1024];
-    FILE *f = fmemopen(buf, sizeof buf, "w");
-    REQUIRE(f != NULL);
-    hak_stats_print(f);
-    fclose(f);
-    char group[64], cname[64];
-    long long v;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-        if (sscanf(line, " %63s %63s %lld", group, cname, &v) == 3 && strcmp(cname, name) == 0)
-            return v;
-    return 0;
-}
-
 static long rss_kb(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     REQUIRE(f != NULL);
@@ -102,8 +88,8 @@ static void part_decay(void) {
     free(malloc(16)); /* the heap and counters exist before the baseline */
     hak_flush_all();
     hak_test_decay_pass();
-    long long dec_t = counter("tiny_released_decay"), dec_m = counter("mid_released_decay");
-    long long idle_t = counter("tiny_released_idle"), idle_m = counter("mid_released_idle");
+    long long dec_t = hak_counter("tiny_released_decay"), dec_m = hak_counter("mid_released_decay");
+    long long idle_t = hak_counter("tiny_released_idle"), idle_m = hak_counter("mid_released_idle");
     long base = rss_kb(); /* after the first counter read: stdio and the segment are paged in */
 
     void **a = fill_blocks(200000, 16); /* about 3 MiB of Tiny */
@@ -112,24 +98,24 @@ static void part_decay(void) {
     uint64_t t0 = fake_ms;
     free_blocks(a, 200000, 16);
     free_blocks(b, 400, 8 * KIB);
-    CHECKF(counter("tiny_cached") >= (long long)(2 * MIB), "tiny_cached %lld after the frees",
-           counter("tiny_cached"));
-    CHECK(counter("mid_cached") >= (long long)(2 * MIB));
+    CHECKF(hak_counter("tiny_cached") >= (long long)(2 * MIB), "tiny_cached %lld after the frees",
+           hak_counter("tiny_cached"));
+    CHECK(hak_counter("mid_cached") >= (long long)(2 * MIB));
 
     fake_ms = t0 + 9000; /* nothing has been free 10 s yet */
     free(malloc(20 * KIB)); /* activity: not idle */
     hak_test_decay_pass();
-    CHECK(counter("tiny_released_decay") == dec_t);
-    CHECK(counter("mid_released_decay") == dec_m);
+    CHECK(hak_counter("tiny_released_decay") == dec_t);
+    CHECK(hak_counter("mid_released_decay") == dec_m);
 
     fake_ms = t0 + 11000;
     free(malloc(20 * KIB));
     hak_test_decay_pass();
-    CHECKF(counter("tiny_released_decay") - dec_t >= (long long)(2 * MIB),
-           "decay released %lld Tiny bytes", counter("tiny_released_decay") - dec_t);
-    CHECK(counter("mid_released_decay") - dec_m >= (long long)(2 * MIB));
-    CHECKF(counter("tiny_cached") < (long long)(256 * KIB), "tiny_cached %lld after decay",
-           counter("tiny_cached"));
+    CHECKF(hak_counter("tiny_released_decay") - dec_t >= (long long)(2 * MIB),
+           "decay released %lld Tiny bytes", hak_counter("tiny_released_decay") - dec_t);
+    CHECK(hak_counter("mid_released_decay") - dec_m >= (long long)(2 * MIB));
+    CHECKF(hak_counter("tiny_cached") < (long long)(256 * KIB), "tiny_cached %lld after decay",
+           hak_counter("tiny_cached"));
 
     /* idle: 3 s with no call gives the rest back */
     void **c = fill_blocks(20000, 48);
@@ -138,11 +124,11 @@ static void part_decay(void) {
     hak_test_decay_pass();
     fake_ms += 3500;
     hak_test_decay_pass();
-    CHECKF(counter("tiny_released_idle") - idle_t > 0, "idle released %lld Tiny bytes",
-           counter("tiny_released_idle") - idle_t);
-    CHECK(counter("mid_released_idle") >= idle_m);
-    CHECKF(counter("tiny_cached") == 0 && counter("mid_cached") == 0,
-           "gauges after idle: tiny %lld mid %lld", counter("tiny_cached"), counter("mid_cached"));
+    CHECKF(hak_counter("tiny_released_idle") - idle_t > 0, "idle released %lld Tiny bytes",
+           hak_counter("tiny_released_idle") - idle_t);
+    CHECK(hak_counter("mid_released_idle") >= idle_m);
+    CHECKF(hak_counter("tiny_cached") == 0 && hak_counter("mid_cached") == 0,
+           "gauges after idle: tiny %lld mid %lld", hak_counter("tiny_cached"), hak_counter("mid_cached"));
     CHECKF(rss_kb() <= base + 1024, "RSS %ld KiB after idle, baseline %ld KiB", rss_kb(), base);
 }
 
@@ -189,17 +175,17 @@ static void part_quiet(void) {
     REQUIRE(pthread_create(&t, NULL, quiet_thread, &live) == 0);
     for (int round = 0; round < 2; round++) {
         wait_stage(round * 2 + 1);
-        long long n = counter("quiet_reclaims"), bytes = counter("quiet_reclaim_bytes");
+        long long n = hak_counter("quiet_reclaims"), bytes = hak_counter("quiet_reclaim_bytes");
         hak_test_decay_pass(); /* probes the thread */
         fake_ms += 5000;
         hak_test_decay_pass();
-        CHECKF(counter("quiet_reclaims") == n, "reclaimed after 5 s quiet (round %d)", round);
+        CHECKF(hak_counter("quiet_reclaims") == n, "reclaimed after 5 s quiet (round %d)", round);
         fake_ms += 6000;
         hak_test_decay_pass();
-        CHECKF(counter("quiet_reclaims") == n + 1, "quiet_reclaims %lld, expected %lld (round %d)",
-               counter("quiet_reclaims"), n + 1, round);
-        CHECKF(counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB),
-               "reclaimed %lld bytes", counter("quiet_reclaim_bytes") - bytes);
+        CHECKF(hak_counter("quiet_reclaims") == n + 1, "quiet_reclaims %lld, expected %lld (round %d)",
+               hak_counter("quiet_reclaims"), n + 1, round);
+        CHECKF(hak_counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB),
+               "reclaimed %lld bytes", hak_counter("quiet_reclaim_bytes") - bytes);
         /* its 64-byte blocks are still live and intact; it frees them on waking */
         set_stage(round * 2 + 2);
     }
@@ -212,13 +198,13 @@ static void part_flush_other(void) {
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, quiet_thread, &live) == 0);
     wait_stage(1);
-    long long n = counter("quiet_reclaims"), bytes = counter("quiet_reclaim_bytes");
+    long long n = hak_counter("quiet_reclaims"), bytes = hak_counter("quiet_reclaim_bytes");
     size_t released = hak_flush_all();
-    CHECKF(counter("quiet_reclaims") == n + 1, "flush reclaimed %lld caches",
-           counter("quiet_reclaims") - n);
-    CHECK(counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB));
+    CHECKF(hak_counter("quiet_reclaims") == n + 1, "flush reclaimed %lld caches",
+           hak_counter("quiet_reclaims") - n);
+    CHECK(hak_counter("quiet_reclaim_bytes") - bytes >= (long long)(64 * KIB));
     CHECKF(released >= 64 * KIB, "flush gave back %zu bytes", released);
-    CHECK(counter("tiny_released_flush") > 0);
+    CHECK(hak_counter("tiny_released_flush") > 0);
     set_stage(2);
     wait_stage(3);
     set_stage(4);
@@ -238,13 +224,13 @@ static void part_fallback(void) {
     fake_ms += 11000;
     hak_test_decay_pass();
     hak_flush_all();
-    CHECK(counter("quiet_reclaims") == 0);
-    long long local = counter("free_ss_local");
+    CHECK(hak_counter("quiet_reclaims") == 0);
+    long long local = hak_counter("free_ss_local");
     set_stage(2); /* it frees its live blocks: the first call answers the probe */
     wait_stage(3);
-    CHECKF(counter("free_ss_local") - local >= 1000,
-           "the thread returned %lld blocks at its next call", counter("free_ss_local") - local);
-    CHECK(counter("quiet_reclaims") == 0);
+    CHECKF(hak_counter("free_ss_local") - local >= 1000,
+           "the thread returned %lld blocks at its next call", hak_counter("free_ss_local") - local);
+    CHECK(hak_counter("quiet_reclaims") == 0);
     set_stage(4);
     REQUIRE(pthread_join(t, NULL) == 0);
 }

@@ -8,18 +8,16 @@
  * handed out twice, or memory released under a live block, breaks it.
  * Runs once with the short timeouts and once more with HAKMEM_CHECK=1.
  */
-#include "check.h"
+#include "blocks.h"
 
 #include <pthread.h>
 
 #define THREADS 4
 #define LIVE 24
 #define EXCHANGE 16
-
-struct block {
-    unsigned char *p;
-    size_t size;
-};
+/* A pattern byte at every page start (and at both ends) is enough to see a
+ * page lost (it reads as zero) or a block shared by two owners. */
+#define STEP 4096
 
 static struct block exchange[EXCHANGE];
 static pthread_mutex_t exchange_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -32,54 +30,26 @@ static size_t big_size(uint64_t *rng) {
     return (1 << 20) + 1 + rng_below(rng, 8 << 20);
 }
 
-/* The pattern is written at every page start and at both ends: enough to
- * see a page lost (reads as zero) or a block shared by two owners. */
-static void stamp(struct block *b) {
-    uintptr_t seed = (uintptr_t)b->p ^ b->size;
-    for (size_t i = 0; i < b->size; i += 4096)
-        b->p[i] = pattern_byte(seed, i);
-    b->p[b->size - 1] = pattern_byte(seed, b->size - 1);
-}
-
-static int intact(const struct block *b) {
-    uintptr_t seed = (uintptr_t)b->p ^ b->size;
-    for (size_t i = 0; i < b->size; i += 4096)
-        if (b->p[i] != pattern_byte(seed, i)) return 0;
-    return b->p[b->size - 1] == pattern_byte(seed, b->size - 1);
-}
-
-static void release(struct block *b) {
-    if (!b->p) return;
-    if (!intact(b)) __atomic_add_fetch(&bad_blocks, 1, __ATOMIC_RELAXED);
-    free(b->p);
-    b->p = NULL;
-}
-
 static void *worker(void *arg) {
     uint64_t rng = (uint64_t)(uintptr_t)arg * 7919 + 1;
     struct block live[LIVE] = {{0}};
     for (long r = 0; r < rounds_per_thread; r++) {
         struct block *b = &live[rng_below(&rng, LIVE)];
         if (rng_below(&rng, 4) == 0) { /* trade with another thread */
-            pthread_mutex_lock(&exchange_lock);
-            struct block *x = &exchange[rng_below(&rng, EXCHANGE)];
-            struct block t = *x;
-            *x = *b;
-            *b = t;
-            pthread_mutex_unlock(&exchange_lock);
+            block_trade(b, exchange, EXCHANGE, &exchange_lock, &rng);
         }
-        release(b);
+        block_release(b, STEP, &bad_blocks);
         b->size = big_size(&rng);
         b->p = malloc(b->size);
         if (!b->p) {
             __atomic_add_fetch(&bad_blocks, 1, __ATOMIC_RELAXED);
             continue;
         }
-        stamp(b);
+        block_stamp(b, STEP);
         if (rng_below(&rng, 64) == 0) usleep(2000); /* let idle passes happen mid-run */
     }
     for (int i = 0; i < LIVE; i++)
-        release(&live[i]);
+        block_release(&live[i], STEP, &bad_blocks);
     return NULL;
 }
 
@@ -91,7 +61,7 @@ static int churn(void) {
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
     for (int i = 0; i < EXCHANGE; i++)
-        release(&exchange[i]);
+        block_release(&exchange[i], STEP, &bad_blocks);
     CHECKF(bad_blocks == 0, "%ld blocks lost their pattern or could not be allocated", bad_blocks);
     return test_finish();
 }

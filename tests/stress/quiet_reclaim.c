@@ -15,7 +15,7 @@
  * freed: a block handed out twice, or returned to its slab under its
  * owner, breaks it.  The process ends in a few seconds at TEST_SCALE=100.
  */
-#include "check.h"
+#include "blocks.h"
 
 #include <malloc.h>
 #include <pthread.h>
@@ -24,11 +24,8 @@
 #define SLOTS 4      /* worker threads alive at a time */
 #define LIVE 64      /* blocks a worker holds */
 #define EXCHANGE 64  /* blocks in transit between threads */
-
-struct block {
-    unsigned char *p;
-    size_t size;
-};
+/* Sixteen pattern bytes per block (every byte of a small one). */
+#define STEP(b) ((b)->size > 256 ? (b)->size / 16 : 1)
 
 static struct block exchange[EXCHANGE];
 static pthread_mutex_t exchange_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,46 +39,23 @@ static size_t small_size(uint64_t *rng) {
     return 1025 + rng_below(rng, 32768 - 1025);
 }
 
-static void stamp(struct block *b) {
-    uintptr_t seed = (uintptr_t)b->p ^ b->size;
-    size_t step = b->size > 256 ? b->size / 16 : 1;
-    for (size_t i = 0; i < b->size; i += step)
-        b->p[i] = pattern_byte(seed, i);
-    b->p[b->size - 1] = pattern_byte(seed, b->size - 1);
-}
-
-static int intact(const struct block *b) {
-    uintptr_t seed = (uintptr_t)b->p ^ b->size;
-    size_t step = b->size > 256 ? b->size / 16 : 1;
-    for (size_t i = 0; i < b->size; i += step)
-        if (b->p[i] != pattern_byte(seed, i)) return 0;
-    return b->p[b->size - 1] == pattern_byte(seed, b->size - 1);
-}
-
-static void release(struct block *b) {
-    if (!b->p) return;
-    if (!intact(b)) __atomic_add_fetch(&bad_blocks, 1, __ATOMIC_RELAXED);
-    free(b->p);
-    b->p = NULL;
-}
-
 static int renew(struct block *b, uint64_t *rng) {
-    release(b);
+    block_release(b, STEP(b), &bad_blocks);
     b->size = small_size(rng);
     b->p = malloc(b->size);
     if (!b->p) return 0;
-    stamp(b);
+    block_stamp(b, STEP(b));
     return 1;
 }
 
 /* A fork child: the blocks it inherited are intact, and it can allocate. */
 static void child_work(struct block *live, uint64_t rng) {
     for (int i = 0; i < LIVE; i++)
-        if (live[i].p && !intact(&live[i])) _exit(3);
+        if (live[i].p && !block_intact(&live[i], STEP(&live[i]))) _exit(3);
     for (int i = 0; i < 2000; i++)
         if (!renew(&live[rng_below(&rng, LIVE)], &rng)) _exit(4);
     for (int i = 0; i < LIVE; i++)
-        release(&live[i]);
+        block_release(&live[i], STEP(&live[i]), &bad_blocks);
     _exit(bad_blocks ? 5 : 0);
 }
 
@@ -91,12 +65,7 @@ static void *worker(void *arg) {
     for (long op = 0; op < ops_per_life; op++) {
         struct block *b = &live[rng_below(&rng, LIVE)];
         if (rng_below(&rng, 8) == 0) { /* trade with another thread */
-            pthread_mutex_lock(&exchange_lock);
-            struct block *x = &exchange[rng_below(&rng, EXCHANGE)];
-            struct block t = *x;
-            *x = *b;
-            *b = t;
-            pthread_mutex_unlock(&exchange_lock);
+            block_trade(b, exchange, EXCHANGE, &exchange_lock, &rng);
         }
         if (!renew(b, &rng)) __atomic_add_fetch(&bad_blocks, 1, __ATOMIC_RELAXED);
         if (rng_below(&rng, 2048) == 0) usleep(1000 + (useconds_t)rng_below(&rng, 2000)); /* go quiet */
@@ -113,7 +82,7 @@ static void *worker(void *arg) {
     }
     __atomic_add_fetch(&ops_done, ops_per_life, __ATOMIC_RELAXED);
     for (int i = 0; i < LIVE; i++)
-        release(&live[i]);
+        block_release(&live[i], STEP(&live[i]), &bad_blocks);
     return NULL;
 }
 
@@ -148,7 +117,7 @@ static int churn(void) {
     stop = 1;
     pthread_join(f, NULL);
     for (int i = 0; i < EXCHANGE; i++)
-        release(&exchange[i]);
+        block_release(&exchange[i], STEP(&exchange[i]), &bad_blocks);
     printf("quiet_reclaim: %ld renewals, %ld forks\n", ops_done, forks_done);
     CHECKF(bad_blocks == 0, "%ld blocks lost their pattern, could not be allocated, or a fork child failed",
            bad_blocks);

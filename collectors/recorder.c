@@ -34,7 +34,6 @@
 #include "allocators.h"
 #include "counter_reader.h"
 #include "events.h"
-#include "hak.h"
 #include "phase_reader.h"
 #include "smaps.h"
 
@@ -620,7 +619,7 @@ static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row
     row->command = command;
     row->allocator = o->allocator;
     row->preload = o->preload && o->preload[0] ? o->preload : NULL;
-    row->hak_build = hak_build_id;
+    row->hak_build = o->hak_build;
     row->source_git = source_git();
     row->profile = o->profile;
     row->bench = o->bench;

@@ -41,6 +41,7 @@ struct hak_record_opts {
     int timeout_s;    /* kill the command after this long; 0: never */
     int stdout_fd;    /* the command's stdout; -1: ours */
     const char *prog; /* prefix of messages: "hak record" */
+    const char *hak_build; /* build of the recording binary, for the run row */
     int quiet;        /* no notes on stderr (warnings about lost data are still printed) */
 };
 

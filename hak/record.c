@@ -86,6 +86,7 @@ static int parse_number(const char *text, double lo, double hi, double *out) {
 int cmd_record(int argc, char **argv) {
     struct hak_record_opts o;
     hak_record_defaults(&o);
+    o.hak_build = hak_build_id;
     o.prog = PROG;
     const char *output = NULL, *alloc_name = NULL;
     int i = 1;

@@ -390,6 +390,7 @@ static void run_recorded(char **argv, const struct profile_section *sec,
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     struct hak_record_opts ro;
     hak_record_defaults(&ro);
+    ro.hak_build = hak_build_id;
     ro.argv = argv;
     ro.allocator = alloc->name;
     ro.preload = preload;

@@ -43,6 +43,15 @@ void hak_smaps_close(struct hak_smaps_source *src) {
     src->rollup_fd = src->smaps_fd = src->statm_fd = src->pagemap_fd = -1;
 }
 
+int hak_smaps_same_mm(struct hak_smaps_source *src) {
+    if (src->pagemap_fd < 0) return -1;
+    uint64_t entry;
+    ssize_t n;
+    while ((n = pread(src->pagemap_fd, &entry, sizeof entry, 0)) < 0 && errno == EINTR) {
+    }
+    return n == (ssize_t)sizeof entry;
+}
+
 /* Reads a whole /proc file from offset 0 into *buf (grown as needed, NUL-terminated).  Returns the
  * length, or -1. */
 static ssize_t read_whole(int fd, char **buf, size_t *cap) {

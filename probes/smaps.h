@@ -80,6 +80,11 @@ struct hak_smaps_source {
 int hak_smaps_open(struct hak_smaps_source *src, pid_t pid);
 void hak_smaps_close(struct hak_smaps_source *src);
 
+/* Whether the address space the files were opened on is still the process's: an exec replaces it,
+ * and then smaps, smaps_rollup and pagemap read nothing until reopened (statm follows the pid).
+ * Costs one 8-byte pread of pagemap.  1 same, 0 gone (exec or exit), -1 unknown (no pagemap). */
+int hak_smaps_same_mm(struct hak_smaps_source *src);
+
 /* Reads the rollup.  0, or -1 when the process has gone (no address space, no file). */
 int hak_smaps_read_rollup(struct hak_smaps_source *src, struct hak_smaps_fields *out);
 

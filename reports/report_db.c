@@ -14,8 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "schema.h"
+
 /* The newest schema this reader understands (docs/schema.md, "History"). */
-#define RDB_SCHEMA_VERSION 2 /* 2 added runs.timer_ticks and timer_misses, which reports do not read */
 
 const char *const rdb_phase_names[RDB_NPHASES] = {"baseline", "heavy", "idle", "after flush"};
 const char *const rdb_class_names[RDB_NCLASSES] = {
@@ -78,7 +79,7 @@ struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
     query_int(
         r->db,
         "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
-        "('runs','phases','samples','mappings','counters','events','results','phase_samples')",
+        "(" RUN_DB_CORE_TABLES ")",
         &has_runs);
     if (tables == 0 && version == 0) {
         seterr(err, errlen, "%s: an empty database, not a hak run database (no runs recorded)",
@@ -86,15 +87,15 @@ struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
         rdb_close(r);
         return NULL;
     }
-    if (version == 0 || has_runs < 8) {
+    if (version == 0 || has_runs < RUN_DB_CORE_TABLE_COUNT) {
         seterr(err, errlen, "%s: an SQLite database, but not a hak run database", path);
         rdb_close(r);
         return NULL;
     }
-    if (version > RDB_SCHEMA_VERSION) {
+    if (version > RUN_DB_SCHEMA_VERSION) {
         seterr(err, errlen,
                "%s: schema version %lld is newer than this hak understands (%d); use a newer hak",
-               path, (long long)version, RDB_SCHEMA_VERSION);
+               path, (long long)version, RUN_DB_SCHEMA_VERSION);
         rdb_close(r);
         return NULL;
     }

@@ -387,6 +387,28 @@ static void counter_shares(struct doc *d, const struct rdb_run *runs, const stru
     doc_table_end(d);
 }
 
+/* What the reader must know before trusting a group's figures: runs whose sampling had gaps or
+ * lost writes, and runs that followed several processes (their figures are totals). */
+static void recording_notes(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    for (int i = 0; i < g->n; i++) {
+        const struct rdb_run *r = &runs[g->idx[i]];
+        if (strstr(r->note, "sampling gaps") || strstr(r->note, "database writes failed"))
+            doc_para(d, "Incomplete recording, run %lld: %s.", (long long)r->run_id, r->note);
+        if (r->processes <= 1) continue;
+        char list[512];
+        size_t off = 0;
+        list[0] = '\0';
+        for (int k = 0; k < r->nprocs && off < sizeof list - 64; k++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s (pid %lld) %.0f KiB",
+                                    k ? ", " : "", r->procs[k].comm[0] ? r->procs[k].comm : "?", (long long)r->procs[k].pid,
+                                    r->procs[k].peak_kb);
+        doc_para(d,
+                 "Run %lld sampled %d program images (the command, what it exec'd and its descendants): "
+                 "its figures are their total. Largest Rss per process: %s.",
+                 (long long)r->run_id, r->processes, list);
+    }
+}
+
 static void counter_digest(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
     const struct rdb_run *r0 = &runs[g->idx[0]];
     if (!r0->ncounters) return;
@@ -589,6 +611,7 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                         group_label(g, show_build, label, sizeof label));
             doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
                      g->ncompleted, g->build[0] ? g->build : "unknown");
+            recording_notes(d, runs, g);
             overhead_table(d, runs, g);
             events_table(d, runs, g);
             if (!strcmp(g->allocator, "hakmem")) counter_digest(d, runs, g);

@@ -51,6 +51,15 @@ struct rdb_named {
     double interval[RDB_NINTERVALS]; /* events only */
 };
 
+#define RDB_MAX_PROCS 8 /* processes of a run listed in reports, the largest first */
+
+/* One process of a run that followed several (process_samples). */
+struct rdb_proc {
+    int64_t pid, samples;
+    char comm[24];
+    double peak_kb; /* largest Rss sampled */
+};
+
 struct rdb_run {
     int64_t run_id;
     char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
@@ -66,6 +75,10 @@ struct rdb_run {
     int ncounters;
     struct rdb_named *events; /* counting perf events, per interval */
     int nevents;
+    char note[512];   /* runs.note: sampling gaps, lost writes, unsupported events */
+    int processes;    /* processes sampled: 1, or how many a run followed (schema 3 on) */
+    struct rdb_proc procs[RDB_MAX_PROCS];
+    int nprocs;
 };
 
 struct rdb;

@@ -334,9 +334,12 @@ void hak_smaps_free(struct hak_smaps *s) {
     memset(s, 0, sizeof *s);
 }
 
+const char *const hak_map_class_names[HAK_MAP_CLASS_COUNT] = {
+#define HAK_TIER(upper, lower) #lower,
+#include "tiers.def"
+#undef HAK_TIER
+    "heap", "anon", "stack", "code", "data", "special", "counters"};
+
 const char *hak_map_class_name(enum hak_map_class c) {
-    static const char *const names[HAK_MAP_CLASS_COUNT] = {"tiny", "mid",     "large",   "huge",
-                                                           "heap", "anon",    "stack",   "code",
-                                                           "data", "special", "counters"};
-    return (unsigned)c < HAK_MAP_CLASS_COUNT ? names[c] : "unknown";
+    return (unsigned)c < HAK_MAP_CLASS_COUNT ? hak_map_class_names[c] : "unknown";
 }

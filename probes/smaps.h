@@ -29,12 +29,12 @@ struct hak_smaps_fields {
     uint64_t swap;
 };
 
-/* What a mapping is.  The first four equal enum hak_probe_tier. */
+/* What a mapping is: first hakmem's tiers (tiers.def, numbered as enum hak_probe_tier), then what
+ * the kernel says. */
 enum hak_map_class {
-    HAK_MAP_TINY,
-    HAK_MAP_MID,
-    HAK_MAP_LARGE,
-    HAK_MAP_HUGE,
+#define HAK_TIER(upper, lower) HAK_MAP_##upper = HAK_PROBE_TIER_##upper,
+#include "tiers.def"
+#undef HAK_TIER
     HAK_MAP_HEAP,    /* [heap]: the brk heap (glibc's main arena)                   */
     HAK_MAP_ANON,    /* other anonymous memory: mmap'ed arenas, thread stacks, ...  */
     HAK_MAP_STACK,   /* [stack]: the main thread's stack                            */
@@ -44,6 +44,21 @@ enum hak_map_class {
     HAK_MAP_COUNTERS, /* hakmem's counter segment, /memfd:hakmem-counters          */
     HAK_MAP_CLASS_COUNT
 };
+
+/* How many tiers tiers.def lists. */
+enum {
+#define HAK_TIER(upper, lower) HAK_TIER_INDEX_##upper,
+#include "tiers.def"
+#undef HAK_TIER
+    HAK_TIER_COUNT
+};
+/* The classes after the tiers must not collide with a tier's number. */
+_Static_assert((int)HAK_MAP_HEAP == (int)HAK_TIER_COUNT, "tiers.def lists the tiers 0..N-1 in order");
+_Static_assert((int)HAK_MAP_HUGE == (int)HAK_PROBE_TIER_HUGE && HAK_TIER_COUNT == 4,
+               "tiers.def follows enum hak_probe_tier");
+
+/* The names of the classes, in enum order (hak_map_class_name; the reports' columns). */
+extern const char *const hak_map_class_names[HAK_MAP_CLASS_COUNT];
 
 struct hak_mapping {
     uint64_t start, end; /* [start, end) */

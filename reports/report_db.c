@@ -19,12 +19,13 @@
 /* The newest schema this reader understands (docs/schema.md, "History"). */
 
 const char *const rdb_phase_names[RDB_NPHASES] = {"baseline", "heavy", "idle", "after flush"};
-const char *const rdb_class_names[RDB_NCLASSES] = {
-    "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special", "counters"};
 const char *const rdb_interval_names[RDB_NINTERVALS] = {"start-up", "load", "idle", "flush",
                                                         "to exit"};
-static const char *const held_counters[RDB_NTIERS] = {"held_tiny", "held_mid", "held_large",
-                                                      "held_huge"};
+static const char *const held_counters[RDB_NTIERS] = {
+#define HAK_TIER(upper, lower) "held_" #lower,
+#include "tiers.def"
+#undef HAK_TIER
+};
 
 struct rdb {
     sqlite3 *db;
@@ -336,7 +337,7 @@ static int load_counters(sqlite3 *db, struct rdb_run *r) {
                            "LEFT JOIN counter_names n ON n.run_id = c.run_id AND n.name = c.name "
                            "WHERE c.run_id = ?1 AND s.seq = (SELECT max(s2.seq) FROM samples s2 "
                            "JOIN counters c2 ON c2.run_id = s2.run_id AND c2.sample_seq = s2.seq "
-                           "WHERE s2.run_id = ?1)",
+                           "WHERE s2.run_id = ?1) ORDER BY n.rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, r->run_id);

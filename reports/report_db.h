@@ -19,13 +19,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "smaps.h"
+
 enum rdb_phase { RDB_BASELINE, RDB_HEAVY, RDB_IDLE, RDB_FLUSH, RDB_NPHASES };
 extern const char *const rdb_phase_names[RDB_NPHASES];
 
 /* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers.
  */
-enum { RDB_NTIERS = 4, RDB_NCLASSES = 11 };
-extern const char *const rdb_class_names[RDB_NCLASSES];
+enum { RDB_NTIERS = HAK_TIER_COUNT, RDB_NCLASSES = HAK_MAP_CLASS_COUNT };
+#define rdb_class_names hak_map_class_names /* smaps.h: one list of classes */
 
 /* One phase of one run.  Sizes in KiB; NAN where not measured. */
 struct rdb_phase_fig {

@@ -2,7 +2,7 @@
 # SQL writer) and the profile reader.  hak/hak.mk links them into build/bin/hak.
 COLLECTORS_CFLAGS := $(CFLAGS_COMMON) -Icollectors -Iprobes -Iphase/include -Ibench \
                      -Iallocator/include
-COLLECTORS_OBJ := $(OBJ)/collectors/process_tree.o $(OBJ)/collectors/recorder.o \
+COLLECTORS_OBJ := $(OBJ)/collectors/launcher.o $(OBJ)/collectors/process_tree.o $(OBJ)/collectors/recorder.o \
                   $(OBJ)/collectors/run_db.o $(OBJ)/collectors/profile.o
 COLLECTORS_LDLIBS := -lsqlite3 -lpfm -lm
 

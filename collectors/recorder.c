@@ -34,11 +34,10 @@
 #include "allocators.h"
 #include "counter_reader.h"
 #include "events.h"
+#include "launcher.h"
 #include "phase_reader.h"
 #include "process_tree.h"
 #include "smaps.h"
-
-extern char **environ;
 
 #define COMMIT_EVERY_NS 250000000ll /* timer samples are committed in batches this long */
 #define PENDING_MAX 256             /* timer samples held in memory between commits */
@@ -615,55 +614,6 @@ static void read_phases(struct recording *r) {
         handle_message(r, &m);
 }
 
-/* The environment of the command: ours, with the phase channel and the allocator's preload. */
-static char **command_env(const struct hak_record_opts *o, int phase_fd, int ack_fd,
-                          char vars[3][HAK_ALLOC_PATH_MAX + 32]) {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 4, sizeof *env);
-    if (!env) return NULL;
-    int replace_preload = o->allocator != NULL || o->preload != NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *e = environ[i];
-        if ((replace_preload && strncmp(e, "LD_PRELOAD=", 11) == 0) ||
-            strncmp(e, "HAK_PHASE_FD=", 13) == 0 || strncmp(e, "HAK_PHASE_ACK_FD=", 17) == 0)
-            continue;
-        env[k++] = environ[i];
-    }
-    snprintf(vars[0], sizeof vars[0], "HAK_PHASE_FD=%d", phase_fd);
-    snprintf(vars[1], sizeof vars[1], "HAK_PHASE_ACK_FD=%d", ack_fd);
-    env[k++] = vars[0];
-    env[k++] = vars[1];
-    if (o->preload && o->preload[0]) {
-        snprintf(vars[2], sizeof vars[2], "LD_PRELOAD=%s", o->preload);
-        env[k++] = vars[2];
-    }
-    env[k] = NULL;
-    return env;
-}
-
-/* Runs in the forked child: wires the descriptors, waits for the go, execs.  Never returns. */
-static void child_exec(const struct hak_record_opts *o, char **env, const sigset_t *old_mask,
-                       int go_fd, int err_fd, int phase_fd, int ack_fd) {
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    if (o->stdout_fd >= 0) dup2(o->stdout_fd, STDOUT_FILENO);
-    fcntl(phase_fd, F_SETFD, 0);
-    fcntl(ack_fd, F_SETFD, 0);
-    char go;
-    ssize_t n;
-    while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR) {
-    }
-    if (n != 1) _exit(127); /* the collector went away before the start */
-    execvpe(o->argv[0], o->argv, env);
-    int e = errno;
-    ssize_t ignored = write(err_fd, &e, sizeof e);
-    (void)ignored;
-    _exit(127);
-}
-
 /* runs.note: what is missing or unusual about the run, most important first, "; " between. */
 static void compose_note(const struct recording *r, char *note, size_t len) {
     const struct hak_record_result *res = r->res;
@@ -909,7 +859,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     }
 
     /* Descriptors: [0..1] phase (we read, it writes), [2..3] acks (it reads, we write),
-     * [4..5] go, [6..7] exec error, then signalfd, pidfd, timerfd. */
+     * [4..7] unused, then signalfd, pidfd, timerfd. */
     int fds[11] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     sigset_t block, old_mask;
     sigemptyset(&block);
@@ -921,8 +871,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
     sigprocmask(SIG_BLOCK, &block, &old_mask);
 
-    char vars[3][HAK_ALLOC_PATH_MAX + 32];
-    char **env = NULL;
+    struct hak_launch launch;
     const char *failure = NULL;
     int start_errno = 0;
     if (o->attach_pid > 0) {
@@ -931,30 +880,32 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
             start_errno = errno;
         }
     } else if (pipe2(&fds[0], O_CLOEXEC) != 0 || pipe2(&fds[2], O_CLOEXEC) != 0 ||
-        pipe2(&fds[4], O_CLOEXEC) != 0 || pipe2(&fds[6], O_CLOEXEC) != 0 ||
-        (fds[8] = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-        !(env = command_env(o, fds[1], fds[2], vars))) {
+               (fds[8] = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
         failure = "cannot set up the channels";
         start_errno = errno;
     }
     if (!failure && o->attach_pid <= 0) {
         fcntl(fds[0], F_SETFL, O_NONBLOCK);
         fcntl(fds[3], F_SETFL, O_NONBLOCK); /* an ack never blocks the collector */
-        fflush(NULL);
+        struct hak_launch_opts lo = {
+            .argv = o->argv,
+            .preload = o->preload ? o->preload : o->allocator ? "" : NULL,
+            .phase_fd = fds[1],
+            .ack_fd = fds[2],
+            .stdout_fd = o->stdout_fd,
+            .mask = &old_mask,
+        };
         r->t0 = mono_ns();
-        r->pid = fork();
-        if (r->pid < 0) {
-            failure = "fork failed";
+        if (hak_launch_start(&launch, &lo) != 0) {
+            failure = "cannot start";
             start_errno = errno;
-        } else if (r->pid == 0) {
-            child_exec(o, env, &old_mask, fds[4], fds[7], fds[1], fds[2]);
         }
+        r->pid = launch.pid;
     }
-    free(env);
     if (!failure && o->attach_pid <= 0) {
-        int child_ends[4] = {fds[1], fds[2], fds[4], fds[7]};
-        close_fds(child_ends, 4);
-        fds[1] = fds[2] = fds[4] = fds[7] = -1;
+        int child_ends[2] = {fds[1], fds[2]};
+        close_fds(child_ends, 2);
+        fds[1] = fds[2] = -1;
         db_check(r, run_db_set_pid(db, r->run_id, r->pid));
         char *note = r->events_note;
         hak_events_open(&r->events, r->pid, note, sizeof r->events_note);
@@ -962,20 +913,10 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
         if (note[0]) events_note_shown = 1;
         for (int i = 0; i < r->events.count; i++)
             db_check(r, run_db_add_event_name(db, r->run_id, &r->events.ev[i]));
-        /* Go; then exec either closes the error pipe (success) or sends its errno. */
-        ssize_t w = write(fds[5], "g", 1);
-        (void)w;
-        close(fds[5]);
-        fds[5] = -1;
-        int exec_errno = 0;
-        ssize_t n;
-        while ((n = read(fds[6], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-        }
-        if (n == sizeof exec_errno) {
+        int exec_errno = hak_launch_go(&launch, &res->wait_status);
+        if (exec_errno) {
             failure = "cannot run";
             start_errno = res->exec_errno = exec_errno;
-            while (waitpid(r->pid, &res->wait_status, 0) < 0 && errno == EINTR) {
-            }
         }
     }
     if (failure && o->attach_pid > 0) {

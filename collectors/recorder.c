@@ -375,17 +375,6 @@ static int read_process(struct recording *r, struct hak_proc *p, int rollup,
     return -1;
 }
 
-static void add_fields(struct hak_smaps_fields *sum, const struct hak_smaps_fields *f) {
-    sum->size += f->size;
-    sum->rss += f->rss;
-    sum->pss += f->pss;
-    sum->anonymous += f->anonymous;
-    sum->private_dirty += f->private_dirty;
-    sum->lazyfree += f->lazyfree;
-    sum->anon_huge += f->anon_huge;
-    sum->swap += f->swap;
-}
-
 /* Keeps one process's figures of sample seq until the next commit. */
 static void pend_process(struct recording *r, long seq, const struct hak_proc *p,
                          const char *source, const struct hak_smaps_fields *f) {
@@ -471,7 +460,7 @@ static long snapshot(struct recording *r, const char *kind, int64_t phase_seq) {
     for (size_t i = 1; i < r->tree.count; i++) {
         struct hak_smaps_fields f;
         if (read_process(r, &r->tree.procs[i], 1, &f) != 0) continue;
-        add_fields(&totals, &f);
+        hak_smaps_add(&totals, &f);
         pend_process(r, seq, &r->tree.procs[i], "rollup", &f);
         processes++;
     }
@@ -543,7 +532,7 @@ static void timer_sample(struct recording *r) {
         for (size_t i = 0; i < r->tree.count; i++) {
             struct hak_smaps_fields m;
             if (read_process(r, &r->tree.procs[i], afford, &m) != 0) continue;
-            add_fields(&total, &m);
+            hak_smaps_add(&total, &m);
             pend_process(r, seq, &r->tree.procs[i], source, &m);
             processes++;
         }

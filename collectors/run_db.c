@@ -139,8 +139,7 @@ static const char *const stmt_sql[] = {
     [ST_SAMPLE] = "INSERT INTO samples (run_id, seq, t_ns, kind, full, phase_seq, source, rss_kb,"
                   " pss_kb, anon_kb, private_dirty_kb, lazyfree_kb, anon_huge_kb, swap_kb,"
                   " rss_net_kb, processes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_PROCESS_SAMPLE] = "INSERT OR REPLACE INTO process_samples VALUES"
-                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_PROCESS_SAMPLE] = "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MAPPING] = "INSERT INTO mappings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER_NAME] = "INSERT OR REPLACE INTO counter_names VALUES (?,?,?,?)",

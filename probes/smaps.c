@@ -243,19 +243,21 @@ int hak_smaps_read(struct hak_smaps_source *src, struct hak_smaps *s) {
     return s->count ? 0 : -1;
 }
 
+void hak_smaps_add(struct hak_smaps_fields *sum, const struct hak_smaps_fields *f) {
+    sum->size += f->size;
+    sum->rss += f->rss;
+    sum->pss += f->pss;
+    sum->anonymous += f->anonymous;
+    sum->private_dirty += f->private_dirty;
+    sum->lazyfree += f->lazyfree;
+    sum->anon_huge += f->anon_huge;
+    sum->swap += f->swap;
+}
+
 void hak_smaps_sum(const struct hak_smaps *s, struct hak_smaps_fields *out) {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct hak_smaps_fields *f = &s->maps[i].f;
-        out->size += f->size;
-        out->rss += f->rss;
-        out->pss += f->pss;
-        out->anonymous += f->anonymous;
-        out->private_dirty += f->private_dirty;
-        out->lazyfree += f->lazyfree;
-        out->anon_huge += f->anon_huge;
-        out->swap += f->swap;
-    }
+    for (size_t i = 0; i < s->count; i++)
+        hak_smaps_add(out, &s->maps[i].f);
 }
 
 #define PAGEMAP_PRESENT (1ull << 63)

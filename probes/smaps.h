@@ -129,6 +129,9 @@ void hak_smaps_classify(struct hak_smaps *s, const struct hak_probe_region *regi
  * walk (Pss differs by the kernel's rounding of each mapping to KiB). */
 void hak_smaps_sum(const struct hak_smaps *s, struct hak_smaps_fields *out);
 
+/* Adds f to sum, field by field (the total of several processes). */
+void hak_smaps_add(struct hak_smaps_fields *sum, const struct hak_smaps_fields *f);
+
 /* What hakmem holds per tier: its regions, their bytes, and how many of those are resident. */
 struct hak_tier_rss {
     uint64_t regions;

@@ -9,13 +9,6 @@ source "$(dirname "$0")/lib.sh"
 [[ -f $LIBHAKMEM ]] || skip "$LIBHAKMEM is not built yet (run make)"
 db=$WORK/attach.db
 
-wait_file() {
-    for ((i = 0; i < 600; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.05
-    done
-    fail "timed out waiting for $1"
-}
 
 echo "== attach to a hakmem process for 0.3 s"
 LD_PRELOAD=$LIBHAKMEM sh -c "touch $WORK/started; while [ ! -e $WORK/end ]; do sleep 0.02; done" &

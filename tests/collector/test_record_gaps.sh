@@ -6,13 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 db=$WORK/gaps.db
-wait_file() {
-    for ((i = 0; i < 600; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.05
-    done
-    fail "timed out waiting for $1"
-}
 "$HAK" record -q -o "$db" -- sh -c "touch $WORK/up; while [ ! -e $WORK/end ]; do sleep 0.02; done" 2>"$WORK/err" &
 rec=$!
 wait_file "$WORK/up"

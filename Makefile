@@ -11,6 +11,9 @@ OPT      ?= -O2
 COUNTERS ?= 1
 WARN     := -Wall -Wextra -Werror
 CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -pthread -D_GNU_SOURCE
+# Objects record the headers they include (build/obj/**/*.d), so a header change rebuilds exactly
+# the objects that read it.
+DEPFLAGS := -MMD -MP
 GIT_SHA  := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 # Rewritten only when the id changes, so objects that embed it rebuild then.
 BUILD_ID_STAMP := $(BUILD)/build-id.txt
@@ -19,12 +22,17 @@ $(shell mkdir -p $(BUILD) && (test "$$(cat $(BUILD_ID_STAMP) 2>/dev/null)" = "$(
 .PHONY: all test clean deps
 all:
 
+# Order matters only for variables: a fragment uses the object lists of those above it.
 include allocator/allocator.mk
--include probes/probes.mk
--include bench/bench.mk
--include collectors/collectors.mk
--include reports/reports.mk
+include phase/phase.mk
+include probes/probes.mk
+include bench/bench.mk
+include collectors/collectors.mk
+include reports/reports.mk
+include hak/hak.mk
 include tests/tests.mk
+
+-include $(wildcard $(OBJ)/*/*.d)
 
 deps:
 	@scripts/install-deps.sh

@@ -28,7 +28,7 @@
 
 #include "bench_common.h"
 #include "flush.h"
-#include "phase.h"
+#include "hakphase.h"
 
 enum { TIER_TINY, TIER_MID, TIER_LARGE, TIER_COUNT };
 

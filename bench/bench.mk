@@ -1,16 +1,16 @@
-# bench/: the workloads (build/bin/larson, build/bin/battle) and the `hak bench` verb.
-# The benchmarks link against glibc only (plus -ldl for the flush adapters): the allocator under
-# test is chosen at run time with LD_PRELOAD, never linked.
-BENCH_CFLAGS := $(CFLAGS_COMMON) -Ibench -Iprobes -Icollectors
-BENCH_HEADERS := $(wildcard bench/*.h probes/*.h collectors/*.h collectors/*.def)
+# bench/: the workloads (build/bin/larson, build/bin/battle, build/bin/bigbuf), their parameters
+# and the peers' release adapters.  They link against glibc only (plus -ldl for the flush adapters)
+# and the phase client (build/libhakphase.a): the allocator under test is chosen at run time with
+# LD_PRELOAD, never linked, and nothing here knows the collector.
+BENCH_CFLAGS := $(CFLAGS_COMMON) -Ibench -Iphase/include
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
-                     $(OBJ)/bench/flush.o $(PHASE_CLIENT_OBJ)
+                     $(OBJ)/bench/flush.o $(LIBHAKPHASE_A)
 
 all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay
 
-$(OBJ)/bench/%.o: bench/%.c $(BENCH_HEADERS) Makefile bench/bench.mk
+$(OBJ)/bench/%.o: bench/%.c Makefile bench/bench.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+	$(CC) $(BENCH_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN)/larson: $(OBJ)/bench/larson.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
@@ -28,6 +28,3 @@ $(BIN)/decay: $(OBJ)/bench/decay.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
 
-# Objects of the `hak bench` verb, linked into build/bin/hak by collectors/collectors.mk.
-HAK_VERB_OBJS += $(OBJ)/bench/bench_runner.o $(OBJ)/bench/profile.o $(OBJ)/bench/bench_params.o \
-                 $(ALLOCATORS_OBJ)

@@ -24,7 +24,7 @@
 
 #include "bench_common.h"
 #include "flush.h"
-#include "phase.h"
+#include "hakphase.h"
 
 struct buffer {
     unsigned char *p;

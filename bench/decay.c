@@ -26,7 +26,7 @@
 
 #include "bench_common.h"
 #include "flush.h"
-#include "phase.h"
+#include "hakphase.h"
 
 struct worker {
     pthread_t tid;

@@ -25,7 +25,7 @@
 
 #include "bench_common.h"
 #include "flush.h"
-#include "phase.h"
+#include "hakphase.h"
 
 struct larson_block {
     unsigned char *p;

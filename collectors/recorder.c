@@ -34,16 +34,18 @@
 #include "allocators.h"
 #include "counter_reader.h"
 #include "events.h"
-#include "hak.h"
+#include "launcher.h"
 #include "phase_reader.h"
+#include "process_tree.h"
 #include "smaps.h"
-
-extern char **environ;
 
 #define COMMIT_EVERY_NS 250000000ll /* timer samples are committed in batches this long */
 #define PENDING_MAX 256             /* timer samples held in memory between commits */
 #define STOP_GRACE_NS 2000000000ll  /* SIGTERM, then SIGKILL this much later */
 #define MAX_PHASE_NAMES 128
+#define MAX_PROCESSES 512           /* processes followed at once (4 descriptors each) */
+#define GAP_INTERVALS 5             /* a gap: no sample for this many intervals ... */
+#define GAP_MIN_NS 100000000ll      /* ... and at least this long */
 
 void hak_record_defaults(struct hak_record_opts *o) {
     memset(o, 0, sizeof *o);
@@ -158,6 +160,26 @@ static void join_command(char *const *argv, char *out, size_t len) {
     }
 }
 
+/* The command line of a running process, from /proc/PID/cmdline; "pid N" when it cannot be read. */
+static void attached_command(pid_t pid, char *out, size_t len) {
+    char path[64], buf[4096];
+    char *args[256];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) {
+        snprintf(out, len, "pid %d", (int)pid);
+        return;
+    }
+    buf[n] = '\0';
+    int argc = 0;
+    for (char *a = buf; a < buf + n && argc < 255; a += strlen(a) + 1)
+        args[argc++] = a;
+    args[argc] = NULL;
+    join_command(args, out, len);
+}
+
 /* git describe of the source tree the hak binary was built in (<exe>/../..), once per process.
  * git runs without a shell, so no character of the path is ever parsed as a command. */
 static const char *source_git(void) {
@@ -204,7 +226,17 @@ static const char *source_git(void) {
  * tens of microseconds of cold caches; inserting a batch costs a few per row. */
 struct pending_sample {
     long seq;
+    int processes; /* how many processes the figures sum */
     int64_t t_ns;
+    const char *source;
+    struct hak_smaps_fields f;
+};
+
+/* One process's figures of a sample, waiting for the next commit like the sample itself. */
+struct pending_process {
+    long seq;
+    pid_t pid, ppid;
+    char comm[HAK_PROC_COMM_MAX + 1];
     const char *source;
     struct hak_smaps_fields f;
 };
@@ -225,8 +257,8 @@ struct recording {
     int stopping;
     int64_t kill_at; /* when to send SIGKILL, once stopping */
 
-    struct hak_smaps_source src;
-    int src_open;
+    struct hak_process_tree tree; /* the command and its descendants; procs[0] is the command */
+    int tree_open;
     struct hak_smaps smaps;
 
     struct hak_reader *reader; /* hakmem's counter segment, kept mapped until the end */
@@ -244,6 +276,12 @@ struct recording {
 
     struct pending_sample pending[PENDING_MAX];
     int npending;
+    struct pending_process *pending_procs;
+    size_t npending_procs, pending_procs_cap;
+    int64_t last_sample_t; /* t_ns of the last sample with memory figures; -1: none yet */
+    long gaps;
+    int64_t longest_gap_ns;
+    int detached;          /* attached (-p): --duration ended or a signal asked to stop */
     long seq; /* next sample number */
     long timer_ticks;
     long timer_misses; /* ticks that could not read the process */
@@ -304,6 +342,74 @@ static void store_events(struct recording *r, long seq) {
     }
 }
 
+/* The command's process: procs[0] while it lives, NULL once it is gone or before it started. */
+static struct hak_proc *root_proc(struct recording *r) {
+    if (!r->tree_open || r->tree.count == 0 || r->tree.procs[0].pid != r->pid) return NULL;
+    return &r->tree.procs[0];
+}
+
+/* Notices an exec of p (or reopens after a failed read).  An exec of the command replaces
+ * hakmem's counter segment too: the old one is let go, and the new image's is looked for. */
+static int refresh_process(struct recording *r, struct hak_proc *p, int failed) {
+    int rc = hak_tree_refresh(&r->tree, p, failed);
+    if (rc == 1 && p->pid == r->pid && r->reader) {
+        hak_reader_close(r->reader);
+        r->reader = NULL;
+        free(r->totals);
+        free(r->regions);
+        r->totals = NULL;
+        r->regions = NULL;
+    }
+    return rc;
+}
+
+/* Reads one process's figures (rollup, or statm when `rollup` is 0), following an exec.  0, or -1
+ * when it could not be read (exiting, gone). */
+static int read_process(struct recording *r, struct hak_proc *p, int rollup,
+                        struct hak_smaps_fields *out) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (refresh_process(r, p, attempt) < 0 || !p->open) return -1;
+        int rc = rollup ? hak_smaps_read_rollup(&p->src, out) : hak_smaps_read_statm(&p->src, out);
+        if (rc == 0) return 0;
+    }
+    return -1;
+}
+
+/* Keeps one process's figures of sample seq until the next commit. */
+static void pend_process(struct recording *r, long seq, const struct hak_proc *p,
+                         const char *source, const struct hak_smaps_fields *f) {
+    if (r->npending_procs == r->pending_procs_cap) {
+        size_t cap = r->pending_procs_cap ? r->pending_procs_cap * 2 : 256;
+        struct pending_process *v = realloc(r->pending_procs, cap * sizeof *v);
+        if (!v) {
+            r->res->db_failed = 1; /* the run will say figures are missing */
+            return;
+        }
+        r->pending_procs = v;
+        r->pending_procs_cap = cap;
+    }
+    struct pending_process *q = &r->pending_procs[r->npending_procs++];
+    q->seq = seq;
+    q->pid = p->pid;
+    q->ppid = p->ppid;
+    memcpy(q->comm, p->comm, sizeof q->comm);
+    q->source = source;
+    q->f = *f;
+}
+
+/* Counts a gap when no sample came for GAP_INTERVALS intervals (and GAP_MIN_NS): the collector
+ * was starved, stopped, or could not read the process.  Such runs are flagged (runs.note). */
+static void note_sample_time(struct recording *r, int64_t t) {
+    int64_t limit = (int64_t)(r->o->interval_ms * 1e6) * GAP_INTERVALS;
+    if (limit < GAP_MIN_NS) limit = GAP_MIN_NS;
+    int64_t since = r->last_sample_t >= 0 ? r->last_sample_t : 0;
+    if (t - since > limit) {
+        r->gaps++;
+        if (t - since > r->longest_gap_ns) r->longest_gap_ns = t - since;
+    }
+    r->last_sample_t = t;
+}
+
 /* Stores every mapping, classified against hakmem's regions when it publishes them, and what
  * each of hakmem's tiers holds resident (exact, from pagemap, where mappings are merged). */
 static void store_mappings(struct recording *r, long seq) {
@@ -313,7 +419,8 @@ static void store_mappings(struct recording *r, long seq) {
         if (got > 0) n = (size_t)got < r->region_cap ? (size_t)got : r->region_cap;
         hak_regions_sort(r->regions, n);
         struct hak_tier_rss tiers[4];
-        if (got >= 0 && hak_smaps_tier_rss(&r->src, r->regions, n, tiers) == 0)
+        struct hak_proc *root = root_proc(r);
+        if (got >= 0 && root && hak_smaps_tier_rss(&root->src, r->regions, n, tiers) == 0)
             for (uint32_t t = 0; t < 4; t++)
                 db_check(
                     r, run_db_add_tier(r->db, r->run_id, seq, hak_reader_tier_name(t), &tiers[t]));
@@ -329,22 +436,41 @@ static void store_mappings(struct recording *r, long seq) {
  * so they agree by construction and the second walk is saved.  Returns the sample number, or -1
  * when the process has no address space any more. */
 static long snapshot(struct recording *r, const char *kind, int64_t phase_seq) {
-    if (!r->alive || !r->src_open) return -1;
+    struct hak_proc *root = root_proc(r);
+    if (!r->alive || !root) return -1;
     try_open_segment(r);
     int64_t t = mono_ns() - r->t0;
-    if (hak_smaps_read(&r->src, &r->smaps) != 0) return -1;
-    struct hak_smaps_fields totals;
+    int read = -1;
+    for (int attempt = 0; attempt < 2 && read != 0; attempt++)
+        if (refresh_process(r, root, attempt) >= 0 && root->open)
+            read = hak_smaps_read(&root->src, &r->smaps);
+    if (read != 0) return -1;
+    try_open_segment(r); /* an exec just noticed replaced the segment */
+    struct hak_smaps_fields totals, mine;
     const char *source = phase_seq >= 0 ? "rollup" : "smaps";
     if (phase_seq < 0)
-        hak_smaps_sum(&r->smaps, &totals);
-    else if (hak_smaps_read_rollup(&r->src, &totals) != 0)
+        hak_smaps_sum(&r->smaps, &mine);
+    else if (hak_smaps_read_rollup(&root->src, &mine) != 0)
         return -1;
     long seq = r->seq++;
+    totals = mine;
+    int processes = 1;
+    pend_process(r, seq, root, source, &mine);
+    /* The descendants: their rollups (no mappings: those are the command's). */
+    for (size_t i = 1; i < r->tree.count; i++) {
+        struct hak_smaps_fields f;
+        if (read_process(r, &r->tree.procs[i], 1, &f) != 0) continue;
+        hak_smaps_add(&totals, &f);
+        pend_process(r, seq, &r->tree.procs[i], "rollup", &f);
+        processes++;
+    }
     run_db_begin(r->db);
-    db_check(r, run_db_add_sample(r->db, r->run_id, seq, t, kind, 1, phase_seq, source, &totals));
+    db_check(r, run_db_add_sample(r->db, r->run_id, seq, t, kind, 1, phase_seq, source, &totals,
+                                  processes));
     store_mappings(r, seq);
     store_counters(r, seq);
     store_events(r, seq);
+    note_sample_time(r, t);
     r->res->samples++;
     r->res->snapshots++;
     return seq;
@@ -356,9 +482,16 @@ static void commit(struct recording *r) {
     for (int i = 0; i < r->npending; i++) {
         const struct pending_sample *p = &r->pending[i];
         db_check(r, run_db_add_sample(r->db, r->run_id, p->seq, p->t_ns, "timer", 0, -1, p->source,
-                                      &p->f));
+                                      &p->f, p->processes));
+    }
+    if (r->npending_procs) run_db_begin(r->db);
+    for (size_t i = 0; i < r->npending_procs; i++) {
+        const struct pending_process *q = &r->pending_procs[i];
+        db_check(r, run_db_add_process_sample(r->db, r->run_id, q->seq, q->pid, q->ppid, q->comm,
+                                              q->source, &q->f));
     }
     r->npending = 0;
+    r->npending_procs = 0;
     db_check(r, run_db_commit(r->db));
     r->last_commit = mono_ns();
 }
@@ -384,22 +517,34 @@ static void timer_sample(struct recording *r) {
         cpu0 = thread_cpu_ns();
         if (snapshot(r, "timer", -1) < 0) r->timer_misses++;
         r->allowance_ns -= thread_cpu_ns() - cpu0;
-    } else if (r->alive && r->src_open) {
+    } else if (r->alive && r->tree_open) {
         /* A failed open costs tens of microseconds: every tick for the first second (hakmem
          * maps its segment at its first allocation), then every tenth. */
         if (tick < 100 || tick % 10 == 0) try_open_segment(r);
+        hak_tree_scan(&r->tree);
         int64_t t = mono_ns() - r->t0;
-        struct hak_smaps_fields m;
         const char *source = afford ? "rollup" : "statm";
         if (afford) cpu0 = thread_cpu_ns();
-        int rc = afford ? hak_smaps_read_rollup(&r->src, &m) : hak_smaps_read_statm(&r->src, &m);
+        struct hak_smaps_fields total;
+        memset(&total, 0, sizeof total);
+        int processes = 0;
+        long seq = r->seq;
+        for (size_t i = 0; i < r->tree.count; i++) {
+            struct hak_smaps_fields m;
+            if (read_process(r, &r->tree.procs[i], afford, &m) != 0) continue;
+            hak_smaps_add(&total, &m);
+            pend_process(r, seq, &r->tree.procs[i], source, &m);
+            processes++;
+        }
         if (afford) r->allowance_ns -= thread_cpu_ns() - cpu0;
-        if (rc == 0) {
+        if (processes > 0) {
             struct pending_sample *p = &r->pending[r->npending++];
             p->seq = r->seq++;
             p->t_ns = t;
             p->source = source;
-            p->f = m;
+            p->f = total;
+            p->processes = processes;
+            note_sample_time(r, t);
             r->res->samples++;
             if (afford) r->res->rollups++;
         } else {
@@ -458,53 +603,26 @@ static void read_phases(struct recording *r) {
         handle_message(r, &m);
 }
 
-/* The environment of the command: ours, with the phase channel and the allocator's preload. */
-static char **command_env(const struct hak_record_opts *o, int phase_fd, int ack_fd,
-                          char vars[3][HAK_ALLOC_PATH_MAX + 32]) {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 4, sizeof *env);
-    if (!env) return NULL;
-    int replace_preload = o->allocator != NULL || o->preload != NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *e = environ[i];
-        if ((replace_preload && strncmp(e, "LD_PRELOAD=", 11) == 0) ||
-            strncmp(e, "HAK_PHASE_FD=", 13) == 0 || strncmp(e, "HAK_PHASE_ACK_FD=", 17) == 0)
-            continue;
-        env[k++] = environ[i];
-    }
-    snprintf(vars[0], sizeof vars[0], "HAK_PHASE_FD=%d", phase_fd);
-    snprintf(vars[1], sizeof vars[1], "HAK_PHASE_ACK_FD=%d", ack_fd);
-    env[k++] = vars[0];
-    env[k++] = vars[1];
-    if (o->preload && o->preload[0]) {
-        snprintf(vars[2], sizeof vars[2], "LD_PRELOAD=%s", o->preload);
-        env[k++] = vars[2];
-    }
-    env[k] = NULL;
-    return env;
-}
-
-/* Runs in the forked child: wires the descriptors, waits for the go, execs.  Never returns. */
-static void child_exec(const struct hak_record_opts *o, char **env, const sigset_t *old_mask,
-                       int go_fd, int err_fd, int phase_fd, int ack_fd) {
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    if (o->stdout_fd >= 0) dup2(o->stdout_fd, STDOUT_FILENO);
-    fcntl(phase_fd, F_SETFD, 0);
-    fcntl(ack_fd, F_SETFD, 0);
-    char go;
-    ssize_t n;
-    while ((n = read(go_fd, &go, 1)) < 0 && errno == EINTR) {
-    }
-    if (n != 1) _exit(127); /* the collector went away before the start */
-    execvpe(o->argv[0], o->argv, env);
-    int e = errno;
-    ssize_t ignored = write(err_fd, &e, sizeof e);
-    (void)ignored;
-    _exit(127);
+/* runs.note: what is missing or unusual about the run, most important first, "; " between. */
+static void compose_note(const struct recording *r, char *note, size_t len) {
+    const struct hak_record_result *res = r->res;
+    size_t used = 0;
+    note[0] = '\0';
+#define NOTE_ADD(...)                                                                              \
+    do {                                                                                           \
+        if (used < len)                                                                            \
+            used += (size_t)snprintf(note + used, len - used, "%s", used ? "; " : "");             \
+        if (used < len) used += (size_t)snprintf(note + used, len - used, __VA_ARGS__);           \
+    } while (0)
+    if (res->db_failed) NOTE_ADD("database writes failed: samples are missing");
+    if (r->gaps)
+        NOTE_ADD("sampling gaps: %ld without a sample for over %d intervals, the longest %.0f ms",
+                 r->gaps, GAP_INTERVALS, (double)r->longest_gap_ns / 1e6);
+    if (r->tree.untracked)
+        NOTE_ADD("%ld descendant processes not followed (over %d at once)", r->tree.untracked,
+                 MAX_PROCESSES);
+    if (r->events_note[0]) NOTE_ADD("%s", r->events_note);
+#undef NOTE_ADD
 }
 
 /* The state and flags a run ends with. */
@@ -516,7 +634,12 @@ static void classify_end(const struct recording *r, struct run_db_end *e) {
     e->completed = 0;
     if (WIFEXITED(st)) e->exit_code = WEXITSTATUS(st);
     if (WIFSIGNALED(st)) e->term_signal = WTERMSIG(st);
-    if (res->interrupted) {
+    if (r->o->attach_pid > 0) {
+        /* Sampling a process we did not start: it ends by its own exit, or we let go of it. */
+        e->state = r->alive ? "detached" : "exited";
+        e->term_signal = 0;
+        e->completed = 1;
+    } else if (res->interrupted) {
         e->state = "interrupted";
     } else if (res->timed_out) {
         e->state = "timeout";
@@ -544,7 +667,9 @@ static void request_stop(struct recording *r, int sig) {
 static void event_loop(struct recording *r, int sig_fd, int pid_fd, int phase_fd, int timer_fd) {
     const struct hak_record_opts *o = r->o;
     int64_t deadline = o->timeout_s > 0 ? r->t0 + (int64_t)o->timeout_s * 1000000000ll : 0;
-    while (r->alive) {
+    int attached = o->attach_pid > 0;
+    if (attached) deadline = o->duration_s > 0 ? r->t0 + (int64_t)(o->duration_s * 1e9) : 0;
+    while (r->alive && !r->detached) {
         struct pollfd p[4] = {{sig_fd, POLLIN, 0},
                               {pid_fd, POLLIN, 0},
                               {r->phases.eof ? -1 : phase_fd, POLLIN, 0},
@@ -554,7 +679,12 @@ static void event_loop(struct recording *r, int sig_fd, int pid_fd, int phase_fd
         if (rc < 0 && errno != EINTR) break;
         if (p[0].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sig_fd, &si, sizeof si) == sizeof si) request_stop(r, (int)si.ssi_signo);
+            if (read(sig_fd, &si, sizeof si) == sizeof si) {
+                if (attached) /* the process is not ours to stop: let go of it */
+                    r->detached = 1;
+                else
+                    request_stop(r, (int)si.ssi_signo);
+            }
         }
         if (p[2].revents & (POLLIN | POLLHUP)) read_phases(r);
         if (p[3].revents & POLLIN) {
@@ -564,6 +694,12 @@ static void event_loop(struct recording *r, int sig_fd, int pid_fd, int phase_fd
                 timer_sample(r);
         }
         int64_t now = mono_ns();
+        if (attached) {
+            if (deadline && now >= deadline) r->detached = 1;
+            if ((p[1].revents & POLLIN) || (pid_fd < 0 && kill(r->pid, 0) != 0 && errno == ESRCH))
+                r->alive = 0;
+            continue;
+        }
         if (deadline && now >= deadline && !r->stopping) {
             r->res->timed_out = 1;
             r->stopping = 1;
@@ -589,14 +725,17 @@ static void exit_snapshot(struct recording *r) {
     long seq = r->seq++;
     run_db_begin(r->db);
     db_check(
-        r, run_db_add_sample(r->db, r->run_id, seq, mono_ns() - r->t0, "exit", 0, -1, NULL, NULL));
+        r, run_db_add_sample(r->db, r->run_id, seq, mono_ns() - r->t0, "exit", 0, -1, NULL, NULL, 0));
     store_counters(r, seq);
     store_events(r, seq);
     r->res->samples++;
 }
 
 static void recording_free(struct recording *r) {
-    if (r->src_open) hak_smaps_close(&r->src);
+    if (r->tree_open) hak_tree_free(&r->tree);
+    r->tree_open = 0;
+    free(r->pending_procs);
+    r->pending_procs = NULL;
     hak_smaps_free(&r->smaps);
     hak_events_close(&r->events);
     if (r->reader) hak_reader_close(r->reader);
@@ -608,7 +747,10 @@ static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row
                          size_t command_len, struct utsname *u, char *utc, size_t utc_len,
                          char *session, size_t session_len) {
     memset(row, 0, sizeof *row);
-    join_command(o->argv, command, command_len);
+    if (o->attach_pid > 0)
+        attached_command(o->attach_pid, command, command_len);
+    else
+        join_command(o->argv, command, command_len);
     uname(u);
     row->start_unix_ns = unix_ns(utc, utc_len);
     if (o->session) {
@@ -620,7 +762,7 @@ static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row
     row->command = command;
     row->allocator = o->allocator;
     row->preload = o->preload && o->preload[0] ? o->preload : NULL;
-    row->hak_build = hak_build_id;
+    row->hak_build = o->hak_build;
     row->source_git = source_git();
     row->profile = o->profile;
     row->bench = o->bench;
@@ -645,6 +787,38 @@ static void close_fds(int *fds, int n) {
         }
 }
 
+/* Attaches to a running process (hak record -p): checks that it exists and that its /proc files
+ * can be read, and opens them.  0, or -1 with errno (ESRCH, EPERM, EACCES, ...). */
+static int attach(struct recording *r, int *sig_fd, const sigset_t *block) {
+    pid_t pid = r->o->attach_pid;
+    if (kill(pid, 0) != 0) return -1;
+    if (hak_tree_init(&r->tree, pid, MAX_PROCESSES) != 0) {
+        /* /proc/PID/stat is readable by all: a zombie, or a process that just went, reads as
+         * gone; one we may not read as another user's. */
+        if (errno == ENOENT) errno = ESRCH;
+        return -1;
+    }
+    r->tree_open = 1;
+    r->pid = pid;
+    r->t0 = mono_ns();
+    if ((*sig_fd = signalfd(-1, block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) return -1;
+    db_check(r, run_db_set_pid(r->db, r->run_id, pid));
+    return 0;
+}
+
+/* One line for a process that cannot be attached to. */
+static void attach_error(pid_t pid, int err, char *out, size_t len) {
+    if (err == ESRCH)
+        snprintf(out, len, "cannot attach to process %d: no such process", (int)pid);
+    else if (err == EPERM || err == EACCES)
+        snprintf(out, len,
+                 "cannot attach to process %d: permission denied (another user's process; run "
+                 "hak record as that user or as root)",
+                 (int)pid);
+    else
+        snprintf(out, len, "cannot attach to process %d: %s", (int)pid, strerror(err));
+}
+
 int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
                    struct hak_record_result *res) {
     static int events_note_shown; /* "cycles not supported" is said once per process */
@@ -658,7 +832,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     r->res = res;
     r->db = db;
     r->ack_fd = -1;
-    r->src.rollup_fd = r->src.smaps_fd = -1;
+    r->last_sample_t = -1;
 
     if (hak_events_init(&r->events, o->events, res->error, sizeof res->error) != 0) return -1;
 
@@ -674,7 +848,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     }
 
     /* Descriptors: [0..1] phase (we read, it writes), [2..3] acks (it reads, we write),
-     * [4..5] go, [6..7] exec error, then signalfd, pidfd, timerfd. */
+     * [4..7] unused, then signalfd, pidfd, timerfd. */
     int fds[11] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     sigset_t block, old_mask;
     sigemptyset(&block);
@@ -686,35 +860,41 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
     sigprocmask(SIG_BLOCK, &block, &old_mask);
 
-    char vars[3][HAK_ALLOC_PATH_MAX + 32];
-    char **env = NULL;
+    struct hak_launch launch;
     const char *failure = NULL;
     int start_errno = 0;
-    if (pipe2(&fds[0], O_CLOEXEC) != 0 || pipe2(&fds[2], O_CLOEXEC) != 0 ||
-        pipe2(&fds[4], O_CLOEXEC) != 0 || pipe2(&fds[6], O_CLOEXEC) != 0 ||
-        (fds[8] = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-        !(env = command_env(o, fds[1], fds[2], vars))) {
+    if (o->attach_pid > 0) {
+        if (attach(r, &fds[8], &block) != 0) {
+            failure = "cannot attach to";
+            start_errno = errno;
+        }
+    } else if (pipe2(&fds[0], O_CLOEXEC) != 0 || pipe2(&fds[2], O_CLOEXEC) != 0 ||
+               (fds[8] = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
         failure = "cannot set up the channels";
         start_errno = errno;
     }
-    if (!failure) {
+    if (!failure && o->attach_pid <= 0) {
         fcntl(fds[0], F_SETFL, O_NONBLOCK);
         fcntl(fds[3], F_SETFL, O_NONBLOCK); /* an ack never blocks the collector */
-        fflush(NULL);
+        struct hak_launch_opts lo = {
+            .argv = o->argv,
+            .preload = o->preload ? o->preload : o->allocator ? "" : NULL,
+            .phase_fd = fds[1],
+            .ack_fd = fds[2],
+            .stdout_fd = o->stdout_fd,
+            .mask = &old_mask,
+        };
         r->t0 = mono_ns();
-        r->pid = fork();
-        if (r->pid < 0) {
-            failure = "fork failed";
+        if (hak_launch_start(&launch, &lo) != 0) {
+            failure = "cannot start";
             start_errno = errno;
-        } else if (r->pid == 0) {
-            child_exec(o, env, &old_mask, fds[4], fds[7], fds[1], fds[2]);
         }
+        r->pid = launch.pid;
     }
-    free(env);
-    if (!failure) {
-        int child_ends[4] = {fds[1], fds[2], fds[4], fds[7]};
-        close_fds(child_ends, 4);
-        fds[1] = fds[2] = fds[4] = fds[7] = -1;
+    if (!failure && o->attach_pid <= 0) {
+        int child_ends[2] = {fds[1], fds[2]};
+        close_fds(child_ends, 2);
+        fds[1] = fds[2] = -1;
         db_check(r, run_db_set_pid(db, r->run_id, r->pid));
         char *note = r->events_note;
         hak_events_open(&r->events, r->pid, note, sizeof r->events_note);
@@ -722,25 +902,19 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
         if (note[0]) events_note_shown = 1;
         for (int i = 0; i < r->events.count; i++)
             db_check(r, run_db_add_event_name(db, r->run_id, &r->events.ev[i]));
-        /* Go; then exec either closes the error pipe (success) or sends its errno. */
-        ssize_t w = write(fds[5], "g", 1);
-        (void)w;
-        close(fds[5]);
-        fds[5] = -1;
-        int exec_errno = 0;
-        ssize_t n;
-        while ((n = read(fds[6], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-        }
-        if (n == sizeof exec_errno) {
+        int exec_errno = hak_launch_go(&launch, &res->wait_status);
+        if (exec_errno) {
             failure = "cannot run";
             start_errno = res->exec_errno = exec_errno;
-            while (waitpid(r->pid, &res->wait_status, 0) < 0 && errno == EINTR) {
-            }
         }
     }
-    if (failure) {
+    if (failure && o->attach_pid > 0) {
+        attach_error(o->attach_pid, start_errno, res->error, sizeof res->error);
+    } else if (failure) {
         snprintf(res->error, sizeof res->error, "%s %s: %s", failure, o->argv[0],
                  strerror(start_errno));
+    }
+    if (failure) {
         struct run_db_end e = {.state = "not_started", .exit_code = -1, .note = res->error};
         char end_utc[64];
         e.end_unix_ns = unix_ns(end_utc, sizeof end_utc);
@@ -758,7 +932,7 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     r->alive = 1;
     double cpu0 = self_cpu_s();
     int64_t started_at = mono_ns();
-    r->src_open = hak_smaps_open(&r->src, r->pid) == 0;
+    if (!r->tree_open) r->tree_open = hak_tree_init(&r->tree, r->pid, MAX_PROCESSES) == 0;
     hak_phase_reader_init(&r->phases, fds[0]);
     r->ack_fd = fds[3];
     fds[9] = (int)syscall(SYS_pidfd_open, r->pid, 0);
@@ -772,11 +946,13 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
 
     event_loop(r, fds[8], fds[9], fds[0], fds[10]);
 
-    while (wait4(r->pid, &res->wait_status, 0, &res->ru) < 0 && errno == EINTR) {
+    /* An attached process is not ours to reap: it has no wait status or rusage here. */
+    while (o->attach_pid <= 0 && wait4(r->pid, &res->wait_status, 0, &res->ru) < 0 &&
+           errno == EINTR) {
     }
     int64_t ended_at = mono_ns();
     /* Messages written just before the exit (results, a last mark) are still in the pipe. */
-    read_phases(r);
+    if (o->attach_pid <= 0) read_phases(r);
     exit_snapshot(r);
     /* A signal that came while the command was exiting still counts as an interruption. */
     struct signalfd_siginfo si;
@@ -794,15 +970,25 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
     e.wall_s = res->wall_s;
     e.child_user_s = (double)res->ru.ru_utime.tv_sec + (double)res->ru.ru_utime.tv_usec / 1e6;
     e.child_sys_s = (double)res->ru.ru_stime.tv_sec + (double)res->ru.ru_stime.tv_usec / 1e6;
-    e.child_maxrss_kb = res->ru.ru_maxrss;
+    e.child_maxrss_kb = o->attach_pid > 0 ? -1 : res->ru.ru_maxrss;
     e.collector_cpu_s = res->collector_cpu_s;
     e.samples = res->samples;
     e.snapshots = res->snapshots;
     e.timer_ticks = r->timer_ticks;
     e.timer_misses = r->timer_misses;
-    e.note = res->db_failed      ? "database writes failed: samples are missing"
-             : r->events_note[0] ? r->events_note
-                                 : NULL;
+    /* The time from the last sample to the end is a gap too: sampling that stopped early. */
+    note_sample_time(r, ended_at - r->t0);
+    res->gaps = r->gaps;
+    res->longest_gap_ms = (double)r->longest_gap_ns / 1e6;
+    res->processes = r->tree.seen;
+    res->execs = r->tree.execs;
+    e.attached = o->attach_pid > 0;
+    e.processes = res->processes;
+    e.execs = res->execs;
+    e.gaps = res->gaps;
+    e.longest_gap_ms = res->longest_gap_ms;
+    compose_note(r, res->note, sizeof res->note);
+    e.note = res->note[0] ? res->note : NULL;
     res->state = e.state;
     db_check(r, run_db_end_run(db, r->run_id, &e));
 

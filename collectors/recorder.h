@@ -39,8 +39,11 @@ struct hak_record_opts {
     const char *profile, *bench, *params; /* metadata for hak bench runs (NULL otherwise) */
     int rep;
     int timeout_s;    /* kill the command after this long; 0: never */
+    int attach_pid;   /* > 0: sample this running process instead of starting argv */
+    double duration_s; /* attached: stop sampling after this long; 0: until it exits */
     int stdout_fd;    /* the command's stdout; -1: ours */
     const char *prog; /* prefix of messages: "hak record" */
+    const char *hak_build; /* build of the recording binary, for the run row */
     int quiet;        /* no notes on stderr (warnings about lost data are still printed) */
 };
 
@@ -60,6 +63,11 @@ struct hak_record_result {
     double collector_cpu_s; /* this process's CPU time (user + system) during the run */
     long samples, snapshots, marks;
     long rollups;      /* timer samples read from smaps_rollup (the rest from statm) */
+    long processes;    /* distinct processes sampled (the command and its descendants) */
+    long execs;        /* execs noticed and followed */
+    long gaps;         /* stretches without a sample longer than a few intervals */
+    double longest_gap_ms;
+    char note[1024];   /* as stored in runs.note ("" for none) */
     const char *state; /* as stored: "completed", "failed", "crashed", ... */
     char error[600];   /* why the command did not start or the database failed */
 };

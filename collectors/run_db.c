@@ -84,7 +84,24 @@ static const char *const migrations[RUN_DB_SCHEMA_VERSION] = {
      * how many of those ticks found the process unreadable. */
     "ALTER TABLE runs ADD COLUMN timer_ticks INTEGER;"
     "ALTER TABLE runs ADD COLUMN timer_misses INTEGER;",
+    /* 3: every process of the run (the command after its execs, and its descendants): a sample's
+     * row is the total over `processes` processes, process_samples holds each one; attach, exec
+     * and sampling-gap bookkeeping on the run. */
+    "ALTER TABLE samples ADD COLUMN processes INTEGER;"
+    "ALTER TABLE runs ADD COLUMN attached INTEGER;"
+    "ALTER TABLE runs ADD COLUMN processes INTEGER;"
+    "ALTER TABLE runs ADD COLUMN execs INTEGER;"
+    "ALTER TABLE runs ADD COLUMN gaps INTEGER;"
+    "ALTER TABLE runs ADD COLUMN longest_gap_ms REAL;"
+    "CREATE TABLE process_samples ("
+    "  run_id INTEGER NOT NULL, sample_seq INTEGER NOT NULL, pid INTEGER NOT NULL,"
+    "  ppid INTEGER, comm TEXT, source TEXT,"
+    "  rss_kb INTEGER, pss_kb INTEGER, anon_kb INTEGER, private_dirty_kb INTEGER,"
+    "  lazyfree_kb INTEGER, anon_huge_kb INTEGER, swap_kb INTEGER, rss_net_kb INTEGER,"
+    "  PRIMARY KEY (run_id, sample_seq, pid));",
 };
+_Static_assert(sizeof migrations / sizeof migrations[0] == RUN_DB_SCHEMA_VERSION,
+               "one migration per schema version");
 
 enum stmt_id {
     ST_BEGIN_RUN,
@@ -101,10 +118,11 @@ enum stmt_id {
     ST_EVENT,
     ST_PHASE,
     ST_RESULT,
+    ST_PROCESS_SAMPLE,
     ST_COUNT
 };
 
-static const char *const stmt_sql[ST_COUNT] = {
+static const char *const stmt_sql[] = {
     [ST_BEGIN_RUN] =
         "INSERT INTO runs (session, command, allocator, preload, hak_build, source_git, profile,"
         " bench, params, rep, host, kernel, cpus, interval_ms, smaps_every, max_cpu_pct, events,"
@@ -116,8 +134,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_END_RUN] = "UPDATE runs SET state = ?, completed = ?, exit_code = ?, term_signal = ?,"
                    " end_unix_ns = ?, end_utc = ?, wall_s = ?, child_user_s = ?, child_sys_s = ?,"
                    " child_maxrss_kb = ?, collector_cpu_s = ?, samples = ?, snapshots = ?,"
-                   " timer_ticks = ?, timer_misses = ?, note = ? WHERE run_id = ?",
-    [ST_SAMPLE] = "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   " timer_ticks = ?, timer_misses = ?, attached = ?, processes = ?, execs = ?,"
+                   " gaps = ?, longest_gap_ms = ?, note = ? WHERE run_id = ?",
+    [ST_SAMPLE] = "INSERT INTO samples (run_id, seq, t_ns, kind, full, phase_seq, source, rss_kb,"
+                  " pss_kb, anon_kb, private_dirty_kb, lazyfree_kb, anon_huge_kb, swap_kb,"
+                  " rss_net_kb, processes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_PROCESS_SAMPLE] = "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MAPPING] = "INSERT INTO mappings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER_NAME] = "INSERT OR REPLACE INTO counter_names VALUES (?,?,?,?)",
@@ -127,6 +149,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PHASE] = "INSERT OR REPLACE INTO phases VALUES (?,?,?,?,?,?,?,?)",
     [ST_RESULT] = "INSERT INTO results VALUES (?,?,?,?,?,?,?)",
 };
+
+_Static_assert(sizeof stmt_sql / sizeof stmt_sql[0] == ST_COUNT, "one SQL text per statement");
 
 struct run_db {
     sqlite3 *db;
@@ -450,14 +474,39 @@ int run_db_end_run(struct run_db *d, int64_t run_id, const struct run_db_end *e)
     bind_i64(st, i++, e->snapshots);
     bind_i64(st, i++, e->timer_ticks);
     bind_i64(st, i++, e->timer_misses);
+    bind_i64(st, i++, e->attached);
+    bind_i64(st, i++, e->processes);
+    bind_i64(st, i++, e->execs);
+    bind_i64(st, i++, e->gaps);
+    bind_double(st, i++, e->longest_gap_ms);
     bind_text(st, i++, e->note);
     bind_i64(st, i++, run_id);
     return step(st);
 }
 
+/* Binds the eight memory columns from parameter i on (statm knows Rss and Anonymous only; the
+ * rest stays NULL, as does everything when f is NULL).  Returns the next parameter. */
+static int bind_fields(sqlite3_stmt *st, int i, const char *source,
+                       const struct hak_smaps_fields *f) {
+    if (f && source && strcmp(source, "statm") == 0) {
+        bind_i64(st, i, (int64_t)f->rss);
+        bind_i64(st, i + 2, (int64_t)f->anonymous);
+    } else if (f) {
+        bind_i64(st, i, (int64_t)f->rss);
+        bind_i64(st, i + 1, (int64_t)f->pss);
+        bind_i64(st, i + 2, (int64_t)f->anonymous);
+        bind_i64(st, i + 3, (int64_t)f->private_dirty);
+        bind_i64(st, i + 4, (int64_t)f->lazyfree);
+        bind_i64(st, i + 5, (int64_t)f->anon_huge);
+        bind_i64(st, i + 6, (int64_t)f->swap);
+        bind_i64(st, i + 7, (int64_t)f->rss - (int64_t)f->lazyfree);
+    }
+    return i + 8;
+}
+
 int run_db_add_sample(struct run_db *d, int64_t run_id, long seq, int64_t t_ns, const char *kind,
                       int full, int64_t phase_seq, const char *source,
-                      const struct hak_smaps_fields *r) {
+                      const struct hak_smaps_fields *r, int processes) {
     sqlite3_stmt *st = d->st[ST_SAMPLE];
     int i = 1;
     bind_i64(st, i++, run_id);
@@ -467,20 +516,26 @@ int run_db_add_sample(struct run_db *d, int64_t run_id, long seq, int64_t t_ns, 
     bind_i64(st, i++, full);
     bind_opt_i64(st, i++, phase_seq);
     bind_text(st, i++, r ? source : NULL);
-    if (r && source && strcmp(source, "statm") == 0) {
-        /* statm knows Rss and Anonymous only; the rest stays NULL. */
-        bind_i64(st, i, (int64_t)r->rss);
-        bind_i64(st, i + 2, (int64_t)r->anonymous);
-    } else if (r) {
-        bind_i64(st, i++, (int64_t)r->rss);
-        bind_i64(st, i++, (int64_t)r->pss);
-        bind_i64(st, i++, (int64_t)r->anonymous);
-        bind_i64(st, i++, (int64_t)r->private_dirty);
-        bind_i64(st, i++, (int64_t)r->lazyfree);
-        bind_i64(st, i++, (int64_t)r->anon_huge);
-        bind_i64(st, i++, (int64_t)r->swap);
-        bind_i64(st, i++, (int64_t)r->rss - (int64_t)r->lazyfree);
-    }
+    i = bind_fields(st, i, source, r);
+    if (r)
+        bind_i64(st, i, processes);
+    else
+        sqlite3_bind_null(st, i);
+    return step(st);
+}
+
+int run_db_add_process_sample(struct run_db *d, int64_t run_id, long sample_seq, long pid,
+                              long ppid, const char *comm, const char *source,
+                              const struct hak_smaps_fields *f) {
+    sqlite3_stmt *st = d->st[ST_PROCESS_SAMPLE];
+    int i = 1;
+    bind_i64(st, i++, run_id);
+    bind_i64(st, i++, sample_seq);
+    bind_i64(st, i++, pid);
+    bind_opt_i64(st, i++, ppid);
+    bind_text(st, i++, comm);
+    bind_text(st, i++, source);
+    bind_fields(st, i, source, f);
     return step(st);
 }
 

@@ -23,7 +23,7 @@ struct hak_event;
 struct hak_event_value;
 struct hak_phase_msg;
 
-#define RUN_DB_SCHEMA_VERSION 2
+#include "schema.h"
 
 struct run_db;
 
@@ -82,6 +82,11 @@ struct run_db_end {
     long samples, snapshots;
     long timer_ticks;  /* sampling timer expirations handled while the command ran */
     long timer_misses; /* of those, ticks that could not read the process (no sample) */
+    int attached;      /* the process was already running (hak record -p) */
+    long processes;    /* distinct processes sampled: the command and its descendants */
+    long execs;        /* execs noticed (the sampled files reopened) */
+    long gaps;         /* intervals between samples longer than the gap threshold */
+    double longest_gap_ms;
     const char *note; /* NULL or one line */
 };
 
@@ -101,13 +106,18 @@ int run_db_begin(struct run_db *db);
 int run_db_commit(struct run_db *db);
 int run_db_in_batch(const struct run_db *db);
 
+/* One process's figures within a sample (process_samples); the sample's row holds the total. */
+int run_db_add_process_sample(struct run_db *db, int64_t run_id, long sample_seq, long pid,
+                              long ppid, const char *comm, const char *source,
+                              const struct hak_smaps_fields *f);
+
 /* kind: "timer", "mark", "exit".  source: "rollup" (smaps_rollup), "smaps" (the sum of the
  * mappings of this sample's walk) or "statm" (Rss and Anonymous only; the others are stored as
  * NULL).  rollup NULL: no memory figures (the exit
  * snapshot, when the process has no address space any more).  phase_seq < 0: none. */
 int run_db_add_sample(struct run_db *db, int64_t run_id, long seq, int64_t t_ns, const char *kind,
                       int full, int64_t phase_seq, const char *source,
-                      const struct hak_smaps_fields *rollup);
+                      const struct hak_smaps_fields *rollup, int processes);
 int run_db_add_mapping(struct run_db *db, int64_t run_id, long sample_seq,
                        const struct hak_mapping *m);
 /* What hakmem holds in one tier ("tiny", ...) at a full snapshot, resident bytes from pagemap. */

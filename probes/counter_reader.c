@@ -302,6 +302,10 @@ long hak_reader_regions(const struct hak_reader *r, struct hak_probe_region *out
 
 const char *hak_reader_tier_name(uint32_t tier)
 {
-    static const char *const names[] = {"tiny", "mid", "large", "huge"};
-    return tier < 4 ? names[tier] : "unknown";
+    static const char *const names[] = {
+#define HAK_TIER(upper, lower) #lower,
+#include "tiers.def"
+#undef HAK_TIER
+    };
+    return tier < sizeof names / sizeof names[0] ? names[tier] : "unknown";
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "phase.h"
+#include "hakphase.h"
 
 #define HAK_PHASE_LINE_MAX 256
 

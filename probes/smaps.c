@@ -43,6 +43,15 @@ void hak_smaps_close(struct hak_smaps_source *src) {
     src->rollup_fd = src->smaps_fd = src->statm_fd = src->pagemap_fd = -1;
 }
 
+int hak_smaps_same_mm(struct hak_smaps_source *src) {
+    if (src->pagemap_fd < 0) return -1;
+    uint64_t entry;
+    ssize_t n;
+    while ((n = pread(src->pagemap_fd, &entry, sizeof entry, 0)) < 0 && errno == EINTR) {
+    }
+    return n == (ssize_t)sizeof entry;
+}
+
 /* Reads a whole /proc file from offset 0 into *buf (grown as needed, NUL-terminated).  Returns the
  * length, or -1. */
 static ssize_t read_whole(int fd, char **buf, size_t *cap) {
@@ -234,19 +243,21 @@ int hak_smaps_read(struct hak_smaps_source *src, struct hak_smaps *s) {
     return s->count ? 0 : -1;
 }
 
+void hak_smaps_add(struct hak_smaps_fields *sum, const struct hak_smaps_fields *f) {
+    sum->size += f->size;
+    sum->rss += f->rss;
+    sum->pss += f->pss;
+    sum->anonymous += f->anonymous;
+    sum->private_dirty += f->private_dirty;
+    sum->lazyfree += f->lazyfree;
+    sum->anon_huge += f->anon_huge;
+    sum->swap += f->swap;
+}
+
 void hak_smaps_sum(const struct hak_smaps *s, struct hak_smaps_fields *out) {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct hak_smaps_fields *f = &s->maps[i].f;
-        out->size += f->size;
-        out->rss += f->rss;
-        out->pss += f->pss;
-        out->anonymous += f->anonymous;
-        out->private_dirty += f->private_dirty;
-        out->lazyfree += f->lazyfree;
-        out->anon_huge += f->anon_huge;
-        out->swap += f->swap;
-    }
+    for (size_t i = 0; i < s->count; i++)
+        hak_smaps_add(out, &s->maps[i].f);
 }
 
 #define PAGEMAP_PRESENT (1ull << 63)
@@ -325,9 +336,12 @@ void hak_smaps_free(struct hak_smaps *s) {
     memset(s, 0, sizeof *s);
 }
 
+const char *const hak_map_class_names[HAK_MAP_CLASS_COUNT] = {
+#define HAK_TIER(upper, lower) #lower,
+#include "tiers.def"
+#undef HAK_TIER
+    "heap", "anon", "stack", "code", "data", "special", "counters"};
+
 const char *hak_map_class_name(enum hak_map_class c) {
-    static const char *const names[HAK_MAP_CLASS_COUNT] = {"tiny", "mid",     "large",   "huge",
-                                                           "heap", "anon",    "stack",   "code",
-                                                           "data", "special", "counters"};
-    return (unsigned)c < HAK_MAP_CLASS_COUNT ? names[c] : "unknown";
+    return (unsigned)c < HAK_MAP_CLASS_COUNT ? hak_map_class_names[c] : "unknown";
 }

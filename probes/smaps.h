@@ -29,12 +29,12 @@ struct hak_smaps_fields {
     uint64_t swap;
 };
 
-/* What a mapping is.  The first four equal enum hak_probe_tier. */
+/* What a mapping is: first hakmem's tiers (tiers.def, numbered as enum hak_probe_tier), then what
+ * the kernel says. */
 enum hak_map_class {
-    HAK_MAP_TINY,
-    HAK_MAP_MID,
-    HAK_MAP_LARGE,
-    HAK_MAP_HUGE,
+#define HAK_TIER(upper, lower) HAK_MAP_##upper = HAK_PROBE_TIER_##upper,
+#include "tiers.def"
+#undef HAK_TIER
     HAK_MAP_HEAP,    /* [heap]: the brk heap (glibc's main arena)                   */
     HAK_MAP_ANON,    /* other anonymous memory: mmap'ed arenas, thread stacks, ...  */
     HAK_MAP_STACK,   /* [stack]: the main thread's stack                            */
@@ -44,6 +44,21 @@ enum hak_map_class {
     HAK_MAP_COUNTERS, /* hakmem's counter segment, /memfd:hakmem-counters          */
     HAK_MAP_CLASS_COUNT
 };
+
+/* How many tiers tiers.def lists. */
+enum {
+#define HAK_TIER(upper, lower) HAK_TIER_INDEX_##upper,
+#include "tiers.def"
+#undef HAK_TIER
+    HAK_TIER_COUNT
+};
+/* The classes after the tiers must not collide with a tier's number. */
+_Static_assert((int)HAK_MAP_HEAP == (int)HAK_TIER_COUNT, "tiers.def lists the tiers 0..N-1 in order");
+_Static_assert((int)HAK_MAP_HUGE == (int)HAK_PROBE_TIER_HUGE && HAK_TIER_COUNT == 4,
+               "tiers.def follows enum hak_probe_tier");
+
+/* The names of the classes, in enum order (hak_map_class_name; the reports' columns). */
+extern const char *const hak_map_class_names[HAK_MAP_CLASS_COUNT];
 
 struct hak_mapping {
     uint64_t start, end; /* [start, end) */
@@ -80,6 +95,11 @@ struct hak_smaps_source {
 int hak_smaps_open(struct hak_smaps_source *src, pid_t pid);
 void hak_smaps_close(struct hak_smaps_source *src);
 
+/* Whether the address space the files were opened on is still the process's: an exec replaces it,
+ * and then smaps, smaps_rollup and pagemap read nothing until reopened (statm follows the pid).
+ * Costs one 8-byte pread of pagemap.  1 same, 0 gone (exec or exit), -1 unknown (no pagemap). */
+int hak_smaps_same_mm(struct hak_smaps_source *src);
+
 /* Reads the rollup.  0, or -1 when the process has gone (no address space, no file). */
 int hak_smaps_read_rollup(struct hak_smaps_source *src, struct hak_smaps_fields *out);
 
@@ -108,6 +128,9 @@ void hak_smaps_classify(struct hak_smaps *s, const struct hak_probe_region *regi
 /* Sums the fields of every mapping: what smaps_rollup would have said at the instant of this one
  * walk (Pss differs by the kernel's rounding of each mapping to KiB). */
 void hak_smaps_sum(const struct hak_smaps *s, struct hak_smaps_fields *out);
+
+/* Adds f to sum, field by field (the total of several processes). */
+void hak_smaps_add(struct hak_smaps_fields *sum, const struct hak_smaps_fields *f);
 
 /* What hakmem holds per tier: its regions, their bytes, and how many of those are resident. */
 struct hak_tier_rss {

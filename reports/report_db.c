@@ -14,19 +14,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "schema.h"
+
 /* The newest schema this reader understands (docs/schema.md, "History"). */
-#define RDB_SCHEMA_VERSION 2 /* 2 added runs.timer_ticks and timer_misses, which reports do not read */
 
 const char *const rdb_phase_names[RDB_NPHASES] = {"baseline", "heavy", "idle", "after flush"};
-const char *const rdb_class_names[RDB_NCLASSES] = {
-    "tiny", "mid", "large", "huge", "heap", "anon", "stack", "code", "data", "special", "counters"};
 const char *const rdb_interval_names[RDB_NINTERVALS] = {"start-up", "load", "idle", "flush",
                                                         "to exit"};
-static const char *const held_counters[RDB_NTIERS] = {"held_tiny", "held_mid", "held_large",
-                                                      "held_huge"};
+static const char *const held_counters[RDB_NTIERS] = {
+#define HAK_TIER(upper, lower) "held_" #lower,
+#include "tiers.def"
+#undef HAK_TIER
+};
 
 struct rdb {
     sqlite3 *db;
+    int version; /* schema version of the file: older ones lack the process tables */
     char path[512];
 };
 
@@ -78,7 +81,7 @@ struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
     query_int(
         r->db,
         "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
-        "('runs','phases','samples','mappings','counters','events','results','phase_samples')",
+        "(" RUN_DB_CORE_TABLES ")",
         &has_runs);
     if (tables == 0 && version == 0) {
         seterr(err, errlen, "%s: an empty database, not a hak run database (no runs recorded)",
@@ -86,18 +89,19 @@ struct rdb *rdb_open(const char *path, char *err, size_t errlen) {
         rdb_close(r);
         return NULL;
     }
-    if (version == 0 || has_runs < 8) {
+    if (version == 0 || has_runs < RUN_DB_CORE_TABLE_COUNT) {
         seterr(err, errlen, "%s: an SQLite database, but not a hak run database", path);
         rdb_close(r);
         return NULL;
     }
-    if (version > RDB_SCHEMA_VERSION) {
+    if (version > RUN_DB_SCHEMA_VERSION) {
         seterr(err, errlen,
                "%s: schema version %lld is newer than this hak understands (%d); use a newer hak",
-               path, (long long)version, RDB_SCHEMA_VERSION);
+               path, (long long)version, RUN_DB_SCHEMA_VERSION);
         rdb_close(r);
         return NULL;
     }
+    r->version = (int)version;
     return r;
 }
 
@@ -333,7 +337,7 @@ static int load_counters(sqlite3 *db, struct rdb_run *r) {
                            "LEFT JOIN counter_names n ON n.run_id = c.run_id AND n.name = c.name "
                            "WHERE c.run_id = ?1 AND s.seq = (SELECT max(s2.seq) FROM samples s2 "
                            "JOIN counters c2 ON c2.run_id = s2.run_id AND c2.sample_seq = s2.seq "
-                           "WHERE s2.run_id = ?1)",
+                           "WHERE s2.run_id = ?1) ORDER BY n.rowid",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, r->run_id);
@@ -408,6 +412,31 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
     return 0;
 }
 
+/* The processes a run sampled (schema 3 on), the largest first. */
+static void load_processes(sqlite3 *db, struct rdb_run *r) {
+    r->processes = 1;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT pid, coalesce(comm, ''), max(rss_kb), count(*) FROM process_samples"
+                           " WHERE run_id = ? GROUP BY pid, comm ORDER BY 3 DESC",
+                           -1, &q, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(q, 1, r->run_id);
+    int n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (n < RDB_MAX_PROCS) {
+            struct rdb_proc *p = &r->procs[r->nprocs++];
+            p->pid = sqlite3_column_int64(q, 0);
+            copy_text(p->comm, sizeof p->comm, q, 1);
+            p->peak_kb = sqlite3_column_double(q, 2);
+            p->samples = sqlite3_column_int64(q, 3);
+        }
+        n++;
+    }
+    sqlite3_finalize(q);
+    if (n > 1) r->processes = n;
+}
+
 static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     memset(r, 0, sizeof *r);
     r->run_id = sqlite3_column_int64(st, 0);
@@ -425,6 +454,7 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     r->rep = sqlite3_column_int(st, 9);
     r->completed = sqlite3_column_int(st, 10);
     r->wall_s = col_num(st, 11);
+    copy_text(r->note, sizeof r->note, st, 13);
     r->ops_per_sec = r->load_end_ms = r->load_end_net_kb = r->settle_ms = NAN;
     for (int p = 0; p < RDB_NPHASES; p++)
         phase_init(&r->ph[p]);
@@ -444,13 +474,19 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     return 0;
 }
 
+/* What a run's row cannot say by itself: the processes it sampled (schema 3 on). */
+static void load_extras(struct rdb *db, struct rdb_run *r) {
+    if (db->version >= 3) load_processes(db->db, r);
+    else r->processes = 1;
+}
+
 int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run **out, char *err,
                   size_t errlen) {
     /* The build of a run: libhakmem's own id for hakmem runs, else the tree hak came from. */
     static const char *const sql =
         "SELECT run_id, allocator, bench, profile, state, "
         "coalesce(alloc_build, source_git, hak_build, ''), session, host, params, rep, completed, "
-        "wall_s, bench_reported FROM runs";
+        "wall_s, bench_reported, note FROM runs";
     *out = NULL;
     int64_t total = 0;
     if (query_int(db->db, "SELECT count(*) FROM runs", &total) != 0) {
@@ -475,7 +511,9 @@ int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run *
         int found = 0;
         while (got < n && sqlite3_step(st) == SQLITE_ROW) {
             found = 1;
-            if (load_one(db->db, st, &runs[got++]) != 0) {
+            int rc = load_one(db->db, st, &runs[got++]);
+            if (rc == 0) load_extras(db, &runs[got - 1]);
+            if (rc != 0) {
                 seterr(err, errlen, "%s: cannot read run %lld (%s)", db->path,
                        (long long)runs[got - 1].run_id, sqlite3_errmsg(db->db));
                 sqlite3_finalize(st);

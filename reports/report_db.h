@@ -19,13 +19,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "smaps.h"
+
 enum rdb_phase { RDB_BASELINE, RDB_HEAVY, RDB_IDLE, RDB_FLUSH, RDB_NPHASES };
 extern const char *const rdb_phase_names[RDB_NPHASES];
 
 /* Mapping classes as the collector stores them (mappings.class); the first four are hakmem's tiers.
  */
-enum { RDB_NTIERS = 4, RDB_NCLASSES = 11 };
-extern const char *const rdb_class_names[RDB_NCLASSES];
+enum { RDB_NTIERS = HAK_TIER_COUNT, RDB_NCLASSES = HAK_MAP_CLASS_COUNT };
+#define rdb_class_names hak_map_class_names /* smaps.h: one list of classes */
 
 /* One phase of one run.  Sizes in KiB; NAN where not measured. */
 struct rdb_phase_fig {
@@ -51,6 +53,15 @@ struct rdb_named {
     double interval[RDB_NINTERVALS]; /* events only */
 };
 
+#define RDB_MAX_PROCS 8 /* processes of a run listed in reports, the largest first */
+
+/* One process of a run that followed several (process_samples). */
+struct rdb_proc {
+    int64_t pid, samples;
+    char comm[24];
+    double peak_kb; /* largest Rss sampled */
+};
+
 struct rdb_run {
     int64_t run_id;
     char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
@@ -66,6 +77,10 @@ struct rdb_run {
     int ncounters;
     struct rdb_named *events; /* counting perf events, per interval */
     int nevents;
+    char note[512];   /* runs.note: sampling gaps, lost writes, unsupported events */
+    int processes;    /* processes sampled: 1, or how many a run followed (schema 3 on) */
+    struct rdb_proc procs[RDB_MAX_PROCS];
+    int nprocs;
 };
 
 struct rdb;

@@ -1,15 +1,13 @@
-# reports/: the hak verbs that read a run database — report (Markdown/HTML), plot (gnuplot charts),
-# diff (two builds side by side) — and `make demo`.  Included after collectors/collectors.mk, so
-# the objects are added as prerequisites of $(BIN)/hak (see collectors/collectors.mk).
-REPORTS_OBJ := $(OBJ)/reports/report.o $(OBJ)/reports/plot.o $(OBJ)/reports/diff.o \
-               $(OBJ)/reports/report_db.o
-HAK_LDLIBS += -lsqlite3 -lm
+# reports/: a library (objects only) that reads run databases into phase figures, timelines,
+# counters and events (report_db.c); the verbs that print them are hak/report.c, hak/plot.c and
+# hak/diff.c.  Also `make demo`.
+REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
+REPORTS_OBJ := $(OBJ)/reports/report_db.o
+REPORTS_LDLIBS := -lsqlite3 -lm
 
-$(BIN)/hak: $(REPORTS_OBJ)
-
-$(OBJ)/reports/%.o: reports/%.c reports/report_db.h $(COLLECTORS_HEADERS) Makefile reports/reports.mk
+$(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(HAK_CFLAGS) -Ireports -c $< -o $@
+	$(CC) $(REPORTS_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # make demo: on a fresh machine, install what is missing, build, run the quick profile (Larson
 # and battle) under hakmem and every installed peer with recording, and write the report, the

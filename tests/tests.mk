@@ -85,7 +85,7 @@ $(TEST_DIR)/unit_counters: tests/unit/counters.c $(LIBHAKMEM_A) $(COUNTER_READER
 # The collector's parsers (probes/smaps.c, probes/phase_reader.c) on known input; needs no allocator.
 $(TEST_DIR)/collector_parsers: tests/collector/parsers.c $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o $(TEST_HDRS) $(wildcard probes/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Iprobes $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
+	$(CC) $(TEST_CFLAGS) -Iprobes -Iphase/include $< $(OBJ)/probes/smaps.o $(OBJ)/probes/phase_reader.o -lm -o $@
 test-build: $(TEST_DIR)/collector_parsers
 
 # The counter segment reader against forged, truncated and non-regular segments.

@@ -16,3 +16,13 @@ expect_one_line() {
     cat "$1"
     [[ $(wc -l <"$1") -eq 1 ]] || fail "$2: expected one line on stderr, got $(wc -l <"$1")"
 }
+
+# wait_file FILE: waits until FILE exists (a command's signal that it reached a state); the bound
+# only keeps a broken recorder from hanging the test.
+wait_file() {
+    for ((i = 0; i < 1200; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.05
+    done
+    fail "timed out waiting for $1"
+}

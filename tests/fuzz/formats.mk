@@ -16,13 +16,13 @@ FUZZ_FORMATS_BINS := $(addprefix $(FUZZ_FORMATS_DIR)/,$(addsuffix _fuzz,$(FUZZ_F
 FUZZ_FORMATS_CFLAGS := -std=gnu11 -g -O1 $(WARN) -pthread -D_GNU_SOURCE \
                        -fsanitize=fuzzer,address,undefined,float-cast-overflow \
                        -fno-sanitize-recover=undefined,float-cast-overflow \
-                       -Icollectors -Iprobes -Ireports -Ibench -Iallocator/include
+                       -Ihak -Icollectors -Iprobes -Ireports -Ibench -Iphase/include -Iallocator/include
 
-FUZZ_RUNDB_SRC   := reports/report.c reports/diff.c reports/report_db.c reports/plot.c \
+FUZZ_RUNDB_SRC   := hak/report.c hak/diff.c reports/report_db.c hak/plot.c \
                     collectors/run_db.c probes/smaps.c probes/events.c
 FUZZ_PHASE_SRC   := probes/phase_reader.c
 FUZZ_SMAPS_SRC   := probes/smaps.c
-FUZZ_PROFILE_SRC := bench/profile.c bench/bench_params.c probes/allocators.c
+FUZZ_PROFILE_SRC := collectors/profile.c bench/bench_params.c probes/allocators.c
 
 .PHONY: fuzz fuzz-formats fuzz-formats-build
 fuzz-formats-build: $(FUZZ_FORMATS_BINS)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the workload parameters: profile files (bench/profile.c,
+ * libFuzzer harness for the workload parameters: profile files (collectors/profile.c,
  * datasets/profiles/NAME.profile) and benchmark command lines (bench/bench_params.c).  A profile is
  * a file users write and share; a bad one must give one line naming the file and line.
  *

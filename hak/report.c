@@ -387,61 +387,78 @@ static void counter_shares(struct doc *d, const struct rdb_run *runs, const stru
     doc_table_end(d);
 }
 
+/* What the reader must know before trusting a group's figures: runs whose sampling had gaps or
+ * lost writes, and runs that followed several processes (their figures are totals). */
+static void recording_notes(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    for (int i = 0; i < g->n; i++) {
+        const struct rdb_run *r = &runs[g->idx[i]];
+        if (strstr(r->note, "sampling gaps") || strstr(r->note, "database writes failed"))
+            doc_para(d, "Incomplete recording, run %lld: %s.", (long long)r->run_id, r->note);
+        if (r->processes <= 1) continue;
+        char list[512];
+        size_t off = 0;
+        list[0] = '\0';
+        for (int k = 0; k < r->nprocs && off < sizeof list - 64; k++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s (pid %lld) %.0f KiB",
+                                    k ? ", " : "", r->procs[k].comm[0] ? r->procs[k].comm : "?", (long long)r->procs[k].pid,
+                                    r->procs[k].peak_kb);
+        doc_para(d,
+                 "Run %lld sampled %d program images (the command, what it exec'd and its descendants): "
+                 "its figures are their total. Largest Rss per process: %s.",
+                 (long long)r->run_id, r->processes, list);
+    }
+}
+
+/* A counter measured in bytes or a gauge of what is held: shown in KiB, never as a share. */
+static int counter_is_amount(const char *name) {
+    return strstr(name, "bytes") != NULL || !strncmp(name, "held_", 5);
+}
+
+/* One table per counter group of allocator/counters.def (counter_names.grp), in the order the
+ * library declares them: a group of event counts shows each one's share of the group; a group
+ * that holds amounts (bytes, held_*) shows values.  Counters that stayed 0 are left out. */
 static void counter_digest(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
     const struct rdb_run *r0 = &runs[g->idx[0]];
     if (!r0->ncounters) return;
-    doc_heading(d, 4, "hakmem counters (at exit, medians)");
-    static const char *const stages[] = {"tcache",    "slab_free", "remote_drain", "partial",
-                                         "full_scan", "adopt",     "fresh_slab",   "fresh_ss"};
-    for (int t = 0; t < 2; t++) {
-        const char *tier = t ? "mid" : "tiny";
-        char names[8][64];
-        const char *ptrs[8];
-        for (int s = 0; s < 8; s++) {
-            snprintf(names[s], 64, "%s_refill_%s", tier, stages[s]);
-            ptrs[s] = names[s];
+    doc_heading(d, 4, "hakmem counters (at exit, medians, by group of counters.def)");
+    for (int i = 0; i < r0->ncounters; i++) {
+        const char *grp = r0->counters[i].grp;
+        int first = 1;
+        for (int j = 0; j < i && first; j++)
+            if (!strcmp(r0->counters[j].grp, grp)) first = 0;
+        if (!first) continue;
+        const char *names[64];
+        int n = 0, amounts = 0;
+        for (int j = i; j < r0->ncounters && n < 64; j++) {
+            const char *name = r0->counters[j].name;
+            if (strcmp(r0->counters[j].grp, grp)) continue;
+            amounts |= counter_is_amount(name);
+            double v = group_counter(runs, g, name);
+            if (!isnan(v) && v != 0) names[n++] = name;
         }
-        char title[64];
-        snprintf(title, sizeof title, "%s refill stage", tier);
-        counter_shares(d, runs, g, title, ptrs, 8);
+        const char *title = grp[0] ? grp : "other";
+        if (n == 0) {
+            doc_para(d, "%s: none.", title);
+        } else if (!amounts) {
+            counter_shares(d, runs, g, title, names, n);
+        } else {
+            char c[2][64];
+            snprintf(c[0], 64, "%s", title);
+            snprintf(c[1], 64, "at exit");
+            doc_table_begin(d);
+            doc_row(d, 1, 2, c);
+            for (int k = 0; k < n; k++) {
+                double v = group_counter(runs, g, names[k]);
+                snprintf(c[0], 64, "%s", names[k]);
+                if (counter_is_amount(names[k]))
+                    snprintf(c[1], 64, "%.0f KiB", v / 1024);
+                else
+                    fmt_num(c[1], v, "%.0f");
+                doc_row(d, 0, 2, c);
+            }
+            doc_table_end(d);
+        }
     }
-    static const char *const frees[] = {"free_tls_sll", "free_ss_local", "free_ss_remote",
-                                        "free_large", "free_huge"};
-    counter_shares(d, runs, g, "free pipeline", frees, 5);
-
-    /* Early returns: only the ones that happened. */
-    const char *early[32];
-    int ne = 0;
-    for (int i = 0; i < r0->ncounters && ne < 32; i++)
-        if (!strncmp(r0->counters[i].name, "early_", 6) &&
-            group_counter(runs, g, r0->counters[i].name) > 0)
-            early[ne++] = r0->counters[i].name;
-    if (ne)
-        counter_shares(d, runs, g, "early return", early, ne);
-    else
-        doc_para(d, "Early returns: none.");
-
-    static const char *const mem[] = {"bytes_mmapped",       "bytes_munmapped", "bytes_decommitted",
-                                      "flush_bytes",         "flush_calls",     "superslabs_mapped",
-                                      "superslabs_unmapped", "held_tiny",       "held_mid",
-                                      "held_large",          "held_huge"};
-    char c[2][64];
-    snprintf(c[0], 64, "memory");
-    snprintf(c[1], 64, "at exit");
-    doc_table_begin(d);
-    doc_row(d, 1, 2, c);
-    for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) {
-        double v = group_counter(runs, g, mem[i]);
-        if (isnan(v)) continue;
-        snprintf(c[0], 64, "%s", mem[i]);
-        if (!strncmp(mem[i], "bytes_", 6) || !strncmp(mem[i], "held_", 5) ||
-            !strcmp(mem[i], "flush_bytes"))
-            snprintf(c[1], 64, "%.0f KiB", v / 1024);
-        else
-            fmt_num(c[1], v, "%.0f");
-        doc_row(d, 0, 2, c);
-    }
-    doc_table_end(d);
 }
 
 static void events_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
@@ -589,6 +606,7 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                         group_label(g, show_build, label, sizeof label));
             doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
                      g->ncompleted, g->build[0] ? g->build : "unknown");
+            recording_notes(d, runs, g);
             overhead_table(d, runs, g);
             events_table(d, runs, g);
             if (!strcmp(g->allocator, "hakmem")) counter_digest(d, runs, g);

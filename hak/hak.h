@@ -1,5 +1,5 @@
 /*
- * Declarations shared by the verbs of the hak tool (collectors/hak.c dispatches to them).
+ * Declarations shared by the verbs of the hak tool (hak/hak.c dispatches to them).
  */
 #ifndef HAK_TOOL_H
 #define HAK_TOOL_H

@@ -8,7 +8,7 @@
  * with one write(2) each, so lines from different threads never interleave (a line is far below
  * PIPE_BUF).
  */
-#include "phase.h"
+#include "hakphase.h"
 
 #include <errno.h>
 #include <fcntl.h>

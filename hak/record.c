@@ -25,6 +25,7 @@
 static void record_usage(FILE *out) {
     fprintf(out,
             "usage: hak record -o FILE [options] -- COMMAND [ARGS...]\n"
+            "       hak record -o FILE -p PID [--duration S] [options]\n"
             "\n"
             "Runs COMMAND and records its memory into the SQLite database FILE (created, or\n"
             "appended to): smaps_rollup every interval; every mapping, hakmem's counters and perf\n"
@@ -44,6 +45,9 @@ static void record_usage(FILE *out) {
             "                         task-clock, page-faults, context-switches where those\n"
             "                         are unsupported)\n"
             "      --timeout S        kill the command after S seconds\n"
+            "  -p, --pid PID          sample a running process instead of a command (no perf\n"
+            "                         events); until it exits, --duration ends, or a signal\n"
+            "      --duration S       with -p: stop sampling after S seconds\n"
             "  -q, --quiet            no summary line\n",
             HAK_RECORD_DEFAULT_INTERVAL_MS, HAK_RECORD_DEFAULT_SMAPS_EVERY,
             HAK_RECORD_DEFAULT_MAX_CPU_PCT, HAK_RECORD_DEFAULT_EVENTS);
@@ -86,6 +90,7 @@ static int parse_number(const char *text, double lo, double hi, double *out) {
 int cmd_record(int argc, char **argv) {
     struct hak_record_opts o;
     hak_record_defaults(&o);
+    o.hak_build = hak_build_id;
     o.prog = PROG;
     const char *output = NULL, *alloc_name = NULL;
     int i = 1;
@@ -124,6 +129,14 @@ int cmd_record(int argc, char **argv) {
         } else if (option("--events", "-e", argc, argv, &i, &value)) {
             if (!value) return usage_error("%s needs a list of events", arg);
             o.events = value;
+        } else if (option("--pid", "-p", argc, argv, &i, &value)) {
+            if (!value || parse_number(value, 1, 4194304, &num) != 0 || num != (int)num)
+                return usage_error("bad --pid '%s' (a process id)", value ? value : "");
+            o.attach_pid = (int)num;
+        } else if (option("--duration", NULL, argc, argv, &i, &value)) {
+            if (!value || parse_number(value, 0.01, 86400 * 7, &num) != 0)
+                return usage_error("bad --duration '%s' (seconds)", value ? value : "");
+            o.duration_s = num;
         } else if (option("--timeout", NULL, argc, argv, &i, &value)) {
             if (!value || parse_number(value, 1, 86400 * 7, &num) != 0)
                 return usage_error("bad --timeout '%s' (seconds)", value ? value : "");
@@ -135,8 +148,19 @@ int cmd_record(int argc, char **argv) {
         }
     }
     if (!output) return usage_error("%s", "no output database given (-o FILE)");
-    if (i >= argc) return usage_error("%s", "no command given (hak record -o FILE -- COMMAND)");
-    o.argv = &argv[i];
+    if (o.attach_pid > 0) {
+        if (i < argc) return usage_error("%s", "-p and a command exclude each other");
+        if (alloc_name) return usage_error("%s", "--alloc needs a command: -p attaches as it is");
+        if (o.timeout_s) return usage_error("%s", "--timeout kills a command; with -p use --duration");
+        /* Perf events attach at the command's exec (enable_on_exec); a running process has
+         * none, so an attached recording samples memory and counters only. */
+        o.events = "none";
+    } else {
+        if (o.duration_s > 0) return usage_error("%s", "--duration goes with -p PID");
+        if (i >= argc)
+            return usage_error("%s", "no command given (hak record -o FILE -- COMMAND, or -p PID)");
+        o.argv = &argv[i];
+    }
 
     char err[1024], path[HAK_ALLOC_PATH_MAX];
     if (alloc_name) {
@@ -159,7 +183,7 @@ int cmd_record(int argc, char **argv) {
         return 2;
     }
     int status;
-    if (hak_record_check_command(o.argv[0], err, sizeof err, &status) != 0) {
+    if (o.argv && hak_record_check_command(o.argv[0], err, sizeof err, &status) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return status;
     }
@@ -184,7 +208,14 @@ int cmd_record(int argc, char **argv) {
 
     int st = res.wait_status, exit_code;
     char how[160];
-    if (res.interrupted) {
+    if (o.attach_pid > 0) {
+        if (strcmp(res.state, "exited") == 0)
+            snprintf(how, sizeof how, "process %d exited while recorded; sampled until then",
+                     o.attach_pid);
+        else
+            snprintf(how, sizeof how, "detached from process %d", o.attach_pid);
+        exit_code = 0;
+    } else if (res.interrupted) {
         snprintf(how, sizeof how, "interrupted by signal %d (%s); the command was stopped",
                  res.interrupted, strsignal(res.interrupted));
         exit_code = 128 + res.interrupted;
@@ -201,16 +232,25 @@ int cmd_record(int argc, char **argv) {
     }
     if (res.db_failed) exit_code = exit_code ? exit_code : 1;
     /* Abnormal ends are always reported; a normal one unless --quiet. */
-    if (!o.quiet || res.interrupted || res.timed_out || WIFSIGNALED(st) || res.db_failed) {
-        char share[64] = "";
+    /* Abnormal ends and lost samples are always reported; a normal run unless --quiet. */
+    if (!o.quiet || res.interrupted || res.timed_out || WIFSIGNALED(st) || res.db_failed ||
+        res.gaps) {
+        char share[64] = "", procs[96] = "", gaps[160] = "";
         if (res.wall_s >= 0.1) /* a share of a few milliseconds says nothing */
             snprintf(share, sizeof share, " (%.1f%% of one CPU)",
                      100.0 * res.collector_cpu_s / res.wall_s);
+        if (res.processes > 1 || res.execs > 0)
+            snprintf(procs, sizeof procs, " over %ld processes and %ld execs", res.processes,
+                     res.execs);
+        if (res.gaps)
+            snprintf(gaps, sizeof gaps,
+                     "; INCOMPLETE: %ld sampling gaps, the longest %.0f ms (runs.note)", res.gaps,
+                     res.longest_gap_ms);
         fprintf(stderr,
-                PROG ": run %lld in %s: %s; %ld samples (%ld from smaps_rollup), %ld snapshots, "
-                     "%ld marks in %.2f s; collector CPU %.3f s%s\n",
-                (long long)res.run_id, output, how, res.samples, res.rollups, res.snapshots,
-                res.marks, res.wall_s, res.collector_cpu_s, share);
+                PROG ": run %lld in %s: %s; %ld samples%s (%ld from smaps_rollup), %ld snapshots, "
+                     "%ld marks in %.2f s; collector CPU %.3f s%s%s\n",
+                (long long)res.run_id, output, how, res.samples, procs, res.rollups,
+                res.snapshots, res.marks, res.wall_s, res.collector_cpu_s, share, gaps);
     }
     return exit_code;
 }

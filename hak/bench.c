@@ -36,6 +36,7 @@
 #include "allocators.h"
 #include "bench_params.h"
 #include "hak.h"
+#include "launcher.h"
 #include "profile.h"
 #include "recorder.h"
 #include "run_db.h"
@@ -44,7 +45,6 @@
 #define MAX_REPEAT 1000
 #define DEFAULT_TIMEOUT_S 600
 
-extern char **environ;
 
 struct bench_opts {
     const char *profile;
@@ -297,29 +297,6 @@ static const char *result_field(const char *line, const char *key, char *buf, si
     return NULL;
 }
 
-/* The environment of a run: ours, minus any preload or phase collector, plus the allocator. */
-static char **run_environment(const char *preload, char *preload_var, size_t len) {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *e = environ[i];
-        if (strncmp(e, "LD_PRELOAD=", 11) == 0 || strncmp(e, "HAK_PHASE_FD=", 13) == 0 ||
-            strncmp(e, "HAK_PHASE_ACK_FD=", 17) == 0)
-            continue;
-        env[k++] = environ[i];
-    }
-    if (preload[0]) {
-        snprintf(preload_var, len, "LD_PRELOAD=%s", preload);
-        env[k++] = preload_var;
-    }
-    env[k] = NULL;
-    return env;
-}
-
 static void describe_status(int status, char *buf, size_t len) {
     if (WIFEXITED(status))
         snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
@@ -393,6 +370,7 @@ static void run_recorded(char **argv, const struct profile_section *sec,
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     struct hak_record_opts ro;
     hak_record_defaults(&ro);
+    ro.hak_build = hak_build_id;
     ro.argv = argv;
     ro.allocator = alloc->name;
     ro.preload = preload;
@@ -462,33 +440,26 @@ static void run_one(const char *bin, const struct profile_section *sec,
         run_recorded(argv, sec, alloc, preload, o, ctx, r);
         return;
     }
-    char preload_var[HAK_ALLOC_PATH_MAX + 16];
-    char **env = run_environment(preload, preload_var, sizeof preload_var);
     int out[2];
-    if (!env || pipe2(out, O_CLOEXEC) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0) {
         snprintf(r->status, sizeof r->status, "cannot set up the run: %s", strerror(errno));
-        free(env);
         return;
     }
-
-    fflush(NULL);
+    /* The same launcher as hak record's: environment, exec and its verdict are one code. */
+    struct hak_launch_opts lo = {
+        .argv = argv, .preload = preload, .phase_fd = -1, .ack_fd = -1, .stdout_fd = out[1]};
+    struct hak_launch launch;
     double start = now_s();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(r->status, sizeof r->status, "fork failed: %s", strerror(errno));
+    int launched = hak_launch_start(&launch, &lo);
+    close(out[1]);
+    int status = 0;
+    int exec_errno = launched == 0 ? hak_launch_go(&launch, &status) : errno;
+    if (launched != 0 || exec_errno) {
+        snprintf(r->status, sizeof r->status, "cannot run %.100s: %.40s", bin, strerror(exec_errno));
         close(out[0]);
-        close(out[1]);
-        free(env);
         return;
     }
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        execve(bin, argv, env);
-        fprintf(stderr, "hak bench: cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(out[1]);
-    free(env);
+    pid_t pid = launch.pid;
 
     /* Read its stdout until EOF, killing it when it overstays the timeout. */
     char buf[8192];
@@ -515,7 +486,6 @@ static void run_one(const char *bin, const struct profile_section *sec,
     }
     close(out[0]);
 
-    int status = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {

@@ -1,0 +1,18 @@
+/*
+ * The run database's schema identity, defined once: its version and the tables and views a hak run
+ * database has.  The writer (collectors/run_db.c) migrates to this version; the reader
+ * (reports/report_db.c) refuses newer ones and recognises a run database by these names.
+ * docs/schema.md describes every table.
+ */
+#ifndef HAK_SCHEMA_H
+#define HAK_SCHEMA_H
+
+/* 3 added processes (samples.processes, process_samples), attach and sampling-gap columns. */
+#define RUN_DB_SCHEMA_VERSION 3
+
+/* The tables (and the view) every run database has since version 1, as an SQL list. */
+#define RUN_DB_CORE_TABLES                                                                         \
+    "'runs','phases','samples','mappings','counters','events','results','phase_samples'"
+#define RUN_DB_CORE_TABLE_COUNT 8
+
+#endif

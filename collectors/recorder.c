@@ -821,7 +821,7 @@ static void attach_error(pid_t pid, int err, char *out, size_t len) {
 
 int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
                    struct hak_record_result *res) {
-    static int events_note_shown; /* "cycles not supported" is said once per process */
+    static int events_note_shown; /* "cycles not supported" is said once per hak invocation */
     static struct recording rec;  /* large (event set, phase buffer): not on the stack */
     struct recording *r = &rec;
     memset(res, 0, sizeof *res);
@@ -898,7 +898,8 @@ int hak_record_run(struct run_db *db, const struct hak_record_opts *o,
         db_check(r, run_db_set_pid(db, r->run_id, r->pid));
         char *note = r->events_note;
         hak_events_open(&r->events, r->pid, note, sizeof r->events_note);
-        if (note[0] && !events_note_shown && !o->quiet) fprintf(stderr, "%s: %s\n", o->prog, note);
+        if (note[0] && o->events_named && !events_note_shown && !o->quiet)
+            fprintf(stderr, "%s: %s\n", o->prog, note);
         if (note[0]) events_note_shown = 1;
         for (int i = 0; i < r->events.count; i++)
             db_check(r, run_db_add_event_name(db, r->run_id, &r->events.ev[i]));

@@ -35,6 +35,8 @@ struct hak_record_opts {
     int smaps_every;       /* full snapshot every N timer samples; 0: at phase marks only */
     double max_cpu_pct;    /* CPU the timer may use, % of one CPU; >= 100: unmetered */
     const char *events;    /* comma-separated event names; "" or "none": no events */
+    int events_named;      /* the user named the events (-e): an unsupported one is said on
+                              stderr; the default set falls back quietly (runs.note keeps it) */
     const char *session;   /* groups the runs of one invocation; NULL: made up */
     const char *profile, *bench, *params; /* metadata for hak bench runs (NULL otherwise) */
     int rep;

@@ -343,6 +343,10 @@ int run_db_close(struct run_db *d) {
     if (d->in_batch && run_db_commit(d) != 0) rc = -1;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(d->st[i]);
+    /* Back to a rollback journal, so that the read-only verbs find a plain file and leave no
+     * -wal/-shm beside it; fails harmlessly (busy) while another connection still has it open. */
+    sqlite3_busy_timeout(d->db, 0);
+    exec_sql(d->db, "PRAGMA journal_mode=DELETE");
     if (sqlite3_close(d->db) != SQLITE_OK) rc = -1;
     free(d);
     return rc;

@@ -57,6 +57,7 @@ struct bench_opts {
     const char *db_path; /* -o: record every run into this database */
     double interval_ms;
     const char *events;
+    int events_named; /* --events given: say on stderr when one is unsupported */
     int timeout_s;
     int verbose, quiet, list;
 };
@@ -211,6 +212,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
         } else if (option_value("--events", NULL, argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a list of events", arg);
             o->events = value;
+            o->events_named = 1;
         } else if (option_value("--timeout", NULL, argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a number of seconds", arg);
             if (parse_int(value, 1, 86400, &o->timeout_s) != 0)
@@ -376,6 +378,7 @@ static void run_recorded(char **argv, const struct profile_section *sec,
     ro.preload = preload;
     ro.interval_ms = o->interval_ms;
     ro.events = o->events;
+    ro.events_named = o->events_named;
     ro.session = ctx->session;
     ro.profile = ctx->profile;
     ro.bench = sec->spec->name;

@@ -129,6 +129,7 @@ int cmd_record(int argc, char **argv) {
         } else if (option("--events", "-e", argc, argv, &i, &value)) {
             if (!value) return usage_error("%s needs a list of events", arg);
             o.events = value;
+            o.events_named = 1;
         } else if (option("--pid", "-p", argc, argv, &i, &value)) {
             if (!value || parse_number(value, 1, 4194304, &num) != 0 || num != (int)num)
                 return usage_error("bad --pid '%s' (a process id)", value ? value : "");

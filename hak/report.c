@@ -571,7 +571,7 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                                                              : "the command did not succeed";
         doc_para(d, "Note: run %lld (%s, %s) is %s: %s; its figures are partial%s.",
                  (long long)r->run_id, r->allocator, r->bench, r->state, why,
-                 "and are used only where no run of its allocator completed");
+                 " and are used only where no run of its allocator completed");
     }
     /* Which builds: a label shows the build when one bench/allocator has several. */
     int show_build = rdb_groups_need_build(gs, ng);

@@ -160,7 +160,7 @@ struct hak_reader *hak_reader_open_pid(pid_t pid, char *err, size_t errlen)
     snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
     DIR *d = opendir(dir);
     if (!d) {
-        if (errno == ENOENT && err) snprintf(err, errlen, "no process %d", (int)pid);
+        if (errno == ENOENT && err) snprintf(err, errlen, "no such process %d", (int)pid);
         else if (err)
             snprintf(err, errlen, "process %d: cannot read %s (%s); run as its user or root",
                      (int)pid, dir, strerror(errno));
@@ -200,7 +200,7 @@ struct hak_reader *hak_reader_open_pid(pid_t pid, char *err, size_t errlen)
         if (why[0]) snprintf(err, errlen, "process %d: %s", (int)pid, why);
         else
             snprintf(err, errlen,
-                     "process %d has no hakmem counter segment (not running on hakmem, or "
+                     "process %d does not use hakmem (no counter segment; or it runs with "
                      "HAKMEM_COUNTERS_SHARED=0)",
                      (int)pid);
     }

@@ -46,11 +46,11 @@ ls -l "/proc/$hpid/fd" | grep -q "memfd:hakmem-counters" || fail "no memfd among
 echo "== processes without a segment hakmem can read"
 sleep 60 &
 pids+=($!)
-counters_fails "no hakmem" $! "has no hakmem counter segment"
+counters_fails "no hakmem" $! "does not use hakmem (no counter segment"
 mkfifo "$WORK/fifo"
 sleep 60 3<>"$WORK/fifo" &
 pids+=($!)
-counters_fails "a FIFO among its files" $! "has no hakmem counter segment"
+counters_fails "a FIFO among its files" $! "does not use hakmem (no counter segment"
 python3 -c '
 import os, time
 fd = os.memfd_create("hakmem-counters")
@@ -60,7 +60,7 @@ time.sleep(60)' >"$WORK/py" &
 pids+=($!)
 for _ in $(seq 50); do grep -q ready "$WORK/py" && break; sleep 0.1; done
 counters_fails "an unsealed memfd of the same name" $! "not sealed"
-counters_fails "no such process" 2147483647 "no process"
+counters_fails "no such process" 2147483647 "no such process 2147483647"
 
 if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
     cp "$HAK" "$WORK/hak" && chmod 0755 "$WORK/hak" "$WORK"
@@ -80,7 +80,7 @@ echo "== a killed process leaves nothing behind"
 kill -9 "$hpid"
 wait "$hpid" 2>/dev/null || true
 [[ ! -e /dev/shm/hakmem-$hpid.seg ]] || fail "a segment file of the killed process is in /dev/shm"
-counters_fails "a killed process" "$hpid" "no process"
+counters_fails "a killed process" "$hpid" "no such process"
 
 echo "== /dev/shm full"
 if [[ $(id -u) -eq 0 ]] && unshare -m true 2>/dev/null; then

@@ -326,7 +326,7 @@ static void child_leaves_nothing(int ms, bool killed)
            (int)pid);
     r = hak_reader_open_pid(pid, err, sizeof err);
     CHECK(r == NULL);
-    CHECKF(strstr(err, "no process") != NULL, "message: %s", err);
+    CHECKF(strstr(err, "no such process") != NULL, "message: %s", err);
     hak_reader_close(r);
     close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
 }

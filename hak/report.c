@@ -319,6 +319,66 @@ static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_gro
     doc_table_end(d);
 }
 
+/* Seconds with a unit that suits them: "850 ms", "12.3 s". */
+static void fmt_seconds(char *buf, double s) {
+    if (isnan(s))
+        snprintf(buf, 64, "—");
+    else if (s < 1)
+        snprintf(buf, 64, "%.0f ms", s * 1e3);
+    else
+        snprintf(buf, 64, "%.2f s", s);
+}
+
+/* One row per run of a group: what every run has, marks or not — Rss over the whole run, times
+ * and how well it was sampled. */
+static void whole_run_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    char c[12][64];
+    const char *head[] = {"run",        "wall",         "CPU user + sys", "peak Rss KiB",
+                          "peak at",    "peak Rss−LazyFree KiB", "final Rss KiB",
+                          "final Rss−LazyFree KiB", "mean Rss KiB", "samples", "gaps (longest)"};
+    int nc = 11;
+    for (int i = 0; i < nc; i++)
+        snprintf(c[i], 64, "%s", head[i]);
+    doc_para(d, "The whole run, from every sample that measured Rss (mean over the timer samples):");
+    doc_table_begin(d);
+    doc_row(d, 1, nc, c);
+    for (int i = 0; i < g->n; i++) {
+        const struct rdb_run *r = &runs[g->idx[i]];
+        const struct rdb_whole *w = &r->whole;
+        snprintf(c[0], 64, "%lld", (long long)r->run_id);
+        fmt_seconds(c[1], r->wall_s);
+        fmt_seconds(c[2], w->user_s + w->sys_s);
+        fmt_num(c[3], w->peak_kb, "%.0f");
+        fmt_seconds(c[4], w->peak_t_ms / 1e3);
+        fmt_num(c[5], w->peak_net_kb, "%.0f");
+        fmt_num(c[6], w->final_kb, "%.0f");
+        fmt_num(c[7], w->final_net_kb, "%.0f");
+        fmt_num(c[8], w->mean_kb, "%.0f");
+        snprintf(c[9], 64, "%lld", (long long)w->samples);
+        if (w->gaps < 0)
+            snprintf(c[10], 64, "—");
+        else if (w->gaps == 0)
+            snprintf(c[10], 64, "0");
+        else
+            snprintf(c[10], 64, "%lld (%.0f ms)", (long long)w->gaps, w->longest_gap_ms);
+        doc_row(d, 0, nc, c);
+    }
+    doc_table_end(d);
+}
+
+static double get_peak(const struct rdb_run *r, int arg) {
+    (void)arg;
+    return r->whole.peak_kb;
+}
+
+/* Whether any run of a group has a mark the overhead analysis can use. */
+static int group_has_phases(const struct rdb_run *runs, const struct rdb_group *g) {
+    for (int i = 0; i < g->n; i++)
+        for (int p = 0; p < RDB_NPHASES; p++)
+            if (runs[g->idx[i]].ph[p].present) return 1;
+    return 0;
+}
+
 /* Allocators side by side: overhead per phase and throughput. */
 static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_group *gs, int ng,
                          const struct rdb_group *sec, int show_build) {
@@ -330,14 +390,15 @@ static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_g
                           "runs",
                           "ops/s",
                           "min – max",
+                          "peak Rss KiB",
                           "baseline Rss−LazyFree KiB",
                           "heavy overhead KiB",
                           "idle overhead KiB",
                           "flush overhead KiB"};
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         snprintf(c[i], 64, "%s", head[i]);
     doc_table_begin(d);
-    doc_row(d, 1, 8, c);
+    doc_row(d, 1, 9, c);
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
         if (!rdb_same_section(g, sec)) continue;
@@ -350,12 +411,13 @@ static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_g
         fmt_rate(lo, rdb_min(v, m));
         fmt_rate(hi, rdb_max(v, m));
         snprintf(c[3], 64, "%.24s – %.24s", lo, hi);
-        fmt_num(c[4], rdb_median(v, rdb_group_values(runs, g, RDB_BASELINE, RDB_FIG_RSS_NET, v)),
+        fmt_num(c[4], group_median(runs, g, get_peak, 0), "%.0f");
+        fmt_num(c[5], rdb_median(v, rdb_group_values(runs, g, RDB_BASELINE, RDB_FIG_RSS_NET, v)),
                 "%.0f");
         for (int p = RDB_HEAVY; p < RDB_NPHASES; p++)
-            fmt_num(c[5 + p - RDB_HEAVY],
+            fmt_num(c[6 + p - RDB_HEAVY],
                     rdb_median(v, rdb_group_values(runs, g, p, RDB_FIG_OVERHEAD, v)), "%.0f");
-        doc_row(d, 0, 8, c);
+        doc_row(d, 0, 9, c);
     }
     doc_table_end(d);
 }
@@ -474,7 +536,9 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
     doc_table_begin(d);
     doc_row(d, 1, RDB_NINTERVALS + 1, c);
     for (int e = 0; e < r0->nevents; e++) {
-        snprintf(c[0], 64, "%s", r0->events[e].name);
+        /* task-clock counts nanoseconds: shown in ms, like perf stat */
+        int clock = !strcmp(r0->events[e].name, "task-clock");
+        snprintf(c[0], 64, "%.55s%s", r0->events[e].name, clock ? " (ms)" : "");
         for (int i = 0; i < RDB_NINTERVALS; i++) {
             double v[g->n];
             int m = 0;
@@ -485,7 +549,11 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
                     if (!strcmp(r->events[j].name, r0->events[e].name))
                         v[m++] = r->events[j].interval[i];
             }
-            fmt_num(c[1 + i], rdb_median(v, m), "%.0f");
+            double med = rdb_median(v, m);
+            if (clock)
+                fmt_num(c[1 + i], med / 1e6, "%.1f");
+            else
+                fmt_num(c[1 + i], med, "%.0f");
         }
         doc_row(d, 0, RDB_NINTERVALS + 1, c);
     }
@@ -607,7 +675,12 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
             doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
                      g->ncompleted, g->build[0] ? g->build : "unknown");
             recording_notes(d, runs, g);
-            overhead_table(d, runs, g);
+            whole_run_table(d, runs, g);
+            if (group_has_phases(runs, g))
+                overhead_table(d, runs, g);
+            else
+                doc_para(d, "No phase marks, so no figures per phase: a program marks phases with "
+                            "libhakphase, a shell script with hak mark (docs/phase-protocol.md).");
             events_table(d, runs, g);
             if (!strcmp(g->allocator, "hakmem")) counter_digest(d, runs, g);
         }

@@ -474,10 +474,74 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     return 0;
 }
 
-/* What a run's row cannot say by itself: the processes it sampled (schema 3 on). */
+/* Runs one query bound to a run id; calls back for its one row. */
+static void query_row(sqlite3 *db, const char *sql, struct rdb_run *r,
+                      void (*row)(sqlite3_stmt *, struct rdb_run *)) {
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return;
+    sqlite3_bind_int64(q, 1, r->run_id);
+    if (sqlite3_step(q) == SQLITE_ROW) row(q, r);
+    sqlite3_finalize(q);
+}
+
+static void row_totals(sqlite3_stmt *q, struct rdb_run *r) {
+    r->whole.peak_kb = col_num(q, 0);
+    r->whole.samples = sqlite3_column_int64(q, 1);
+    r->whole.mean_kb = col_num(q, 2);
+    r->whole.mean_net_kb = col_num(q, 3);
+}
+static void row_peak(sqlite3_stmt *q, struct rdb_run *r) {
+    r->whole.peak_net_kb = col_num(q, 0);
+    r->whole.peak_t_ms = col_num(q, 1);
+}
+static void row_final(sqlite3_stmt *q, struct rdb_run *r) {
+    r->whole.final_kb = col_num(q, 0);
+    r->whole.final_net_kb = col_num(q, 1);
+}
+static void row_cpu(sqlite3_stmt *q, struct rdb_run *r) {
+    r->whole.user_s = col_num(q, 0);
+    r->whole.sys_s = col_num(q, 1);
+    copy_text(r->command, sizeof r->command, q, 2);
+}
+static void row_gaps(sqlite3_stmt *q, struct rdb_run *r) {
+    r->whole.gaps = sqlite3_column_type(q, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 0);
+    r->whole.longest_gap_ms = r->whole.gaps > 0 ? col_num(q, 1) : NAN;
+}
+
+/* The figures of the whole run, from its samples and its row: they need no phase marks. */
+static void load_whole(struct rdb *db, struct rdb_run *r) {
+#define NET "coalesce(rss_net_kb, rss_kb - coalesce(lazyfree_kb, 0))"
+    struct rdb_whole *w = &r->whole;
+    w->peak_kb = w->peak_net_kb = w->peak_t_ms = w->final_kb = w->final_net_kb = NAN;
+    w->mean_kb = w->mean_net_kb = w->user_s = w->sys_s = w->longest_gap_ms = NAN;
+    w->gaps = -1;
+    query_row(db->db,
+              "SELECT max(rss_kb), count(*), "
+              "coalesce(avg(CASE WHEN kind = 'timer' THEN rss_kb END), avg(rss_kb)), "
+              "coalesce(avg(CASE WHEN kind = 'timer' THEN " NET " END), avg(" NET ")) "
+              "FROM samples WHERE run_id = ? AND rss_kb IS NOT NULL",
+              r, row_totals);
+    query_row(db->db,
+              "SELECT " NET ", t_ns / 1e6 FROM samples WHERE run_id = ? AND rss_kb IS NOT NULL "
+              "ORDER BY rss_kb DESC, seq LIMIT 1",
+              r, row_peak);
+    query_row(db->db,
+              "SELECT rss_kb, " NET " FROM samples WHERE run_id = ? AND rss_kb IS NOT NULL "
+              "ORDER BY seq DESC LIMIT 1",
+              r, row_final);
+    query_row(db->db, "SELECT child_user_s, child_sys_s, command FROM runs WHERE run_id = ?", r,
+              row_cpu);
+    if (db->version >= 3)
+        query_row(db->db, "SELECT gaps, longest_gap_ms FROM runs WHERE run_id = ?", r, row_gaps);
+#undef NET
+}
+
+/* What a run's row cannot say by itself: the processes it sampled (schema 3 on), and the figures
+ * of the whole run. */
 static void load_extras(struct rdb *db, struct rdb_run *r) {
     if (db->version >= 3) load_processes(db->db, r);
     else r->processes = 1;
+    load_whole(db, r);
 }
 
 int rdb_load_runs(struct rdb *db, const int64_t *ids, int nids, struct rdb_run **out, char *err,

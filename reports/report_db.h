@@ -62,8 +62,22 @@ struct rdb_proc {
     double peak_kb; /* largest Rss sampled */
 };
 
+/* The whole run, marks or not: every sample that measured Rss (KiB; times in ms since the start;
+ * NAN where not measured).  mean is over the timer samples, which are evenly spaced. */
+struct rdb_whole {
+    double peak_kb, peak_net_kb, peak_t_ms; /* the largest Rss, its Rss - LazyFree, when */
+    double final_kb, final_net_kb;          /* the last sample before the exit */
+    double mean_kb, mean_net_kb;
+    double user_s, sys_s;                   /* the command's CPU time (rusage) */
+    int64_t samples;
+    int64_t gaps;          /* stretches without a sample (schema 3 on; -1 before) */
+    double longest_gap_ms; /* NAN when no gap */
+};
+
 struct rdb_run {
     int64_t run_id;
+    char command[256];
+    struct rdb_whole whole;
     char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
     char params[512];
     int rep, completed;

@@ -29,7 +29,7 @@ check_phase "after flush" "$(q "phase = 'flush' ORDER BY phase_seq DESC LIMIT 1"
 
 for want in "## battle" "### Side by side" "### Idle Rss before and after flush" \
     "### hakmem: overhead by phase" "### glibc: overhead by phase" "| free |" \
-    "| refill |" "| held_tiny |" "| task-clock |"; do
+    "| refill |" "| held_tiny |" "| task-clock (ms) |"; do
     grep -qF -- "$want" "$WORK/report.md" || fail "report lacks '$want'"
 done
 grep -q '^| hakmem | 1/1 |' "$WORK/report.md" || fail "side-by-side table lacks hakmem's row"

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "hak.h"
+#include "json.h"
 #include "report_db.h"
 
 struct side {
@@ -25,11 +26,29 @@ struct side {
     const char *label;
 };
 
-enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_OPS };
+/* The figures compared: per phase Rss - LazyFree and overhead, then over the whole run (any run
+ * has these, marks or not) the peak Rss, then ops/s. */
+enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_PEAK, FIG_OPS };
+enum { NFIGURES = 2 * RDB_NPHASES + 2 };
+
+/* One line of the diff. */
+struct diff_row {
+    const char *bench, *allocator;
+    char figure[64];
+    double a, b, delta, pct, noise;
+    int na, nb;
+    const char *verdict;
+};
 
 /* Values of one figure over a group's usable runs. */
 static int values(const struct side *s, const struct rdb_group *g, int kind, int ph, double *v) {
     if (kind == FIG_OPS) return rdb_group_ops(s->runs, g, v);
+    if (kind == FIG_PEAK) {
+        int m = 0;
+        for (int i = 0; i < g->n; i++)
+            if (rdb_group_usable(s->runs, g, i)) v[m++] = s->runs[g->idx[i]].whole.peak_kb;
+        return m;
+    }
     return rdb_group_values(s->runs, g, ph,
                             kind == FIG_PHASE_NET ? RDB_FIG_RSS_NET : RDB_FIG_OVERHEAD, v);
 }
@@ -69,7 +88,63 @@ static void usage(FILE *out) {
             "  without them the database must hold exactly two builds of hakmem (peers are then\n"
             "  left out; a git sha prefix as BUILD selects hakmem and the peers of that tree).\n"
             "  --fail-if-worse PCT  exit 1 when a figure is worse by more than PCT %% (and the "
-            "noise)\n");
+            "noise)\n"
+            "  --json               one JSON document on stdout instead of Markdown\n"
+            "Exit 2 when nothing could be compared.\n");
+}
+
+static void diff_markdown(FILE *o, const struct side *a, const struct side *b,
+                          const struct diff_row *rows, int n, int nbetter, int nworse, int nnoise) {
+    fprintf(o,
+            "# hak diff\n\nA = %s, B = %s. Medians over the completed runs of each side; delta = B "
+            "− A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of "
+            "A for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = "
+            "Rss − LazyFree − live bytes; peak Rss over the whole run); lower is better, except "
+            "ops/s.\n\n",
+            a->label, b->label);
+    fprintf(o, "| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | "
+               "verdict |\n"
+               "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (int i = 0; i < n; i++) {
+        const struct diff_row *r = &rows[i];
+        fprintf(o, "| %s | %s | %s | %.0f | %.0f | %+.0f | %+.1f%% | %.0f | %d/%d | %s |\n",
+                r->bench, r->allocator, r->figure, r->a, r->b, r->delta, r->pct, r->noise, r->na,
+                r->nb, r->verdict);
+    }
+    fprintf(o, "\n%d better, %d worse, %d within noise.\n", nbetter, nworse, nnoise);
+}
+
+/* hak diff --json: one document (docs/reports.md). */
+static void diff_json(FILE *o, const struct side *a, const struct side *b,
+                      const struct diff_row *rows, int n, int nbetter, int nworse, int nnoise,
+                      int ngate, double fail_pct) {
+    fputc('{', o);
+    json_key(o, 1, "a"), json_str(o, a->label);
+    json_key(o, 0, "b"), json_str(o, b->label);
+    json_key(o, 0, "rows"), fputc('[', o);
+    for (int i = 0; i < n; i++) {
+        const struct diff_row *r = &rows[i];
+        fputs(i ? ",\n{" : "\n{", o);
+        json_key(o, 1, "benchmark"), json_str(o, r->bench);
+        json_key(o, 0, "allocator"), json_str(o, r->allocator);
+        json_key(o, 0, "figure"), json_str(o, r->figure);
+        json_key(o, 0, "a"), json_num(o, r->a);
+        json_key(o, 0, "b"), json_num(o, r->b);
+        json_key(o, 0, "delta"), json_num(o, r->delta);
+        json_key(o, 0, "delta_pct"), json_num(o, r->pct);
+        json_key(o, 0, "noise"), json_num(o, r->noise);
+        json_key(o, 0, "runs_a"), json_num(o, r->na);
+        json_key(o, 0, "runs_b"), json_num(o, r->nb);
+        json_key(o, 0, "verdict"), json_str(o, r->verdict);
+        fputc('}', o);
+    }
+    fputc(']', o);
+    json_key(o, 0, "better"), json_num(o, nbetter);
+    json_key(o, 0, "worse"), json_num(o, nworse);
+    json_key(o, 0, "within_noise"), json_num(o, nnoise);
+    json_key(o, 0, "fail_if_worse_pct"), json_num(o, fail_pct);
+    json_key(o, 0, "worse_than_gate"), json_num(o, ngate);
+    fputs("}\n", o);
 }
 
 static int load_side(const char *path, struct side *s, char *err, size_t errlen) {
@@ -87,13 +162,14 @@ static int load_side(const char *path, struct side *s, char *err, size_t errlen)
 
 int cmd_diff(int argc, char **argv) {
     static const struct option opts[] = {{"fail-if-worse", required_argument, NULL, 'f'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     double fail_pct = NAN;
-    int c;
+    int c, json = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'f': {
             char *end;
@@ -106,6 +182,9 @@ int cmd_diff(int argc, char **argv) {
             }
             break;
         }
+        case 'j':
+            json = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -186,17 +265,9 @@ int cmd_diff(int argc, char **argv) {
     a.ng = rdb_group_runs(a.runs, a.n, &a.gs);
     b.ng = rdb_group_runs(b.runs, b.n, &b.gs);
 
-    printf(
-        "# hak diff\n\nA = %s, B = %s. Medians over the completed runs of each side; delta = B − "
-        "A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of A "
-        "for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = Rss − "
-        "LazyFree − live bytes); lower is better, except ops/s.\n\n",
-        a.label, b.label);
-    printf("| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | "
-           "verdict |\n"
-           "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
-    int nbetter = 0, nworse = 0, nnoise = 0, ngate = 0, matched = 0;
-    for (int i = 0; i < a.ng; i++) {
+    struct diff_row *rows = calloc((size_t)a.ng * NFIGURES + 1, sizeof *rows);
+    int nrows = 0, nbetter = 0, nworse = 0, nnoise = 0, ngate = 0, matched = 0;
+    for (int i = 0; rows && i < a.ng; i++) {
         const struct rdb_group *ga = &a.gs[i];
         const struct rdb_group *gb = NULL;
         for (int k = 0; k < b.ng; k++)
@@ -208,50 +279,64 @@ int cmd_diff(int argc, char **argv) {
         if (strcmp(a.runs[ga->idx[0]].params, b.runs[gb->idx[0]].params))
             fprintf(stderr, "hak diff: warning: %s/%s ran with other parameters in A and B\n",
                     ga->bench, ga->allocator);
-        for (int f = 0; f < 2 * RDB_NPHASES + 1; f++) {
-            int kind = f == 2 * RDB_NPHASES ? FIG_OPS : f % 2 ? FIG_PHASE_OVERHEAD : FIG_PHASE_NET;
+        for (int f = 0; f < NFIGURES; f++) {
+            int kind = f == NFIGURES - 1   ? FIG_OPS
+                       : f == NFIGURES - 2 ? FIG_PEAK
+                       : f % 2             ? FIG_PHASE_OVERHEAD
+                                           : FIG_PHASE_NET;
             int ph = f / 2;
             double va[ga->n > 0 ? ga->n : 1], vb[gb->n > 0 ? gb->n : 1];
             int ma = values(&a, ga, kind, ph, va), mb = values(&b, gb, kind, ph, vb);
             if (!usable_count(va, ma) || !usable_count(vb, mb)) continue;
-            double ma_ = rdb_median(va, ma), mb_ = rdb_median(vb, mb);
+            struct diff_row *row = &rows[nrows++];
+            row->bench = ga->bench;
+            row->allocator = ga->allocator;
+            row->a = rdb_median(va, ma);
+            row->b = rdb_median(vb, mb);
             double spread =
                 fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
-            double floor_ = kind == FIG_OPS ? 0.05 * fabs(ma_) : fmax(256.0, 0.02 * fabs(ma_));
-            double noise = fmax(spread, floor_), delta = mb_ - ma_;
-            double pct = ma_ != 0 ? 100 * delta / fabs(ma_) : (delta != 0 ? INFINITY : 0);
-            int worse_dir = kind == FIG_OPS ? delta < 0 : delta > 0;
-            const char *verdict;
-            if (fabs(delta) <= noise) {
-                verdict = "within noise";
+            double floor_ = kind == FIG_OPS ? 0.05 * fabs(row->a) : fmax(256.0, 0.02 * fabs(row->a));
+            row->noise = fmax(spread, floor_);
+            row->delta = row->b - row->a;
+            row->pct = row->a != 0 ? 100 * row->delta / fabs(row->a)
+                                   : (row->delta != 0 ? INFINITY : 0);
+            row->na = usable_count(va, ma);
+            row->nb = usable_count(vb, mb);
+            int worse_dir = kind == FIG_OPS ? row->delta < 0 : row->delta > 0;
+            if (fabs(row->delta) <= row->noise) {
+                row->verdict = "within noise";
                 nnoise++;
             } else if (worse_dir) {
-                verdict = "worse";
+                row->verdict = "worse";
                 nworse++;
-                if (!isnan(fail_pct) && fabs(pct) > fail_pct) ngate++;
+                if (!isnan(fail_pct) && fabs(row->pct) > fail_pct) ngate++;
             } else {
-                verdict = "better";
+                row->verdict = "better";
                 nbetter++;
             }
-            char figure[64];
             if (kind == FIG_OPS)
-                snprintf(figure, sizeof figure, "ops/s");
+                snprintf(row->figure, sizeof row->figure, "ops/s");
+            else if (kind == FIG_PEAK)
+                snprintf(row->figure, sizeof row->figure, "peak Rss");
             else
-                snprintf(figure, sizeof figure, "%s %s", rdb_phase_names[ph],
+                snprintf(row->figure, sizeof row->figure, "%s %s", rdb_phase_names[ph],
                          kind == FIG_PHASE_NET ? "Rss−LazyFree" : "overhead");
-            printf("| %s | %s | %s | %.0f | %.0f | %+.0f | %+.1f%% | %.0f | %d/%d | %s |\n",
-                   ga->bench, ga->allocator, figure, ma_, mb_, delta, pct, noise,
-                   usable_count(va, ma), usable_count(vb, mb), verdict);
         }
     }
-    if (!matched) {
-        printf(
-            "\nNothing to compare: no benchmark and allocator ran on the same profile in both.\n");
-        fprintf(stderr, "hak diff: A and B have no benchmark/allocator/profile in common\n");
-        rc = 1;
+    /* A gate that compared nothing must not pass: that is a usage error, not a verdict. */
+    if (!nrows) {
+        fprintf(stderr, "hak diff: nothing to compare: %s\n",
+                matched ? "A and B share benchmarks and allocators but no figure measured on both"
+                        : "A and B have no benchmark/allocator/profile in common");
+        free(rows);
+        rc = 2;
         goto out;
     }
-    printf("\n%d better, %d worse, %d within noise.\n", nbetter, nworse, nnoise);
+    if (json)
+        diff_json(stdout, &a, &b, rows, nrows, nbetter, nworse, nnoise, ngate, fail_pct);
+    else
+        diff_markdown(stdout, &a, &b, rows, nrows, nbetter, nworse, nnoise);
+    free(rows);
     rc = 0;
     if (!isnan(fail_pct) && ngate) {
         fprintf(stderr, "hak diff: %d figure%s worse than A by more than %g%% (and the noise)\n",

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hak.h"
+#include "json.h"
 #include "report_db.h"
 
 struct doc {
@@ -604,10 +605,79 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return 0;
 }
 
+/* One run as a JSON object: its row, the whole run, the phases it marked, counters and events. */
+static void json_run(FILE *o, const struct rdb_run *r) {
+    const struct rdb_whole *w = &r->whole;
+    json_key(o, 1, "run_id"), json_num(o, (double)r->run_id);
+    json_key(o, 0, "command"), json_str(o, r->command);
+    json_key(o, 0, "allocator"), json_str(o, r->allocator);
+    json_key(o, 0, "bench"), json_str(o, r->bench);
+    json_key(o, 0, "profile"), json_str(o, r->profile);
+    json_key(o, 0, "params"), json_str(o, r->params);
+    json_key(o, 0, "rep"), json_num(o, r->rep);
+    json_key(o, 0, "build"), json_str(o, r->build);
+    json_key(o, 0, "host"), json_str(o, r->host);
+    json_key(o, 0, "state"), json_str(o, r->state);
+    json_key(o, 0, "completed"), fputs(r->completed ? "true" : "false", o);
+    json_key(o, 0, "note"), json_str(o, r->note);
+    json_key(o, 0, "wall_s"), json_num(o, r->wall_s);
+    json_key(o, 0, "cpu_user_s"), json_num(o, w->user_s);
+    json_key(o, 0, "cpu_sys_s"), json_num(o, w->sys_s);
+    json_key(o, 0, "peak_rss_kb"), json_num(o, w->peak_kb);
+    json_key(o, 0, "peak_rss_net_kb"), json_num(o, w->peak_net_kb);
+    json_key(o, 0, "peak_t_ms"), json_num(o, w->peak_t_ms);
+    json_key(o, 0, "final_rss_kb"), json_num(o, w->final_kb);
+    json_key(o, 0, "final_rss_net_kb"), json_num(o, w->final_net_kb);
+    json_key(o, 0, "mean_rss_kb"), json_num(o, w->mean_kb);
+    json_key(o, 0, "mean_rss_net_kb"), json_num(o, w->mean_net_kb);
+    json_key(o, 0, "samples"), json_num(o, (double)w->samples);
+    json_key(o, 0, "gaps"), json_num(o, w->gaps < 0 ? NAN : (double)w->gaps);
+    json_key(o, 0, "longest_gap_ms"), json_num(o, w->longest_gap_ms);
+    json_key(o, 0, "processes"), json_num(o, r->processes);
+    json_key(o, 0, "ops_per_sec"), json_num(o, r->ops_per_sec);
+    json_key(o, 0, "phases"), fputc('{', o);
+    int first = 1;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        const struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        json_key(o, first, rdb_phase_names[p]), fputc('{', o);
+        first = 0;
+        json_key(o, 1, "t_ms"), json_num(o, f->t_ms);
+        json_key(o, 0, "rss_kb"), json_num(o, f->rss_kb);
+        json_key(o, 0, "rss_net_kb"), json_num(o, f->rss_net_kb);
+        json_key(o, 0, "live_kb"), json_num(o, f->live_kb);
+        json_key(o, 0, "overhead_kb"), json_num(o, f->overhead_kb);
+        fputc('}', o);
+    }
+    fputc('}', o);
+    json_key(o, 0, "counters"), fputc('{', o);
+    for (int i = 0; i < r->ncounters; i++)
+        json_key(o, !i, r->counters[i].name), json_num(o, r->counters[i].value);
+    fputc('}', o);
+    json_key(o, 0, "events"), fputc('{', o);
+    for (int i = 0; i < r->nevents; i++)
+        json_key(o, !i, r->events[i].name), json_num(o, r->events[i].value);
+    fputc('}', o);
+}
+
+/* hak report --json: one document, {"database": PATH, "runs": [...]} (docs/reports.md). */
+static void write_json(FILE *o, struct rdb *db, const struct rdb_run *runs, int n) {
+    fputc('{', o);
+    json_key(o, 1, "database"), json_str(o, rdb_path(db));
+    json_key(o, 0, "runs"), fputc('[', o);
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ",\n{" : "\n{", o);
+        json_run(o, &runs[i]);
+        fputc('}', o);
+    }
+    fputs("]}\n", o);
+}
+
 static void usage(FILE *out) {
-    fprintf(out, "usage: hak report RUN.DB [--run ID]... [--html OUT.html]\n"
+    fprintf(out, "usage: hak report RUN.DB [--run ID]... [--json] [--html OUT.html]\n"
                  "  writes the overhead analysis of the runs in RUN.DB as Markdown on stdout;\n"
                  "  --run ID     only this run (repeatable; default: every run)\n"
+                 "  --json       one JSON document on stdout instead (docs/reports.md)\n"
                  "  --html FILE  also write one self-contained HTML page with the charts inline\n");
 }
 
@@ -693,21 +763,25 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
 int cmd_report(int argc, char **argv) {
     static const struct option opts[] = {{"run", required_argument, NULL, 'r'},
                                          {"html", required_argument, NULL, 'H'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int64_t ids[256];
     int nids = 0;
     const char *html = NULL;
-    int c;
+    int c, json = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "r:H:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:H:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (rdb_add_run_id("hak report", optarg, ids, &nids, 256) != 0) return 2;
             break;
         case 'H':
             html = optarg;
+            break;
+        case 'j':
+            json = 1;
             break;
         case 'h':
             usage(stdout);
@@ -729,7 +803,10 @@ int cmd_report(int argc, char **argv) {
     struct rdb *db = rdb_open_runs("hak report", path, ids, nids, &runs, &n);
     if (!db) return 1;
     struct doc md = {stdout, 0};
-    write_report(&md, db, runs, n, NULL, 0);
+    if (json)
+        write_json(stdout, db, runs, n);
+    else
+        write_report(&md, db, runs, n, NULL, 0);
     int rc = 0;
     if (html) {
         char err[1024];

@@ -2,7 +2,7 @@
 # counters and events (report_db.c); the verbs that print them are hak/report.c, hak/plot.c and
 # hak/diff.c.  Also `make demo`.
 REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
-REPORTS_OBJ := $(OBJ)/reports/report_db.o
+REPORTS_OBJ := $(OBJ)/reports/report_db.o $(OBJ)/reports/json.o
 REPORTS_LDLIBS := -lsqlite3 -lm
 
 $(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk

@@ -271,6 +271,8 @@ struct recording {
     struct hak_phase_reader phases;
     int ack_fd;
     int bench_acks; /* the benchmark said ack=1 */
+    int hello_stored;   /* the first hello names the run; later ones (hak mark, children) do not */
+    uint64_t mark_seq;   /* the last phases.seq stored: marks of several processes never collide */
     struct phase_count counts[MAX_PHASE_NAMES];
     int ncounts;
 
@@ -572,14 +574,21 @@ static void handle_message(struct recording *r, const struct hak_phase_msg *m) {
     switch (m->kind) {
     case HAK_PHASE_HELLO:
         r->bench_acks = m->ack;
+        if (r->hello_stored || !strcmp(m->name, HAK_PHASE_MARK_TOOL)) break;
+        r->hello_stored = 1;
         run_db_begin(r->db);
         db_check(r, run_db_set_hello(r->db, r->run_id, m));
         break;
     case HAK_PHASE_MARK: {
-        long seq = r->stopping ? -1 : snapshot(r, "mark", (int64_t)m->seq);
+        /* Each process numbers its own messages from 1 (every `hak mark` of a script is one):
+         * a number that does not follow the last mark's is replaced by the next one. */
+        struct hak_phase_msg stored = *m;
+        if (stored.seq <= r->mark_seq) stored.seq = r->mark_seq + 1;
+        r->mark_seq = stored.seq;
+        long seq = r->stopping ? -1 : snapshot(r, "mark", (int64_t)stored.seq);
         run_db_begin(r->db);
         int acked = r->bench_acks && r->alive && r->ack_fd >= 0;
-        db_check(r, run_db_add_phase(r->db, r->run_id, m, (int64_t)m->t_ns - r->t0,
+        db_check(r, run_db_add_phase(r->db, r->run_id, &stored, (int64_t)m->t_ns - r->t0,
                                      occurrence(r, m->name), seq, acked));
         commit(r);
         r->res->marks++;

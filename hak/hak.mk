@@ -6,6 +6,7 @@ HAK_CFLAGS := $(CFLAGS_COMMON) -Ihak -Icollectors -Ireports -Iprobes -Iphase/inc
               -Iallocator/include
 HAK_VERBS := bench counters record report plot diff
 HAK_VERBS += runs
+HAK_VERBS += mark
 HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))) \
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \
            $(ALLOCATORS_OBJ) $(OBJ)/bench/bench_params.o
@@ -22,3 +23,5 @@ $(OBJ)/hak/%.o: hak/%.c Makefile hak/hak.mk
 $(BIN)/hak: $(HAK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ $(COLLECTORS_LDLIBS) $(REPORTS_LDLIBS)
+# hak mark speaks the phase protocol through the client library itself.
+$(BIN)/hak: $(OBJ)/phase/phase.o

@@ -29,6 +29,8 @@ extern "C" {
 #define HAK_PHASE_TIMEOUT_ENV "HAK_PHASE_ACK_TIMEOUT_MS" /* longest wait for one ack         */
 #define HAK_PHASE_DEFAULT_ACK_TIMEOUT_MS 10000
 #define HAK_PHASE_NAME_MAX 63 /* longest phase or result name */
+/* The name `hak mark` says hello with: a collector does not take it for the run's benchmark. */
+#define HAK_PHASE_MARK_TOOL "hak-mark"
 
 /* Announces the benchmark to the collector ("hello" message).  Optional: the first mark or result
  * initialises the client too, with bench "-".  Returns 1 when a collector is listening, else 0. */

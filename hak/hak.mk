@@ -5,9 +5,12 @@
 HAK_CFLAGS := $(CFLAGS_COMMON) -Ihak -Icollectors -Ireports -Iprobes -Iphase/include -Ibench \
               -Iallocator/include
 HAK_VERBS := bench counters record report plot diff
+HAK_VERBS += trace
+HAK_CFLAGS += -Itrace
 HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))) \
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \
            $(ALLOCATORS_OBJ) $(OBJ)/bench/bench_params.o
+HAK_OBJ += $(TRACE_READER_OBJ)
 
 all: $(BIN)/hak
 

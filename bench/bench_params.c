@@ -329,7 +329,8 @@ static const struct bench_param replay_params[REPLAY_PARAM_COUNT] = {
                       "recorded trace: 0 python3, 1 sqlite3, 2 gcc, 3 sort (datasets/traces/)"},
     [REPLAY_STRICT] = {"strict", 0, 0, 1, "bool",
                        "1: every operation waits for all earlier ones (exact peak live bytes)"},
-    [REPLAY_TOUCH] = {"touch", 1, 0, 1, "bool", "write each block's first and last byte"},
+    [REPLAY_TOUCH] = {"touch", 1, 0, 2, "",
+                      "0 no writes, 1 each block's first and last byte, 2 a byte in every page"},
 };
 
 const struct bench_spec replay_spec = {

@@ -82,8 +82,9 @@ static void *take(struct replay *rp, uint32_t slot) {
 
 static void give(struct replay *rp, const struct trace_record *r, void *p) {
     if (!p && r->size) atomic_fetch_add_explicit(&rp->oom, 1, memory_order_relaxed);
-    if (p && r->size && rp->touch) { /* as the program would: at least both ends */
-        ((volatile char *)p)[0] = 1;
+    if (p && r->size && rp->touch) { /* as the program would: both ends, or every page */
+        size_t step = rp->touch == 2 ? 4096 : r->size;
+        for (size_t off = 0; off < r->size; off += step) ((volatile char *)p)[off] = 1;
         ((volatile char *)p)[r->size - 1] = 1;
     }
     rp->ptr[r->slot] = p;

@@ -331,6 +331,7 @@ static const struct bench_param replay_params[REPLAY_PARAM_COUNT] = {
                        "1: every operation waits for all earlier ones (exact peak live bytes)"},
     [REPLAY_TOUCH] = {"touch", 1, 0, 2, "",
                       "0 no writes, 1 each block's first and last byte, 2 a byte in every page"},
+    [REPLAY_ROUNDS] = {"rounds", 1, 1, 1000000, "", "times the trace is replayed, each from an empty heap"},
 };
 
 const struct bench_spec replay_spec = {

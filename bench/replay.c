@@ -1,7 +1,7 @@
 /*
  * replay: re-runs a recorded allocation trace (hak trace) on whatever allocator is preloaded.
  *
- *   replay [--strict=1] [--touch=0] FILE.trace     a trace file
+ *   replay [--strict=1] [--touch=0] [--rounds=N] FILE.trace     a trace file
  *   replay --trace=N                              datasets/traces/<name N>.trace (profiles)
  *
  * Each recorded thread becomes a thread that makes its operations in the recorded order.  A free
@@ -9,7 +9,8 @@
  * too (blocks are slots planned by trace/plan.c, so no address is looked up while replaying);
  * with strict=1 every operation also waits for all operations recorded before it, which makes
  * the peak of live bytes exactly the trace's.  Phases: baseline (trace loaded), replay (all
- * operations done), end (what the program still held is freed).
+ * operations done), end (what the program still held is freed).  rounds=N replays the trace N
+ * times, each from an empty heap, so that short traces run long enough to time.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -29,12 +30,12 @@
 
 struct replay {
     struct trace t;
-    void **ptr;            /* per slot: the block this replay got */
-    atomic_uchar *state;   /* per slot: 0 not yet allocated, 1 allocated, 2 freed */
-    uint32_t **ops;        /* per thread: its records, in order */
+    void **ptr;          /* per slot: the block this replay got */
+    atomic_uchar *state; /* per slot: 0 not yet allocated, 1 allocated, 2 freed */
+    uint32_t **ops;      /* per thread: its records, in order */
     size_t *nops;
     int strict, touch;
-    _Atomic size_t turn;   /* strict: the next record that may run */
+    _Atomic size_t turn; /* strict: the next record that may run */
     _Atomic uint64_t live, peak, oom;
 };
 
@@ -52,23 +53,30 @@ static void wait_until(atomic_uchar *flag) {
 static void add_live(struct replay *rp, uint64_t bytes) {
     uint64_t now = atomic_fetch_add_explicit(&rp->live, bytes, memory_order_relaxed) + bytes;
     uint64_t peak = atomic_load_explicit(&rp->peak, memory_order_relaxed);
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&rp->peak, &peak, now, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+    while (now > peak && !atomic_compare_exchange_weak_explicit(
+                             &rp->peak, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 
 static void *allocate(const struct trace_record *r) {
     void *p = NULL;
     switch (r->kind) {
-    case TRACE_MALLOC: return malloc(r->size);
-    case TRACE_CALLOC: return calloc(1, r->size);
-    case TRACE_POSIX_MEMALIGN: return posix_memalign(&p, r->align, r->size) == 0 ? p : NULL;
-    case TRACE_ALIGNED_ALLOC: return aligned_alloc(r->align, r->size);
-    case TRACE_MEMALIGN: return memalign(r->align, r->size);
-    case TRACE_VALLOC: return valloc(r->size);
-    case TRACE_PVALLOC: return pvalloc(r->size);
-    default: return NULL;
+    case TRACE_MALLOC:
+        return malloc(r->size);
+    case TRACE_CALLOC:
+        return calloc(1, r->size);
+    case TRACE_POSIX_MEMALIGN:
+        return posix_memalign(&p, r->align, r->size) == 0 ? p : NULL;
+    case TRACE_ALIGNED_ALLOC:
+        return aligned_alloc(r->align, r->size);
+    case TRACE_MEMALIGN:
+        return memalign(r->align, r->size);
+    case TRACE_VALLOC:
+        return valloc(r->size);
+    case TRACE_PVALLOC:
+        return pvalloc(r->size);
+    default:
+        return NULL;
     }
 }
 
@@ -84,7 +92,8 @@ static void give(struct replay *rp, const struct trace_record *r, void *p) {
     if (!p && r->size) atomic_fetch_add_explicit(&rp->oom, 1, memory_order_relaxed);
     if (p && r->size && rp->touch) { /* as the program would: both ends, or every page */
         size_t step = rp->touch == 2 ? 4096 : r->size;
-        for (size_t off = 0; off < r->size; off += step) ((volatile char *)p)[off] = 1;
+        for (size_t off = 0; off < r->size; off += step)
+            ((volatile char *)p)[off] = 1;
         ((volatile char *)p)[r->size - 1] = 1;
     }
     rp->ptr[r->slot] = p;
@@ -104,14 +113,19 @@ static void *run_thread(void *arg) {
                  spins++)
                 if (spins > 64) sched_yield();
         switch (r->op) {
-        case TRACE_OP_ALLOC: give(rp, r, allocate(r)); break;
+        case TRACE_OP_ALLOC:
+            give(rp, r, allocate(r));
+            break;
         case TRACE_OP_REALLOC: {
             void *old = r->target == TRACE_NO_SLOT ? NULL : take(rp, r->target);
             give(rp, r, realloc(old, r->size));
             break;
         }
-        case TRACE_OP_FREE: free(take(rp, r->target)); break;
-        default: break;
+        case TRACE_OP_FREE:
+            free(take(rp, r->target));
+            break;
+        default:
+            break;
         }
         if (rp->strict) atomic_store_explicit(&rp->turn, idx + 1, memory_order_release);
     }
@@ -159,12 +173,14 @@ int main(int argc, char **argv) {
                 (unsigned long long)rp.t.kinds[TRACE_USABLE_SIZE]);
     rp.strict = (int)values[REPLAY_STRICT];
     rp.touch = (int)values[REPLAY_TOUCH];
+    long long rounds = values[REPLAY_ROUNDS];
     uint32_t nthreads = rp.t.nthreads ? rp.t.nthreads : 1, nslots = rp.t.nslots;
     rp.ptr = bench_map((nslots + 1) * sizeof *rp.ptr);
     rp.state = bench_map(nslots + 1);
     rp.ops = bench_map(nthreads * sizeof *rp.ops);
     rp.nops = bench_map(nthreads * sizeof *rp.nops);
-    for (size_t i = 0; i < rp.t.count; i++) rp.nops[rp.t.rec[i].thread]++;
+    for (size_t i = 0; i < rp.t.count; i++)
+        rp.nops[rp.t.rec[i].thread]++;
     for (uint32_t th = 0; th < nthreads; th++)
         rp.ops[th] = bench_map((rp.nops[th] + 1) * sizeof **rp.ops);
 
@@ -179,31 +195,41 @@ int main(int argc, char **argv) {
     uint64_t live = 0;
     /* An exec starts a new program with a new heap: each image is replayed on its own, and what
      * the old image still held is freed before the next begins. */
-    for (size_t begin = 0, end; begin < rp.t.count || begin == 0; begin = end) {
-        for (end = begin; end < rp.t.count && rp.t.rec[end].image == rp.t.rec[begin].image; end++) {
+    for (long long round = 0; round < rounds; round++) {
+        if (round > 0) { /* the next round starts from an empty heap, as the program did */
+            for (uint32_t s = 0; s < nslots; s++)
+                if (atomic_load(&rp.state[s]) == 1) free(take(&rp, s));
+            memset((void *)rp.state, 0, nslots + 1);
         }
-        for (uint32_t th = 0; th < nthreads; th++) rp.nops[th] = 0;
-        for (size_t i = begin; i < end; i++) {
-            uint32_t th = rp.t.rec[i].thread;
-            rp.ops[th][rp.nops[th]++] = (uint32_t)i;
+        for (size_t begin = 0, end; begin < rp.t.count || begin == 0; begin = end) {
+            for (end = begin; end < rp.t.count && rp.t.rec[end].image == rp.t.rec[begin].image;
+                 end++) {
+            }
+            for (uint32_t th = 0; th < nthreads; th++)
+                rp.nops[th] = 0;
+            for (size_t i = begin; i < end; i++) {
+                uint32_t th = rp.t.rec[i].thread;
+                rp.ops[th][rp.nops[th]++] = (uint32_t)i;
+            }
+            atomic_store(&rp.turn, begin);
+            pthread_barrier_t start;
+            pthread_barrier_init(&start, NULL, nthreads + 1);
+            for (uint32_t th = 0; th < nthreads; th++) {
+                workers[th] = (struct worker){&rp, th, &start};
+                if (pthread_create(&tids[th], NULL, run_thread, &workers[th]) != 0)
+                    bench_fail("replay", "cannot start thread %u of %u", th + 1, nthreads);
+            }
+            uint64_t t0 = bench_now_ns();
+            pthread_barrier_wait(&start);
+            for (uint32_t th = 0; th < nthreads; th++)
+                pthread_join(tids[th], NULL);
+            seconds += (double)(bench_now_ns() - t0) / 1e9;
+            pthread_barrier_destroy(&start);
+            live = atomic_load(&rp.live);
+            if (end >= rp.t.count) break;
+            for (uint32_t s = 0; s < nslots; s++)
+                if (atomic_load(&rp.state[s]) == 1) free(take(&rp, s));
         }
-        atomic_store(&rp.turn, begin);
-        pthread_barrier_t start;
-        pthread_barrier_init(&start, NULL, nthreads + 1);
-        for (uint32_t th = 0; th < nthreads; th++) {
-            workers[th] = (struct worker){&rp, th, &start};
-            if (pthread_create(&tids[th], NULL, run_thread, &workers[th]) != 0)
-                bench_fail("replay", "cannot start thread %u of %u", th + 1, nthreads);
-        }
-        uint64_t t0 = bench_now_ns();
-        pthread_barrier_wait(&start);
-        for (uint32_t th = 0; th < nthreads; th++) pthread_join(tids[th], NULL);
-        seconds += (double)(bench_now_ns() - t0) / 1e9;
-        pthread_barrier_destroy(&start);
-        live = atomic_load(&rp.live);
-        if (end >= rp.t.count) break;
-        for (uint32_t s = 0; s < nslots; s++)
-            if (atomic_load(&rp.state[s]) == 1) free(take(&rp, s));
     }
     uint64_t peak = atomic_load(&rp.peak);
     hak_phase_mark_live("replay", live);
@@ -211,7 +237,8 @@ int main(int argc, char **argv) {
         if (atomic_load(&rp.state[s]) == 1) free(rp.ptr[s]);
     hak_phase_mark_live("end", 0);
 
-    uint64_t ops = rp.t.count, ops_per_sec = seconds > 0 ? (uint64_t)((double)ops / seconds) : 0;
+    uint64_t ops = rp.t.count * (uint64_t)rounds,
+             ops_per_sec = seconds > 0 ? (uint64_t)((double)ops / seconds) : 0;
     uint64_t rss_kb = 0, lazy_kb = 0;
     bench_read_rss(&rss_kb, &lazy_kb);
     hak_phase_result_u64("ops_per_sec", ops_per_sec);
@@ -224,9 +251,8 @@ int main(int argc, char **argv) {
            "unknown_frees=%llu oom=%llu\n",
            bench_alloc_name(), nthreads, (unsigned long long)ops, seconds,
            (unsigned long long)ops_per_sec, (unsigned long long)peak,
-           (unsigned long long)rp.t.peak_live, (unsigned long long)live,
-           (unsigned long long)rss_kb, (unsigned long long)rp.t.unknown_frees,
-           (unsigned long long)atomic_load(&rp.oom));
+           (unsigned long long)rp.t.peak_live, (unsigned long long)live, (unsigned long long)rss_kb,
+           (unsigned long long)rp.t.unknown_frees, (unsigned long long)atomic_load(&rp.oom));
     fflush(stdout);
     return 0;
 }

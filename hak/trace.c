@@ -95,7 +95,8 @@ static int trace_record(const char *out, char **argv) {
     }
     int children = for_each_child_trace(out, NULL);
     fprintf(stderr, "hak trace: %s", out);
-    if (children) fprintf(stderr, " and %d child trace%s %s.PID", children, children > 1 ? "s" : "", out);
+    if (children)
+        fprintf(stderr, " and %d child trace%s %s.PID", children, children > 1 ? "s" : "", out);
     if (WIFSIGNALED(status)) {
         fprintf(stderr, " (%s was killed by signal %d)\n", argv[0], WTERMSIG(status));
         return 128 + WTERMSIG(status);
@@ -114,7 +115,8 @@ static void print_info(const char *path, const struct trace *t) {
            for_each_child_trace(path, NULL) == 1 ? "" : "s");
     printf("  operations: %zu\n", t->count);
     for (unsigned k = 1; k < TRACE_KIND_COUNT; k++)
-        if (t->kinds[k]) printf("    %-18s %llu\n", trace_kind_name(k), (unsigned long long)t->kinds[k]);
+        if (t->kinds[k])
+            printf("    %-18s %llu\n", trace_kind_name(k), (unsigned long long)t->kinds[k]);
     printf("  threads: %u\n", t->nthreads);
     printf("  duration: %.6f s\n", (double)t->duration_ns / 1e9);
     printf("  peak live bytes: %llu\n", (unsigned long long)t->peak_live);
@@ -141,7 +143,8 @@ static void print_info(const char *path, const struct trace *t) {
         printf("  frees of blocks the trace never allocated: %llu (%s); first: record %zu, "
                "thread %u, %s(0x%llx)\n",
                (unsigned long long)t->unknown_frees,
-               t->flags & TRACE_FLAG_FORKED ? "blocks inherited across the fork" : "the program's own bug",
+               t->flags & TRACE_FLAG_FORKED ? "blocks inherited across the fork"
+                                            : "the program's own bug",
                t->first_unknown, r->tid, trace_kind_name(r->kind), (unsigned long long)r->addr);
     }
     if (t->reused_live)

@@ -90,7 +90,8 @@ void trace_plan(struct trace *t) {
     t->slot_size = trace_map((t->count ? t->count : 1) * sizeof *t->slot_size);
     struct addr_map m;
     size_t cap = 1024;
-    while (cap < 2 * t->count + 2) cap *= 2;
+    while (cap < 2 * t->count + 2)
+        cap *= 2;
     m.key = trace_map(cap * sizeof *m.key);
     m.val = trace_map(cap * sizeof *m.val);
     m.mask = cap - 1;
@@ -102,7 +103,8 @@ void trace_plan(struct trace *t) {
     for (size_t i = 0; i < t->count; i++) {
         struct trace_record *r = &t->rec[i];
         uint32_t th = 0;
-        while (th < t->nthreads && tids[th] != r->tid) th++;
+        while (th < t->nthreads && tids[th] != r->tid)
+            th++;
         if (th == t->nthreads && t->nthreads < 4096) tids[t->nthreads++] = r->tid;
         r->thread = th < 4096 ? th : 4095;
         r->slot = r->target = TRACE_NO_SLOT;
@@ -129,8 +131,10 @@ void trace_plan(struct trace *t) {
                 continue;
             }
         }
-        if (r->kind != TRACE_FREE && r->size) t->size_hist[log2_bucket(r->size)]++;
-        else if (r->kind != TRACE_FREE) t->size_hist[0]++;
+        if (r->kind != TRACE_FREE && r->size)
+            t->size_hist[log2_bucket(r->size)]++;
+        else if (r->kind != TRACE_FREE)
+            t->size_hist[0]++;
         if (!r->result) {
             /* realloc(p, 0) that returned nothing freed p; any other empty result failed */
             if (r->kind == TRACE_REALLOC && r->size == 0 && r->target != TRACE_NO_SLOT)

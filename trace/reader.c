@@ -23,11 +23,16 @@ void trace_unmap(void *p, size_t bytes) {
 }
 
 static const char *const kind_names[TRACE_KIND_COUNT] = {
-    [TRACE_MALLOC] = "malloc",         [TRACE_CALLOC] = "calloc",
-    [TRACE_REALLOC] = "realloc",       [TRACE_FREE] = "free",
-    [TRACE_POSIX_MEMALIGN] = "posix_memalign", [TRACE_ALIGNED_ALLOC] = "aligned_alloc",
-    [TRACE_MEMALIGN] = "memalign",     [TRACE_VALLOC] = "valloc",
-    [TRACE_PVALLOC] = "pvalloc",       [TRACE_USABLE_SIZE] = "malloc_usable_size",
+    [TRACE_MALLOC] = "malloc",
+    [TRACE_CALLOC] = "calloc",
+    [TRACE_REALLOC] = "realloc",
+    [TRACE_FREE] = "free",
+    [TRACE_POSIX_MEMALIGN] = "posix_memalign",
+    [TRACE_ALIGNED_ALLOC] = "aligned_alloc",
+    [TRACE_MEMALIGN] = "memalign",
+    [TRACE_VALLOC] = "valloc",
+    [TRACE_PVALLOC] = "pvalloc",
+    [TRACE_USABLE_SIZE] = "malloc_usable_size",
 };
 
 const char *trace_kind_name(unsigned kind) {
@@ -141,14 +146,15 @@ static int read_header(const uint8_t *data, size_t len, const char *name, struct
     return 0;
 }
 
-int trace_read_buffer(const uint8_t *data, size_t len, const char *name, struct trace *t,
-                      char *err, size_t err_len) {
+int trace_read_buffer(const uint8_t *data, size_t len, const char *name, struct trace *t, char *err,
+                      size_t err_len) {
     memset(t, 0, sizeof *t);
     if (read_header(data, len, name, t, err, err_len) != 0) return -1;
     size_t off = sizeof(struct trace_file_header);
     while (off < len) {
         if (len - off >= 8 && memcmp(data + off, TRACE_MAGIC, 8) == 0) { /* an exec */
-            if (t->images == UINT16_MAX || read_header(data + off, len - off, name, t, err, err_len))
+            if (t->images == UINT16_MAX ||
+                read_header(data + off, len - off, name, t, err, err_len))
                 return -1;
             off += sizeof(struct trace_file_header);
             continue;

@@ -23,7 +23,7 @@ struct trace_record {
     uint64_t align;  /* aligned kinds only */
     uint64_t result; /* the block returned; 0 when the call failed */
     uint32_t tid;
-    uint16_t image;  /* 0, then one more after each exec */
+    uint16_t image; /* 0, then one more after each exec */
     uint8_t kind;
     /* Filled by trace_plan: */
     uint8_t op;      /* enum trace_op */
@@ -53,16 +53,16 @@ struct trace {
     uint64_t kinds[TRACE_KIND_COUNT];
     uint64_t size_hist[65]; /* [k]: sizes in [2^(k-1), 2^k), [0]: size 0 */
     uint64_t peak_live, final_live, duration_ns;
-    uint64_t failed;          /* calls that returned no block */
-    uint64_t unknown_frees;   /* frees/reallocs of blocks the trace never allocated */
-    size_t first_unknown;     /* index (after planning) of the first */
-    uint64_t reused_live;     /* results that were live already (a torn race or a lost free) */
+    uint64_t failed;        /* calls that returned no block */
+    uint64_t unknown_frees; /* frees/reallocs of blocks the trace never allocated */
+    size_t first_unknown;   /* index (after planning) of the first */
+    uint64_t reused_live;   /* results that were live already (a torn race or a lost free) */
 };
 
 /* Reads a trace from memory.  0, or -1 with one line in err (not a trace, newer version); a torn
  * or corrupt chunk ends the reading with a note in t->note, not an error.  name labels messages. */
-int trace_read_buffer(const uint8_t *data, size_t len, const char *name, struct trace *t,
-                      char *err, size_t err_len);
+int trace_read_buffer(const uint8_t *data, size_t len, const char *name, struct trace *t, char *err,
+                      size_t err_len);
 
 /* Same, from a file. */
 int trace_read_file(const char *path, struct trace *t, char *err, size_t err_len);

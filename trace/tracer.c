@@ -37,9 +37,9 @@
 #define BUF_PAYLOAD (32 * 1024) /* a chunk: small, so a crash loses little */
 
 struct tbuf {
-    struct tbuf *next;  /* registry: every buffer ever made, never unlinked */
-    atomic_int owned;   /* 1 while a live thread uses it */
-    atomic_flag busy;   /* held while appending or writing */
+    struct tbuf *next; /* registry: every buffer ever made, never unlinked */
+    atomic_int owned;  /* 1 while a live thread uses it */
+    atomic_flag busy;  /* held while appending or writing */
     uint32_t tid;
     uint32_t records;
     uint64_t base_seq, base_ns, last_seq, last_ns;
@@ -84,15 +84,22 @@ static uint64_t now_ns(void) {
 static void write_chunk(const void *head, size_t head_len, const void *body, size_t body_len) {
     struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
     ssize_t w;
-    do w = writev(out_fd, iov, body_len ? 2 : 1);
+    do
+        w = writev(out_fd, iov, body_len ? 2 : 1);
     while (w < 0 && errno == EINTR);
 }
 
 /* Writes b's records as one chunk and empties it; the caller holds b->busy. */
 static void flush_locked(struct tbuf *b) {
     if (b->records == 0) return;
-    struct trace_chunk_header h = {TRACE_CHUNK_MAGIC, (uint32_t)b->used, b->tid, b->records,
-                                   b->base_seq, b->base_ns, trace_checksum(b->payload, b->used), 0};
+    struct trace_chunk_header h = {TRACE_CHUNK_MAGIC,
+                                   (uint32_t)b->used,
+                                   b->tid,
+                                   b->records,
+                                   b->base_seq,
+                                   b->base_ns,
+                                   trace_checksum(b->payload, b->used),
+                                   0};
     int saved = errno;
     if (out_fd >= 0) write_chunk(&h, sizeof h, b->payload, b->used);
     errno = saved;
@@ -101,7 +108,8 @@ static void flush_locked(struct tbuf *b) {
 }
 
 static void lock(struct tbuf *b) {
-    while (atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire)) sched_yield();
+    while (atomic_flag_test_and_set_explicit(&b->busy, memory_order_acquire))
+        sched_yield();
 }
 
 static void unlock(struct tbuf *b) {
@@ -141,7 +149,8 @@ static struct tbuf *thread_buf(void) {
         atomic_store(&b->owned, 1);
         atomic_flag_clear(&b->busy);
         struct tbuf *head = atomic_load(&registry);
-        do b->next = head;
+        do
+            b->next = head;
         while (!atomic_compare_exchange_weak(&registry, &head, b));
     }
     b->tid = (uint32_t)syscall(SYS_gettid);

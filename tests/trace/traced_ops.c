@@ -18,25 +18,29 @@ static int work;
 
 static void *producer(void *arg) {
     (void)arg;
-    for (int i = 0; i < HANDED && work; i++) handed[i] = malloc(3000);
+    for (int i = 0; i < HANDED && work; i++)
+        handed[i] = malloc(3000);
     return NULL;
 }
 
 static void *consumer(void *arg) {
     (void)arg;
-    for (int i = 0; i < HANDED && work; i++) free(handed[i]); /* allocated by the producer */
+    for (int i = 0; i < HANDED && work; i++)
+        free(handed[i]); /* allocated by the producer */
     return NULL;
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "crash") == 0) {
-        for (int i = 0; i < 20000; i++) ((volatile char *)malloc(24))[0] = 1;
+        for (int i = 0; i < 20000; i++)
+            ((volatile char *)malloc(24))[0] = 1;
         abort();
     }
     work = argc > 1 && strcmp(argv[1], "1") == 0;
     void *b[10] = {0}, *c = NULL, *r = NULL, *al[5] = {0};
     if (work) {
-        for (int i = 0; i < 10; i++) b[i] = malloc(100 + (size_t)i);
+        for (int i = 0; i < 10; i++)
+            b[i] = malloc(100 + (size_t)i);
         c = calloc(4, 25);
         b[3] = realloc(b[3], 1000);
         r = realloc(NULL, 40);
@@ -64,10 +68,12 @@ int main(int argc, char **argv) {
     }
     waitpid(child, NULL, 0);
     if (work) {
-        for (int i = 0; i < 10; i++) free(b[i]);
+        for (int i = 0; i < 10; i++)
+            free(b[i]);
         free(c);
         free(r);
-        for (int i = 0; i < 5; i++) free(al[i]);
+        for (int i = 0; i < 5; i++)
+            free(al[i]);
     }
     return 0;
 }

@@ -28,11 +28,21 @@
 #include "hakphase.h"
 #include "reader.h"
 
+/* What the replay keeps of a record once planned: half its size, so that the replay's own tables
+ * weigh little next to the heap it measures. */
+struct replay_op {
+    uint64_t size, align;
+    uint32_t slot, target, thread;
+    uint16_t image;
+    uint8_t kind, op;
+};
+
 struct replay {
     struct trace t;
-    void **ptr;          /* per slot: the block this replay got */
-    atomic_uchar *state; /* per slot: 0 not yet allocated, 1 allocated, 2 freed */
-    uint32_t **ops;      /* per thread: its records, in order */
+    struct replay_op *op; /* per record, in order; t.rec is released once these are made */
+    void **ptr;           /* per slot: the block this replay got */
+    atomic_uchar *state;  /* per slot: 0 not yet allocated, 1 allocated, 2 freed */
+    uint32_t **ops;       /* per thread: its records, in order */
     size_t *nops;
     int strict, touch;
     _Atomic size_t turn; /* strict: the next record that may run */
@@ -58,7 +68,7 @@ static void add_live(struct replay *rp, uint64_t bytes) {
     }
 }
 
-static void *allocate(const struct trace_record *r) {
+static void *allocate(const struct replay_op *r) {
     void *p = NULL;
     switch (r->kind) {
     case TRACE_MALLOC:
@@ -88,7 +98,7 @@ static void *take(struct replay *rp, uint32_t slot) {
     return rp->ptr[slot];
 }
 
-static void give(struct replay *rp, const struct trace_record *r, void *p) {
+static void give(struct replay *rp, const struct replay_op *r, void *p) {
     if (!p && r->size) atomic_fetch_add_explicit(&rp->oom, 1, memory_order_relaxed);
     if (p && r->size && rp->touch) { /* as the program would: both ends, or every page */
         size_t step = rp->touch == 2 ? 4096 : r->size;
@@ -107,7 +117,7 @@ static void *run_thread(void *arg) {
     pthread_barrier_wait(w->start);
     for (size_t i = 0; i < rp->nops[w->thread]; i++) {
         uint32_t idx = rp->ops[w->thread][i];
-        const struct trace_record *r = &rp->t.rec[idx];
+        const struct replay_op *r = &rp->op[idx];
         if (rp->strict)
             for (unsigned spins = 0; atomic_load_explicit(&rp->turn, memory_order_acquire) != idx;
                  spins++)
@@ -175,12 +185,21 @@ int main(int argc, char **argv) {
     rp.touch = (int)values[REPLAY_TOUCH];
     long long rounds = values[REPLAY_ROUNDS];
     uint32_t nthreads = rp.t.nthreads ? rp.t.nthreads : 1, nslots = rp.t.nslots;
+    rp.op = bench_map((rp.t.count + 1) * sizeof *rp.op);
+    for (size_t i = 0; i < rp.t.count; i++) {
+        const struct trace_record *r = &rp.t.rec[i];
+        rp.op[i] = (struct replay_op){r->size,   r->align, r->slot, r->target,
+                                      r->thread, r->image, r->kind, r->op};
+    }
+    trace_unmap(rp.t.rec, rp.t.cap * sizeof *rp.t.rec);
+    rp.t.rec = NULL;
+    rp.t.cap = 0;
     rp.ptr = bench_map((nslots + 1) * sizeof *rp.ptr);
     rp.state = bench_map(nslots + 1);
     rp.ops = bench_map(nthreads * sizeof *rp.ops);
     rp.nops = bench_map(nthreads * sizeof *rp.nops);
     for (size_t i = 0; i < rp.t.count; i++)
-        rp.nops[rp.t.rec[i].thread]++;
+        rp.nops[rp.op[i].thread]++;
     for (uint32_t th = 0; th < nthreads; th++)
         rp.ops[th] = bench_map((rp.nops[th] + 1) * sizeof **rp.ops);
 
@@ -202,13 +221,12 @@ int main(int argc, char **argv) {
             memset((void *)rp.state, 0, nslots + 1);
         }
         for (size_t begin = 0, end; begin < rp.t.count || begin == 0; begin = end) {
-            for (end = begin; end < rp.t.count && rp.t.rec[end].image == rp.t.rec[begin].image;
-                 end++) {
+            for (end = begin; end < rp.t.count && rp.op[end].image == rp.op[begin].image; end++) {
             }
             for (uint32_t th = 0; th < nthreads; th++)
                 rp.nops[th] = 0;
             for (size_t i = begin; i < end; i++) {
-                uint32_t th = rp.t.rec[i].thread;
+                uint32_t th = rp.op[i].thread;
                 rp.ops[th][rp.nops[th]++] = (uint32_t)i;
             }
             atomic_store(&rp.turn, begin);

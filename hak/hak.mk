@@ -6,6 +6,7 @@ HAK_CFLAGS := $(CFLAGS_COMMON) -Ihak -Icollectors -Ireports -Iprobes -Iphase/inc
               -Iallocator/include
 HAK_VERBS := bench counters record report plot diff
 HAK_VERBS += trace
+HAK_VERBS += replay
 HAK_CFLAGS += -Itrace
 HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))) \
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \

@@ -42,10 +42,11 @@ const char *trace_kind_name(unsigned kind) {
 static struct trace_record *grow(struct trace *t) {
     if (t->count == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4096;
-        struct trace_record *r = trace_map(cap * sizeof *r);
-        if (!r) return NULL;
-        if (t->rec) memcpy(r, t->rec, t->count * sizeof *r);
-        trace_unmap(t->rec, t->cap * sizeof *r);
+        /* mremap moves pages instead of copying them: never twice the records resident */
+        void *r =
+            t->rec ? mremap(t->rec, t->cap * sizeof *t->rec, cap * sizeof *t->rec, MREMAP_MAYMOVE)
+                   : trace_map(cap * sizeof *t->rec);
+        if (!r || r == MAP_FAILED) return NULL;
         t->rec = r;
         t->cap = cap;
     }

@@ -20,4 +20,7 @@ done
 line=$(LD_PRELOAD=$BUILD/libhakmem.so "$REPLAY" --strict=1 ops.trace | grep '^result ') || fail "replay on hakmem failed"
 [[ $(result_field "$line" alloc) == hakmem && $(result_field "$line" peak_live_bytes) == "$peak" ]] ||
     fail "replay on hakmem: $line"
+# hak replay runs the same workload.
+line=$("$HAK" replay --strict=1 ops.trace | grep '^result ') || fail "hak replay failed"
+[[ $(result_field "$line" peak_live_bytes) == "$peak" ]] || fail "hak replay: $line"
 echo PASS

@@ -12,6 +12,7 @@
  * operations done), end (what the program still held is freed).  rounds=N replays the trace N
  * times, each from an empty heap, so that short traces run long enough to time.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -142,6 +143,28 @@ static void *run_thread(void *arg) {
     return NULL;
 }
 
+/* A "VmNAME:" figure of /proc/self/status in KiB, or 0.  Read with open/read: no stdio buffer. */
+static uint64_t status_kb(const char *name) {
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *at = strstr(buf, name);
+    return at ? strtoull(at + strlen(name), NULL, 10) : 0;
+}
+
+/* Resets the kernel's RSS high-water mark (VmHWM), so that it measures the replay alone, not the
+ * loading of the trace before it. */
+static void reset_rss_peak(void) {
+    int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (write(fd, "5", 1) != 1) { /* an old kernel: the peak then includes the loading */
+    }
+    close(fd);
+}
+
 /* datasets/traces/NAME.trace of the source tree this binary was built in. */
 static void dataset_path(const char *name, char *out, size_t len) {
     char exe[PATH_MAX];
@@ -210,6 +233,8 @@ int main(int argc, char **argv) {
     struct worker *workers = bench_map(nthreads * sizeof *workers);
     hak_phase_init("replay");
     hak_phase_mark_live("baseline", 0);
+    reset_rss_peak();
+    uint64_t baseline_kb = status_kb("VmRSS:");
     double seconds = 0;
     uint64_t live = 0;
     /* An exec starts a new program with a new heap: each image is replayed on its own, and what
@@ -250,6 +275,7 @@ int main(int argc, char **argv) {
         }
     }
     uint64_t peak = atomic_load(&rp.peak);
+    uint64_t hwm_kb = status_kb("VmHWM:");
     hak_phase_mark_live("replay", live);
     for (uint32_t s = 0; s < nslots; s++)
         if (atomic_load(&rp.state[s]) == 1) free(rp.ptr[s]);
@@ -266,10 +292,12 @@ int main(int argc, char **argv) {
            (unsigned long long)peak, (unsigned long long)rp.t.peak_live);
     printf("result bench=replay alloc=%s threads=%u ops=%llu seconds=%.3f ops_per_sec=%llu "
            "peak_live_bytes=%llu trace_peak_live_bytes=%llu live_bytes=%llu rss_kb=%llu "
+           "baseline_rss_kb=%llu replay_peak_rss_kb=%llu "
            "unknown_frees=%llu oom=%llu\n",
            bench_alloc_name(), nthreads, (unsigned long long)ops, seconds,
            (unsigned long long)ops_per_sec, (unsigned long long)peak,
            (unsigned long long)rp.t.peak_live, (unsigned long long)live, (unsigned long long)rss_kb,
+           (unsigned long long)baseline_kb, (unsigned long long)hwm_kb,
            (unsigned long long)rp.t.unknown_frees, (unsigned long long)atomic_load(&rp.oom));
     fflush(stdout);
     return 0;

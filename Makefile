@@ -25,6 +25,7 @@ all:
 # Order matters only for variables: a fragment uses the object lists of those above it.
 include allocator/allocator.mk
 include phase/phase.mk
+include trace/trace.mk
 include probes/probes.mk
 include bench/bench.mk
 include collectors/collectors.mk

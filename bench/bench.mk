@@ -28,3 +28,10 @@ $(BIN)/decay: $(OBJ)/bench/decay.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
 
+
+# The trace replayer reads traces with trace/'s reader (its bookkeeping is mmap'd, not malloc'ed).
+all: $(BIN)/replay
+$(OBJ)/bench/replay.o: BENCH_CFLAGS += -Itrace
+$(BIN)/replay: $(OBJ)/bench/replay.o $(TRACE_READER_OBJ) $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl

@@ -155,6 +155,7 @@ const struct bench_spec *bench_spec_find(const char *name) {
     if (strcmp(name, larson_spec.name) == 0) return &larson_spec;
     if (strcmp(name, battle_spec.name) == 0) return &battle_spec;
     if (strcmp(name, bigbuf_spec.name) == 0) return &bigbuf_spec;
+    if (strcmp(name, replay_spec.name) == 0) return &replay_spec;
     return NULL;
 }
 
@@ -319,3 +320,25 @@ void bench_print_usage(const struct bench_spec *spec, FILE *out) {
         fprintf(out, "  --%-12s default %-10lld %-4s %s\n", p->name, p->def, p->unit, p->help);
     }
 }
+
+/* A profile names a trace by number (parameters are integers): 0 = datasets/traces/python3.trace. */
+const char *const replay_trace_names[REPLAY_TRACE_COUNT] = {"python3", "sqlite3", "gcc", "sort"};
+
+static const struct bench_param replay_params[REPLAY_PARAM_COUNT] = {
+    [REPLAY_TRACE] = {"trace", 0, 0, REPLAY_TRACE_COUNT - 1, "",
+                      "recorded trace: 0 python3, 1 sqlite3, 2 gcc, 3 sort (datasets/traces/)"},
+    [REPLAY_STRICT] = {"strict", 0, 0, 1, "bool",
+                       "1: every operation waits for all earlier ones (exact peak live bytes)"},
+    [REPLAY_TOUCH] = {"touch", 1, 0, 2, "",
+                      "0 no writes, 1 each block's first and last byte, 2 a byte in every page"},
+    [REPLAY_ROUNDS] = {"rounds", 1, 1, 1000000, "", "times the trace is replayed, each from an empty heap"},
+};
+
+const struct bench_spec replay_spec = {
+    "replay",
+    "replays a recorded allocation trace: same operations, threads and cross-thread frees",
+    replay_params,
+    REPLAY_PARAM_COUNT,
+    NULL,
+    NULL,
+};

@@ -126,4 +126,12 @@ const char *bench_format_params(const struct bench_spec *spec, const long long *
 /* Usage text listing every parameter with its default, range and meaning. */
 void bench_print_usage(const struct bench_spec *spec, FILE *out);
 
+enum replay_param { REPLAY_TRACE, REPLAY_STRICT, REPLAY_TOUCH, REPLAY_ROUNDS, REPLAY_PARAM_COUNT };
+
+/* The recorded traces of datasets/traces/, by the number a profile's `trace =` gives. */
+#define REPLAY_TRACE_COUNT 4
+extern const char *const replay_trace_names[REPLAY_TRACE_COUNT];
+
+extern const struct bench_spec replay_spec;
+
 #endif

@@ -5,18 +5,7 @@
 # harness fuzzes for FUZZ_TEST_SECONDS (default 10).  A crash, a leak, undefined behaviour or a
 # 5 s hang fails the test; the input that did it is kept in build/fuzz/.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
-source tests/common/lib.sh
-
-CC_FUZZ=${FUZZ_CC:-clang}
-command -v "$CC_FUZZ" >/dev/null 2>&1 || skip "$CC_FUZZ is not installed (scripts/install-deps.sh installs clang)"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hakmem-fuzz.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
-    >"$WORK/probe.c"
-"$CC_FUZZ" -fsanitize=fuzzer,address,undefined "$WORK/probe.c" -o "$WORK/probe" 2>"$WORK/probe.err" ||
-    skip "$CC_FUZZ cannot build libFuzzer harnesses ($(head -n1 "$WORK/probe.err"); scripts/install-deps.sh installs libclang-rt-14-dev)"
+source "$(dirname "$0")/lib.sh"
 
 make -s fuzz-formats-build FUZZ_CC="$CC_FUZZ" || fail "the fuzz harnesses do not build"
 SECONDS_EACH=${FUZZ_TEST_SECONDS:-10}

@@ -1,0 +1,20 @@
+# trace/: allocation traces (docs/traces.md).  build/libhaktrace.so is the tracer `hak trace`
+# preloads into a program; the reader and planner (TRACE_READER_OBJ) serve `hak trace info`, the
+# replay workload (build/bin/replay) and the fuzz harness.
+TRACE_CFLAGS := $(CFLAGS_COMMON) -Itrace
+LIBHAKTRACE_SO := $(BUILD)/libhaktrace.so
+TRACE_READER_OBJ := $(OBJ)/trace/reader.o $(OBJ)/trace/plan.o
+
+all: $(LIBHAKTRACE_SO)
+
+$(OBJ)/trace/%.o: trace/%.c Makefile trace/trace.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(TRACE_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The tracer is built position-independent with hidden symbols but for the hooks it exports.
+$(OBJ)/trace/pic/tracer.o: trace/tracer.c trace/format.h Makefile trace/trace.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(TRACE_CFLAGS) -fPIC -fvisibility=hidden -fno-builtin $(DEPFLAGS) -c $< -o $@
+
+$(LIBHAKTRACE_SO): $(OBJ)/trace/pic/tracer.o
+	$(CC) -shared -o $@ $^ -ldl -pthread

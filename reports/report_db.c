@@ -669,6 +669,47 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
     return n;
 }
 
+int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                      double (**tier_kb)[RDB_NTIERS]) {
+    *t_ms = NULL;
+    *tier_kb = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT s.seq, s.t_ns / 1e6, h.tier, h.rss_kb FROM hakmem_tiers h "
+                           "JOIN samples s ON s.run_id = h.run_id AND s.seq = h.sample_seq "
+                           "WHERE h.run_id = ? ORDER BY s.t_ns, s.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0, cap = 0;
+    int64_t last_seq = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        if (seq != last_seq) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                double *a = realloc(*t_ms, cap * sizeof *a);
+                if (!a) break;
+                *t_ms = a;
+                double(*b)[RDB_NTIERS] = realloc(*tier_kb, cap * sizeof *b);
+                if (!b) break;
+                *tier_kb = b;
+            }
+            (*t_ms)[n] = sqlite3_column_double(st, 1);
+            for (int i = 0; i < RDB_NTIERS; i++)
+                (*tier_kb)[n][i] = 0;
+            last_seq = seq;
+            n++;
+        }
+        const char *tier = (const char *)sqlite3_column_text(st, 2);
+        for (int i = 0; tier && i < RDB_NTIERS; i++)
+            if (!strcmp(tier, rdb_class_names[i]))
+                (*tier_kb)[n - 1][i] = sqlite3_column_double(st, 3);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms) {
     *names = NULL;
     *t_ms = NULL;

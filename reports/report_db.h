@@ -124,6 +124,10 @@ struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids
 /* Rss over time of one run: parallel arrays (ms, KiB) of every sample that measured Rss. */
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb);
 
+/* hakmem's resident KiB per tier over time (hakmem_tiers at each full snapshot): parallel arrays
+ * of times (ms) and per-tier KiB.  0 rows for a run without tiers (not hakmem). */
+int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                      double (**tier_kb)[RDB_NTIERS]);
 /* Every mark of a run: name and time, for shading a chart. */
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
 
@@ -168,10 +172,15 @@ int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);
 
-/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG); `written` gets the PNG
- * paths.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
+/* A chart written by hak_plot_charts: its PNG (the SVG lies beside it) and what it shows. */
+struct hak_chart {
+    char path[256];
+    char caption[512];
+};
+/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG), up to maxc of them into
+ * charts.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
  * with hak report --html. */
 int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
-                    char (*written)[256], int maxw, char *err, size_t errlen);
+                    struct hak_chart *charts, int maxc, char *err, size_t errlen);
 
 #endif

@@ -25,7 +25,8 @@
 #include "hak.h"
 #include "report_db.h"
 
-/* scripts/ next to the build: build/bin/hak -> ../../scripts; HAK_SCRIPTS_DIR overrides. */
+/* scripts/ next to the build (build/bin/hak -> ../../scripts), or where make install put them
+ * (PREFIX/bin/hak -> ../share/hakmem); HAK_SCRIPTS_DIR overrides. */
 static int scripts_dir(char *out, size_t n) {
     const char *env = getenv("HAK_SCRIPTS_DIR");
     if (env && *env) {
@@ -39,6 +40,19 @@ static int scripts_dir(char *out, size_t n) {
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) return -1;
     exe[len] = 0;
+    char *bin = strrchr(exe, '/');
+    if (bin) {
+        *bin = 0;
+        snprintf(out, n, "%.3800s/../share/hakmem/rss-timeline.gp", exe);
+        if (access(out, R_OK) == 0 && realpath(exe, out)) {
+            char *slash = strrchr(out, '/'); /* PREFIX/bin -> PREFIX */
+            if (slash) *slash = 0;
+            size_t used = strlen(out);
+            snprintf(out + used, n - used, "/share/hakmem");
+            return 0;
+        }
+        *bin = '/';
+    }
     for (int up = 0; up < 3; up++) {
         char *slash = strrchr(exe, '/');
         if (!slash) return -1;

@@ -7,6 +7,7 @@ HAK_CFLAGS := $(CFLAGS_COMMON) -Ihak -Icollectors -Ireports -Iprobes -Iphase/inc
 HAK_VERBS := bench counters record report plot diff
 HAK_VERBS += runs
 HAK_VERBS += mark
+HAK_VERBS += merge export
 HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))) \
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \
            $(ALLOCATORS_OBJ) $(OBJ)/bench/bench_params.o

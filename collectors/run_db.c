@@ -99,6 +99,11 @@ static const char *const migrations[RUN_DB_SCHEMA_VERSION] = {
     "  rss_kb INTEGER, pss_kb INTEGER, anon_kb INTEGER, private_dirty_kb INTEGER,"
     "  lazyfree_kb INTEGER, anon_huge_kb INTEGER, swap_kb INTEGER, rss_net_kb INTEGER,"
     "  PRIMARY KEY (run_id, sample_seq, pid));",
+    /* 4: which allocator library a run measured: its file, the Debian package that ships it and
+     * that package's version (hakmem: its build id). */
+    "ALTER TABLE runs ADD COLUMN alloc_file TEXT;"
+    "ALTER TABLE runs ADD COLUMN alloc_package TEXT;"
+    "ALTER TABLE runs ADD COLUMN alloc_version TEXT;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RUN_DB_SCHEMA_VERSION,
                "one migration per schema version");
@@ -126,10 +131,12 @@ static const char *const stmt_sql[] = {
     [ST_BEGIN_RUN] =
         "INSERT INTO runs (session, command, allocator, preload, hak_build, source_git, profile,"
         " bench, params, rep, host, kernel, cpus, interval_ms, smaps_every, max_cpu_pct, events,"
-        " start_unix_ns, start_utc, state, completed)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running',0)",
+        " start_unix_ns, start_utc, alloc_file, alloc_package, alloc_version, state, completed)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running',0)",
     [ST_SET_PID] = "UPDATE runs SET pid = ? WHERE run_id = ?",
-    [ST_SET_BUILD] = "UPDATE runs SET alloc_build = ? WHERE run_id = ?",
+    /* hakmem's version is its build id, known once its counter segment is read. */
+    [ST_SET_BUILD] = "UPDATE runs SET alloc_build = ?1, alloc_version = CASE WHEN allocator = "
+                     "'hakmem' THEN ?1 ELSE alloc_version END WHERE run_id = ?2",
     [ST_SET_HELLO] = "UPDATE runs SET bench_reported = ?, protocol_version = ? WHERE run_id = ?",
     [ST_END_RUN] = "UPDATE runs SET state = ?, completed = ?, exit_code = ?, term_signal = ?,"
                    " end_unix_ns = ?, end_utc = ?, wall_s = ?, child_user_s = ?, child_sys_s = ?,"
@@ -139,7 +146,8 @@ static const char *const stmt_sql[] = {
     [ST_SAMPLE] = "INSERT INTO samples (run_id, seq, t_ns, kind, full, phase_seq, source, rss_kb,"
                   " pss_kb, anon_kb, private_dirty_kb, lazyfree_kb, anon_huge_kb, swap_kb,"
                   " rss_net_kb, processes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_PROCESS_SAMPLE] = "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_PROCESS_SAMPLE] =
+        "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MAPPING] = "INSERT INTO mappings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER_NAME] = "INSERT OR REPLACE INTO counter_names VALUES (?,?,?,?)",
@@ -428,6 +436,9 @@ int64_t run_db_begin_run(struct run_db *d, const struct run_db_run *r) {
     bind_text(st, i++, r->events);
     bind_i64(st, i++, r->start_unix_ns);
     bind_text(st, i++, r->start_utc);
+    bind_text(st, i++, r->alloc_file);
+    bind_text(st, i++, r->alloc_package);
+    bind_text(st, i++, r->alloc_version);
     int was_batch = d->in_batch;
     if (was_batch && run_db_commit(d) != 0) return -1;
     if (step(st) != 0) return -1;

@@ -72,6 +72,8 @@ struct run_db_run {
     const char *events; /* as requested */
     int64_t start_unix_ns;
     const char *start_utc; /* ISO 8601 */
+    /* The allocator library: real path, the Debian package that ships it, its version. */
+    const char *alloc_file, *alloc_package, *alloc_version;
 };
 
 /* How a run ended. */

@@ -618,6 +618,9 @@ static void json_run(FILE *o, const struct rdb_run *r) {
     json_key(o, 0, "rep"), json_num(o, r->rep);
     json_key(o, 0, "build"), json_str(o, r->build);
     json_key(o, 0, "host"), json_str(o, r->host);
+    json_key(o, 0, "alloc_file"), json_str(o, r->alloc_file);
+    json_key(o, 0, "alloc_package"), json_str(o, r->alloc_package);
+    json_key(o, 0, "alloc_version"), json_str(o, r->alloc_version);
     json_key(o, 0, "state"), json_str(o, r->state);
     json_key(o, 0, "completed"), fputs(r->completed ? "true" : "false", o);
     json_key(o, 0, "note"), json_str(o, r->note);
@@ -742,6 +745,9 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                         group_label(g, show_build, label, sizeof label));
             doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
                      g->ncompleted, g->build[0] ? g->build : "unknown");
+            char lib[600];
+            if (rdb_library(&runs[g->idx[0]], lib, sizeof lib)[0])
+                doc_para(d, "Allocator library: %s.", lib);
             recording_notes(d, runs, g);
             whole_run_table(d, runs, g);
             if (group_has_phases(runs, g))

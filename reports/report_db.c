@@ -508,6 +508,26 @@ static void row_gaps(sqlite3_stmt *q, struct rdb_run *r) {
     r->whole.longest_gap_ms = r->whole.gaps > 0 ? col_num(q, 1) : NAN;
 }
 
+static void row_library(sqlite3_stmt *q, struct rdb_run *r) {
+    copy_text(r->alloc_file, sizeof r->alloc_file, q, 0);
+    copy_text(r->alloc_package, sizeof r->alloc_package, q, 1);
+    copy_text(r->alloc_version, sizeof r->alloc_version, q, 2);
+}
+
+const char *rdb_library(const struct rdb_run *r, char *buf, size_t n) {
+    const char *sep = r->alloc_package[0] && r->alloc_version[0] ? " " : "";
+    if (!r->alloc_package[0] && r->alloc_version[0]) sep = "build ";
+    if (!r->alloc_package[0] && !r->alloc_version[0])
+        snprintf(buf, n, "%s", r->alloc_file);
+    else if (r->alloc_package[0])
+        snprintf(buf, n, "%s%s%s%s%s%s", r->alloc_package, sep, r->alloc_version,
+                 r->alloc_file[0] ? " (" : "", r->alloc_file, r->alloc_file[0] ? ")" : "");
+    else
+        snprintf(buf, n, "%s%s%s%s%s", sep, r->alloc_version, r->alloc_file[0] ? " (" : "",
+                 r->alloc_file, r->alloc_file[0] ? ")" : "");
+    return buf;
+}
+
 /* The figures of the whole run, from its samples and its row: they need no phase marks. */
 static void load_whole(struct rdb *db, struct rdb_run *r) {
 #define NET "coalesce(rss_net_kb, rss_kb - coalesce(lazyfree_kb, 0))"
@@ -541,6 +561,10 @@ static void load_whole(struct rdb *db, struct rdb_run *r) {
 static void load_extras(struct rdb *db, struct rdb_run *r) {
     if (db->version >= 3) load_processes(db->db, r);
     else r->processes = 1;
+    if (db->version >= 4)
+        query_row(db->db,
+                  "SELECT alloc_file, alloc_package, alloc_version FROM runs WHERE run_id = ?", r,
+                  row_library);
     load_whole(db, r);
 }
 

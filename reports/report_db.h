@@ -80,6 +80,9 @@ struct rdb_run {
     struct rdb_whole whole;
     char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
     char params[512];
+    /* The allocator library (schema 4 on; empty when unknown): real path, Debian package, its
+     * version (hakmem: its build id). */
+    char alloc_file[256], alloc_package[96], alloc_version[128];
     int rep, completed;
     double wall_s;
     struct rdb_phase_fig ph[RDB_NPHASES];
@@ -152,6 +155,9 @@ int rdb_groups_need_build(const struct rdb_group *g, int n);
 /* The runs of a group whose figures count: the completed ones, or all when none completed. */
 int rdb_group_usable(const struct rdb_run *runs, const struct rdb_group *g, int i);
 
+/* The allocator library of a run in words, for reports: "libmimalloc2.0:amd64 2.0.9+ds-2
+ * (/usr/lib/.../libmimalloc.so.2.0)", "build ID (/path/libhakmem.so)"; "" when unknown. */
+const char *rdb_library(const struct rdb_run *r, char *buf, size_t n);
 /* Statistics over values (NANs skipped).  Return NAN when no value. */
 double rdb_median(const double *v, int n);
 double rdb_min(const double *v, int n);

@@ -377,6 +377,16 @@ static int plot_overhead(const struct rdb_run *runs, struct rdb_group *gs, int n
     return draw_chart(&c, title, extra, 1, err, errlen);
 }
 
+/* Draws a chart of n allocators' lines or points, named in the key by `names` (one word each). */
+static int draw_named_chart(const struct chart_files *c, const char *title, const char *names,
+                            int n, char *err, size_t errlen) {
+    char v[2][2100];
+    gp_str(v[0], sizeof v[0], "names", names);
+    snprintf(v[1], sizeof v[1], "n=%d", n);
+    const char *extra[2] = {v[0], v[1]};
+    return draw_chart(c, title, extra, 2, err, errlen);
+}
+
 /* Throughput against peak Rss: one point per allocator at the medians, min-max bars both ways. */
 static int plot_tradeoff(const struct rdb_run *runs, struct rdb_group *gs, int ng,
                          const struct rdb_group *sec, int show_build, const char *sdir,
@@ -409,13 +419,10 @@ static int plot_tradeoff(const struct rdb_run *runs, struct rdb_group *gs, int n
     }
     fclose(f);
     if (!rows) return 1;
-    char title[400], v[2][2100];
+    char title[400];
     snprintf(title, sizeof title, "Throughput against peak Rss: %s (medians, min-max bars)",
              c.secname);
-    gp_str(v[0], sizeof v[0], "names", names);
-    snprintf(v[1], sizeof v[1], "n=%d", rows);
-    const char *extra[2] = {v[0], v[1]};
-    return draw_chart(&c, title, extra, 2, err, errlen);
+    return draw_named_chart(&c, title, names, rows, err, errlen);
 }
 
 /* hakmem's resident memory per tier over time, stacked, from its first usable run. */
@@ -483,12 +490,9 @@ static int plot_release(struct rdb *db, const struct rdb_run *runs, struct rdb_g
     }
     fclose(f);
     if (!nlines) return 1;
-    char title[400], v[2][2100];
+    char title[400];
     snprintf(title, sizeof title, "Release after the load ends: %s", c.secname);
-    gp_str(v[0], sizeof v[0], "names", names);
-    snprintf(v[1], sizeof v[1], "n=%d", nlines);
-    const char *extra[2] = {v[0], v[1]};
-    return draw_chart(&c, title, extra, 2, err, errlen);
+    return draw_named_chart(&c, title, names, nlines, err, errlen);
 }
 
 /* The kinds of chart of a section: file prefix (one word, report.c finds a section's charts by

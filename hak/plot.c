@@ -215,7 +215,7 @@ static FILE *open_chart_data(struct chart_files *c, const struct rdb_group *sec,
  * `extra` (run_gnuplot takes 16 in all). */
 static int draw_chart(const struct chart_files *c, const char *title, const char *const *extra,
                       int nextra, char *err, size_t errlen) {
-    char v[3][1200];
+    char v[3][2100];
     gp_str(v[0], sizeof v[0], "data", c->data);
     gp_str(v[1], sizeof v[1], "title", title);
     gp_str(v[2], sizeof v[2], "out", c->out);

@@ -32,6 +32,7 @@ include collectors/collectors.mk
 include reports/reports.mk
 include hak/hak.mk
 include tests/tests.mk
+include install.mk
 
 -include $(wildcard $(OBJ)/*/*.d)
 

@@ -43,6 +43,12 @@ const char *profile_dir(char *buf, size_t len) {
             copy_text(buf, len, real);
             return buf;
         }
+        /* make install: PREFIX/bin -> PREFIX/share/hakmem/profiles */
+        snprintf(guess, sizeof guess, "%s/../share/hakmem/profiles", exe);
+        if (is_dir(guess) && realpath(guess, real)) {
+            copy_text(buf, len, real);
+            return buf;
+        }
     }
     snprintf(buf, len, "datasets/profiles");
     return buf;

@@ -35,6 +35,7 @@
 #include "counter_reader.h"
 #include "events.h"
 #include "launcher.h"
+#include "peer_identity.h"
 #include "phase_reader.h"
 #include "process_tree.h"
 #include "smaps.h"
@@ -752,6 +753,25 @@ static void recording_free(struct recording *r) {
     free(r->regions);
 }
 
+/* The allocator library's identity, asked of dpkg once per library: hak bench records the same
+ * few libraries many times. */
+static const struct hak_peer_identity *peer_identity(const char *allocator, const char *lib) {
+    static struct hak_peer_identity id;
+    static char last_alloc[64], last_lib[4096];
+    static int known;
+    if (!known || strcmp(last_alloc, allocator) || strcmp(last_lib, lib ? lib : "")) {
+        hak_peer_identify(allocator, lib, &id);
+        snprintf(last_alloc, sizeof last_alloc, "%s", allocator);
+        snprintf(last_lib, sizeof last_lib, "%s", lib ? lib : "");
+        known = 1;
+    }
+    return &id;
+}
+
+static const char *or_null(const char *s) {
+    return s && *s ? s : NULL;
+}
+
 static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row, char *command,
                          size_t command_len, struct utsname *u, char *utc, size_t utc_len,
                          char *session, size_t session_len) {
@@ -785,6 +805,12 @@ static void fill_run_row(const struct hak_record_opts *o, struct run_db_run *row
     row->max_cpu_pct = o->max_cpu_pct;
     row->events = o->events && o->events[0] ? o->events : "none";
     row->start_utc = utc;
+    if (o->allocator) {
+        const struct hak_peer_identity *id = peer_identity(o->allocator, row->preload);
+        row->alloc_file = or_null(id->file);
+        row->alloc_package = or_null(id->package);
+        row->alloc_version = or_null(id->version);
+    }
 }
 
 /* Closes whichever descriptors are open (>= 0). */

@@ -99,6 +99,11 @@ static const char *const migrations[RUN_DB_SCHEMA_VERSION] = {
     "  rss_kb INTEGER, pss_kb INTEGER, anon_kb INTEGER, private_dirty_kb INTEGER,"
     "  lazyfree_kb INTEGER, anon_huge_kb INTEGER, swap_kb INTEGER, rss_net_kb INTEGER,"
     "  PRIMARY KEY (run_id, sample_seq, pid));",
+    /* 4: which allocator library a run measured: its file, the Debian package that ships it and
+     * that package's version (hakmem: its build id). */
+    "ALTER TABLE runs ADD COLUMN alloc_file TEXT;"
+    "ALTER TABLE runs ADD COLUMN alloc_package TEXT;"
+    "ALTER TABLE runs ADD COLUMN alloc_version TEXT;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RUN_DB_SCHEMA_VERSION,
                "one migration per schema version");
@@ -126,10 +131,12 @@ static const char *const stmt_sql[] = {
     [ST_BEGIN_RUN] =
         "INSERT INTO runs (session, command, allocator, preload, hak_build, source_git, profile,"
         " bench, params, rep, host, kernel, cpus, interval_ms, smaps_every, max_cpu_pct, events,"
-        " start_unix_ns, start_utc, state, completed)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running',0)",
+        " start_unix_ns, start_utc, alloc_file, alloc_package, alloc_version, state, completed)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running',0)",
     [ST_SET_PID] = "UPDATE runs SET pid = ? WHERE run_id = ?",
-    [ST_SET_BUILD] = "UPDATE runs SET alloc_build = ? WHERE run_id = ?",
+    /* hakmem's version is its build id, known once its counter segment is read. */
+    [ST_SET_BUILD] = "UPDATE runs SET alloc_build = ?1, alloc_version = CASE WHEN allocator = "
+                     "'hakmem' THEN ?1 ELSE alloc_version END WHERE run_id = ?2",
     [ST_SET_HELLO] = "UPDATE runs SET bench_reported = ?, protocol_version = ? WHERE run_id = ?",
     [ST_END_RUN] = "UPDATE runs SET state = ?, completed = ?, exit_code = ?, term_signal = ?,"
                    " end_unix_ns = ?, end_utc = ?, wall_s = ?, child_user_s = ?, child_sys_s = ?,"
@@ -139,7 +146,8 @@ static const char *const stmt_sql[] = {
     [ST_SAMPLE] = "INSERT INTO samples (run_id, seq, t_ns, kind, full, phase_seq, source, rss_kb,"
                   " pss_kb, anon_kb, private_dirty_kb, lazyfree_kb, anon_huge_kb, swap_kb,"
                   " rss_net_kb, processes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_PROCESS_SAMPLE] = "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_PROCESS_SAMPLE] =
+        "INSERT OR REPLACE INTO process_samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_MAPPING] = "INSERT INTO mappings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER_NAME] = "INSERT OR REPLACE INTO counter_names VALUES (?,?,?,?)",
@@ -428,6 +436,9 @@ int64_t run_db_begin_run(struct run_db *d, const struct run_db_run *r) {
     bind_text(st, i++, r->events);
     bind_i64(st, i++, r->start_unix_ns);
     bind_text(st, i++, r->start_utc);
+    bind_text(st, i++, r->alloc_file);
+    bind_text(st, i++, r->alloc_package);
+    bind_text(st, i++, r->alloc_version);
     int was_batch = d->in_batch;
     if (was_batch && run_db_commit(d) != 0) return -1;
     if (step(st) != 0) return -1;
@@ -662,4 +673,134 @@ int run_db_add_result(struct run_db *d, int64_t run_id, int64_t seq, int64_t t_n
     bind_opt_i64(st, i++, t_ns);
     bind_text(st, i++, source);
     return step(st);
+}
+
+/* --- merging run databases (hak merge) --- */
+
+int run_db_check_merge_input(const char *in_path, char *err, size_t errlen) {
+    struct run_db *in = run_db_open(in_path, RUN_DB_READONLY, err, errlen);
+    if (!in) return -1;
+    int tables = 0, rc = 0;
+    if (query_int(in->db,
+                  "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
+                  "(" RUN_DB_CORE_TABLES ")",
+                  &tables) != SQLITE_OK ||
+        tables != RUN_DB_CORE_TABLE_COUNT) {
+        snprintf(err, errlen, "%s: an SQLite database, but not a hak run database", in_path);
+        rc = -1;
+    } else if (in->version != RUN_DB_SCHEMA_VERSION) {
+        /* Copying rows between schemas would drop or invent columns: one version only. */
+        snprintf(err, errlen,
+                 "%s: schema version %d, but this hak merges version %d only; record into it "
+                 "once with this hak to migrate it, or merge with the hak that wrote it",
+                 in_path, in->version, RUN_DB_SCHEMA_VERSION);
+        rc = -1;
+    }
+    run_db_close(in);
+    return rc;
+}
+
+/* An SQL identifier in double quotes, inner quotes doubled: names read from a database stay names.
+ */
+static void quote_ident(char *out, size_t n, const char *name) {
+    size_t o = 0;
+    if (o + 1 < n) out[o++] = '"';
+    for (; *name && o + 3 < n; name++) {
+        if (*name == '"') out[o++] = '"';
+        out[o++] = *name;
+    }
+    if (o + 1 < n) out[o++] = '"';
+    out[o] = 0;
+}
+
+/* Copies table `table` of the attached database `src` into main, run ids shifted by offset.  Both
+ * have the table (same schema version): the columns are src's, in its order. */
+static int merge_table(sqlite3 *db, const char *table, int64_t offset) {
+    sqlite3_stmt *cols;
+    int rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, 'src') ORDER BY cid",
+                                -1, &cols, NULL);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_text(cols, 1, table, -1, SQLITE_STATIC);
+    size_t cap = 8192;
+    char *names = malloc(cap), *values = malloc(cap), q[300];
+    size_t nn = 0, nv = 0;
+    if (!names || !values) rc = SQLITE_NOMEM;
+    while (rc == SQLITE_OK && sqlite3_step(cols) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(cols, 0);
+        quote_ident(q, sizeof q, col ? col : "");
+        int is_run = col && !strcmp(col, "run_id");
+        int a = snprintf(names + nn, cap - nn, "%s%s", nn ? "," : "", q);
+        int b = is_run ? snprintf(values + nv, cap - nv, "%s%s + %lld", nv ? "," : "", q,
+                                  (long long)offset)
+                       : snprintf(values + nv, cap - nv, "%s%s", nv ? "," : "", q);
+        if (a < 0 || b < 0 || nn + (size_t)a >= cap || nv + (size_t)b >= cap) rc = SQLITE_TOOBIG;
+        nn += (size_t)a;
+        nv += (size_t)b;
+    }
+    sqlite3_finalize(cols);
+    if (rc == SQLITE_OK) {
+        quote_ident(q, sizeof q, table);
+        size_t len = 2 * cap + 700;
+        char *sql = malloc(len);
+        if (!sql)
+            rc = SQLITE_NOMEM;
+        else {
+            snprintf(sql, len, "INSERT INTO main.%s (%s) SELECT %s FROM src.%s", q, names, values,
+                     q);
+            rc = exec_sql(db, sql);
+            free(sql);
+        }
+    }
+    free(names);
+    free(values);
+    return rc;
+}
+
+int run_db_merge(struct run_db *d, const char *in_path, char *err, size_t errlen) {
+    if (run_db_check_merge_input(in_path, err, errlen) != 0) return -1;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(d->db, "ATTACH ?1 AS src", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, in_path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(d->db);
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot read it for merging (%s)", in_path,
+                 sqlite3_errmsg(d->db));
+        return -1;
+    }
+    int copied = 0;
+    rc = exec_sql(d->db, "BEGIN IMMEDIATE");
+    /* New ids follow the largest in OUT, so the merged runs keep their order after its own. */
+    int64_t offset = 0;
+    if (rc == SQLITE_OK &&
+        (rc = sqlite3_prepare_v2(d->db, "SELECT coalesce(max(run_id), 0) FROM main.runs", -1, &st,
+                                 NULL)) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) offset = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    /* Every table of the input that holds runs' rows; runs first. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(d->db,
+                                "SELECT m.name FROM src.sqlite_master m WHERE m.type = 'table' "
+                                "AND EXISTS (SELECT 1 FROM pragma_table_info(m.name, 'src') "
+                                "WHERE name = 'run_id') ORDER BY m.name <> 'runs', m.name",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+            const char *table = (const char *)sqlite3_column_text(st, 0);
+            rc = merge_table(d->db, table, offset);
+            if (rc == SQLITE_OK && !strcmp(table, "runs")) copied = sqlite3_changes(d->db);
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == SQLITE_OK) rc = exec_sql(d->db, "COMMIT");
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "merging %s: %s; nothing of it was written", in_path,
+                 sqlite3_errmsg(d->db));
+        exec_sql(d->db, "ROLLBACK");
+    }
+    exec_sql(d->db, "DETACH src");
+    return rc == SQLITE_OK ? copied : -1;
 }

@@ -46,6 +46,14 @@ int run_db_schema_version(const struct run_db *db);
 /* The last SQLite error message. */
 const char *run_db_error(const struct run_db *db);
 
+/* hak merge: copies every run of the database at in_path, with all its rows, into db under new
+ * run ids that follow db's own (order, host, builds and everything else kept).  The input must be a
+ * hak run database at this schema version; a failed merge writes nothing of it.  Returns the
+ * number of runs copied, or -1 with one line in err.  run_db_check_merge_input is the check
+ * alone, so a verb can refuse all its inputs before writing anything. */
+int run_db_merge(struct run_db *db, const char *in_path, char *err, size_t errlen);
+int run_db_check_merge_input(const char *in_path, char *err, size_t errlen);
+
 /* What is known about a run before it starts (NULL strings become SQL NULL). */
 struct run_db_run {
     const char *session;    /* one id per hak invocation: hak bench's runs share it */
@@ -64,6 +72,8 @@ struct run_db_run {
     const char *events; /* as requested */
     int64_t start_unix_ns;
     const char *start_utc; /* ISO 8601 */
+    /* The allocator library: real path, the Debian package that ships it, its version. */
+    const char *alloc_file, *alloc_package, *alloc_version;
 };
 
 /* How a run ended. */

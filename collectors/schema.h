@@ -7,8 +7,9 @@
 #ifndef HAK_SCHEMA_H
 #define HAK_SCHEMA_H
 
-/* 3 added processes (samples.processes, process_samples), attach and sampling-gap columns. */
-#define RUN_DB_SCHEMA_VERSION 3
+/* 3 added processes (samples.processes, process_samples), attach and sampling-gap columns; 4 the
+ * allocator library's identity (runs.alloc_file, alloc_package, alloc_version). */
+#define RUN_DB_SCHEMA_VERSION 4
 
 /* The tables (and the view) every run database has since version 1, as an SQL list. */
 #define RUN_DB_CORE_TABLES                                                                         \

@@ -768,8 +768,13 @@ int cmd_bench(int argc, char **argv) {
     }
     for (int s = 0; s < p.nsections; s++) {
         snprintf(bins[s], sizeof bins[s], "%s/%s", exe_dir, p.sections[s].spec->name);
+        /* make install keeps the workloads out of PATH: PREFIX/libexec/hakmem. */
+        if (access(bins[s], X_OK) != 0)
+            snprintf(bins[s], sizeof bins[s], "%s/../libexec/hakmem/%s", exe_dir,
+                     p.sections[s].spec->name);
         if (access(bins[s], X_OK) != 0) {
-            fprintf(stderr, "hak bench: benchmark %s is missing (run make)\n", bins[s]);
+            fprintf(stderr, "hak bench: benchmark %s is missing (run make)\n",
+                    p.sections[s].spec->name);
             return 1;
         }
     }

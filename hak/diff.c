@@ -112,6 +112,26 @@ static void diff_markdown(FILE *o, const struct side *a, const struct side *b,
                 r->nb, r->verdict);
     }
     fprintf(o, "\n%d better, %d worse, %d within noise.\n", nbetter, nworse, nnoise);
+    /* What each side measured: a peer's package version can differ between machines. */
+    int head = 0;
+    for (int i = 0; i < a->ng; i++) {
+        int seen = 0; /* one row per allocator, whatever its benchmarks */
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(a->gs[j].allocator, a->gs[i].allocator);
+        if (seen) continue;
+        const struct rdb_run *ra = &a->runs[a->gs[i].idx[0]], *rb = NULL;
+        for (int k = 0; k < b->ng && !rb; k++)
+            if (!strcmp(b->gs[k].allocator, a->gs[i].allocator)) rb = &b->runs[b->gs[k].idx[0]];
+        char la[600], lb[600];
+        if (!rb || (!rdb_library(ra, la, sizeof la)[0] && !rdb_library(rb, lb, sizeof lb)[0]))
+            continue;
+        rdb_library(ra, la, sizeof la);
+        rdb_library(rb, lb, sizeof lb);
+        if (!head++) fprintf(o, "\n| allocator | library A | library B |\n|---|---|---|\n");
+        fprintf(o, "| %s | %s | %s%s |\n", a->gs[i].allocator, la[0] ? la : "unknown",
+                lb[0] ? lb : "unknown",
+                strcmp(ra->alloc_version, rb->alloc_version) ? " (differs)" : "");
+    }
 }
 
 /* hak diff --json: one document (docs/reports.md). */

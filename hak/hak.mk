@@ -10,6 +10,7 @@ HAK_VERBS += mark
 HAK_VERBS += trace
 HAK_VERBS += replay
 HAK_CFLAGS += -Itrace
+HAK_VERBS += merge export
 HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))) \
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \
            $(ALLOCATORS_OBJ) $(OBJ)/bench/bench_params.o

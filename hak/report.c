@@ -561,25 +561,26 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
     doc_table_end(d);
 }
 
-static void embed_png(struct doc *d, const char *path, const char *alt) {
-    FILE *f = fopen(path, "rb");
+/* A chart inline as SVG (text, sharp at any size, searchable), with its caption; the SVG file lies
+ * beside the PNG.  gnuplot's prologue (XML declaration, doctype) is left out: inside HTML only the
+ * <svg> element belongs. */
+static void embed_svg(struct doc *d, const struct hak_chart *chart) {
+    char path[300];
+    const char *dot = strrchr(chart->path, '.');
+    snprintf(path, sizeof path, "%.*s.svg",
+             dot ? (int)(dot - chart->path) : (int)strlen(chart->path), chart->path);
+    FILE *f = fopen(path, "r");
     if (!f) return;
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    fprintf(d->out, "<figure><img alt=\"");
-    html_escape(d->out, alt);
-    fprintf(d->out, "\" src=\"data:image/png;base64,");
-    unsigned char in[3];
-    size_t n;
-    while ((n = fread(in, 1, 3, f)) > 0) {
-        unsigned v = in[0] << 16 | (n > 1 ? in[1] << 8 : 0) | (n > 2 ? in[2] : 0);
-        fputc(b64[v >> 18 & 63], d->out);
-        fputc(b64[v >> 12 & 63], d->out);
-        fputc(n > 1 ? b64[v >> 6 & 63] : '=', d->out);
-        fputc(n > 2 ? b64[v & 63] : '=', d->out);
+    fprintf(d->out, "<figure>\n");
+    char line[4096];
+    int in_svg = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!in_svg && strstr(line, "<svg")) in_svg = 1;
+        if (in_svg) fputs(line, d->out);
     }
     fclose(f);
-    fprintf(d->out, "\"><figcaption>");
-    html_escape(d->out, alt);
+    fprintf(d->out, "<figcaption>");
+    html_escape(d->out, chart->caption);
     fprintf(d->out, "</figcaption></figure>\n");
 }
 
@@ -617,6 +618,9 @@ static void json_run(FILE *o, const struct rdb_run *r) {
     json_key(o, 0, "rep"), json_num(o, r->rep);
     json_key(o, 0, "build"), json_str(o, r->build);
     json_key(o, 0, "host"), json_str(o, r->host);
+    json_key(o, 0, "alloc_file"), json_str(o, r->alloc_file);
+    json_key(o, 0, "alloc_package"), json_str(o, r->alloc_package);
+    json_key(o, 0, "alloc_version"), json_str(o, r->alloc_version);
     json_key(o, 0, "state"), json_str(o, r->state);
     json_key(o, 0, "completed"), fputs(r->completed ? "true" : "false", o);
     json_key(o, 0, "note"), json_str(o, r->note);
@@ -683,7 +687,7 @@ static void usage(FILE *out) {
 
 /* The whole report of runs[0..n) into d. */
 static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, int n,
-                         char (*charts)[256], int ncharts) {
+                         const struct hak_chart *charts, int ncharts) {
     struct rdb_group *gs;
     int ng = rdb_group_runs(runs, n, &gs);
     doc_heading(d, 1, "Memory report: %s", rdb_path(db));
@@ -728,10 +732,7 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
         idle_table(d, runs, gs, ng, &gs[k], show_build);
         if (d->html)
             for (int c = 0; c < ncharts; c++)
-                if (chart_of_section(charts[c], &gs[k])) {
-                    const char *base = strrchr(charts[c], '/');
-                    embed_png(d, charts[c], base ? base + 1 : charts[c]);
-                }
+                if (chart_of_section(charts[c].path, &gs[k])) embed_svg(d, &charts[c]);
         for (int j = k; j < ng; j++) {
             struct rdb_group *g = &gs[j];
             if (strcmp(g->bench, bench) || strcmp(g->profile, gs[k].profile)) continue;
@@ -744,6 +745,9 @@ static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, in
                         group_label(g, show_build, label, sizeof label));
             doc_para(d, "Runs %s (%d completed); build %s. Medians over the completed runs.", ids,
                      g->ncompleted, g->build[0] ? g->build : "unknown");
+            char lib[600];
+            if (rdb_library(&runs[g->idx[0]], lib, sizeof lib)[0])
+                doc_para(d, "Allocator library: %s.", lib);
             recording_notes(d, runs, g);
             whole_run_table(d, runs, g);
             if (group_has_phases(runs, g))
@@ -813,7 +817,7 @@ int cmd_report(int argc, char **argv) {
         char dir[PATH_MAX];
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/hak-report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        char charts[64][256];
+        struct hak_chart charts[64];
         int nch = 0;
         int made = mkdtemp(dir) != NULL;
         if (made) {
@@ -836,7 +840,8 @@ int cmd_report(int argc, char **argv) {
                     "table{border-collapse:collapse;margin:0.5em 0 1em}"
                     "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
                     "td:first-child,th:first-child{text-align:left}"
-                    "img{max-width:100%%}</style></head><body>\n");
+                    "svg{max-width:100%%;height:auto}figcaption{margin:0.3em 0 "
+                    "1.5em}</style></head><body>\n");
             write_report(&h, db, runs, n, charts, nch);
             fprintf(f, "</body></html>\n");
             if (fclose(f) != 0) {

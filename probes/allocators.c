@@ -101,8 +101,11 @@ int hak_allocator_resolve(const struct hak_allocator *a, char *path, size_t path
                      a->env_path);
             return -1;
         }
-        char *slash = strrchr(dir, '/'); /* build/bin -> build */
+        char *slash = strrchr(dir, '/'); /* build/bin -> build, PREFIX/bin -> PREFIX */
         if (slash) *slash = '\0';
+        /* Installed (make install): PREFIX/bin/hak and PREFIX/lib/libhakmem.so. */
+        snprintf(path, path_len, "%s/lib/%s", dir, a->soname);
+        if (readable_file(path)) return 0;
         snprintf(path, path_len, "%s/%s", dir, a->soname);
         if (readable_file(path)) return 0;
         snprintf(why, why_len, "%s is not built: %s is missing (run make, or set %s)", a->name,

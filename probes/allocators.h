@@ -5,7 +5,8 @@
  *
  * Library lookup, first hit wins:
  *   1. HAK_LIB_<NAME> (e.g. HAK_LIB_MIMALLOC, HAK_LIBHAKMEM for hakmem): an explicit path;
- *   2. hakmem: <dir of the running hak binary>/../libhakmem.so, i.e. build/libhakmem.so;
+ *   2. hakmem: <dir of the running hak binary>/../lib/libhakmem.so (installed) or
+ *      <dir of the running hak binary>/../libhakmem.so, i.e. build/libhakmem.so;
  *      peers: the soname in the usual library directories (Debian multiarch first), or in the
  *      colon-separated directories of HAK_LIB_DIRS when that is set.
  * glibc needs no library: it is what runs when nothing is preloaded.

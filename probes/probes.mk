@@ -8,6 +8,8 @@ PROBES_CFLAGS := $(CFLAGS_COMMON) -Iprobes -Iphase/include -Iallocator/include
 ALLOCATORS_OBJ     := $(OBJ)/probes/allocators.o
 COUNTER_READER_OBJ := $(OBJ)/probes/counter_reader.o
 RECORD_PROBES_OBJ  := $(OBJ)/probes/smaps.o $(OBJ)/probes/events.o $(OBJ)/probes/phase_reader.o
+# The allocator library's file, package and version for each run (the recorder).
+RECORD_PROBES_OBJ  += $(OBJ)/probes/peer_identity.o
 
 $(OBJ)/probes/%.o: probes/%.c Makefile probes/probes.mk
 	@mkdir -p $(dir $@)

@@ -508,6 +508,26 @@ static void row_gaps(sqlite3_stmt *q, struct rdb_run *r) {
     r->whole.longest_gap_ms = r->whole.gaps > 0 ? col_num(q, 1) : NAN;
 }
 
+static void row_library(sqlite3_stmt *q, struct rdb_run *r) {
+    copy_text(r->alloc_file, sizeof r->alloc_file, q, 0);
+    copy_text(r->alloc_package, sizeof r->alloc_package, q, 1);
+    copy_text(r->alloc_version, sizeof r->alloc_version, q, 2);
+}
+
+const char *rdb_library(const struct rdb_run *r, char *buf, size_t n) {
+    const char *sep = r->alloc_package[0] && r->alloc_version[0] ? " " : "";
+    if (!r->alloc_package[0] && r->alloc_version[0]) sep = "build ";
+    if (!r->alloc_package[0] && !r->alloc_version[0])
+        snprintf(buf, n, "%s", r->alloc_file);
+    else if (r->alloc_package[0])
+        snprintf(buf, n, "%s%s%s%s%s%s", r->alloc_package, sep, r->alloc_version,
+                 r->alloc_file[0] ? " (" : "", r->alloc_file, r->alloc_file[0] ? ")" : "");
+    else
+        snprintf(buf, n, "%s%s%s%s%s", sep, r->alloc_version, r->alloc_file[0] ? " (" : "",
+                 r->alloc_file, r->alloc_file[0] ? ")" : "");
+    return buf;
+}
+
 /* The figures of the whole run, from its samples and its row: they need no phase marks. */
 static void load_whole(struct rdb *db, struct rdb_run *r) {
 #define NET "coalesce(rss_net_kb, rss_kb - coalesce(lazyfree_kb, 0))"
@@ -541,6 +561,10 @@ static void load_whole(struct rdb *db, struct rdb_run *r) {
 static void load_extras(struct rdb *db, struct rdb_run *r) {
     if (db->version >= 3) load_processes(db->db, r);
     else r->processes = 1;
+    if (db->version >= 4)
+        query_row(db->db,
+                  "SELECT alloc_file, alloc_package, alloc_version FROM runs WHERE run_id = ?", r,
+                  row_library);
     load_whole(db, r);
 }
 
@@ -664,6 +688,47 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
         (*t_ms)[n] = sqlite3_column_double(st, 0);
         (*rss_kb)[n] = sqlite3_column_double(st, 1);
         n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                      double (**tier_kb)[RDB_NTIERS]) {
+    *t_ms = NULL;
+    *tier_kb = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT s.seq, s.t_ns / 1e6, h.tier, h.rss_kb FROM hakmem_tiers h "
+                           "JOIN samples s ON s.run_id = h.run_id AND s.seq = h.sample_seq "
+                           "WHERE h.run_id = ? ORDER BY s.t_ns, s.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int n = 0, cap = 0;
+    int64_t last_seq = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        if (seq != last_seq) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                double *a = realloc(*t_ms, cap * sizeof *a);
+                if (!a) break;
+                *t_ms = a;
+                double(*b)[RDB_NTIERS] = realloc(*tier_kb, cap * sizeof *b);
+                if (!b) break;
+                *tier_kb = b;
+            }
+            (*t_ms)[n] = sqlite3_column_double(st, 1);
+            for (int i = 0; i < RDB_NTIERS; i++)
+                (*tier_kb)[n][i] = 0;
+            last_seq = seq;
+            n++;
+        }
+        const char *tier = (const char *)sqlite3_column_text(st, 2);
+        for (int i = 0; tier && i < RDB_NTIERS; i++)
+            if (!strcmp(tier, rdb_class_names[i]))
+                (*tier_kb)[n - 1][i] = sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
     return n;

@@ -80,6 +80,9 @@ struct rdb_run {
     struct rdb_whole whole;
     char allocator[32], bench[32], profile[64], state[16], build[160], session[128], host[64];
     char params[512];
+    /* The allocator library (schema 4 on; empty when unknown): real path, Debian package, its
+     * version (hakmem: its build id). */
+    char alloc_file[256], alloc_package[96], alloc_version[128];
     int rep, completed;
     double wall_s;
     struct rdb_phase_fig ph[RDB_NPHASES];
@@ -124,6 +127,10 @@ struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids
 /* Rss over time of one run: parallel arrays (ms, KiB) of every sample that measured Rss. */
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb);
 
+/* hakmem's resident KiB per tier over time (hakmem_tiers at each full snapshot): parallel arrays
+ * of times (ms) and per-tier KiB.  0 rows for a run without tiers (not hakmem). */
+int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                      double (**tier_kb)[RDB_NTIERS]);
 /* Every mark of a run: name and time, for shading a chart. */
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
 
@@ -148,6 +155,9 @@ int rdb_groups_need_build(const struct rdb_group *g, int n);
 /* The runs of a group whose figures count: the completed ones, or all when none completed. */
 int rdb_group_usable(const struct rdb_run *runs, const struct rdb_group *g, int i);
 
+/* The allocator library of a run in words, for reports: "libmimalloc2.0:amd64 2.0.9+ds-2
+ * (/usr/lib/.../libmimalloc.so.2.0)", "build ID (/path/libhakmem.so)"; "" when unknown. */
+const char *rdb_library(const struct rdb_run *r, char *buf, size_t n);
 /* Statistics over values (NANs skipped).  Return NAN when no value. */
 double rdb_median(const double *v, int n);
 double rdb_min(const double *v, int n);
@@ -168,10 +178,15 @@ int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);
 
-/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG); `written` gets the PNG
- * paths.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
+/* A chart written by hak_plot_charts: its PNG (the SVG lies beside it) and what it shows. */
+struct hak_chart {
+    char path[256];
+    char caption[512];
+};
+/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG), up to maxc of them into
+ * charts.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
  * with hak report --html. */
 int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
-                    char (*written)[256], int maxw, char *err, size_t errlen);
+                    struct hak_chart *charts, int maxc, char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,7 @@
 # hak/diff.c.  Also `make demo`.
 REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
 REPORTS_OBJ := $(OBJ)/reports/report_db.o $(OBJ)/reports/json.o
+REPORTS_OBJ += $(OBJ)/reports/csv.o
 REPORTS_LDLIBS := -lsqlite3 -lm
 
 $(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk

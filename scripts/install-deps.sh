@@ -16,6 +16,8 @@ PACKAGES=(
     libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4
     # measurement toolkit
     libsqlite3-dev gnuplot-nox libpfm4-dev chromium
+    # make install's test compiles a program with pkg-config --cflags --libs hakphase
+    pkg-config
     # fuzz harnesses (clang's libFuzzer and sanitizer runtimes)
     clang libclang-rt-14-dev
 )

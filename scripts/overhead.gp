@@ -1,5 +1,5 @@
 # Overhead (Rss - LazyFree - live bytes) per phase, grouped by allocator.
-# hak plot passes: data (header "allocator baseline heavy idle after_flush", then one row per
+# hak plot passes: data (header: allocator and the four phases in words, quoted, then one row per
 # allocator, MiB, "?" where the benchmark has no such phase), lastcol (the last column with data),
 # title, out (path without extension).
 set datafile missing "?"

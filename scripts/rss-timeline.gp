@@ -1,19 +1,31 @@
-# RSS over time, one line per allocator, the phases of a reference run shaded.
-# hak plot passes: data (blocks of "ms MiB", one per allocator, in the order of `names`),
-# phases ("start_ms end_ms name colour" rows), names, n, ymax, title, out (path without extension).
+# Rss over time: every run of a benchmark, one colour per allocator, and above the curves one strip
+# per allocator showing its own phases (load, idle, flush).
+# hak plot passes: data (blocks of "ms MiB rgb", one per run), titles (one word per block: the
+# allocator at its first run, "-" for the others), phases (block 0: "start_ms end_ms phase rgb
+# strip", block 1 unused), strips (the allocators, one strip each, in order), n (blocks), ymax,
+# title, out (path without extension).
 set datafile missing "?"
 set title title noenhanced
 set xlabel "time since start (ms)"
 set ylabel "Rss (MiB)"
-set yrange [0:ymax]
+nstrip = words(strips)
+band = ymax * 0.09
+set yrange [0:ymax + band * nstrip + ymax * 0.02]
+tic = 10 ** floor(log10(ymax))
+while (ymax / tic < 4) { tic = tic / 2 }
+set ytics 0, tic, ymax
 set grid
-set key outside right top noenhanced
-set style fill transparent solid 0.15 noborder
+set key outside right bottom noenhanced
+set style fill transparent solid 0.35 noborder
+lo(r) = ymax * 1.02 + band * r
+do for [r=0:nstrip-1] {
+    set label r + 1 word(strips, r + 1) at graph 1.01, first lo(r) + band * 0.42 left front noenhanced
+}
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 960,540 noenhanced } else { set terminal svg size 960,540 dynamic noenhanced }
     set output out.".".fmt
-    plot phases using (($1+$2)/2):(ymax/2):1:2:(0):(ymax):4 with boxxyerror lc variable notitle, \
-         phases using (($1+$2)/2):(ymax*0.97):3 with labels notitle, \
-         for [i=0:n-1] data index i using 1:2 with lines lw 2 title word(names, i+1)
+    plot phases index 0 using (($1+$2)/2):(lo($5) + band*0.42):1:2:(lo($5)):(lo($5) + band*0.85):4 with boxxyerror lc rgb variable notitle, \
+         phases index 0 using (($1+$2)/2):(lo($5) + band*0.42):3 with labels notitle, \
+         for [i=0:n-1] data index i using 1:2:3 with lines lw 2 lc rgb variable title (word(titles, i+1) eq "-" ? "" : word(titles, i+1))
     unset output
 }

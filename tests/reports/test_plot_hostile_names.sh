@@ -36,18 +36,20 @@ pwned=$(find "$WORK" "$ROOT" /tmp -maxdepth 2 -name 'pwned*' 2>/dev/null || true
 [[ $plot_rc -eq 0 ]] || fail "hak plot exited $plot_rc"
 [[ $report_rc -eq 0 ]] || fail "hak report --html exited $report_rc"
 
-for chart in rss-battle throughput-battle overhead-battle; do
+for chart in rss-battle throughput-battle tradeoff-battle overhead-battle release-battle; do
     png_ok "$WORK/charts/$chart.png" || fail "$chart.png is not a valid PNG image"
 done
 # The names are shown, their odd characters replaced.
-for chart in rss-battle throughput-battle overhead-battle; do
+for chart in rss-battle throughput-battle tradeoff-battle overhead-battle release-battle; do
     grep -q 'a_touch_pwned_' "$WORK/charts/$chart.svg" || fail "$chart.svg does not name the allocator"
 done
 grep -q 'q_*touch_pwned4_system' "$WORK/charts/rss-battle.svg" || fail "rss-battle.svg lacks the third run"
-grep -q '[`$]' "$WORK/charts/rss-battle.svg" && fail "rss-battle.svg shows an unsanitised name"
+for svg in "$WORK"/charts/*.svg; do
+    grep -q '[`$]' "$svg" && fail "$(basename "$svg") shows an unsanitised name"
+done
 grep -q "charts left out" "$WORK/report.err" && fail "hak report --html left its charts out"
-[[ $(grep -o 'src="data:image/png;base64,' "$WORK/report.html" | wc -l) -ge 3 ]] ||
-    fail "the page does not embed the three battle charts"
+[[ $(grep -c '<svg' "$WORK/report.html") -ge 5 ]] ||
+    fail "the page does not hold the battle charts as inline SVG"
 # The report's temporary chart folder (in TMPDIR) is gone.
 [[ -z $(ls -A "$WORK/tmp") ]] || fail "hak report --html left $(ls -A "$WORK/tmp") in TMPDIR"
 echo PASS

@@ -6,7 +6,7 @@ BENCH_HEADERS := $(wildcard bench/*.h probes/*.h collectors/*.h collectors/*.def
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
                      $(OBJ)/bench/flush.o $(PHASE_CLIENT_OBJ)
 
-all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay
+all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay $(BIN)/churn
 
 $(OBJ)/bench/%.o: bench/%.c $(BENCH_HEADERS) Makefile bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -25,6 +25,10 @@ $(BIN)/bigbuf: $(OBJ)/bench/bigbuf.o $(BENCH_SUPPORT_OBJ)
 	$(CC) $(CFLAGS_COMMON) -o $@ $^ -ldl
 
 $(BIN)/decay: $(OBJ)/bench/decay.o $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
+
+$(BIN)/churn: $(OBJ)/bench/churn.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
 

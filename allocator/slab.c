@@ -817,20 +817,8 @@ static size_t tcache_return(struct hak_heap *h, struct hak_tcache *caches, unsig
                             unsigned last)
 {
     size_t bytes = 0;
-    for (unsigned c = first; c < last; c++) {
-        struct hak_tcache *tc = &caches[c];
-        void **b = tc->head;
-        HAK_COUNT_ADD(free_ss_local, tc->count);
-        bytes += (size_t)tc->count * hak_class_size[c];
-        tc->head = NULL;
-        tc->count = 0;
-        while (b) {
-            void **next = b[0];
-            struct hak_superslab *ss = ss_of(b);
-            hak_slab_free_local(h, ss, hak_slab_of(ss, b), b);
-            b = next;
-        }
-    }
+    for (unsigned c = first; c < last; c++)
+        bytes += (size_t)tcache_trim(h, &caches[c], 0) * hak_class_size[c];
     return bytes;
 }
 

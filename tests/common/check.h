@@ -136,6 +136,25 @@ static inline void wait_child_stderr(pid_t pid, int errfd, char *buf, size_t siz
     REQUIRE(waitpid(pid, status, 0) == pid);
 }
 
+/* Runs the program `self` with the argument `part` in a child with the NAME=VALUE strings of
+ * `env` (NULL-terminated) added to its environment; its stderr goes into err (may be NULL).
+ * Returns its exit status, or 128 + the signal that ended it. */
+static inline int run_part(const char *self, const char *part, const char *const *env, char *err,
+                           size_t errlen) {
+    int errfd;
+    pid_t pid = fork_capturing_stderr(&errfd);
+    if (pid == 0) {
+        for (const char *const *e = env; *e; e++)
+            putenv((char *)*e);
+        execl(self, self, part, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    static char local[4096];
+    wait_child_stderr(pid, errfd, err ? err : local, err ? errlen : sizeof local, &status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* How many lines (newlines) a text holds. */
 static inline int count_lines(const char *s) {
     int n = 0;

@@ -34,15 +34,6 @@ static uint64_t fake_clock(void) {
     return fake_ms;
 }
 
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    REQUIRE(f != NULL);
-    long size = 0, res = 0;
-    REQUIRE(fscanf(f, "%ld %ld", &size, &res) == 2);
-    fclose(f);
-    return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 /* ---- adapt ----------------------------------------------------------------------------- */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -184,12 +175,12 @@ static void part_purge(void) {
     for (int k = 0; k < 2; k++) {
         size_t size = sizes[k], n;
         hak_flush_all();
-        long base = rss_kb();
+        long base = (long)(rss_bytes() / 1024);
         void **v = burst_keep16(size, 32 * MIB, &n);
-        long before = rss_kb();
+        long before = (long)(rss_bytes() / 1024);
         long long purged0 = hak_counter(counters[k]);
         hak_flush_all();
-        long after = rss_kb();
+        long after = (long)(rss_bytes() / 1024);
         long long purged = hak_counter(counters[k]) - purged0;
         /* 15 blocks in 16 are free: at least half of the burst's pages can go */
         CHECKF(purged * 4 >= (long long)(16 * KIB), "%zu B: %lld pages purged", size, purged);
@@ -215,11 +206,11 @@ static void part_idle(void) {
     CHECKF(hak_counter("tiny_pages_purged") == purged0,
            "a decay pass purged %lld pages of slabs used just now",
            hak_counter("tiny_pages_purged") - purged0);
-    long before = rss_kb();
+    long before = (long)(rss_bytes() / 1024);
     fake_ms += 20000; /* past HAKMEM_IDLE_MS with no activity */
     hak_test_decay_pass();
     hak_test_decay_pass(); /* the first reclaims the caches' probe, the second steals */
-    long after = rss_kb();
+    long after = (long)(rss_bytes() / 1024);
     CHECKF(hak_counter("tiny_pages_purged") - purged0 >= (long long)(4 * KIB),
            "idle passes purged %lld pages", hak_counter("tiny_pages_purged") - purged0);
     CHECKF(before - after >= (long)(16 * KIB), "idle gave back %ld KiB", before - after);
@@ -247,32 +238,17 @@ static void *fill_free_exit(void *arg) {
 /* HAKMEM_BACKGROUND=0 HAKMEM_SS_KEEP=1024: the exited thread's empty SuperSlabs stay mapped
  * (orphaned), yet their pages go back when the thread exits. */
 static void part_exit(void) {
-    long base = rss_kb();
+    long base = (long)(rss_bytes() / 1024);
     long long dec0 = hak_counter("bytes_decommitted");
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, fill_free_exit, NULL) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
-    long grown = rss_kb() - base;
+    long grown = (long)(rss_bytes() / 1024) - base;
     CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(8 * MIB),
            "the exiting thread gave back %lld bytes of its 16 MiB",
            hak_counter("bytes_decommitted") - dec0);
     CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
            grown);
-}
-
-static int run_part(const char *self, const char *part, const char *const *env, char *err,
-                    size_t errlen) {
-    int errfd;
-    pid_t pid = fork_capturing_stderr(&errfd);
-    if (pid == 0) {
-        for (const char *const *e = env; *e; e++)
-            putenv((char *)*e);
-        execl(self, self, part, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    wait_child_stderr(pid, errfd, err, errlen, &status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int main(int argc, char **argv) {

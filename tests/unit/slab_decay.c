@@ -59,21 +59,6 @@ static long rss_kb(void) {
     return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static int run_part(const char *self, const char *part, const char *const *env, char *err,
-                    size_t errlen) {
-    int errfd;
-    pid_t pid = fork_capturing_stderr(&errfd);
-    if (pid == 0) {
-        for (const char *const *e = env; *e; e++)
-            putenv((char *)*e);
-        execl(self, self, part, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    wait_child_stderr(pid, errfd, err, errlen, &status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* `n` blocks of `size` bytes, each filled with its index; freed later. */
 static void **fill_blocks(size_t n, size_t size) {
     void **v = malloc(n * sizeof *v);

@@ -10,7 +10,9 @@
  *     (no new SuperSlab, no block handed out twice);
  *   - idle: the same pages go back with no call, by the idle pass, and a decay pass leaves a slab
  *     used since its cutoff alone;
- *   - exit: a thread that exits gives back its free slabs at once, not at some later refill.
+ *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
+ *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
+ *     given back at the pass after its probe, without waiting HAKMEM_DECAY_MS.
  */
 #include "check.h"
 
@@ -251,12 +253,53 @@ static void part_exit(void) {
            grown);
 }
 
+/* ---- quiet ----------------------------------------------------------------------------- */
+
+static void **quiet_blocks;
+enum { QUIET_N = 4096, QUIET_SIZE = 2048 };
+
+static void *quiet_thread(void *arg) {
+    (void)arg;
+    quiet_blocks = malloc(QUIET_N * sizeof *quiet_blocks);
+    REQUIRE(quiet_blocks != NULL);
+    for (int i = 0; i < QUIET_N; i++) {
+        REQUIRE((quiet_blocks[i] = malloc(OPAQUE((size_t)QUIET_SIZE))) != NULL);
+        memset(quiet_blocks[i], 3, QUIET_SIZE);
+    }
+    set_stage(1);
+    wait_stage(2); /* quiet: blocked, no allocator call */
+    for (int i = 0; i < 100; i++)
+        free(malloc(OPAQUE((size_t)QUIET_SIZE)));
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_quiet(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, NULL) == 0);
+    wait_stage(1);
+    for (int i = 0; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees: only a pass or the owner drains them */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass(); /* drains, frees the slabs, probes the thread */
+    fake_ms += 100;
+    hak_test_decay_pass(); /* the probe stands: the thread is quiet */
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - after >= 6 * 1024,
+           "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 100 ms after", before - after);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2) {
         if (!strcmp(argv[1], "adapt")) part_adapt();
         else if (!strcmp(argv[1], "purge")) part_purge();
         else if (!strcmp(argv[1], "idle")) part_idle();
         else if (!strcmp(argv[1], "exit")) part_exit();
+        else if (!strcmp(argv[1], "quiet")) part_quiet();
         else return 2;
         return test_finish();
     }
@@ -269,13 +312,13 @@ int main(int argc, char **argv) {
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt", "purge", "idle", "exit"};
-    const char *const *envs[] = {manual, manual, idle, keep};
+    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet"};
+    const char *const *envs[] = {manual, manual, idle, keep, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

@@ -3,7 +3,9 @@
  * 2 MiB-aligned) cut into slabs of one size class each; refills of the
  * thread caches; frees to the owning slab (local) or to its lock-free remote
  * list (from other threads); orphaning and adoption of SuperSlabs when
- * threads exit; and the flush that returns free slabs to the OS.
+ * threads exit; the flush and decay rows that return free slabs, and the
+ * free pages inside slabs still in use, to the OS; and the adaptive
+ * capacity of the thread caches (docs/allocator.md, "Footprint").
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
@@ -13,8 +15,6 @@
 #include <string.h>
 
 #include "counters.h"
-
-
 
 static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */

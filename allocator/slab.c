@@ -1052,10 +1052,11 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
             HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
         }
     }
-    /* an owner that made no call since the last pass's probe refills nothing from its free
-     * slabs meanwhile: they (and its slabs' free pages) need not age first */
+    /* an owner that made no call for a quarter of HAKMEM_DECAY_MS since a probe refills
+     * nothing from its free slabs: they (and its slabs' free pages) need not age the rest;
+     * a thread merely waiting for a CPU answers well within that */
     bool quiet = !mine && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
-                 h->probe_gen <= r->gen;
+                 h->probe_gen <= r->gen && r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
     r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff);
     size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
     if (left && !r->force) heap_probe(h, r->now);

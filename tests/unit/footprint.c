@@ -12,7 +12,8 @@
  *     used since its cutoff alone;
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
- *     given back at the pass after its probe, without waiting HAKMEM_DECAY_MS.
+ *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
+ *     waiting for HAKMEM_DECAY_MS.
  */
 #include "check.h"
 
@@ -284,10 +285,15 @@ static void part_quiet(void) {
     long before = (long)(rss_bytes() / 1024);
     hak_test_decay_pass(); /* drains, frees the slabs, probes the thread */
     fake_ms += 100;
-    hak_test_decay_pass(); /* the probe stands: the thread is quiet */
+    hak_test_decay_pass(); /* quiet for 100 ms only: a thread may just wait for a CPU */
+    long mid = (long)(rss_bytes() / 1024);
+    fake_ms += 3000;
+    hak_test_decay_pass(); /* quiet past HAKMEM_DECAY_MS / 4, well before HAKMEM_DECAY_MS */
     long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - mid < 1024, "%ld KiB given back 100 ms into the thread's quiet spell",
+           before - mid);
     CHECKF(before - after >= 6 * 1024,
-           "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 100 ms after", before - after);
+           "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 3.1 s after", before - after);
     set_stage(2);
     REQUIRE(pthread_join(t, NULL) == 0);
     free(quiet_blocks);

@@ -39,24 +39,6 @@ static uint64_t fake_clock(void) {
 
 /* ---- adapt ----------------------------------------------------------------------------- */
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int stage; /* main and the worker take turns */
-
-static void wait_stage(int s) {
-    pthread_mutex_lock(&mu);
-    while (stage < s)
-        pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
-}
-
-static void set_stage(int s) {
-    pthread_mutex_lock(&mu);
-    stage = s;
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
-}
-
 enum { HEAVY = 2000, WINDOWS = 8 };
 static long long kept_after_load;
 

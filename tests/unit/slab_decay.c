@@ -131,24 +131,7 @@ static void part_decay(void) {
     CHECKF(rss_kb() <= base + 1024, "RSS %ld KiB after idle, baseline %ld KiB", rss_kb(), base);
 }
 
-/* A thread that allocates and frees, then blocks until told to go on. */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int stage;
-
-static void wait_stage(int s) {
-    pthread_mutex_lock(&mu);
-    while (stage < s)
-        pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
-}
-
-static void set_stage(int s) {
-    pthread_mutex_lock(&mu);
-    stage = s;
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
-}
+/* A thread that allocates and frees, then blocks until told to go on (wait_stage, check.h). */
 
 /* Frees keep its caches full of 32-byte and 2 KiB blocks; `live` stays allocated. */
 static void *quiet_thread(void *arg) {

@@ -111,6 +111,13 @@ struct hak_superslab {
     uint32_t slab_off_mask; /* slab size - 1: a pointer's offset in its slab */
     uint32_t empty_ms;      /* when live_slabs last became 0 (hak_decay_now, 32 bits) */
     uint32_t free_ms[HAK_MAX_SLABS]; /* when each unassigned slab was last freed */
+    /* Page purge (docs/allocator.md, "Footprint"): slabs with free blocks
+     * kept off their free list because they lie on purged pages; when each
+     * slab last became a refill's active slab; pages given back while
+     * their slab stayed assigned (one bit per 4 KiB page of the 2 MiB). */
+    uint32_t hidden_mask;
+    uint32_t active_ms[HAK_MAX_SLABS];
+    uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
     struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back
@@ -158,6 +165,14 @@ struct hak_tcache {
     void *head;
     uint32_t count;
     uint32_t cap;
+};
+
+/* The adaptive capacity of one class's cache (docs/allocator.md,
+ * "Footprint"): `target` is what `cap` returns to after a probe; `misses`
+ * counts refills and overflows since the owner last answered one. */
+struct hak_tcache_adapt {
+    uint32_t target;
+    uint32_t misses;
 };
 
 struct hak_class_lists {
@@ -209,6 +224,7 @@ struct hak_thread {
     _Atomic uint8_t reclaim;
     bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
     struct hak_tcache cache[HAK_NUM_CLASSES];
+    struct hak_tcache_adapt adapt[HAK_NUM_CLASSES]; /* read by slow paths only */
     struct hak_large_tcache large;
 };
 extern HAK_TLS struct hak_thread hak_tls;
@@ -229,7 +245,9 @@ static inline void hak_fast_leave(void)
 }
 
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */
-uint32_t hak_tcache_cap(unsigned cls); /* a class's configured thread-cache capacity */
+uint32_t hak_tcache_cap(unsigned cls);   /* a class's configured capacity: the adaptive bound */
+uint32_t hak_tcache_floor(unsigned cls); /* the capacity a cache starts at and shrinks to */
+void hak_tcache_set_target(unsigned cls, uint32_t target); /* the owner; keeps the gauges */
 /* Calls fn on every live heap, under the registry lock (quiet-thread reclaim). */
 void hak_heaps_for_each(void (*fn)(struct hak_heap *h, void *arg), void *arg);
 void hak_heap_answer_probe(struct hak_heap *h); /* the owner, h->lock held */

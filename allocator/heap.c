@@ -57,6 +57,24 @@ uint32_t hak_tcache_cap(unsigned c)
     return (uint32_t)cap;
 }
 
+/* Adaptive capacity starts (and shrinks back to) HAKMEM_TCACHE_MIN blocks,
+ * so a thread that touches a class a few times holds a few of its blocks. */
+uint32_t hak_tcache_floor(unsigned c)
+{
+    uint32_t bound = hak_tcache_cap(c);
+    if (!hak_cfg.tcache_adapt) return bound;
+    return (uint32_t)hak_cfg.tcache_min < bound ? (uint32_t)hak_cfg.tcache_min : bound;
+}
+
+/* The owner changes a class's adaptive capacity; the gauges follow. */
+void hak_tcache_set_target(unsigned c, uint32_t target)
+{
+    struct hak_tcache_adapt *a = &hak_tls.adapt[c];
+    int64_t delta = ((int64_t)target - (int64_t)a->target) * hak_class_size[c];
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_tcache_cap + hak_class_tier(c), (uint64_t)delta);
+    a->target = target;
+}
+
 static void thread_exit(void *arg)
 {
     struct hak_heap *h = arg;
@@ -103,12 +121,17 @@ struct hak_heap *hak_heap_get(void)
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls_cache[c].head = NULL;
         hak_tls_cache[c].count = 0;
-        hak_tls_cache[c].cap = hak_tcache_cap(c);
     }
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
 #if HAKMEM_COUNTERS
     hak_counters_attach(); /* the fast paths count into this thread's slot */
 #endif
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        hak_tls.adapt[c].target = 0;
+        hak_tls.adapt[c].misses = 0;
+        hak_tcache_set_target(c, hak_tcache_floor(c));
+        hak_tls_cache[c].cap = hak_tls.adapt[c].target;
+    }
     h->ctr_slot = hak_counters_slot_index();
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
@@ -139,7 +162,10 @@ void hak_heap_release(struct hak_heap *h)
     hak_large_tcache_release();
     pthread_mutex_lock(&h->lock); /* a reclaim of this heap finishes first */
     hak_heap_orphan_all(h);
-    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = 0;
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        hak_tls_cache[c].cap = 0;
+        hak_tcache_set_target(c, 0);
+    }
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     h->released = true;
     pthread_mutex_unlock(&h->lock);

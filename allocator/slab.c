@@ -3,7 +3,9 @@
  * 2 MiB-aligned) cut into slabs of one size class each; refills of the
  * thread caches; frees to the owning slab (local) or to its lock-free remote
  * list (from other threads); orphaning and adoption of SuperSlabs when
- * threads exit; and the flush that returns free slabs to the OS.
+ * threads exit; the flush and decay rows that return free slabs, and the
+ * free pages inside slabs still in use, to the OS; and the adaptive
+ * capacity of the thread caches (docs/allocator.md, "Footprint").
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
@@ -110,9 +112,11 @@ static void list_remove(struct hak_heap *h, struct hak_slab *s)
     s->next = s->prev = NULL;
 }
 
+/* Free list, unused space, or free blocks on purged pages (hidden_mask). */
 static inline bool slab_has_free(const struct hak_slab *s)
 {
-    return s->free || s->bump < s->end;
+    const struct hak_superslab *ss = ss_of(s);
+    return s->free || s->bump < s->end || (ss->hidden_mask >> hak_slab_index(ss, s) & 1);
 }
 
 /* ---- SuperSlabs ---------------------------------------------------------- */
@@ -190,6 +194,40 @@ static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
     return bytes;
 }
 
+/* ---- purged pages of assigned slabs (a slab has at most 64 pages) -------- */
+
+static inline unsigned slab_npages(const struct hak_superslab *ss)
+{
+    return 1u << (ss->slab_shift - HAK_PAGE_SHIFT);
+}
+
+static inline uint64_t low_bits(unsigned n) /* n <= 64 */
+{
+    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+}
+
+/* Slab i's purged-page marks, bit k for its k-th page. */
+static uint64_t purged_get(const struct hak_superslab *ss, unsigned i)
+{
+    unsigned first = i * slab_npages(ss);
+    return (ss->purged_pages[first / 64] >> (first % 64)) & low_bits(slab_npages(ss));
+}
+
+static void purged_set(struct hak_superslab *ss, unsigned i, uint64_t marks)
+{
+    unsigned first = i * slab_npages(ss);
+    uint64_t field = low_bits(slab_npages(ss)) << (first % 64);
+    uint64_t *w = &ss->purged_pages[first / 64];
+    *w = (*w & ~field) | (marks << (first % 64) & field);
+}
+
+/* The pages of a slab that bytes [lo, hi) of it touch (lo < hi). */
+static inline uint64_t page_span(size_t lo, size_t hi)
+{
+    unsigned a = (unsigned)(lo >> HAK_PAGE_SHIFT), b = (unsigned)((hi - 1) >> HAK_PAGE_SHIFT);
+    return low_bits(b + 1) & ~low_bits(a);
+}
+
 /* ---- slabs ---------------------------------------------------------------- */
 
 static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned cls)
@@ -223,6 +261,8 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->free = NULL;
     s->bump = s->end = NULL;
     unsigned i = hak_slab_index(ss, s);
+    ss->hidden_mask &= ~(1u << i);
+    purged_set(ss, i, 0); /* the whole slab is dirty-tracked from now on */
     ss->free_mask |= 1u << i;
     ss->dirty_mask |= 1u << i;
     ss->free_ms[i] = now32();
@@ -333,6 +373,44 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     return n;
 }
 
+/* Blocks carved from the slab so far. */
+static inline uint32_t slab_carved(struct hak_superslab *ss, const struct hak_slab *s)
+{
+    return (uint32_t)((size_t)(s->bump - hak_slab_base(ss, hak_slab_index(ss, s))) / s->block_size);
+}
+
+/* Takes up to `want` of the free blocks kept off the free list because they
+ * lie on purged pages.  With the free list empty, those are exactly the
+ * carved blocks whose out bit is clear. */
+static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, void **headp,
+                                 uint32_t want)
+{
+    unsigned i = hak_slab_index(ss, s);
+    char *base = hak_slab_base(ss, i);
+    uint32_t carved = slab_carved(ss, s), n = 0;
+    uint64_t touched = 0;
+    void *head = *headp;
+    for (uint32_t w = 0; w * 64 < carved && n < want; w++) {
+        _Atomic(uint64_t) *word = out_word(ss, s, w * 64);
+        uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
+        uint64_t free_blocks = ~v & low_bits(carved - w * 64);
+        for (; free_blocks && n < want; free_blocks &= free_blocks - 1, n++) {
+            unsigned k = (unsigned)__builtin_ctzll(free_blocks);
+            size_t off = (size_t)(w * 64 + k) * s->block_size;
+            void **b = (void **)(base + off);
+            v |= (uint64_t)1 << k;
+            touched |= page_span(off, off + s->block_size);
+            b[0] = head;
+            head = b;
+        }
+        atomic_store_explicit(word, v, memory_order_relaxed);
+    }
+    if (n < want) ss->hidden_mask &= ~(1u << i);
+    purged_set(ss, i, purged_get(ss, i) & ~touched);
+    *headp = head;
+    return n;
+}
+
 /* Moves up to `want` blocks of the slab into the thread cache, setting
  * their out bits. */
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
@@ -348,8 +426,12 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         out_set(ss, s, block_index(ss, s, b));
         n++;
     }
+    unsigned i = hak_slab_index(ss, s);
+    if (unlikely(n < want && (ss->hidden_mask >> i & 1)))
+        n += slab_take_hidden(ss, s, &head, want - n);
     if (n < want && s->bump < s->end) {
         uint32_t idx = block_index(ss, s, s->bump);
+        size_t from = (size_t)(s->bump - hak_slab_base(ss, i));
         while (n < want && s->bump < s->end) {
             void **b = (void **)s->bump;
             s->bump += s->block_size;
@@ -358,11 +440,73 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
             out_set(ss, s, idx++);
             n++;
         }
+        uint64_t marks = purged_get(ss, i);
+        if (unlikely(marks)) /* carving into a page an earlier purge gave back */
+            purged_set(ss, i, marks & ~page_span(from, (size_t)(s->bump - hak_slab_base(ss, i))));
     }
     tc->head = head;
     tc->count += n;
     s->used += n;
     return n;
+}
+
+/* Whether any block in [first, last] of the slab is out of it. */
+static bool out_any(struct hak_superslab *ss, const struct hak_slab *s, uint32_t first,
+                    uint32_t last)
+{
+    for (uint32_t w = first / 64; w <= last / 64; w++) {
+        uint64_t m = ~(uint64_t)0;
+        if (w == first / 64) m &= ~low_bits(first % 64);
+        if (w == last / 64) m &= low_bits(last % 64 + 1);
+        if (atomic_load_explicit(out_word(ss, s, w * 64), memory_order_relaxed) & m) return true;
+    }
+    return false;
+}
+
+/* Gives back the pages of an assigned slab on which every carved block is
+ * free (docs/allocator.md, "Footprint").  Their blocks' links would read as
+ * zero afterwards, so the free list is rebuilt without them; they stay
+ * "hidden" until slab_take_hidden hands them out.  The slab's lock held, its
+ * remote list drained.  Returns the bytes given back. */
+static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
+{
+    unsigned i = hak_slab_index(ss, s);
+    char *base = hak_slab_base(ss, i);
+    size_t size = s->block_size, carved_bytes = (size_t)(s->bump - base);
+    uint32_t carved = slab_carved(ss, s);
+    if (s->used >= carved) return 0; /* no free block */
+    uint64_t free_pages = 0;
+    unsigned npages = (unsigned)((carved_bytes + HAK_PAGE - 1) >> HAK_PAGE_SHIFT);
+    for (unsigned pg = 0; pg < npages; pg++) {
+        size_t lo = (size_t)pg << HAK_PAGE_SHIFT;
+        uint32_t first = (uint32_t)(lo / size), last = (uint32_t)((lo + HAK_PAGE - 1) / size);
+        if (last >= carved) last = carved - 1;
+        if (!out_any(ss, s, first, last)) free_pages |= (uint64_t)1 << pg;
+    }
+    uint64_t old = purged_get(ss, i), fresh = free_pages & ~old;
+    if (!fresh) return 0;
+    void *kept = NULL, **tail = &kept;
+    for (void **b = s->free, **next; b; b = next) {
+        next = b[0];
+        size_t off = (size_t)((char *)b - base);
+        if (page_span(off, off + size) & free_pages) continue;
+        *tail = b;
+        tail = b;
+    }
+    *tail = NULL;
+    s->free = kept;
+    ss->hidden_mask |= 1u << i;
+    for (uint64_t m = fresh; m;) {
+        unsigned a = (unsigned)__builtin_ctzll(m);
+        uint64_t run = ~(m >> a);
+        unsigned len = run ? (unsigned)__builtin_ctzll(run) : 64 - a;
+        hak_os_decommit(base + ((size_t)a << HAK_PAGE_SHIFT), (size_t)len << HAK_PAGE_SHIFT);
+        m &= ~(low_bits(len) << a);
+    }
+    purged_set(ss, i, old | fresh);
+    unsigned pages = (unsigned)__builtin_popcountll(fresh);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_pages_purged + ss->hdr.tier, pages);
+    return (size_t)pages << HAK_PAGE_SHIFT;
 }
 
 /* A fresh slab for `cls` from an owned SuperSlab, mapping one if needed. */
@@ -482,6 +626,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
         if ((s = l->partial) != NULL) {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_ACTIVE);
+            ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
             continue;
         }
         if (adopt_orphan(h, tier)) {
@@ -497,12 +642,30 @@ static void *refill(struct hak_heap *h, unsigned cls)
         stage = fresh_ss ? HAK_CTR_TIER(tiny_refill_fresh_ss, tier)
                          : HAK_CTR_TIER(tiny_refill_fresh_slab, tier);
         list_push(h, s, HAK_SLAB_ACTIVE);
+        ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
     }
     void **b = tc->head;
     tc->head = b[0];
     tc->count--;
     b[1] = NULL;
     return b;
+}
+
+/* ---- adaptive thread-cache capacity (docs/allocator.md, "Footprint") ----- */
+
+/* A refill found the class's cache empty or a free found it full (the
+ * owner, h->lock held).  Every second such miss between two probes doubles
+ * the capacity, up to the class's configured bound, so a runaway rate
+ * never grows a cache past it. */
+static void tcache_miss(unsigned cls)
+{
+    struct hak_tcache_adapt *a = &hak_tls.adapt[cls];
+    if (++a->misses & 1) return;
+    uint32_t bound = hak_tcache_cap(cls);
+    if (a->target >= bound) return;
+    hak_tcache_set_target(cls, a->target > bound / 2 ? bound : a->target * 2);
+    hak_tls_cache[cls].cap = a->target;
+    HAK_COUNT(tcache_grows);
 }
 
 /* After a slow path unlocked its heap: a slab or SuperSlab it freed is
@@ -528,6 +691,7 @@ void *hak_slab_alloc_slow(unsigned cls)
     if (!h && !(h = hak_heap_get())) return NULL;
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
+    if (!hak_tls_cache[cls].head) tcache_miss(cls);
     void *p = refill(h, cls);
     pthread_mutex_unlock(&h->lock);
     hak_decay_activity();
@@ -590,6 +754,7 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
+    if (tc->count >= tc->cap) tcache_miss(s->cls);
     bool overflow = tc->count >= tc->cap;
     if (overflow) {
         hak_tcache_overflow(tc, p);
@@ -605,11 +770,36 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     slow_path_done();
 }
 
+/* Keeps the newest `keep` blocks of the cache and returns the others to
+ * their slabs; returns how many went.  h->lock held. */
+static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t keep)
+{
+    if (tc->count <= keep) return 0;
+    void **rest = tc->head;
+    if (keep) {
+        void **cut = tc->head;
+        for (uint32_t i = 1; i < keep; i++) cut = cut[0];
+        rest = cut[0];
+        cut[0] = NULL;
+    } else {
+        tc->head = NULL;
+    }
+    uint32_t n = tc->count - keep;
+    HAK_COUNT_ADD(free_ss_local, n);
+    tc->count = keep;
+    while (rest) {
+        void **next = rest[0];
+        struct hak_superslab *ss = ss_of(rest);
+        hak_slab_free_local(h, ss, hak_slab_of(ss, rest), rest);
+        rest = next;
+    }
+    return n;
+}
+
 /* Moves the oldest half of a full thread cache (plus `p`) back to the
  * slabs.  h->lock held. */
 void hak_tcache_overflow(struct hak_tcache *tc, void *p)
 {
-    struct hak_heap *h = hak_tls_heap;
     void **b = p;
     b[0] = tc->head;
     b[1] = (void *)hak_free_key;
@@ -617,20 +807,7 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     tc->count++;
     HAK_COUNT_FAST(free_tls_sll);
     HAK_COUNT_FAST(early_tcache_full);
-    uint32_t keep = tc->cap / 2;
-    void **cut = tc->head;
-    for (uint32_t i = 1; i < keep && cut; i++) cut = cut[0];
-    void **rest = keep ? (cut ? cut[0] : NULL) : tc->head;
-    if (keep && cut) cut[0] = NULL;
-    else if (!keep) tc->head = NULL;
-    HAK_COUNT_ADD(free_ss_local, tc->count - keep);
-    tc->count = keep < tc->count ? keep : tc->count;
-    while (rest) {
-        void **next = rest[0];
-        struct hak_superslab *ss = ss_of(rest);
-        hak_slab_free_local(h, ss, hak_slab_of(ss, rest), rest);
-        rest = next;
-    }
+    tcache_trim(hak_tls_heap, tc, tc->cap / 2);
 }
 
 /* Returns every block of the caches of classes [first, last) to its slab
@@ -640,20 +817,8 @@ static size_t tcache_return(struct hak_heap *h, struct hak_tcache *caches, unsig
                             unsigned last)
 {
     size_t bytes = 0;
-    for (unsigned c = first; c < last; c++) {
-        struct hak_tcache *tc = &caches[c];
-        void **b = tc->head;
-        HAK_COUNT_ADD(free_ss_local, tc->count);
-        bytes += (size_t)tc->count * hak_class_size[c];
-        tc->head = NULL;
-        tc->count = 0;
-        while (b) {
-            void **next = b[0];
-            struct hak_superslab *ss = ss_of(b);
-            hak_slab_free_local(h, ss, hak_slab_of(ss, b), b);
-            b = next;
-        }
-    }
+    for (unsigned c = first; c < last; c++)
+        bytes += (size_t)tcache_trim(h, &caches[c], 0) * hak_class_size[c];
     return bytes;
 }
 
@@ -718,20 +883,29 @@ void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_sl
  * with `decommit`, returns the pages of the free slabs freed at or before
  * `cutoff` to the OS.  Returns the bytes given back. */
 static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool decommit,
-                         uint64_t cutoff)
+                         uint64_t cutoff, bool purge)
 {
+    size_t bytes = 0;
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
         if (s->cls == HAK_CLASS_NONE) continue;
         uint32_t drained = slab_drain_remote(s);
         if (s->used == 0) {
             if (slab_unassign(h, ss, s) && h) h->empty_ss[ss->hdr.tier]++;
-        } else if (drained && h && s->list == HAK_SLAB_FULL) {
+            continue;
+        }
+        if (drained && h && s->list == HAK_SLAB_FULL) {
             list_remove(h, s);
             list_push(h, s, HAK_SLAB_PARTIAL);
         }
+        /* a decay pass leaves the slab refills carve from and slabs they used
+         * lately; an orphan's slabs nobody uses */
+        if (purge &&
+            (cutoff == HAK_RELEASE_ALL || !h ||
+             (s->list != HAK_SLAB_ACTIVE && aged(ss->active_ms[i], cutoff))))
+            bytes += slab_purge(ss, s);
     }
-    return decommit ? ss_decommit_free_slabs(ss, cutoff) : 0;
+    return bytes + (decommit ? ss_decommit_free_slabs(ss, cutoff) : 0);
 }
 
 /* Collects a heap's SuperSlabs of one tier (h->lock or late_lock held):
@@ -743,7 +917,7 @@ static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t
     struct hak_superslab *ss = h->ss[tier], *next;
     for (; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(h, ss, true, cutoff);
+        bytes += ss_collect(h, ss, true, cutoff, hak_cfg.purge);
         if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) {
             h->empty_ss[tier]--;
             ss_unlink(&h->ss[tier], ss);
@@ -763,7 +937,7 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
     pthread_mutex_unlock(&orphan_lock);
     for (struct hak_superslab *ss = list; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(NULL, ss, true, cutoff);
+        bytes += ss_collect(NULL, ss, true, cutoff, hak_cfg.purge);
         if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) bytes += ss_unmap(ss);
         else ss_link(&keep, ss);
     }
@@ -878,7 +1052,12 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
             HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
         }
     }
-    r->bytes += heap_tier_release(h, r->tier, r->cutoff);
+    /* an owner that made no call for a quarter of HAKMEM_DECAY_MS since a probe refills
+     * nothing from its free slabs: they (and its slabs' free pages) need not age the rest;
+     * a thread merely waiting for a CPU answers well within that */
+    bool quiet = !mine && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
+                 h->probe_gen <= r->gen && r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
+    r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff);
     size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
     if (left && !r->force) heap_probe(h, r->now);
     r->cached += left;
@@ -954,7 +1133,19 @@ void hak_heap_answer_probe(struct hak_heap *h)
     if (likely(!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed))) return;
     if (hak_os_membarrier_missing() && hak_decay_now() - h->probe_ms >= (uint64_t)hak_cfg.decay_ms)
         tcache_return(h, hak_tls_cache, 0, HAK_NUM_CLASSES);
-    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) hak_tls_cache[c].cap = hak_tcache_cap(c);
+    /* A probe closes the adaptive window: a class with no miss since the
+     * last one halves its capacity and trims its cache to it. */
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        struct hak_tcache_adapt *a = &hak_tls.adapt[c];
+        uint32_t floor = hak_tcache_floor(c);
+        if (!a->misses && a->target > floor) {
+            hak_tcache_set_target(c, a->target / 2 > floor ? a->target / 2 : floor);
+            HAK_COUNT(tcache_shrinks);
+            HAK_COUNT_ADD(tcache_trimmed, tcache_trim(h, &hak_tls_cache[c], a->target));
+        }
+        a->misses = 0;
+        hak_tls_cache[c].cap = a->target;
+    }
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     hak_decay_activity();
 }
@@ -969,7 +1160,10 @@ void hak_heap_orphan_all(struct hak_heap *h)
         struct hak_superslab *ss;
         while ((ss = h->ss[tier]) != NULL) {
             ss_unlink(&h->ss[tier], ss);
-            ss_collect(NULL, ss, false, 0);
+            /* its free slabs wait for an adoption that may not come: give them
+             * back now (whole slabs; the pages of partly used ones go with the
+             * next pass, as an orphan's; purging them here cost churn 2x time) */
+            ss_collect(NULL, ss, true, HAK_RELEASE_ALL, false);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;

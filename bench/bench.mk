@@ -6,7 +6,7 @@ BENCH_CFLAGS := $(CFLAGS_COMMON) -Ibench -Iphase/include
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
                      $(OBJ)/bench/flush.o $(LIBHAKPHASE_A)
 
-all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay
+all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay $(BIN)/churn
 
 $(OBJ)/bench/%.o: bench/%.c Makefile bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -33,5 +33,9 @@ $(BIN)/decay: $(OBJ)/bench/decay.o $(BENCH_SUPPORT_OBJ)
 all: $(BIN)/replay
 $(OBJ)/bench/replay.o: BENCH_CFLAGS += -Itrace
 $(BIN)/replay: $(OBJ)/bench/replay.o $(TRACE_READER_OBJ) $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
+
+$(BIN)/churn: $(OBJ)/bench/churn.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl

@@ -150,7 +150,26 @@ const struct bench_spec decay_spec = {
     NULL,
 };
 
+static const struct bench_param churn_params[CHURN_PARAM_COUNT] = {
+    [CHURN_THREADS] = {"threads", 8, 1, 256, "", "threads per wave"},
+    [CHURN_WAVES] = {"waves", 40, 1, 100000, "", "waves of threads, one after another"},
+    [CHURN_BLOCKS] = {"blocks", 4000, 1, 1 << 24, "", "blocks each thread allocates"},
+    [CHURN_SMALL_PCT] = {"small_pct", 90, 0, 100, "%", "blocks of 16 B to 4 KiB (the rest: 4 to 32 KiB)"},
+    [CHURN_KEEP_PCT] = {"keep_pct", 20, 0, 100, "%", "blocks left to the next wave, freed after their thread exited"},
+    [CHURN_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+const struct bench_spec churn_spec = {
+    "churn",
+    "thread churn: waves of threads allocate, free most, and leave the rest to the next wave",
+    churn_params,
+    CHURN_PARAM_COUNT,
+    NULL,
+    NULL,
+};
+
 const struct bench_spec *bench_spec_find(const char *name) {
+    if (strcmp(name, churn_spec.name) == 0) return &churn_spec;
     if (strcmp(name, decay_spec.name) == 0) return &decay_spec;
     if (strcmp(name, larson_spec.name) == 0) return &larson_spec;
     if (strcmp(name, battle_spec.name) == 0) return &battle_spec;

@@ -97,6 +97,18 @@ enum decay_param {
 
 extern const struct bench_spec decay_spec;
 
+enum churn_param {
+    CHURN_THREADS,
+    CHURN_WAVES,
+    CHURN_BLOCKS,
+    CHURN_SMALL_PCT,
+    CHURN_KEEP_PCT,
+    CHURN_SEED,
+    CHURN_PARAM_COUNT
+};
+
+extern const struct bench_spec churn_spec;
+
 /* The benchmark with this name, or NULL. */
 const struct bench_spec *bench_spec_find(const char *name);
 

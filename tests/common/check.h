@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,44 @@ static inline void wait_child_stderr(pid_t pid, int errfd, char *buf, size_t siz
     buf[len] = 0;
     close(errfd);
     REQUIRE(waitpid(pid, status, 0) == pid);
+}
+
+/* Runs the program `self` with the argument `part` in a child with the NAME=VALUE strings of
+ * `env` (NULL-terminated) added to its environment; its stderr goes into err (may be NULL).
+ * Returns its exit status, or 128 + the signal that ended it. */
+static inline int run_part(const char *self, const char *part, const char *const *env, char *err,
+                           size_t errlen) {
+    int errfd;
+    pid_t pid = fork_capturing_stderr(&errfd);
+    if (pid == 0) {
+        for (const char *const *e = env; *e; e++)
+            putenv((char *)*e);
+        execl(self, self, part, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    static char local[4096];
+    wait_child_stderr(pid, errfd, err ? err : local, err ? errlen : sizeof local, &status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Two threads of a test take turns: one waits for a stage number the other sets. */
+static pthread_mutex_t test_stage_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t test_stage_cv = PTHREAD_COND_INITIALIZER;
+static int test_stage;
+
+static inline void wait_stage(int s) {
+    pthread_mutex_lock(&test_stage_mu);
+    while (test_stage < s)
+        pthread_cond_wait(&test_stage_cv, &test_stage_mu);
+    pthread_mutex_unlock(&test_stage_mu);
+}
+
+static inline void set_stage(int s) {
+    pthread_mutex_lock(&test_stage_mu);
+    test_stage = s;
+    pthread_cond_broadcast(&test_stage_cv);
+    pthread_mutex_unlock(&test_stage_mu);
 }
 
 /* How many lines (newlines) a text holds. */

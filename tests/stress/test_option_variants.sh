@@ -14,7 +14,7 @@ variants=(
     HAKMEM_LARGE_CACHE_MB=0
     HAKMEM_SS_KEEP=0
 )
-tests=(stress_mixed_tiers stress_cross_thread stress_thread_churn stress_realloc_chain stress_quiet_reclaim)
+tests=(stress_mixed_tiers stress_cross_thread stress_thread_churn stress_realloc_chain stress_quiet_reclaim stress_purge_churn)
 for t in "${tests[@]}"; do
     [[ -x "$dir/$t" ]] || fail "$dir/$t is missing: run make test-build"
 done

@@ -44,23 +44,6 @@ static bool fake_pressure(void) {
     return fake_pressure_on;
 }
 
-/* Runs this program's part `part` in a child with `env` set; returns its exit status. */
-static int run_part(const char *self, const char *part, const char *const *env, char *err,
-                    size_t errlen) {
-    int errfd;
-    pid_t pid = fork_capturing_stderr(&errfd);
-    if (pid == 0) {
-        for (const char *const *e = env; *e; e++)
-            putenv((char *)*e);
-        execl(self, self, part, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    static char local[4096];
-    wait_child_stderr(pid, errfd, err ? err : local, err ? errlen : sizeof local, &status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* ---- parts (each in its own process) ----------------------------------------------- */
 
 static void part_reuse(void) {

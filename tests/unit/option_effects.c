@@ -105,8 +105,8 @@ static int run_scenario(const char *name) {
     return 0;
 }
 
-/* Runs this program's scenario `name` in a child with `option` (NAME=VALUE)
- * in its environment; its stdout goes to `out`, its stderr to `err`. */
+/* Runs this program's scenario `name` in a child with `option` (NAME=VALUE,
+ * several separated by spaces) in its environment; its stdout goes to `out`, its stderr to `err`. */
 static int run_child(const char *name, const char *option, char *out, size_t outsz, char *err,
                      size_t errsz) {
     int outpipe[2], errfd, status;
@@ -115,7 +115,10 @@ static int run_child(const char *name, const char *option, char *out, size_t out
     if (pid == 0) {
         dup2(outpipe[1], 1);
         close(outpipe[0]);
-        putenv((char *)option);
+        static char vars[256];
+        snprintf(vars, sizeof vars, "%s", option);
+        for (char *v = strtok(vars, " "); v; v = strtok(NULL, " "))
+            putenv(v);
         setenv("HAKMEM_COUNTERS_SHARED", "0", 1);
         execl("/proc/self/exe", "option_effects", name, (char *)NULL);
         _exit(127);
@@ -144,13 +147,16 @@ int main(int argc, char **argv) {
     if (argc == 2) return run_scenario(argv[1]);
     hak_counter("flush_calls"); /* skips here when counters are compiled out */
 
-    /* Thread caches hold at most their bound; a large bound keeps every block. */
+    /* Thread caches hold at most their bound; a large bound keeps every block
+     * when the capacity does not adapt, and part of them when it starts small. */
     long long small = child_value("tiny_cache", "HAKMEM_TINY_CACHE_MAX=16");
-    long long big = child_value("tiny_cache", "HAKMEM_TINY_CACHE_MAX=4096");
+    long long big = child_value("tiny_cache", "HAKMEM_TINY_CACHE_MAX=4096 HAKMEM_TCACHE_ADAPT=0");
+    long long grown = child_value("tiny_cache", "HAKMEM_TINY_CACHE_MAX=4096");
     CHECKF(small <= 16, "a Tiny cache bounded to 16 blocks kept %lld", small);
     CHECKF(big == K, "a Tiny cache of 4096 blocks kept %lld of %d frees", big, K);
+    CHECKF(grown > 16 && grown < K, "an adaptive Tiny cache kept %lld of %d frees", grown, K);
     small = child_value("mid_cache", "HAKMEM_MID_CACHE_KB=64");
-    big = child_value("mid_cache", "HAKMEM_MID_CACHE_KB=16384");
+    big = child_value("mid_cache", "HAKMEM_MID_CACHE_KB=16384 HAKMEM_TCACHE_ADAPT=0");
     CHECKF(small <= 16, "a Mid cache of 64 KiB kept %lld blocks of 4 KiB", small);
     CHECKF(big == K, "a Mid cache of 16 MiB kept %lld of %d frees of 4 KiB", big, K);
 

@@ -45,21 +45,6 @@ static long rss_kb(void) {
     return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static int run_part(const char *self, const char *part, const char *const *env, char *err,
-                    size_t errlen) {
-    int errfd;
-    pid_t pid = fork_capturing_stderr(&errfd);
-    if (pid == 0) {
-        for (const char *const *e = env; *e; e++)
-            putenv((char *)*e);
-        execl(self, self, part, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    wait_child_stderr(pid, errfd, err, errlen, &status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* `n` blocks of `size` bytes, each filled with its index; freed later. */
 static void **fill_blocks(size_t n, size_t size) {
     void **v = malloc(n * sizeof *v);
@@ -132,24 +117,7 @@ static void part_decay(void) {
     CHECKF(rss_kb() <= base + 1024, "RSS %ld KiB after idle, baseline %ld KiB", rss_kb(), base);
 }
 
-/* A thread that allocates and frees, then blocks until told to go on. */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int stage;
-
-static void wait_stage(int s) {
-    pthread_mutex_lock(&mu);
-    while (stage < s)
-        pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
-}
-
-static void set_stage(int s) {
-    pthread_mutex_lock(&mu);
-    stage = s;
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
-}
+/* A thread that allocates and frees, then blocks until told to go on (wait_stage, check.h). */
 
 /* Frees keep its caches full of 32-byte and 2 KiB blocks; `live` stays allocated. */
 static void *quiet_thread(void *arg) {

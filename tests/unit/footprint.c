@@ -1,0 +1,316 @@
+/*
+ * Footprint under load (docs/allocator.md, "Footprint"), each part in a child with its own
+ * HAKMEM_* environment, the clock and the passes driven by hand (hak_test_set_clock,
+ * hak_test_decay_pass), checked through counters and RSS against a baseline of the same run:
+ *   - adapt: a thread's cache of a busy class grows, never past the class's bound, however long
+ *     the load runs; once the class goes light while the thread keeps working, probes halve its
+ *     capacity back to the floor and trim the cache (gauge and counters follow);
+ *   - purge: with one block in 16 kept, a flush gives back the pages inside partly used slabs
+ *     (Tiny and Mid), the kept blocks stay intact, and allocating again reuses the purged blocks
+ *     (no new SuperSlab, no block handed out twice);
+ *   - idle: the same pages go back with no call, by the idle pass, and a decay pass leaves a slab
+ *     used since its cutoff alone;
+ *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
+ *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
+ *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
+ *     waiting for HAKMEM_DECAY_MS.
+ */
+#include "check.h"
+
+#ifndef HAKMEM_LINKED
+int main(void) {
+    test_skip("footprint controls exist only in hakmem builds");
+}
+#else
+
+#include <pthread.h>
+#include <stdbool.h>
+
+void hak_test_set_clock(uint64_t (*now_ms)(void));
+size_t hak_test_decay_pass(void);
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+
+static uint64_t fake_ms = 1000000;
+static uint64_t fake_clock(void) {
+    return fake_ms;
+}
+
+/* ---- adapt ----------------------------------------------------------------------------- */
+
+enum { HEAVY = 2000, WINDOWS = 8 };
+static long long kept_after_load;
+
+/* Frees n blocks of `size` into an emptied cache; returns how many the cache kept. */
+static long long kept_of(size_t size, int n) {
+    void **v = malloc((size_t)n * sizeof *v);
+    REQUIRE(v != NULL);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+    long long local0 = hak_counter("free_ss_local");
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    long long kept = n - (hak_counter("free_ss_local") - local0);
+    free(v);
+    return kept;
+}
+
+static void *adapt_thread(void *arg) {
+    (void)arg;
+    /* a long, heavy load on 64-byte blocks: many refills and overflows */
+    for (int round = 0; round < 200; round++)
+        kept_of(64, HEAVY);
+    kept_after_load = kept_of(64, HEAVY);
+    set_stage(1);
+    /* the thread keeps working, on 32-byte blocks only, one call per probe */
+    for (int w = 0; w < WINDOWS; w++) {
+        wait_stage(2 + 2 * w);
+        free(malloc(OPAQUE((size_t)32)));
+        set_stage(3 + 2 * w);
+    }
+    wait_stage(100);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_adapt(void) {
+    hak_test_set_clock(fake_clock);
+    long long grows0 = hak_counter("tcache_grows");
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, adapt_thread, NULL) == 0);
+    wait_stage(1);
+    /* HAKMEM_TINY_CACHE_MAX unset: the 64-byte class is bounded at 256 blocks */
+    CHECKF(kept_after_load > 8 && kept_after_load <= 256,
+           "after a heavy load the 64-byte cache kept %lld blocks (floor 8, bound 256)",
+           kept_after_load);
+    CHECKF(hak_counter("tcache_grows") > grows0, "no cache grew under load");
+    long long cap0 = hak_counter("tiny_tcache_cap"), shrinks0 = hak_counter("tcache_shrinks");
+    long long trimmed0 = hak_counter("tcache_trimmed");
+    for (int w = 0; w < WINDOWS; w++) {
+        hak_test_decay_pass(); /* probes the thread: its next call closes a window */
+        fake_ms += 100;
+        set_stage(2 + 2 * w);
+        wait_stage(3 + 2 * w);
+    }
+    long long cap1 = hak_counter("tiny_tcache_cap");
+    CHECKF(hak_counter("tcache_shrinks") > shrinks0, "no cache shrank while its class was light");
+    CHECKF(hak_counter("tcache_trimmed") > trimmed0, "a shrinking cache returned no block");
+    /* the 64-byte class went from its grown size back to its floor of 8 blocks */
+    CHECKF(cap0 - cap1 >= (kept_after_load - 8) * 64,
+           "tiny_tcache_cap went from %lld to %lld bytes (the 64-byte cache held %lld blocks)", cap0,
+           cap1, kept_after_load);
+    set_stage(100);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
+/* ---- purge ----------------------------------------------------------------------------- */
+
+enum { KEEP_EVERY = 16 };
+
+/* Allocates `bytes` of blocks of `size`, every byte written; frees all but every 16th. */
+static void **burst_keep16(size_t size, size_t bytes, size_t *n_out) {
+    size_t n = bytes / size;
+    void **v = malloc(n * sizeof *v);
+    REQUIRE(v != NULL);
+    for (size_t i = 0; i < n; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+        memset(v[i], (int)(i & 0xff), size);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (i % KEEP_EVERY) {
+            free(v[i]);
+            v[i] = NULL;
+        }
+    *n_out = n;
+    return v;
+}
+
+static void check_kept(void **v, size_t n, size_t size, const char *what) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += KEEP_EVERY) {
+        unsigned char *p = v[i];
+        if (p[0] != (i & 0xff) || p[size - 1] != (i & 0xff)) bad++;
+    }
+    CHECKF(bad == 0, "%s: %zu kept blocks changed", what, bad);
+}
+
+/* Allocates the freed slots again: every block distinct from the kept ones and each other. */
+static void refill_all(void **v, size_t n, size_t size) {
+    for (size_t i = 0; i < n; i++)
+        if (!v[i]) {
+            REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+            memset(v[i], (int)(i & 0xff), size);
+        }
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *p = v[i];
+        if (p[0] != (i & 0xff) || p[size - 1] != (i & 0xff)) bad++; /* overwritten by a twin */
+    }
+    CHECKF(bad == 0, "%zu blocks of %zu B were handed out twice after a purge", bad, size);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: the flush. */
+static void part_purge(void) {
+    static const size_t sizes[] = {1024, 4096};
+    static const char *const counters[] = {"tiny_pages_purged", "mid_pages_purged"};
+    for (int k = 0; k < 2; k++) {
+        size_t size = sizes[k], n;
+        hak_flush_all();
+        long base = (long)(rss_bytes() / 1024);
+        void **v = burst_keep16(size, 32 * MIB, &n);
+        long before = (long)(rss_bytes() / 1024);
+        long long purged0 = hak_counter(counters[k]);
+        hak_flush_all();
+        long after = (long)(rss_bytes() / 1024);
+        long long purged = hak_counter(counters[k]) - purged0;
+        /* 15 blocks in 16 are free: at least half of the burst's pages can go */
+        CHECKF(purged * 4 >= (long long)(16 * KIB), "%zu B: %lld pages purged", size, purged);
+        CHECKF(before - after >= (long)(16 * KIB),
+               "%zu B: the flush gave back %ld KiB of the burst's %ld KiB", size, before - after,
+               before - base);
+        check_kept(v, n, size, size == 1024 ? "Tiny" : "Mid");
+        long long mapped0 = hak_counter("superslabs_mapped");
+        refill_all(v, n, size);
+        CHECKF(hak_counter("superslabs_mapped") == mapped0,
+               "%zu B: refilling the purged slots mapped %lld new SuperSlabs", size,
+               hak_counter("superslabs_mapped") - mapped0);
+    }
+}
+
+/* The same with no call: the idle pass purges; a decay pass spares recently used slabs. */
+static void part_idle(void) {
+    hak_test_set_clock(fake_clock);
+    size_t n;
+    void **v = burst_keep16(1024, 32 * MIB, &n);
+    long long purged0 = hak_counter("tiny_pages_purged");
+    hak_test_decay_pass(); /* a decay pass: every slab was used within HAKMEM_DECAY_MS */
+    CHECKF(hak_counter("tiny_pages_purged") == purged0,
+           "a decay pass purged %lld pages of slabs used just now",
+           hak_counter("tiny_pages_purged") - purged0);
+    long before = (long)(rss_bytes() / 1024);
+    fake_ms += 20000; /* past HAKMEM_IDLE_MS with no activity */
+    hak_test_decay_pass();
+    hak_test_decay_pass(); /* the first reclaims the caches' probe, the second steals */
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(hak_counter("tiny_pages_purged") - purged0 >= (long long)(4 * KIB),
+           "idle passes purged %lld pages", hak_counter("tiny_pages_purged") - purged0);
+    CHECKF(before - after >= (long)(16 * KIB), "idle gave back %ld KiB", before - after);
+    check_kept(v, n, 1024, "Tiny after idle");
+    refill_all(v, n, 1024);
+}
+
+/* ---- exit ------------------------------------------------------------------------------ */
+
+static void *fill_free_exit(void *arg) {
+    (void)arg;
+    enum { N = 8 * 1024 };
+    void **v = malloc(N * sizeof *v);
+    REQUIRE(v != NULL);
+    for (int i = 0; i < N; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)2048))) != NULL);
+        memset(v[i], 1, 2048);
+    }
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    free(v);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_SS_KEEP=1024: the exited thread's empty SuperSlabs stay mapped
+ * (orphaned), yet their pages go back when the thread exits. */
+static void part_exit(void) {
+    long base = (long)(rss_bytes() / 1024);
+    long long dec0 = hak_counter("bytes_decommitted");
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_free_exit, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long grown = (long)(rss_bytes() / 1024) - base;
+    CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(8 * MIB),
+           "the exiting thread gave back %lld bytes of its 16 MiB",
+           hak_counter("bytes_decommitted") - dec0);
+    CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
+           grown);
+}
+
+/* ---- quiet ----------------------------------------------------------------------------- */
+
+static void **quiet_blocks;
+enum { QUIET_N = 4096, QUIET_SIZE = 2048 };
+
+static void *quiet_thread(void *arg) {
+    (void)arg;
+    quiet_blocks = malloc(QUIET_N * sizeof *quiet_blocks);
+    REQUIRE(quiet_blocks != NULL);
+    for (int i = 0; i < QUIET_N; i++) {
+        REQUIRE((quiet_blocks[i] = malloc(OPAQUE((size_t)QUIET_SIZE))) != NULL);
+        memset(quiet_blocks[i], 3, QUIET_SIZE);
+    }
+    set_stage(1);
+    wait_stage(2); /* quiet: blocked, no allocator call */
+    for (int i = 0; i < 100; i++)
+        free(malloc(OPAQUE((size_t)QUIET_SIZE)));
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_quiet(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, NULL) == 0);
+    wait_stage(1);
+    for (int i = 0; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees: only a pass or the owner drains them */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass(); /* drains, frees the slabs, probes the thread */
+    fake_ms += 100;
+    hak_test_decay_pass(); /* quiet for 100 ms only: a thread may just wait for a CPU */
+    long mid = (long)(rss_bytes() / 1024);
+    fake_ms += 3000;
+    hak_test_decay_pass(); /* quiet past HAKMEM_DECAY_MS / 4, well before HAKMEM_DECAY_MS */
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - mid < 1024, "%ld KiB given back 100 ms into the thread's quiet spell",
+           before - mid);
+    CHECKF(before - after >= 6 * 1024,
+           "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 3.1 s after", before - after);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2) {
+        if (!strcmp(argv[1], "adapt")) part_adapt();
+        else if (!strcmp(argv[1], "purge")) part_purge();
+        else if (!strcmp(argv[1], "idle")) part_idle();
+        else if (!strcmp(argv[1], "exit")) part_exit();
+        else if (!strcmp(argv[1], "quiet")) part_quiet();
+        else return 2;
+        return test_finish();
+    }
+    hak_counter("flush_calls"); /* skips here when counters are compiled out */
+    static const char *const manual[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
+                                         "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                         "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const idle[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
+                                       "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                       "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
+                                       "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet"};
+    const char *const *envs[] = {manual, manual, idle, keep, manual};
+    char self[4096], err[8192];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE(len > 0);
+    self[len] = 0;
+    for (int i = 0; i < 5; i++) {
+        int rc = run_part(self, parts[i], envs[i], err, sizeof err);
+        printf("part %s: exit %d\n%s", parts[i], rc, err);
+        CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);
+    }
+    return test_finish();
+}
+#endif

@@ -39,3 +39,10 @@ $(BIN)/replay: $(OBJ)/bench/replay.o $(TRACE_READER_OBJ) $(BENCH_SUPPORT_OBJ)
 $(BIN)/churn: $(OBJ)/bench/churn.o $(BENCH_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl
+
+# The speed workloads (docs/benchmarks.md, "Speed"): fixed work, result ops_per_sec.
+SPEED_BENCHES := mallocfree prodcons smallobj reallocgrow
+all: $(addprefix $(BIN)/,$(SPEED_BENCHES))
+$(addprefix $(BIN)/,$(SPEED_BENCHES)): $(BIN)/%: $(OBJ)/bench/%.o $(BENCH_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -pthread -o $@ $^ -ldl

@@ -2,6 +2,8 @@
  * Helpers shared by the benchmarks (bench_common.h).
  */
 #include "bench_common.h"
+#include "flush.h"
+#include "hakphase.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,4 +117,13 @@ void bench_parse_or_exit(const struct bench_spec *spec, long long *values, int a
         fprintf(stderr, "%s: %s (see %s --help)\n", spec->name, err, spec->name);
         exit(2);
     }
+}
+
+void bench_speed_result(const char *bench, uint64_t ops, double seconds, const char *extra) {
+    uint64_t ops_per_sec = seconds > 0 ? (uint64_t)((double)ops / seconds) : 0;
+    hak_phase_result_u64("ops_per_sec", ops_per_sec);
+    printf("result bench=%s alloc=%s ops=%llu seconds=%.3f ops_per_sec=%llu%s%s\n", bench,
+           bench_alloc_name(), (unsigned long long)ops, seconds, (unsigned long long)ops_per_sec,
+           extra && extra[0] ? " " : "", extra ? extra : "");
+    fflush(stdout);
 }

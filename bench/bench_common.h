@@ -58,4 +58,8 @@ void bench_fail(const char *prog, const char *fmt, ...) __attribute__((format(pr
 /* Parses argv with the spec (see bench_params.h); prints usage and exits on --help or error. */
 void bench_parse_or_exit(const struct bench_spec *spec, long long *values, int argc, char **argv);
 
+/* The speed workloads' end (docs/benchmarks.md, "Speed"): sends ops_per_sec through the phase
+ * protocol and prints "result bench=NAME alloc=A ops=N seconds=S ops_per_sec=R EXTRA". */
+void bench_speed_result(const char *bench, uint64_t ops, double seconds, const char *extra);
+
 #endif

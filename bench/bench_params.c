@@ -168,7 +168,98 @@ const struct bench_spec churn_spec = {
     NULL,
 };
 
+static const struct bench_param mallocfree_params[MALLOCFREE_PARAM_COUNT] = {
+    [MALLOCFREE_PAIRS] = {"pairs", 2000000, 1, BIG, "", "malloc/free pairs, a fixed amount of work"},
+    [MALLOCFREE_MIN_SIZE] = {"min_size", 8, 1, 1LL << 30, "B", "smallest block"},
+    [MALLOCFREE_MAX_SIZE] = {"max_size", 1000, 1, 1LL << 30, "B", "largest block"},
+    [MALLOCFREE_WINDOW] = {"window", 64, 1, 1 << 20, "",
+                           "blocks live at once: each malloc frees the block allocated `window` steps before"},
+    [MALLOCFREE_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+static int mallocfree_check(const long long *v, char *err, size_t err_len) {
+    if (v[MALLOCFREE_MIN_SIZE] > v[MALLOCFREE_MAX_SIZE]) {
+        snprintf(err, err_len, "min_size (%lld) is above max_size (%lld)", v[MALLOCFREE_MIN_SIZE],
+                 v[MALLOCFREE_MAX_SIZE]);
+        return -1;
+    }
+    return 0;
+}
+
+const struct bench_spec mallocfree_spec = {
+    "mallocfree",
+    "fast-path loop: a fixed number of malloc/free pairs, one thread, deterministic sizes",
+    mallocfree_params,
+    MALLOCFREE_PARAM_COUNT,
+    mallocfree_check,
+    NULL,
+};
+
+static const struct bench_param prodcons_params[PRODCONS_PARAM_COUNT] = {
+    [PRODCONS_BLOCKS] = {"blocks", 2000000, 1, BIG, "", "blocks the producer allocates and the consumer frees"},
+    [PRODCONS_BLOCK_SIZE] = {"block_size", 64, 8, 1 << 20, "B", "size of every block"},
+    [PRODCONS_QUEUE] = {"queue", 1024, 2, 1 << 20, "", "slots of the bounded queue between the two threads"},
+    [PRODCONS_PAIRS] = {"pairs", 1, 1, 64, "", "producer/consumer thread pairs"},
+};
+
+const struct bench_spec prodcons_spec = {
+    "prodcons",
+    "producer/consumer: one thread allocates, another frees, through a bounded lock-free queue",
+    prodcons_params,
+    PRODCONS_PARAM_COUNT,
+    NULL,
+    NULL,
+};
+
+static const struct bench_param smallobj_params[SMALLOBJ_PARAM_COUNT] = {
+    [SMALLOBJ_TREES] = {"trees", 40, 1, 1 << 20, "", "binary trees built and torn down one after another"},
+    [SMALLOBJ_DEPTH] = {"depth", 16, 1, 24, "", "depth of each tree (2^depth - 1 nodes)"},
+    [SMALLOBJ_NUMBERS] = {"numbers", 200000, 0, BIG, "",
+                          "bignum additions/multiplications between trees (short-lived digit arrays)"},
+    [SMALLOBJ_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+const struct bench_spec smallobj_spec = {
+    "smallobj",
+    "small-object program: trees of nodes with strings, and bignum arithmetic with temporaries",
+    smallobj_params,
+    SMALLOBJ_PARAM_COUNT,
+    NULL,
+    NULL,
+};
+
+static const struct bench_param reallocgrow_params[REALLOCGROW_PARAM_COUNT] = {
+    [REALLOCGROW_BUFFERS] = {"buffers", 20000, 1, BIG, "", "buffers grown from empty and freed"},
+    [REALLOCGROW_STEP] = {"step", 16, 1, 1 << 20, "B", "bytes appended per realloc (string builder)"},
+    [REALLOCGROW_MAX_SIZE] = {"max_size", 16384, 1, 1LL << 30, "B",
+                              "largest final size (each buffer's final size is random up to it)"},
+    [REALLOCGROW_LIVE] = {"live", 8, 1, 4096, "", "buffers growing at once, interleaved"},
+    [REALLOCGROW_SEED] = {"seed", 4141, 0, LLONG_MAX, "", "random seed"},
+};
+
+static int reallocgrow_check(const long long *v, char *err, size_t err_len) {
+    if (v[REALLOCGROW_STEP] > v[REALLOCGROW_MAX_SIZE]) {
+        snprintf(err, err_len, "step (%lld) is above max_size (%lld)", v[REALLOCGROW_STEP],
+                 v[REALLOCGROW_MAX_SIZE]);
+        return -1;
+    }
+    return 0;
+}
+
+const struct bench_spec reallocgrow_spec = {
+    "reallocgrow",
+    "realloc growth: buffers grown step by step with realloc, like string builders and vectors",
+    reallocgrow_params,
+    REALLOCGROW_PARAM_COUNT,
+    reallocgrow_check,
+    NULL,
+};
+
 const struct bench_spec *bench_spec_find(const char *name) {
+    static const struct bench_spec *const speed[] = {&mallocfree_spec, &prodcons_spec,
+                                                     &smallobj_spec, &reallocgrow_spec};
+    for (size_t i = 0; i < sizeof speed / sizeof speed[0]; i++)
+        if (strcmp(name, speed[i]->name) == 0) return speed[i];
     if (strcmp(name, churn_spec.name) == 0) return &churn_spec;
     if (strcmp(name, decay_spec.name) == 0) return &decay_spec;
     if (strcmp(name, larson_spec.name) == 0) return &larson_spec;

@@ -146,4 +146,44 @@ extern const char *const replay_trace_names[REPLAY_TRACE_COUNT];
 
 extern const struct bench_spec replay_spec;
 
+/* The speed workloads (docs/benchmarks.md, "Speed"). */
+enum mallocfree_param {
+    MALLOCFREE_PAIRS,
+    MALLOCFREE_MIN_SIZE,
+    MALLOCFREE_MAX_SIZE,
+    MALLOCFREE_WINDOW,
+    MALLOCFREE_SEED,
+    MALLOCFREE_PARAM_COUNT
+};
+
+enum prodcons_param {
+    PRODCONS_BLOCKS,
+    PRODCONS_BLOCK_SIZE,
+    PRODCONS_QUEUE,
+    PRODCONS_PAIRS,
+    PRODCONS_PARAM_COUNT
+};
+
+enum smallobj_param {
+    SMALLOBJ_TREES,
+    SMALLOBJ_DEPTH,
+    SMALLOBJ_NUMBERS,
+    SMALLOBJ_SEED,
+    SMALLOBJ_PARAM_COUNT
+};
+
+enum reallocgrow_param {
+    REALLOCGROW_BUFFERS,
+    REALLOCGROW_STEP,
+    REALLOCGROW_MAX_SIZE,
+    REALLOCGROW_LIVE,
+    REALLOCGROW_SEED,
+    REALLOCGROW_PARAM_COUNT
+};
+
+extern const struct bench_spec mallocfree_spec;
+extern const struct bench_spec prodcons_spec;
+extern const struct bench_spec smallobj_spec;
+extern const struct bench_spec reallocgrow_spec;
+
 #endif

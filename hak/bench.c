@@ -4,7 +4,7 @@
  *
  *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
  *                     [--csv FILE] [-o RUN.DB [--interval MS] [--events LIST]]
- *                     [--timeout S] [--verbose] [--quiet]
+ *                     [--timeout S] [--icount] [--verbose] [--quiet]
  *   hak bench --list
  *
  * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
@@ -16,6 +16,10 @@
  * With -o every run is recorded into one run database by the recorder (collectors/recorder.h), the
  * same code `hak record` uses: samples, phase snapshots, counters and events per run, plus the
  * fields of the benchmark's result line.
+ *
+ * With --icount every run goes under an instruction counter (collectors/icount.h) and the table
+ * shows instructions per operation, stored with -o as the result `instr_per_op` (source 'icount')
+ * that hak diff compares.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,7 @@
 #include "allocators.h"
 #include "bench_params.h"
 #include "hak.h"
+#include "icount.h"
 #include "launcher.h"
 #include "profile.h"
 #include "recorder.h"
@@ -60,6 +65,7 @@ struct bench_opts {
     int events_named; /* --events given: say on stderr when one is unsupported */
     int timeout_s;
     int verbose, quiet, list;
+    struct icount *icount; /* --icount: the counter every run goes under; NULL without */
 };
 
 /* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
@@ -88,6 +94,7 @@ struct run_result {
     double extra_kb[EXTRA_COUNT]; /* -1 when the result line lacks the field */
     long peak_rss_kb;
     double wall_s;
+    double instr_per_op; /* --icount: instructions / the ops of the result line; 0 without */
     char status[160];
     char result_line[1024];
 };
@@ -110,6 +117,8 @@ static void bench_usage(FILE *out) {
             "      --interval MS    with -o: sampling interval (default %g ms)\n"
             "      --events LIST    with -o: perf events (default %s)\n"
             "      --timeout S      kill a run after S seconds (default %d)\n"
+            "      --icount         count instructions per operation (perf, else callgrind:\n"
+            "                       ~50x slower; use a fixed-work profile such as icount)\n"
             "  -v, --verbose        show the benchmarks' output\n"
             "  -q, --quiet          no progress lines\n"
             "      --list           list profiles and allocators\n",
@@ -180,6 +189,9 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
             o->quiet = 1;
         } else if (strcmp(arg, "--list") == 0) {
             o->list = 1;
+        } else if (strcmp(arg, "--icount") == 0) {
+            static struct icount ic;
+            o->icount = &ic;
         } else if (option_value("--alloc", "-a", argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a list of allocators", arg);
             o->alloc_list = value;
@@ -328,6 +340,23 @@ static size_t scan_lines(char *buf, const struct bench_opts *o, struct run_resul
 static void judge_run(struct run_result *r, int status, int timed_out,
                       const struct hak_allocator *alloc, const struct bench_opts *o);
 
+/* --icount: instructions per op of a run judged ok, or the run fails saying why. */
+static void judge_icount(struct run_result *r, const struct bench_opts *o) {
+    double instr, ops;
+    char field[64];
+    if (!o->icount || !r->ok) return;
+    if (icount_read(o->icount, &instr) != 0) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "the instruction counter wrote no count");
+    } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
+               (ops = strtod(field, NULL)) <= 0) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
+    } else {
+        r->instr_per_op = instr / ops;
+    }
+}
+
 /* Set by SIGINT/SIGTERM/SIGHUP between recorded runs (during one, the recorder takes them). */
 static volatile sig_atomic_t session_stop;
 
@@ -418,6 +447,10 @@ static void run_recorded(char **argv, const struct profile_section *sec,
         return;
     }
     judge_run(r, res.wait_status, res.timed_out, alloc, o);
+    judge_icount(r, o);
+    if (r->instr_per_op > 0)
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "instr_per_op", r->instr_per_op, NULL,
+                          "icount");
     if (res.db_failed && r->ok) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "writing the run database failed");
@@ -432,13 +465,18 @@ static void run_one(const char *bin, const struct profile_section *sec,
                     struct run_result *r) {
     memset(r, 0, sizeof *r);
     char args[BENCH_MAX_PARAMS][96];
-    char *argv[BENCH_MAX_PARAMS + 2];
+    char *argv_buf[BENCH_MAX_PARAMS + 2], **argv = argv_buf;
     argv[0] = (char *)bin;
     for (size_t i = 0; i < sec->spec->count; i++) {
         snprintf(args[i], sizeof args[i], "--%s=%lld", sec->spec->params[i].name, sec->values[i]);
         argv[i + 1] = args[i];
     }
     argv[sec->spec->count + 1] = NULL;
+    char *wrapped[ICOUNT_MAX_PREFIX + BENCH_MAX_PARAMS + 2];
+    if (o->icount) {
+        icount_wrap(o->icount, argv, wrapped);
+        argv = wrapped;
+    }
     if (ctx->db) {
         run_recorded(argv, sec, alloc, preload, o, ctx, r);
         return;
@@ -498,6 +536,7 @@ static void run_one(const char *bin, const struct profile_section *sec,
     r->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     judge_run(r, status, timed_out, alloc, o);
+    judge_icount(r, o);
 }
 
 /* Decides whether a finished run counts, from its wait status and its result line. */
@@ -543,6 +582,7 @@ struct summary {
     double med, min, max;             /* ops/s */
     double cpu_med;                   /* ops per CPU-second */
     double rss_med, rss_min, rss_max; /* MiB */
+    double ipo_med, ipo_min, ipo_max; /* instructions per op (--icount) */
 };
 
 static double median_of(double *v, int n) {
@@ -554,12 +594,14 @@ static struct summary summarize(const struct run_result *runs, int n) {
     struct summary s;
     memset(&s, 0, sizeof s);
     double ops[MAX_REPEAT], cpu[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
+    double ipo[MAX_REPEAT];
     s.total = n;
     for (int i = 0; i < n; i++) {
         if (!runs[i].ok) continue;
         ops[s.ok] = runs[i].ops_per_sec;
         cpu[s.ok] = runs[i].ops_per_cpu_s;
         rss[s.ok] = (double)runs[i].peak_rss_kb / 1024.0;
+        ipo[s.ok] = runs[i].instr_per_op;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             extra[e][s.ok] = runs[i].extra_kb[e] / 1024.0;
         s.ok++;
@@ -574,6 +616,9 @@ static struct summary summarize(const struct run_result *runs, int n) {
     s.rss_med = median_of(rss, s.ok);
     s.rss_min = rss[0];
     s.rss_max = rss[s.ok - 1];
+    s.ipo_med = median_of(ipo, s.ok);
+    s.ipo_min = ipo[0];
+    s.ipo_max = ipo[s.ok - 1];
     return s;
 }
 
@@ -590,6 +635,9 @@ static const char *human_rate(double v, char *buf, size_t len) {
 }
 
 static double estimate_seconds(const struct profile_section *sec) {
+    if (sec->spec == &mallocfree_spec || sec->spec == &prodcons_spec ||
+        sec->spec == &smallobj_spec || sec->spec == &reallocgrow_spec)
+        return 1.0; /* fixed work, about a second on the profiles' defaults */
     if (sec->spec == &larson_spec) return (double)sec->values[LARSON_RUNTIME] + 0.3;
     if (sec->spec == &decay_spec) return (double)sec->values[DECAY_IDLE_MS] / 1000.0 + 1.0;
     if (sec->spec == &bigbuf_spec)
@@ -626,7 +674,7 @@ static void row_print(struct row *r) {
 }
 
 static void print_table(const struct profile_section *sec, const struct hak_allocator **allocs,
-                        int nalloc, struct run_result *runs, int repeat) {
+                        int nalloc, struct run_result *runs, int repeat, int icount) {
     char params[1024];
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     printf("\n[%s] %s\n", sec->spec->name, params);
@@ -636,6 +684,7 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
     for (size_t e = 0; e < EXTRA_COUNT; e++)
         if (strcmp(extra_columns[e].bench, sec->spec->name) == 0)
             row_add(&row, "  %9s", extra_columns[e].title);
+    if (icount) row_add(&row, "  %9s  %-17s", "instr/op", "(min - max)");
     row_print(&row);
 
     struct summary sums[HAK_ALLOC_MAX];
@@ -668,6 +717,11 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
             else
                 row_add(&row, "  %9.1f", s->extra_med[e]);
         }
+        if (icount) {
+            char ipo_range[40];
+            snprintf(ipo_range, sizeof ipo_range, "(%.1f - %.1f)", s->ipo_min, s->ipo_max);
+            row_add(&row, "  %9.1f  %-17s", s->ipo_med, ipo_range);
+        }
         row_print(&row);
     }
 
@@ -688,6 +742,15 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
         if (tc >= 0) printf(", peak RSS %.2fx tcmalloc's", sums[hak].rss_med / sums[tc].rss_med);
         printf("\n");
     }
+    /* Instructions: fewer is better, so the best peer is the one with the fewest. */
+    int fewest = -1;
+    for (int a = 0; icount && a < nalloc; a++)
+        if (sums[a].ok && a != hak && (fewest < 0 || sums[a].ipo_med < sums[fewest].ipo_med))
+            fewest = a;
+    if (hak >= 0 && fewest >= 0)
+        printf("hakmem: %.1f instructions per op, %.2fx the best peer (%s, %.1f)\n",
+               sums[hak].ipo_med, sums[hak].ipo_med / sums[fewest].ipo_med, allocs[fewest]->name,
+               sums[fewest].ipo_med);
 }
 
 static void list_profile(const char *name, const char *description, void *arg) {
@@ -804,6 +867,11 @@ int cmd_bench(int argc, char **argv) {
         sigaction(SIGHUP, &sa, NULL);
     }
 
+    if (o.icount) {
+        if (icount_open(o.icount, err, sizeof err) != 0) return bad_usage("%s", err);
+        fprintf(stderr, "hak bench: %s\n", err);
+    }
+
     FILE *csv = NULL;
     if (o.csv) {
         csv = fopen(o.csv, "w");
@@ -857,6 +925,7 @@ int cmd_bench(int argc, char **argv) {
                 if (csv) fflush(csv); /* rows survive an interrupted session */
             }
 
+    if (o.icount) icount_close(o.icount);
     if (ctx.db && run_db_close(ctx.db) != 0)
         fprintf(stderr, "hak bench: closing %s failed; the last runs may be incomplete\n",
                 o.db_path);
@@ -881,7 +950,8 @@ int cmd_bench(int argc, char **argv) {
            "benchmark (median), peak RSS = ru_maxrss median (min - max)\n",
            o.repeat);
     for (int s = 0; s < p.nsections; s++)
-        print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat], o.repeat);
+        print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat], o.repeat,
+                    o.icount != NULL);
     fflush(stdout);
 
     if (csv && fclose(csv) != 0) fprintf(stderr, "hak bench: writing %s failed\n", o.csv);

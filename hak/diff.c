@@ -28,8 +28,8 @@ struct side {
 
 /* The figures compared: per phase Rss - LazyFree and overhead, then over the whole run (any run
  * has these, marks or not) the peak Rss, then ops/s. */
-enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_PEAK, FIG_OPS };
-enum { NFIGURES = 2 * RDB_NPHASES + 2 };
+enum { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_PEAK, FIG_OPS, FIG_ICOUNT };
+enum { NFIGURES = 2 * RDB_NPHASES + 3 };
 
 /* One line of the diff. */
 struct diff_row {
@@ -43,6 +43,7 @@ struct diff_row {
 /* Values of one figure over a group's usable runs. */
 static int values(const struct side *s, const struct rdb_group *g, int kind, int ph, double *v) {
     if (kind == FIG_OPS) return rdb_group_ops(s->runs, g, v);
+    if (kind == FIG_ICOUNT) return rdb_group_icount(s->runs, g, v);
     if (kind == FIG_PEAK) {
         int m = 0;
         for (int i = 0; i < g->n; i++)
@@ -100,7 +101,7 @@ static void diff_markdown(FILE *o, const struct side *a, const struct side *b,
             "− A; noise = the larger min–max spread of the two sides, at least 256 KiB or 2 %% of "
             "A for sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = "
             "Rss − LazyFree − live bytes; peak Rss over the whole run); lower is better, except "
-            "ops/s.\n\n",
+            "ops/s. instr/op (hak bench --icount): noise floor 0.5 %%, lower is better.\n\n",
             a->label, b->label);
     fprintf(o, "| benchmark | allocator | figure | A | B | delta | delta %% | noise | runs A/B | "
                "verdict |\n"
@@ -300,8 +301,9 @@ int cmd_diff(int argc, char **argv) {
             fprintf(stderr, "hak diff: warning: %s/%s ran with other parameters in A and B\n",
                     ga->bench, ga->allocator);
         for (int f = 0; f < NFIGURES; f++) {
-            int kind = f == NFIGURES - 1   ? FIG_OPS
-                       : f == NFIGURES - 2 ? FIG_PEAK
+            int kind = f == NFIGURES - 1   ? FIG_ICOUNT
+                       : f == NFIGURES - 2 ? FIG_OPS
+                       : f == NFIGURES - 3 ? FIG_PEAK
                        : f % 2             ? FIG_PHASE_OVERHEAD
                                            : FIG_PHASE_NET;
             int ph = f / 2;
@@ -315,7 +317,10 @@ int cmd_diff(int argc, char **argv) {
             row->b = rdb_median(vb, mb);
             double spread =
                 fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
-            double floor_ = kind == FIG_OPS ? 0.05 * fabs(row->a) : fmax(256.0, 0.02 * fabs(row->a));
+            /* Instruction counts barely move run to run: 0.5 % is their floor. */
+            double floor_ = kind == FIG_OPS      ? 0.05 * fabs(row->a)
+                            : kind == FIG_ICOUNT ? 0.005 * fabs(row->a)
+                                                 : fmax(256.0, 0.02 * fabs(row->a));
             row->noise = fmax(spread, floor_);
             row->delta = row->b - row->a;
             row->pct = row->a != 0 ? 100 * row->delta / fabs(row->a)
@@ -336,6 +341,8 @@ int cmd_diff(int argc, char **argv) {
             }
             if (kind == FIG_OPS)
                 snprintf(row->figure, sizeof row->figure, "ops/s");
+            else if (kind == FIG_ICOUNT)
+                snprintf(row->figure, sizeof row->figure, "instr/op");
             else if (kind == FIG_PEAK)
                 snprintf(row->figure, sizeof row->figure, "peak Rss");
             else

@@ -456,6 +456,7 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     r->wall_s = col_num(st, 11);
     copy_text(r->note, sizeof r->note, st, 13);
     r->ops_per_sec = r->load_end_ms = r->load_end_net_kb = r->settle_ms = NAN;
+    r->instr_per_op = NAN;
     for (int p = 0; p < RDB_NPHASES; p++)
         phase_init(&r->ph[p]);
 
@@ -466,6 +467,14 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
                            -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, r->run_id);
         if (sqlite3_step(q) == SQLITE_ROW) r->ops_per_sec = sqlite3_column_double(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT value FROM results WHERE run_id = ? AND key = 'instr_per_op' "
+                           "AND source = 'icount' AND value IS NOT NULL LIMIT 1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, r->run_id);
+        if (sqlite3_step(q) == SQLITE_ROW) r->instr_per_op = sqlite3_column_double(q, 0);
         sqlite3_finalize(q);
     }
     if (load_phases(db, r) || load_classes(db, r) || load_settle(db, r) || load_counters(db, r) ||
@@ -860,6 +869,13 @@ int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double 
     int m = 0;
     for (int i = 0; i < g->n; i++)
         if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+    return m;
+}
+
+int rdb_group_icount(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].instr_per_op;
     return m;
 }
 

@@ -87,6 +87,7 @@ struct rdb_run {
     double wall_s;
     struct rdb_phase_fig ph[RDB_NPHASES];
     double ops_per_sec;         /* NAN if the run reported none */
+    double instr_per_op;        /* hak bench --icount's result; NAN without */
     double load_end_ms;         /* the last `free` mark before idle: the load has ended */
     double load_end_net_kb;     /* Rss - LazyFree at that mark */
     double settle_ms;           /* after load end, until Rss stayed within tolerance of idle; NAN */
@@ -174,6 +175,8 @@ int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int 
 
 /* Collects ops/s over a group's usable runs into v (size >= g->n); returns how many. */
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v);
+/* The same for instructions per op (--icount). */
+int rdb_group_icount(const struct rdb_run *runs, const struct rdb_group *g, double *v);
 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);

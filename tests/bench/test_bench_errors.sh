@@ -61,6 +61,15 @@ expect_error "the classic command line takes 7 numbers" "$BIN/larson" 1 8 1000
 expect_error "max_size=0 is out of range" "$BIN/larson" --max_size=0
 expect_error "keep_pct=101 is out of range" "$BIN/battle" --keep_pct=101
 expect_error "tiny_pct + mid_pct + large_pct must be 100" "$BIN/battle" --tiny_pct=99
+expect_error "min_size (2000) is above max_size (1000)" "$BIN/mallocfree" --min_size=2000
+expect_error "pairs=0 is out of range" "$BIN/mallocfree" --pairs=0
+expect_error "block_size=4 is out of range" "$BIN/prodcons" --block_size=4
+expect_error "queue=1 is out of range" "$BIN/prodcons" --queue=1
+expect_error "depth=25 is out of range" "$BIN/smallobj" --depth=25
+expect_error "step (64) is above max_size (32)" "$BIN/reallocgrow" --step=64 --max_size=32
+expect_error "unknown parameter 'window'" "$HAK" bench prodcons --set window=3
+HAK_ICOUNT_TOOL=nope expect_error "HAK_ICOUNT_TOOL must be perf or callgrind" \
+    "$HAK" bench icount --icount --alloc glibc
 
 # The hak dispatcher: an unknown verb names itself on the first line, then the usage.
 rc=0

@@ -1,0 +1,40 @@
+/*
+ * Instruction counting (hak bench --icount): runs a command under `perf stat -e instructions:u`
+ * where the machine has a PMU, else under callgrind, and reads back the instructions the command
+ * and its children executed.  Counts, unlike times, do not move with the machine's load, so a
+ * build-to-build difference of one per cent is a real difference.  docs/benchmarks.md, "Speed".
+ */
+#ifndef HAK_ICOUNT_H
+#define HAK_ICOUNT_H
+
+#include <stddef.h>
+
+enum icount_tool { ICOUNT_NONE, ICOUNT_PERF, ICOUNT_CALLGRIND };
+
+#define ICOUNT_MAX_PREFIX 8
+
+struct icount {
+    enum icount_tool tool;
+    char dir[64]; /* private directory for the counter files of one run at a time */
+    char out[128];
+    char arg_out[160];
+    const char *prefix[ICOUNT_MAX_PREFIX + 1]; /* argv to put before the command, NULL-ended */
+};
+
+/* Picks the tool: $HAK_ICOUNT_TOOL (perf or callgrind) if set, else perf when `perf stat -e
+ * instructions:u true` works, else callgrind when valgrind runs.  Fills `why` with the one line
+ * saying which is used and why.  0, or -1 with why saying what is missing. */
+int icount_open(struct icount *ic, char *why, size_t why_len);
+
+/* The argv to exec: the tool's prefix, then argv.  out needs ICOUNT_MAX_PREFIX + argc + 1 slots.
+ * Clears the counter files of a previous run. */
+void icount_wrap(struct icount *ic, char **argv, char **out);
+
+/* Instructions the last wrapped run executed (all its processes).  0, or -1 when the tool wrote
+ * no count (the run failed before it ended). */
+int icount_read(struct icount *ic, double *instructions);
+
+/* Removes the private directory. */
+void icount_close(struct icount *ic);
+
+#endif

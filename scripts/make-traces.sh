@@ -69,14 +69,16 @@ fidelity() {
         "$(awk -v p="${prog%% *}" -v r="${replay%% *}" 'BEGIN {print p ? (r - p) * 100 / p : 0}')"
 }
 
-# overhead NAME CMD...: elapsed seconds and max RSS (KiB) of CMD untraced and under hak trace.
+# overhead NAME CMD...: elapsed seconds and max RSS (KiB) of CMD untraced and under hak trace,
+# the two alternating run by run so that a busy machine weighs on both alike.
 overhead() {
     local name=$1 i how
     shift
-    for how in plain traced; do
-        : >"$WORK/$name.$how"
-        for ((i = 0; i < REPEAT; i++)); do
-            rm -f "$WORK/index.db"
+    : >"$WORK/$name.plain"
+    : >"$WORK/$name.traced"
+    for ((i = 0; i < REPEAT; i++)); do
+        for how in plain traced; do
+            rm -f "$WORK/index.db" # sqlite3 starts from no database, as recorded
             if [[ $how == plain ]]; then
                 (cd "$WORK" && /usr/bin/time -o time.txt -f '%e %M' "$@" >/dev/null 2>&1)
             else

@@ -21,8 +21,8 @@
 #define TRACE_MAGIC "HAKTRACE"
 #define TRACE_VERSION 2 /* 2: TRACE_UNSUPPORTED, TRACE_RESIDENT; version 1 files read the same */
 #define TRACE_RESIDENT_MIN (64 * 1024) /* blocks from this size get a TRACE_RESIDENT record */
-#define TRACE_CHUNK_MAGIC 0x4b434854u /* "THCK" little-endian */
-#define TRACE_FLAG_FORKED 1u          /* the process began as a fork: inherited blocks exist */
+#define TRACE_CHUNK_MAGIC 0x4b434854u  /* "THCK" little-endian */
+#define TRACE_FLAG_FORKED 1u           /* the process began as a fork: inherited blocks exist */
 
 /* File header, little-endian, written once per program image. */
 struct trace_file_header {

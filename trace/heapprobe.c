@@ -77,8 +77,8 @@ __attribute__((destructor)) static void heapprobe_end(void) {
                      "heapprobe: comm=%s pid=%d start_anon_kb=%llu hwm_kb=%llu end_file_kb=%llu "
                      "end_shmem_kb=%llu stack_growth_kb=%llu heap_peak_kb=%llu\n",
                      comm, (int)getpid(), (unsigned long long)start_anon_kb,
-                     (unsigned long long)hwm, (unsigned long long)file,
-                     (unsigned long long)shmem, (unsigned long long)stack_growth,
+                     (unsigned long long)hwm, (unsigned long long)file, (unsigned long long)shmem,
+                     (unsigned long long)stack_growth,
                      (unsigned long long)(hwm > others ? hwm - others : 0));
     const char *out = getenv("HAK_HEAPPROBE_OUT");
     int fd = out && *out ? open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : 2;

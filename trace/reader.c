@@ -42,8 +42,10 @@ const char *trace_kind_name(unsigned kind) {
 }
 
 static const char *const call_names[TRACE_CALL_COUNT] = {
-    [TRACE_CALL_MALLOC_TRIM] = "malloc_trim", [TRACE_CALL_MALLOPT] = "mallopt",
-    [TRACE_CALL_MMAP] = "mmap",               [TRACE_CALL_MUNMAP] = "munmap",
+    [TRACE_CALL_MALLOC_TRIM] = "malloc_trim",
+    [TRACE_CALL_MALLOPT] = "mallopt",
+    [TRACE_CALL_MMAP] = "mmap",
+    [TRACE_CALL_MUNMAP] = "munmap",
     [TRACE_CALL_MREMAP] = "mremap",
 };
 

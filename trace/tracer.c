@@ -334,7 +334,8 @@ static void record_resident(void *p) {
     size_t size = real_usable_size(p);
     if (size < TRACE_RESIDENT_MIN) return;
     const uintptr_t page = 4096;
-    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + size) & ~(page - 1);
+    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1),
+              end = ((uintptr_t)p + size) & ~(page - 1);
     uint64_t resident = 0;
     unsigned char vec[1024];
     int saved = errno;

@@ -41,3 +41,10 @@ unsupported_count() {
     "$HAK" trace info "$1" 2>/dev/null | sed -n "s/^  unsupported: \([0-9]*\) $2 calls.*/\1/p" |
         awk '{n = $1} END {print n + 0}'
 }
+
+# trace_without_and_with PROGRAM: traces ./PROGRAM 0 (start and exit only) into base.trace and
+# ./PROGRAM 1 (the counted operations) into ops.trace, in the current folder.
+trace_without_and_with() {
+    "$HAK" trace -o base.trace -- "./$1" 0 2>/dev/null || fail "tracing $1 0 failed"
+    "$HAK" trace -o ops.trace -- "./$1" 1 2>/dev/null || fail "tracing $1 1 failed"
+}

@@ -7,8 +7,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 build_unsupported_ops
 cd "$WORK" || fail "no scratch folder"
-"$HAK" trace -o base.trace -- ./unsupported_ops 0 2>/dev/null || fail "tracing unsupported_ops 0 failed"
-"$HAK" trace -o ops.trace -- ./unsupported_ops 1 2>/dev/null || fail "tracing unsupported_ops 1 failed"
+trace_without_and_with unsupported_ops
 
 declare -A want=([malloc_trim]=2 [mallopt]=1 [malloc_usable_size]=3 [mmap]=1 [mremap]=1 [munmap]=1)
 for call in "${!want[@]}"; do

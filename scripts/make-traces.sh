@@ -5,6 +5,8 @@
 #   scripts/make-traces.sh [OUT_DIR]           records them with `hak trace` (re-run after a format
 #                                              change); each is the trace of the process that does
 #                                              the work (the largest of the command's traces)
+#   scripts/make-traces.sh --only NAME [OUT_DIR] records that one (make records python3 this way:
+#                                              its trace is too big to keep in the repository)
 #   scripts/make-traces.sh --fidelity [R]      heap high-water of each program and of the replay of
 #                                              its trace on glibc, medians of R runs (default 5)
 #   scripts/make-traces.sh --overhead S [R]    each program on S times its input, R times untraced
@@ -12,10 +14,14 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HAK=$ROOT/build/bin/hak
-MODE=record SCALE=1 REPEAT=5
+MODE=record SCALE=1 REPEAT=5 ONLY=
 case ${1:-} in
 --fidelity) MODE=fidelity REPEAT=${2:-5} ;;
 --overhead) MODE=overhead SCALE=${2:?--overhead needs a scale} REPEAT=${3:-5} ;;
+--only)
+    ONLY=${2:?--only needs a trace name (python3, sqlite3, gcc, sort)}
+    shift 2
+    ;;
 esac
 OUT=$ROOT/datasets/traces
 [[ $MODE == record && -n ${1:-} ]] && OUT=$1
@@ -28,6 +34,7 @@ mkdir -p "$OUT"
 record() {
     local name=$1
     shift
+    [[ -z $ONLY || $ONLY == "$name" ]] || return 0
     (cd "$WORK" && "$HAK" trace -o "$name.trace" -- "$@" >/dev/null 2>"$name.err") ||
         { cat "$WORK/$name.err"; echo "make-traces: $name failed"; exit 1; }
     local biggest=$WORK/$name.trace f

@@ -27,3 +27,12 @@ $(OBJ)/trace/pic/heapprobe.o: trace/heapprobe.c Makefile trace/trace.mk
 
 $(LIBHEAPPROBE_SO): $(OBJ)/trace/pic/heapprobe.o
 	$(CC) -shared -o $@ $^
+
+# datasets/traces/python3.trace (6 MB) is recorded here rather than kept in the repository: the
+# trace-python3 and speed profiles replay it.  Re-recorded when the tracer changes; without python3
+# the build goes on and the replay names the script.
+PYTHON3_TRACE := datasets/traces/python3.trace
+all: $(PYTHON3_TRACE)
+$(PYTHON3_TRACE): $(LIBHAKTRACE_SO) | $(BIN)/hak
+	@if command -v python3 >/dev/null; then scripts/make-traces.sh --only python3; \
+	else echo "note: python3 is not installed: $@ not recorded (scripts/make-traces.sh --only python3)"; fi

@@ -1,20 +1,21 @@
 # make install PREFIX=/usr/local [DESTDIR=...]: the hak tool, its gnuplot scripts and profiles, the
-# workloads hak bench runs, libhakmem and libhakphase with their headers and pkg-config files.
+# workloads hak bench runs and the traces its replay profiles read, libhakmem and libhakphase with their headers and pkg-config files.
 # The installed hak finds the rest relative to itself (PREFIX/bin -> ../lib, ../share/hakmem,
 # ../libexec/hakmem), so no environment variable is needed.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 INSTALL_ROOT := $(DESTDIR)$(PREFIX)
-INSTALL_BENCHES := larson battle bigbuf decay
 
 .PHONY: install
 install: all
 	install -d $(INSTALL_ROOT)/bin $(INSTALL_ROOT)/lib/pkgconfig $(INSTALL_ROOT)/include \
-	    $(INSTALL_ROOT)/share/hakmem/profiles $(INSTALL_ROOT)/libexec/hakmem
+	    $(INSTALL_ROOT)/share/hakmem/profiles $(INSTALL_ROOT)/share/hakmem/traces \
+	    $(INSTALL_ROOT)/libexec/hakmem
 	install -m 755 $(BIN)/hak $(INSTALL_ROOT)/bin/hak
 	install -m 644 scripts/*.gp $(INSTALL_ROOT)/share/hakmem/
 	install -m 644 datasets/profiles/*.profile $(INSTALL_ROOT)/share/hakmem/profiles/
-	install -m 755 $(addprefix $(BIN)/,$(INSTALL_BENCHES)) $(INSTALL_ROOT)/libexec/hakmem/
+	install -m 755 $(addprefix $(BIN)/,$(BENCH_PROGRAMS)) $(INSTALL_ROOT)/libexec/hakmem/
+	install -m 644 datasets/traces/*.trace $(INSTALL_ROOT)/share/hakmem/traces/
 	install -m 755 $(LIBHAKMEM_SO) $(INSTALL_ROOT)/lib/libhakmem.so
 	install -m 644 $(LIBHAKMEM_A) $(INSTALL_ROOT)/lib/libhakmem.a
 	install -m 644 allocator/include/hakmem.h $(INSTALL_ROOT)/include/hakmem.h

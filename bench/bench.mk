@@ -6,6 +6,8 @@ BENCH_CFLAGS := $(CFLAGS_COMMON) -Ibench -Iphase/include
 BENCH_SUPPORT_OBJ := $(OBJ)/bench/bench_common.o $(OBJ)/bench/bench_params.o \
                      $(OBJ)/bench/flush.o $(LIBHAKPHASE_A)
 
+# Every workload hak bench can run (make install copies them all to PREFIX/libexec/hakmem).
+BENCH_PROGRAMS = larson battle bigbuf decay churn replay $(SPEED_BENCHES)
 all: $(BIN)/larson $(BIN)/battle $(BIN)/bigbuf $(BIN)/decay $(BIN)/churn
 
 $(OBJ)/bench/%.o: bench/%.c Makefile bench/bench.mk

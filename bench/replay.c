@@ -173,13 +173,16 @@ static void reset_rss_peak(void) {
     close(fd);
 }
 
-/* datasets/traces/NAME.trace of the source tree this binary was built in. */
+/* datasets/traces/NAME.trace of the source tree this binary was built in (build/bin/), or where
+ * make install put it (PREFIX/libexec/hakmem/ -> PREFIX/share/hakmem/traces/). */
 static void dataset_path(const char *name, char *out, size_t len) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
+    snprintf(out, len, "%s/../../share/hakmem/traces/%s.trace", exe, name);
+    if (access(out, F_OK) == 0) return;
     snprintf(out, len, "%s/../../datasets/traces/%s.trace", exe, name);
 }
 

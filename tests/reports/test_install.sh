@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make install PREFIX=... DESTDIR=...: the installed hak finds its libhakmem.so and its gnuplot
 # scripts relative to itself, with no HAK_* variable set (it records a run under hakmem and draws
-# its charts), and a program builds against the installed libraries through pkg-config.
+# its charts, and runs the speed workloads and trace replays of its profiles), and a program builds against the installed libraries through pkg-config.
 source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null 2>&1 || skip "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)"
 command -v pkg-config >/dev/null 2>&1 || skip "pkg-config is not installed (scripts/install-deps.sh installs it)"
@@ -34,6 +34,20 @@ preload=$(sql "$WORK/run.db" "SELECT preload FROM runs")
     fail "the installed hak could not draw its charts"
 }
 png_ok "$WORK/charts/rss-battle.png" || fail "the installed hak drew no Rss chart"
+
+# Every workload and trace the profiles name is installed: a replay profile and a speed workload
+# run from the installed tree alone.
+for prof in trace-sort prodcons; do
+    [[ -f $P/share/hakmem/profiles/$prof.profile ]] || fail "make install did not install the $prof profile"
+done
+"$P/bin/hak" bench trace-sort --alloc glibc --set rounds=1 -q >"$WORK/replay.out" 2>&1 || {
+    cat "$WORK/replay.out"
+    fail "the installed hak could not replay an installed trace"
+}
+"$P/bin/hak" bench prodcons --alloc hakmem --set blocks=1000 -q >"$WORK/prodcons.out" 2>&1 || {
+    cat "$WORK/prodcons.out"
+    fail "the installed hak could not run the prodcons workload"
+}
 
 # A user's program marks phases and allocates through the installed libraries.
 cat >"$WORK/prog.c" <<'C'

@@ -9,8 +9,9 @@
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
- * with remote frees, an orphaned SuperSlab to adopt, a fresh slab of an
- * owned SuperSlab, and finally a fresh SuperSlab from the OS.
+ * with remote frees, an orphaned SuperSlab with free blocks of the class
+ * to adopt, a fresh slab of an owned SuperSlab, any orphan, and finally a
+ * fresh SuperSlab from the OS.
  */
 #include <string.h>
 

@@ -526,7 +526,8 @@ static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool map, boo
         *fresh_ss = true;
     }
     if (pick->live_slabs == 0) h->empty_ss[tier]--;
-    struct hak_slab *s = &pick->slabs[__builtin_ctz(pick->free_mask)];
+    uint32_t warm = pick->free_mask & pick->dirty_mask; /* pages still resident: no fault */
+    struct hak_slab *s = &pick->slabs[__builtin_ctz(warm ? warm : pick->free_mask)];
     slab_assign(pick, s, cls);
     return s;
 }

@@ -1021,7 +1021,9 @@ static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t
 /* The orphaned SuperSlabs of a tier, collected the same way.  Each stays
  * on the list while it is collected, marked busy so that no refill adopts
  * it meanwhile: the others remain adoptable, and a wave of new threads
- * does not map fresh SuperSlabs while a pass purges the orphans. */
+ * does not map fresh SuperSlabs while a pass purges the orphans.  A fork
+ * in the middle leaves that one busy in the child, never adopted there
+ * (its blocks stay valid; the pass used to hold the whole list then). */
 static struct hak_superslab *orphan_next_idle(struct hak_superslab *ss)
 {
     while (ss && ss->orphan_busy) ss = ss->next;

@@ -118,6 +118,8 @@ struct hak_superslab {
     uint32_t hidden_mask;
     uint32_t active_ms[HAK_MAX_SLABS];
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
+    uint64_t orphan_cls[2]; /* an orphan's classes with free blocks (slab.c) */
+    uint8_t orphan_busy;    /* an orphan being collected, under slab.c's orphan_lock */
     struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back

@@ -9,8 +9,9 @@
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
- * with remote frees, an orphaned SuperSlab to adopt, a fresh slab of an
- * owned SuperSlab, and finally a fresh SuperSlab from the OS.
+ * with remote frees, an orphaned SuperSlab with free blocks of the class
+ * to adopt, a fresh slab of an owned SuperSlab, any orphan, and finally a
+ * fresh SuperSlab from the OS.
  */
 #include <string.h>
 
@@ -509,8 +510,9 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     return (size_t)pages << HAK_PAGE_SHIFT;
 }
 
-/* A fresh slab for `cls` from an owned SuperSlab, mapping one if needed. */
-static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool *fresh_ss)
+/* A fresh slab for `cls` from an owned SuperSlab; with `map`, a fresh
+ * SuperSlab from the OS when no owned one has a free slab. */
+static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool map, bool *fresh_ss)
 {
     enum hak_tier tier = hak_class_tier(cls);
     struct hak_superslab *pick = NULL;
@@ -520,11 +522,12 @@ static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool *fresh_s
         if (ss->live_slabs) break; /* prefer filling SuperSlabs in use */
     }
     if (!pick) {
-        if (!(pick = ss_new(h, tier))) return NULL;
+        if (!map || !(pick = ss_new(h, tier))) return NULL;
         *fresh_ss = true;
     }
     if (pick->live_slabs == 0) h->empty_ss[tier]--;
-    struct hak_slab *s = &pick->slabs[__builtin_ctz(pick->free_mask)];
+    uint32_t warm = pick->free_mask & pick->dirty_mask; /* pages still resident: no fault */
+    struct hak_slab *s = &pick->slabs[__builtin_ctz(warm ? warm : pick->free_mask)];
     slab_assign(pick, s, cls);
     return s;
 }
@@ -535,11 +538,88 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
     list_push(h, s, slab_has_free(s) ? HAK_SLAB_PARTIAL : HAK_SLAB_FULL);
 }
 
-/* Takes one orphaned SuperSlab of the tier; its slabs join the heap's lists. */
-static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier)
+/* ---- orphans: SuperSlabs of exited threads -------------------------------- */
+
+/* The classes an orphan has free blocks of (or remote frees for), noted
+ * when it joins the orphan list: a refill adopts the orphan that serves
+ * its class (docs/allocator.md, "Exited threads").  Nobody else touches the
+ * slabs of a listed orphan but remote frees, which this may miss. */
+static void orphan_note_classes(struct hak_superslab *ss)
 {
+    uint64_t m[2] = {0, 0};
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        if (s->cls == HAK_CLASS_NONE) continue;
+        if (slab_has_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed))
+            m[s->cls / 64] |= (uint64_t)1 << (s->cls % 64);
+    }
+    __atomic_store_n(&ss->orphan_cls[0], m[0], __ATOMIC_RELAXED);
+    __atomic_store_n(&ss->orphan_cls[1], m[1], __ATOMIC_RELAXED);
+}
+
+/* A remote free started a slab's remote list: if the SuperSlab is an
+ * orphan, its class now has a free block there. */
+static void orphan_note_free(struct hak_superslab *ss, const struct hak_slab *s)
+{
+    if (atomic_load_explicit(&ss->owner, memory_order_relaxed) != HAK_OWNER_ORPHAN) return;
+    uint64_t bit = (uint64_t)1 << (s->cls % 64);
+    if (!(__atomic_load_n(&ss->orphan_cls[s->cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_cls[s->cls / 64], bit, __ATOMIC_RELAXED);
+}
+
+static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
+{
+    orphan_note_classes(ss);
+    pthread_mutex_lock(&orphan_lock);
+    ss_link(&orphans[tier], ss);
+    pthread_mutex_unlock(&orphan_lock);
+}
+
+/* The classes of the tier the heap has no free block of in a slab: no
+ * partial slab, and an active slab with nothing left to carve. */
+static void heap_lacking(struct hak_heap *h, enum hak_tier tier, uint64_t lack[2])
+{
+    unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
+    unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
+    lack[0] = lack[1] = 0;
+    for (unsigned c = first; c < last; c++) {
+        const struct hak_class_lists *l = &h->cls[c];
+        if (!l->partial && (!l->active || !slab_has_free(l->active)))
+            lack[c / 64] |= (uint64_t)1 << (c % 64);
+    }
+}
+
+/* Takes an orphaned SuperSlab of the tier: with cls < HAK_NUM_CLASSES one
+ * with free blocks of that class, of those the one that serves most of
+ * the classes the heap lacks (so that a thread does not take slabs it will
+ * not use while the next thread maps fresh ones); else any (the first,
+ * with free slabs if one has some).  Its slabs join the heap's lists. */
+static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier, unsigned cls)
+{
+    uint64_t lack[2];
+    if (cls < HAK_NUM_CLASSES) heap_lacking(h, tier, lack);
     pthread_mutex_lock(&orphan_lock);
     struct hak_superslab *ss = orphans[tier];
+    if (cls < HAK_NUM_CLASSES) {
+        struct hak_superslab *best = NULL;
+        int best_score = 0;
+        for (; ss; ss = ss->next) {
+            uint64_t m0 = __atomic_load_n(&ss->orphan_cls[0], __ATOMIC_RELAXED);
+            uint64_t m1 = __atomic_load_n(&ss->orphan_cls[1], __ATOMIC_RELAXED);
+            if (ss->orphan_busy || !((cls < 64 ? m0 : m1) >> (cls % 64) & 1)) continue;
+            int score = __builtin_popcountll(m0 & lack[0]) + __builtin_popcountll(m1 & lack[1]);
+            if (score > best_score) {
+                best = ss;
+                best_score = score;
+            }
+        }
+        ss = best;
+    } else {
+        while (ss && ss->orphan_busy) ss = ss->next;
+        struct hak_superslab *o = ss;
+        while (o && (o->orphan_busy || !o->free_mask)) o = o->next;
+        if (o) ss = o;
+    }
     if (ss) ss_unlink(&orphans[tier], ss);
     pthread_mutex_unlock(&orphan_lock);
     if (!ss) return false;
@@ -629,15 +709,25 @@ static void *refill(struct hak_heap *h, unsigned cls)
             ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
             continue;
         }
-        if (adopt_orphan(h, tier)) {
+        /* memory of exited threads first: an orphan with free blocks of
+         * the class, then an owned free slab, then any orphan, then the OS */
+        if (adopt_orphan(h, tier, cls)) {
             stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
+            HAK_COUNT_ID(stage);
             continue;
         }
-        HAK_COUNT(early_no_orphan);
         bool fresh_ss = false;
-        if (!(s = slab_new(h, cls, &fresh_ss))) {
-            HAK_COUNT(early_refill_oom);
-            return NULL;
+        if (!(s = slab_new(h, cls, false, &fresh_ss))) {
+            if (adopt_orphan(h, tier, HAK_CLASS_NONE)) {
+                stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
+                HAK_COUNT_ID(stage);
+                continue;
+            }
+            HAK_COUNT(early_no_orphan);
+            if (!(s = slab_new(h, cls, true, &fresh_ss))) {
+                HAK_COUNT(early_refill_oom);
+                return NULL;
+            }
         }
         stage = fresh_ss ? HAK_CTR_TIER(tiny_refill_fresh_ss, tier)
                          : HAK_CTR_TIER(tiny_refill_fresh_slab, tier);
@@ -736,6 +826,7 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
         HAK_COUNT(early_remote_busy);
     }
     enum hak_tier tier = ss->hdr.tier;
+    if (!old) orphan_note_free(ss, s);
     if (!old && !atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
         atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
         hak_decay_cached();
@@ -927,27 +1018,36 @@ static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t
     return bytes;
 }
 
-/* The orphaned SuperSlabs of a tier, collected the same way. */
+/* The orphaned SuperSlabs of a tier, collected the same way.  Each stays
+ * on the list while it is collected, marked busy so that no refill adopts
+ * it meanwhile: the others remain adoptable, and a wave of new threads
+ * does not map fresh SuperSlabs while a pass purges the orphans.  A fork
+ * in the middle leaves that one busy in the child, never adopted there
+ * (its blocks stay valid; the pass used to hold the whole list then). */
+static struct hak_superslab *orphan_next_idle(struct hak_superslab *ss)
+{
+    while (ss && ss->orphan_busy) ss = ss->next;
+    if (ss) ss->orphan_busy = 1;
+    return ss;
+}
+
 static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
 {
     size_t bytes = 0;
     pthread_mutex_lock(&orphan_lock);
-    struct hak_superslab *list = orphans[tier], *keep = NULL, *next;
-    orphans[tier] = NULL;
+    struct hak_superslab *ss = orphan_next_idle(orphans[tier]), *next;
     pthread_mutex_unlock(&orphan_lock);
-    for (struct hak_superslab *ss = list; ss; ss = next) {
-        next = ss->next;
+    for (; ss; ss = next) {
         bytes += ss_collect(NULL, ss, true, cutoff, hak_cfg.purge);
-        if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) bytes += ss_unmap(ss);
-        else ss_link(&keep, ss);
+        orphan_note_classes(ss);
+        bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
+        pthread_mutex_lock(&orphan_lock);
+        next = orphan_next_idle(ss->next);
+        ss->orphan_busy = 0;
+        if (unmap) ss_unlink(&orphans[tier], ss);
+        pthread_mutex_unlock(&orphan_lock);
+        if (unmap) bytes += ss_unmap(ss);
     }
-    pthread_mutex_lock(&orphan_lock);
-    while (keep) {
-        struct hak_superslab *ss = keep;
-        ss_unlink(&keep, ss);
-        ss_link(&orphans[tier], ss);
-    }
-    pthread_mutex_unlock(&orphan_lock);
     return bytes;
 }
 
@@ -1170,9 +1270,7 @@ void hak_heap_orphan_all(struct hak_heap *h)
             }
             atomic_store_explicit(&ss->owner, HAK_OWNER_ORPHAN, memory_order_release);
             HAK_COUNT(superslabs_orphaned);
-            pthread_mutex_lock(&orphan_lock);
-            ss_link(&orphans[tier], ss);
-            pthread_mutex_unlock(&orphan_lock);
+            orphan_push(tier, ss);
         }
         h->empty_ss[tier] = 0;
     }

@@ -13,7 +13,9 @@
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
- *     waiting for HAKMEM_DECAY_MS.
+ *     waiting for HAKMEM_DECAY_MS;
+ *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
+ *     own, and map none.
  */
 #include "check.h"
 
@@ -281,6 +283,74 @@ static void part_quiet(void) {
     free(quiet_blocks);
 }
 
+/* ---- adopt ---------------------------------------------------------------------------- */
+
+/* Four threads, each using seven Mid classes of its own (one 256 KiB run each, so one SuperSlab
+ * each), exit leaving one block per run: four orphans, the last orphaned first on the list.  Four
+ * new threads, all alive at once, each need the free blocks of one orphan; a thread adopts the
+ * orphan that serves its classes, so none maps a SuperSlab (taking orphans in list order, the
+ * first thread would take all four and the three others would map fresh ones). */
+enum { ADOPT_THREADS = 4, ADOPT_CLASSES = 7, ADOPT_RUN = 256 * 1024 };
+static const size_t adopt_size[ADOPT_THREADS][ADOPT_CLASSES] = {
+    {2304, 2560, 2816, 3072, 3328, 3584, 3840},
+    {4096, 4608, 5120, 5632, 6144, 6656, 7168},
+    {7680, 8192, 9216, 10240, 11264, 12288, 13312},
+    {14336, 15360, 16384, 18432, 20480, 22528, 24576},
+};
+static void *adopt_kept[ADOPT_THREADS][ADOPT_CLASSES];
+static void *adopt_block[ADOPT_THREADS][ADOPT_RUN / 2304];
+
+/* wave 0: fill one run per class, keep its first block; wave 1: fill the rest of it */
+struct adopt_arg {
+    int t, wave;
+};
+
+static void *adopt_thread(void *arg) {
+    struct adopt_arg *a = arg;
+    wait_stage(10 * a->wave + a->t);
+    for (int k = 0; k < ADOPT_CLASSES; k++) {
+        size_t size = adopt_size[a->t][k];
+        int n = (int)(ADOPT_RUN / size) - 1;
+        if (a->wave == 0) REQUIRE((adopt_kept[a->t][k] = malloc(OPAQUE(size))) != NULL);
+        for (int i = 0; i < n; i++) {
+            REQUIRE((adopt_block[a->t][i] = malloc(OPAQUE(size))) != NULL);
+            memset(adopt_block[a->t][i], 5, 64);
+        }
+        for (int i = 0; i < n; i++)
+            free(adopt_block[a->t][i]);
+    }
+    set_stage(10 * a->wave + a->t + 1);
+    wait_stage(10 * a->wave + 5 + a->t); /* exit in order, all alive until then */
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_adopt(void) {
+    struct adopt_arg args[2][ADOPT_THREADS];
+    pthread_t th[ADOPT_THREADS];
+    long long fresh[2];
+    for (int w = 0; w < 2; w++) {
+        long long fresh0 = hak_counter("mid_refill_fresh_ss");
+        for (int t = 0; t < ADOPT_THREADS; t++) {
+            args[w][t] = (struct adopt_arg){t, w};
+            REQUIRE(pthread_create(&th[t], NULL, adopt_thread, &args[w][t]) == 0);
+        }
+        set_stage(10 * w);
+        wait_stage(10 * w + ADOPT_THREADS);
+        fresh[w] = hak_counter("mid_refill_fresh_ss") - fresh0;
+        for (int t = 0; t < ADOPT_THREADS; t++) {
+            set_stage(10 * w + 5 + t);
+            REQUIRE(pthread_join(th[t], NULL) == 0);
+        }
+    }
+    CHECKF(fresh[0] >= ADOPT_THREADS, "the first threads mapped %lld SuperSlabs", fresh[0]);
+    CHECKF(fresh[1] == 0, "threads that could adopt the exited threads' SuperSlabs mapped %lld",
+           fresh[1]);
+    for (int t = 0; t < ADOPT_THREADS; t++)
+        for (int k = 0; k < ADOPT_CLASSES; k++)
+            free(adopt_kept[t][k]);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2) {
         if (!strcmp(argv[1], "adapt")) part_adapt();
@@ -288,6 +358,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "idle")) part_idle();
         else if (!strcmp(argv[1], "exit")) part_exit();
         else if (!strcmp(argv[1], "quiet")) part_quiet();
+        else if (!strcmp(argv[1], "adopt")) part_adopt();
         else return 2;
         return test_finish();
     }
@@ -300,13 +371,13 @@ int main(int argc, char **argv) {
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet"};
-    const char *const *envs[] = {manual, manual, idle, keep, manual};
+    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet", "adopt"};
+    const char *const *envs[] = {manual, manual, idle, keep, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

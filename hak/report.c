@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hak.h"
+#include "charts.h"
 #include "json.h"
 #include "report_db.h"
 
@@ -564,7 +565,7 @@ static void events_table(struct doc *d, const struct rdb_run *runs, const struct
 /* A chart inline as SVG (text, sharp at any size, searchable), with its caption; the SVG file lies
  * beside the PNG.  gnuplot's prologue (XML declaration, doctype) is left out: inside HTML only the
  * <svg> element belongs. */
-static void embed_svg(struct doc *d, const struct hak_chart *chart) {
+static void embed_svg(struct doc *d, const struct chart_image *chart) {
     char path[300];
     const char *dot = strrchr(chart->path, '.');
     snprintf(path, sizeof path, "%.*s.svg",
@@ -582,19 +583,6 @@ static void embed_svg(struct doc *d, const struct hak_chart *chart) {
     fprintf(d->out, "<figcaption>");
     html_escape(d->out, chart->caption);
     fprintf(d->out, "</figcaption></figure>\n");
-}
-
-/* Whether a chart file (PREFIX-SECTION.png) belongs to a section. */
-static int chart_of_section(const char *path, const struct rdb_group *g) {
-    char name[200], suffix[220];
-    rdb_section_name(g, name, sizeof name);
-    snprintf(suffix, sizeof suffix, "-%s.png", name);
-    size_t lp = strlen(path), ls = strlen(suffix);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    /* The prefix is one word (rss, throughput, overhead): the suffix starts at its first '-'. */
-    const char *dash = strchr(base, '-');
-    return lp >= ls && dash && !strcmp(dash, suffix);
 }
 
 /* nftw callback: removes one entry of a temporary folder (children first, with FTW_DEPTH). */
@@ -687,7 +675,7 @@ static void usage(FILE *out) {
 
 /* The whole report of runs[0..n) into d. */
 static void write_report(struct doc *d, struct rdb *db, struct rdb_run *runs, int n,
-                         const struct hak_chart *charts, int ncharts) {
+                         const struct chart_image *charts, int ncharts) {
     struct rdb_group *gs;
     int ng = rdb_group_runs(runs, n, &gs);
     doc_heading(d, 1, "Memory report: %s", rdb_path(db));
@@ -817,11 +805,11 @@ int cmd_report(int argc, char **argv) {
         char dir[PATH_MAX];
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof dir, "%s/hak-report.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        struct hak_chart charts[64];
+        struct chart_image charts[64];
         int nch = 0;
         int made = mkdtemp(dir) != NULL;
         if (made) {
-            nch = hak_plot_charts(db, runs, n, dir, charts, 64, err, sizeof err);
+            nch = charts_draw(db, runs, n, dir, charts, 64, err, sizeof err);
             if (nch < 0) {
                 fprintf(stderr, "hak report: charts left out: %s\n", err);
                 nch = 0;

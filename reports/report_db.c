@@ -5,6 +5,7 @@
  */
 #include "report_db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -417,8 +418,9 @@ static void load_processes(sqlite3 *db, struct rdb_run *r) {
     r->processes = 1;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
-                           "SELECT pid, coalesce(comm, ''), max(rss_kb), count(*) FROM process_samples"
-                           " WHERE run_id = ? GROUP BY pid, comm ORDER BY 3 DESC",
+                           "SELECT pid, coalesce(comm, '') AS c, max(rss_kb), count(*) FROM "
+                           "process_samples WHERE run_id = ? GROUP BY pid, comm "
+                           "ORDER BY 3 DESC, pid, c",
                            -1, &q, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(q, 1, r->run_id);
@@ -674,6 +676,29 @@ struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids
     return db;
 }
 
+/* Reads the (ms, KiB) rows of a prepared statement into parallel arrays; finalizes it.  The rows
+ * come in time order (each query orders them), which the charts rely on to draw lines. */
+static int read_series(sqlite3_stmt *st, double **t_ms, double **kb) {
+    int n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            double *a = realloc(*t_ms, cap * sizeof *a), *b;
+            if (!a) break;
+            *t_ms = a;
+            b = realloc(*kb, cap * sizeof *b);
+            if (!b) break;
+            *kb = b;
+        }
+        (*t_ms)[n] = sqlite3_column_double(st, 0);
+        (*kb)[n] = sqlite3_column_double(st, 1);
+        assert(n == 0 || (*t_ms)[n] >= (*t_ms)[n - 1]);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
     *t_ms = *rss_kb = NULL;
     sqlite3_stmt *st;
@@ -683,23 +708,50 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, run_id);
-    int n = 0, cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            double *a = realloc(*t_ms, cap * sizeof *a), *b;
-            if (!a) break;
-            *t_ms = a;
-            b = realloc(*rss_kb, cap * sizeof *b);
-            if (!b) break;
-            *rss_kb = b;
-        }
-        (*t_ms)[n] = sqlite3_column_double(st, 0);
-        (*rss_kb)[n] = sqlite3_column_double(st, 1);
-        n++;
-    }
-    sqlite3_finalize(st);
-    return n;
+    return read_series(st, t_ms, rss_kb);
+}
+
+/* The process images of a run, largest peak first, as load_processes lists them: ?1 run, ?2 how
+ * many (-1: all). */
+#define TOP_IMAGES                                                                                 \
+    "SELECT pid, coalesce(comm, '') AS c FROM process_samples WHERE run_id = ?1 GROUP BY pid, comm " \
+    "ORDER BY max(rss_kb) DESC, pid, c LIMIT ?2"
+
+int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double **t_ms,
+                         double **rss_kb) {
+    *t_ms = *rss_kb = NULL;
+    assert(k >= 0 && k < r->nprocs);
+    sqlite3_stmt *st;
+    if (db->version < 3 ||
+        sqlite3_prepare_v2(db->db,
+                           "SELECT s.t_ns / 1e6, p.rss_kb FROM process_samples p JOIN samples s ON "
+                           "s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND "
+                           "p.pid = ?2 AND coalesce(p.comm, '') = ?3 AND p.rss_kb IS NOT NULL "
+                           "ORDER BY s.t_ns, s.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_bind_int64(st, 2, r->procs[k].pid);
+    sqlite3_bind_text(st, 3, r->procs[k].comm, -1, SQLITE_TRANSIENT);
+    return read_series(st, t_ms, rss_kb);
+}
+
+int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nkept, double **t_ms,
+                                 double **rss_kb) {
+    *t_ms = *rss_kb = NULL;
+    sqlite3_stmt *st;
+    if (db->version < 3 ||
+        sqlite3_prepare_v2(db->db,
+                           "WITH kept AS (" TOP_IMAGES ") "
+                           "SELECT s.t_ns / 1e6, sum(p.rss_kb) FROM process_samples p JOIN samples "
+                           "s ON s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 "
+                           "AND p.rss_kb IS NOT NULL AND (p.pid, coalesce(p.comm, '')) NOT IN "
+                           "(SELECT pid, c FROM kept) GROUP BY s.seq ORDER BY s.t_ns, s.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_bind_int(st, 2, nkept);
+    return read_series(st, t_ms, rss_kb);
 }
 
 int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,

@@ -4,6 +4,8 @@
 REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
 REPORTS_OBJ := $(OBJ)/reports/report_db.o $(OBJ)/reports/json.o
 REPORTS_OBJ += $(OBJ)/reports/csv.o
+REPORTS_OBJ += $(OBJ)/reports/gnuplot.o $(OBJ)/reports/chart.o $(OBJ)/reports/charts.o \
+               $(OBJ)/reports/rss_chart.o
 REPORTS_LDLIBS := -lsqlite3 -lm
 
 $(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk

@@ -917,6 +917,15 @@ int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int 
     return m;
 }
 
+double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
+                        double (*get)(const struct rdb_run *, int), int arg) {
+    double v[g->n > 0 ? g->n : 1];
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = get(&runs[g->idx[i]], arg);
+    return rdb_median(v, m);
+}
+
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
     int m = 0;
     for (int i = 0; i < g->n; i++)

@@ -182,6 +182,10 @@ double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig);
 int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int ph,
                      enum rdb_figure fig, double *v);
 
+/* The median over a group's usable runs of any per-run value, get(run, arg). */
+double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
+                        double (*get)(const struct rdb_run *, int), int arg);
+
 /* Collects ops/s over a group's usable runs into v (size >= g->n); returns how many. */
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v);
 /* The same for instructions per op (--icount). */

@@ -79,7 +79,7 @@ int cmd_report(int argc, char **argv) {
     int n;
     struct rdb *db = rdb_open_runs("hak report", path, ids, nids, &runs, &n);
     if (!db) return 1;
-    struct doc md = {stdout, 0, 1};
+    struct doc md = {stdout, 0, NULL};
     if (json)
         report_json_write(stdout, db, runs, n);
     else
@@ -105,7 +105,7 @@ int cmd_report(int argc, char **argv) {
             fprintf(stderr, "hak report: cannot write %s: %s\n", html, strerror(errno));
             rc = 1;
         } else {
-            struct doc h = {f, 1, 1};
+            struct doc h = {f, 1, NULL};
             char title[PATH_MAX + 16];
             snprintf(title, sizeof title, "hak report: %s", path);
             doc_html_begin(f, title);

@@ -30,7 +30,7 @@ static void counter_shares(struct doc *d, const struct rdb_run *runs, const stru
     snprintf(c[0], DOC_CELL, "%s", title);
     snprintf(c[1], DOC_CELL, "count");
     snprintf(c[2], DOC_CELL, "share");
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, 3, c);
     for (int i = 0; i < n; i++) {
         if (isnan(v[i])) continue;
@@ -81,7 +81,7 @@ void counter_digest(struct doc *d, const struct rdb_run *runs, const struct rdb_
             char c[2][DOC_CELL];
             snprintf(c[0], DOC_CELL, "%s", title);
             snprintf(c[1], DOC_CELL, "at exit");
-            doc_table_begin(d, 1);
+            doc_table_begin(d, NULL);
             doc_row(d, 1, 2, c);
             for (int k = 0; k < n; k++) {
                 double v = group_counter(runs, g, names[k]);
@@ -107,7 +107,7 @@ void events_table(struct doc *d, const struct rdb_run *runs, const struct rdb_gr
     snprintf(c[0], DOC_CELL, "event");
     for (int i = 0; i < RDB_NINTERVALS; i++)
         snprintf(c[1 + i], DOC_CELL, "%s", rdb_interval_names[i]);
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, RDB_NINTERVALS + 1, c);
     for (int e = 0; e < r0->nevents; e++) {
         /* task-clock counts nanoseconds: shown in ms, like perf stat */

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void doc_html_escape(FILE *out, const char *s) {
     for (; *s; s++) {
@@ -61,7 +62,7 @@ void doc_para(struct doc *d, const char *fmt, ...) {
     }
 }
 
-void doc_row(struct doc *d, int header, int ncols, char cells[][DOC_CELL]) {
+void doc_row_text(struct doc *d, int header, int ncols, const char *const *cells) {
     if (d->html) {
         fputs("<tr>", d->out);
         for (int i = 0; i < ncols; i++) {
@@ -78,15 +79,24 @@ void doc_row(struct doc *d, int header, int ncols, char cells[][DOC_CELL]) {
     fputc('\n', d->out);
     if (header) {
         fputc('|', d->out);
-        for (int i = 0; i < ncols; i++)
-            fputs(i < d->left_cols ? "---|" : "---:|", d->out);
+        for (int i = 0; i < ncols; i++) {
+            int left = d->align && i < (int)strlen(d->align) ? d->align[i] == 'l' : i == 0;
+            fputs(left ? "---|" : "---:|", d->out);
+        }
         fputc('\n', d->out);
     }
 }
 
-void doc_table_begin(struct doc *d, int left_cols) {
-    assert(left_cols >= 1);
-    d->left_cols = left_cols;
+void doc_row(struct doc *d, int header, int ncols, char cells[][DOC_CELL]) {
+    const char *text[ncols > 0 ? ncols : 1];
+    for (int i = 0; i < ncols; i++)
+        text[i] = cells[i];
+    doc_row_text(d, header, ncols, text);
+}
+
+void doc_table_begin(struct doc *d, const char *align) {
+    assert(!align || strspn(align, "lr") == strlen(align));
+    d->align = align;
     if (d->html) fputs("<table>\n", d->out);
 }
 

@@ -12,7 +12,7 @@
 struct doc {
     FILE *out;
     int html;
-    int left_cols; /* of the table being written: how many leading columns are text (left) */
+    const char *align; /* of the table being written: see doc_table_begin */
 };
 
 /* The size of one table cell, its terminating 0 included. */
@@ -22,10 +22,13 @@ void doc_heading(struct doc *d, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void doc_para(struct doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A table: doc_table_begin, a header row (header = 1), rows of ncols cells, doc_table_end.  The
- * first left_cols columns are text and the rest numbers, aligned right in Markdown. */
-void doc_table_begin(struct doc *d, int left_cols);
+/* A table: doc_table_begin, a header row (header = 1), rows of ncols cells, doc_table_end.  align
+ * says per column whether Markdown aligns it left ('l', text) or right ('r', numbers); NULL or a
+ * column past its end: the first column left, the others right. */
+void doc_table_begin(struct doc *d, const char *align);
 void doc_row(struct doc *d, int header, int ncols, char cells[][DOC_CELL]);
+/* The same for cells of any length. */
+void doc_row_text(struct doc *d, int header, int ncols, const char *const *cells);
 void doc_table_end(struct doc *d);
 
 /* Writes s with <, >, & and " escaped for HTML. */

@@ -53,7 +53,7 @@ static void tier_phase_table(struct doc *d, const struct rdb_run *runs, const st
     snprintf(c[0], DOC_CELL, "phase");
     for (int t = 0; t < RDB_NTIERS; t++)
         snprintf(c[1 + t], DOC_CELL, "%s", rdb_class_names[t]);
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, 1 + RDB_NTIERS, c);
     for (int p = 0; p < RDB_NPHASES; p++) {
         if (!runs[g->idx[0]].ph[p].present) continue;
@@ -83,7 +83,7 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
     int nc = 6;
     for (int i = 0; i < nc; i++)
         snprintf(c[i], DOC_CELL, "%s", head[i]);
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, nc, c);
     for (int p = 0; p < RDB_NPHASES; p++) {
         double v[g->n];
@@ -127,7 +127,7 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         snprintf(c[n++], DOC_CELL, "phase");
         for (int k = 0; k < RDB_NCLASSES; k++)
             if (used[k]) snprintf(c[n++], DOC_CELL, "%s", rdb_class_names[k]);
-        doc_table_begin(d, 1);
+        doc_table_begin(d, NULL);
         doc_row(d, 1, n, c);
         for (int p = 0; p < RDB_NPHASES; p++) {
             if (isnan(cls[p][HAK_MAP_TINY]) && isnan(cls[p][HAK_MAP_HEAP]) && isnan(cls[p][HAK_MAP_ANON]))
@@ -166,7 +166,7 @@ static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_gro
                           "idling gave back", "flush gave back", "settled ms"};
     for (int i = 0; i < 7; i++)
         snprintf(c[i], DOC_CELL, "%s", head[i]);
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, 7, c);
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];
@@ -202,7 +202,7 @@ static void whole_run_table(struct doc *d, const struct rdb_run *runs, const str
     for (int i = 0; i < nc; i++)
         snprintf(c[i], DOC_CELL, "%s", head[i]);
     doc_para(d, "The whole run, from every sample that measured Rss (mean over the timer samples):");
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, nc, c);
     for (int i = 0; i < g->n; i++) {
         const struct rdb_run *r = &runs[g->idx[i]];
@@ -259,7 +259,7 @@ static void side_by_side(struct doc *d, const struct rdb_run *runs, struct rdb_g
                           "flush overhead KiB"};
     for (int i = 0; i < 9; i++)
         snprintf(c[i], DOC_CELL, "%s", head[i]);
-    doc_table_begin(d, 1);
+    doc_table_begin(d, NULL);
     doc_row(d, 1, 9, c);
     for (int k = 0; k < ng; k++) {
         struct rdb_group *g = &gs[k];

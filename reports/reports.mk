@@ -7,7 +7,8 @@ REPORTS_OBJ += $(OBJ)/reports/csv.o
 REPORTS_OBJ += $(OBJ)/reports/gnuplot.o $(OBJ)/reports/chart.o $(OBJ)/reports/charts.o \
                $(OBJ)/reports/rss_chart.o
 REPORTS_OBJ += $(OBJ)/reports/document.o $(OBJ)/reports/overhead_report.o \
-               $(OBJ)/reports/counter_tables.o $(OBJ)/reports/report_json.o
+               $(OBJ)/reports/counter_tables.o $(OBJ)/reports/report_json.o \
+               $(OBJ)/reports/build_diff.o
 REPORTS_LDLIBS := -lsqlite3 -lm
 
 $(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk

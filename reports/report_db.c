@@ -413,14 +413,17 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
     return 0;
 }
 
+/* The order of a run's process images (pid, comm as c): largest peak first, ties by pid and name,
+ * so the images drawn on their own and the ones summed as others never overlap. */
+#define IMAGE_ORDER "ORDER BY max(rss_kb) DESC, pid, c"
+
 /* The processes a run sampled (schema 3 on), the largest first. */
 static void load_processes(sqlite3 *db, struct rdb_run *r) {
     r->processes = 1;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
                            "SELECT pid, coalesce(comm, '') AS c, max(rss_kb), count(*) FROM "
-                           "process_samples WHERE run_id = ? GROUP BY pid, comm "
-                           "ORDER BY 3 DESC, pid, c",
+                           "process_samples WHERE run_id = ?1 GROUP BY pid, comm " IMAGE_ORDER,
                            -1, &q, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(q, 1, r->run_id);
@@ -711,11 +714,10 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
     return read_series(st, t_ms, rss_kb);
 }
 
-/* The process images of a run, largest peak first, as load_processes lists them: ?1 run, ?2 how
- * many (-1: all). */
+/* The first ?2 process images of run ?1 in the order of rdb_run.procs (IMAGE_ORDER). */
 #define TOP_IMAGES                                                                                 \
-    "SELECT pid, coalesce(comm, '') AS c FROM process_samples WHERE run_id = ?1 GROUP BY pid, comm " \
-    "ORDER BY max(rss_kb) DESC, pid, c LIMIT ?2"
+    "SELECT pid, coalesce(comm, '') AS c FROM process_samples WHERE run_id = ?1 GROUP BY pid, "    \
+    "comm " IMAGE_ORDER " LIMIT ?2"
 
 int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double **t_ms,
                          double **rss_kb) {

@@ -1,6 +1,7 @@
-# reports/: a library (objects only) that reads run databases into phase figures, timelines,
-# counters and events (report_db.c); the verbs that print them are hak/report.c, hak/plot.c and
-# hak/diff.c.  Also `make demo`.
+# reports/: a library (objects only) that reads run databases into figures (report_db.c) and turns
+# them into the overhead report, the build diff and the gnuplot charts (docs/reports.md lists the
+# files); the verbs hak/report.c, hak/plot.c and hak/diff.c hold only their options and flow.
+# Also `make demo`.
 REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
 REPORTS_OBJ := $(OBJ)/reports/report_db.o $(OBJ)/reports/json.o
 REPORTS_OBJ += $(OBJ)/reports/csv.o

@@ -702,16 +702,24 @@ static int read_series(sqlite3_stmt *st, double **t_ms, double **kb) {
     return n;
 }
 
-int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
-    *t_ms = *rss_kb = NULL;
+/* Prepares a series query whose ?1 is the run (NULL when it fails, or when the database predates
+ * the tables it reads: schema `since`), with the output arrays empty until read_series fills them. */
+static sqlite3_stmt *series_query(struct rdb *db, int since, const char *sql, int64_t run_id,
+                                  double **t_ms, double **kb) {
+    *t_ms = *kb = NULL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ? AND rss_kb IS "
-                           "NOT NULL ORDER BY t_ns",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
+    if (db->version < since || sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
     sqlite3_bind_int64(st, 1, run_id);
-    return read_series(st, t_ms, rss_kb);
+    return st;
+}
+
+int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
+    sqlite3_stmt *st = series_query(db, 1,
+                                    "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ?1 AND "
+                                    "rss_kb IS NOT NULL ORDER BY t_ns",
+                                    run_id, t_ms, rss_kb);
+    return st ? read_series(st, t_ms, rss_kb) : -1;
 }
 
 /* The first ?2 process images of run ?1 in the order of rdb_run.procs (IMAGE_ORDER). */
@@ -721,18 +729,14 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
 
 int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double **t_ms,
                          double **rss_kb) {
-    *t_ms = *rss_kb = NULL;
     assert(k >= 0 && k < r->nprocs);
-    sqlite3_stmt *st;
-    if (db->version < 3 ||
-        sqlite3_prepare_v2(db->db,
-                           "SELECT s.t_ns / 1e6, p.rss_kb FROM process_samples p JOIN samples s ON "
-                           "s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND "
-                           "p.pid = ?2 AND coalesce(p.comm, '') = ?3 AND p.rss_kb IS NOT NULL "
-                           "ORDER BY s.t_ns, s.seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_stmt *st = series_query(
+        db, 3,
+        "SELECT s.t_ns / 1e6, p.rss_kb FROM process_samples p JOIN samples s ON s.run_id = "
+        "p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND p.pid = ?2 AND "
+        "coalesce(p.comm, '') = ?3 AND p.rss_kb IS NOT NULL ORDER BY s.t_ns, s.seq",
+        r->run_id, t_ms, rss_kb);
+    if (!st) return -1;
     sqlite3_bind_int64(st, 2, r->procs[k].pid);
     sqlite3_bind_text(st, 3, r->procs[k].comm, -1, SQLITE_TRANSIENT);
     return read_series(st, t_ms, rss_kb);
@@ -740,18 +744,14 @@ int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double 
 
 int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nkept, double **t_ms,
                                  double **rss_kb) {
-    *t_ms = *rss_kb = NULL;
-    sqlite3_stmt *st;
-    if (db->version < 3 ||
-        sqlite3_prepare_v2(db->db,
-                           "WITH kept AS (" TOP_IMAGES ") "
-                           "SELECT s.t_ns / 1e6, sum(p.rss_kb) FROM process_samples p JOIN samples "
-                           "s ON s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 "
-                           "AND p.rss_kb IS NOT NULL AND (p.pid, coalesce(p.comm, '')) NOT IN "
-                           "(SELECT pid, c FROM kept) GROUP BY s.seq ORDER BY s.t_ns, s.seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, r->run_id);
+    sqlite3_stmt *st = series_query(
+        db, 3,
+        "WITH kept AS (" TOP_IMAGES ") SELECT s.t_ns / 1e6, sum(p.rss_kb) FROM process_samples p "
+        "JOIN samples s ON s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND "
+        "p.rss_kb IS NOT NULL AND (p.pid, coalesce(p.comm, '')) NOT IN (SELECT pid, c FROM kept) "
+        "GROUP BY s.seq ORDER BY s.t_ns, s.seq",
+        r->run_id, t_ms, rss_kb);
+    if (!st) return -1;
     sqlite3_bind_int(st, 2, nkept);
     return read_series(st, t_ms, rss_kb);
 }

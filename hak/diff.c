@@ -119,8 +119,9 @@ int cmd_diff(int argc, char **argv) {
     /* A gate that compared nothing must not pass: that is a usage error, not a verdict. */
     if (!res.nrows) {
         fprintf(stderr, "hak diff: nothing to compare: %s\n",
-                res.matched ? "A and B share benchmarks and allocators but no figure measured on both"
-                            : "A and B have no benchmark/allocator/profile in common");
+                res.matched
+                    ? "A and B share benchmarks and allocators but no figure measured on both"
+                    : "A and B have no benchmark/allocator/profile in common");
         rc = 2;
         goto out;
     }

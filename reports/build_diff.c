@@ -137,8 +137,8 @@ static void judge(struct diff_row *row, enum figure_kind kind, int ph, const dou
                  kind == FIG_PHASE_NET ? "Rss−LazyFree" : "overhead");
 }
 
-int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct,
-                 struct diff_result *res, FILE *warn) {
+int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct, struct diff_result *res,
+                 FILE *warn) {
     memset(res, 0, sizeof *res);
     res->fail_pct = fail_pct;
     a->ng = rdb_group_runs(a->runs, a->n, &a->gs);
@@ -185,9 +185,8 @@ void diff_write_markdown(FILE *o, const struct diff_side *a, const struct diff_s
              "LazyFree − live bytes; peak Rss over the whole run); lower is better, except ops/s. "
              "instr/op (hak bench --icount): noise floor 0.5 %%, lower is better.",
              a->label, b->label);
-    static const char *const head[] = {"benchmark", "allocator", "figure",   "A",
-                                       "B",         "delta",     "delta %",  "noise",
-                                       "runs A/B",  "verdict"};
+    static const char *const head[] = {"benchmark", "allocator", "figure", "A",        "B",
+                                       "delta",     "delta %",   "noise",  "runs A/B", "verdict"};
     enum { NCOLS = sizeof head / sizeof head[0] };
     char c[NCOLS][DOC_CELL];
     for (int i = 0; i < NCOLS; i++)

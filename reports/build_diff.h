@@ -55,8 +55,8 @@ int diff_two_builds(const struct diff_side *s, const char **a, const char **b);
 /* Groups both sides and compares them into res (fail_pct: NAN, or the gate's percentage).  A
  * group whose parameters differ between A and B gets one warning line on `warn`.  0, or -1 when
  * out of memory. */
-int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct,
-                 struct diff_result *res, FILE *warn);
+int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct, struct diff_result *res,
+                 FILE *warn);
 
 /* The diff as Markdown (a table of rows, the totals, the allocator libraries of both sides), or
  * as one JSON document (docs/reports.md). */

@@ -29,8 +29,8 @@ FILE *chart_open_data(struct chart_files *c, const struct chart_section *s, cons
     return chart_open_file(s->dir, c->data, err, errlen);
 }
 
-int chart_draw(const struct chart_files *c, const char *title, const char *const *extra,
-               int nextra, char *err, size_t errlen) {
+int chart_draw(const struct chart_files *c, const char *title, const char *const *extra, int nextra,
+               char *err, size_t errlen) {
     char v[3][2100];
     gnuplot_string_def(v[0], sizeof v[0], "data", c->data);
     gnuplot_string_def(v[1], sizeof v[1], "title", title);

@@ -46,8 +46,8 @@ FILE *chart_open_data(struct chart_files *c, const struct chart_section *s, cons
 
 /* Runs a chart's script with data, title and out defined, then the `nextra` definitions in
  * `extra` (GNUPLOT_MAX_VARS in all). */
-int chart_draw(const struct chart_files *c, const char *title, const char *const *extra,
-               int nextra, char *err, size_t errlen);
+int chart_draw(const struct chart_files *c, const char *title, const char *const *extra, int nextra,
+               char *err, size_t errlen);
 
 /* Draws a chart of n lines or points, named in the key by `names` (one word each). */
 int chart_draw_named(const struct chart_files *c, const char *title, const char *names, int n,

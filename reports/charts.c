@@ -50,8 +50,9 @@ int chart_throughput(const struct chart_section *s, const char *base, char *err,
         double med = rdb_median(v, m);
         if (isnan(med)) continue;
         char label[200];
-        fprintf(f, "%d %s %.1f %.1f %.1f\n", rows++, chart_label(g, s->show_build, label, sizeof label),
-                med, rdb_min(v, m), rdb_max(v, m));
+        fprintf(f, "%d %s %.1f %.1f %.1f\n", rows++,
+                chart_label(g, s->show_build, label, sizeof label), med, rdb_min(v, m),
+                rdb_max(v, m));
     }
     fclose(f);
     if (!rows) return 1; /* nothing to draw */
@@ -111,7 +112,8 @@ int chart_tradeoff(const struct chart_section *s, const char *base, char *err, s
         int m = 0;
         for (int i = 0; i < g->n; i++) {
             const struct rdb_run *r = &s->runs[g->idx[i]];
-            if (!rdb_group_usable(s->runs, g, i) || isnan(r->ops_per_sec) || isnan(r->whole.peak_kb))
+            if (!rdb_group_usable(s->runs, g, i) || isnan(r->ops_per_sec) ||
+                isnan(r->whole.peak_kb))
                 continue;
             ops[m] = r->ops_per_sec;
             peak[m++] = r->whole.peak_kb / 1024;
@@ -121,7 +123,8 @@ int chart_tradeoff(const struct chart_section *s, const char *base, char *err, s
         char label[200];
         fprintf(f, "%.3f %.3f %.3f %.1f %.1f %.1f %u\n", rdb_median(peak, m), rdb_min(peak, m),
                 rdb_max(peak, m), rdb_median(ops, m), rdb_min(ops, m), rdb_max(ops, m), rgb);
-        chart_add_word(names, sizeof names, &no, chart_label(g, s->show_build, label, sizeof label));
+        chart_add_word(names, sizeof names, &no,
+                       chart_label(g, s->show_build, label, sizeof label));
         rows++;
     }
     fclose(f);
@@ -188,7 +191,8 @@ int chart_release(const struct chart_section *s, const char *base, char *err, si
         free(t);
         free(rss);
         char label[200];
-        chart_add_word(names, sizeof names, &no, chart_label(&s->gs[k], s->show_build, label, sizeof label));
+        chart_add_word(names, sizeof names, &no,
+                       chart_label(&s->gs[k], s->show_build, label, sizeof label));
         nlines++;
     }
     fclose(f);

@@ -57,8 +57,8 @@ int gnuplot_scripts_dir(char *out, size_t n) {
 /* Runs gnuplot in folder `cwd` with -e DEFINITION for each of vars, then the script (an absolute
  * path).  The chart files are named relative to cwd, so no user path reaches gnuplot's parser.
  * 0 on success. */
-int gnuplot_run(const char *script, const char *cwd, const char *const *vars, int nvars,
-                char *err, size_t errlen) {
+int gnuplot_run(const char *script, const char *cwd, const char *const *vars, int nvars, char *err,
+                size_t errlen) {
     char *argv[2 * GNUPLOT_MAX_VARS + 3];
     int a = 0;
     argv[a++] = "gnuplot";

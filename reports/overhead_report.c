@@ -130,7 +130,8 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         doc_table_begin(d, NULL);
         doc_row(d, 1, n, c);
         for (int p = 0; p < RDB_NPHASES; p++) {
-            if (isnan(cls[p][HAK_MAP_TINY]) && isnan(cls[p][HAK_MAP_HEAP]) && isnan(cls[p][HAK_MAP_ANON]))
+            if (isnan(cls[p][HAK_MAP_TINY]) && isnan(cls[p][HAK_MAP_HEAP]) &&
+                isnan(cls[p][HAK_MAP_ANON]))
                 continue;
             n = 0;
             snprintf(c[n++], DOC_CELL, "%s", rdb_phase_names[p]);
@@ -141,9 +142,10 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         doc_table_end(d);
     }
     if (hak) {
-        tier_phase_table(d, runs, g, get_tier_rss,
-                         "What each hakmem tier holds resident, per phase (KiB, counted page by page "
-                         "in /proc/PID/pagemap over the regions hakmem publishes):");
+        tier_phase_table(
+            d, runs, g, get_tier_rss,
+            "What each hakmem tier holds resident, per phase (KiB, counted page by page "
+            "in /proc/PID/pagemap over the regions hakmem publishes):");
         tier_phase_table(d, runs, g, get_held,
                          "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
     }
@@ -195,13 +197,22 @@ static void idle_table(struct doc *d, const struct rdb_run *runs, struct rdb_gro
  * and how well it was sampled. */
 static void whole_run_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
     char c[12][DOC_CELL];
-    const char *head[] = {"run",        "wall",         "CPU user + sys", "peak Rss KiB",
-                          "peak at",    "peak Rss−LazyFree KiB", "final Rss KiB",
-                          "final Rss−LazyFree KiB", "mean Rss KiB", "samples", "gaps (longest)"};
+    const char *head[] = {"run",
+                          "wall",
+                          "CPU user + sys",
+                          "peak Rss KiB",
+                          "peak at",
+                          "peak Rss−LazyFree KiB",
+                          "final Rss KiB",
+                          "final Rss−LazyFree KiB",
+                          "mean Rss KiB",
+                          "samples",
+                          "gaps (longest)"};
     int nc = 11;
     for (int i = 0; i < nc; i++)
         snprintf(c[i], DOC_CELL, "%s", head[i]);
-    doc_para(d, "The whole run, from every sample that measured Rss (mean over the timer samples):");
+    doc_para(d,
+             "The whole run, from every sample that measured Rss (mean over the timer samples):");
     doc_table_begin(d, NULL);
     doc_row(d, 1, nc, c);
     for (int i = 0; i < g->n; i++) {
@@ -297,12 +308,13 @@ static void recording_notes(struct doc *d, const struct rdb_run *runs, const str
         list[0] = '\0';
         for (int k = 0; k < r->nprocs && off < sizeof list - 64; k++)
             off += (size_t)snprintf(list + off, sizeof list - off, "%s%s (pid %lld) %.0f KiB",
-                                    k ? ", " : "", r->procs[k].comm[0] ? r->procs[k].comm : "?", (long long)r->procs[k].pid,
-                                    r->procs[k].peak_kb);
-        doc_para(d,
-                 "Run %lld sampled %d program images (the command, what it exec'd and its descendants): "
-                 "its figures are their total. Largest Rss per process: %s.",
-                 (long long)r->run_id, r->processes, list);
+                                    k ? ", " : "", r->procs[k].comm[0] ? r->procs[k].comm : "?",
+                                    (long long)r->procs[k].pid, r->procs[k].peak_kb);
+        doc_para(
+            d,
+            "Run %lld sampled %d program images (the command, what it exec'd and its descendants): "
+            "its figures are their total. Largest Rss per process: %s.",
+            (long long)r->run_id, r->processes, list);
     }
 }
 

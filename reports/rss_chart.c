@@ -52,8 +52,7 @@ static void write_series(struct rss_lines *l, const char *comment, const double 
 static const struct rdb_run *run_with_processes(const struct rdb_run *runs,
                                                 const struct rdb_group *g) {
     for (int i = 0; i < g->n; i++)
-        if (rdb_group_usable(runs, g, i) && runs[g->idx[i]].processes > 1)
-            return &runs[g->idx[i]];
+        if (rdb_group_usable(runs, g, i) && runs[g->idx[i]].processes > 1) return &runs[g->idx[i]];
     return NULL;
 }
 

@@ -57,9 +57,7 @@ int cmd_diff(int argc, char **argv) {
             usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "hak diff: unknown or incomplete option '%s' (hak diff --help)\n",
-                    argv[optind - 1]);
-            return 2;
+            return hak_bad_option("diff", argv);
         }
     }
     int npos = argc - optind;

@@ -47,9 +47,7 @@ int cmd_plot(int argc, char **argv) {
             usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "hak plot: unknown or incomplete option '%s' (hak plot --help)\n",
-                    argv[optind - 1]);
-            return 2;
+            return hak_bad_option("plot", argv);
         }
     }
     if (optind != argc - 1 || !dir) {

@@ -64,9 +64,7 @@ int cmd_report(int argc, char **argv) {
             usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "hak report: unknown or incomplete option '%s' (hak report --help)\n",
-                    argv[optind - 1]);
-            return 2;
+            return hak_bad_option("report", argv);
         }
     }
     if (optind != argc - 1) {

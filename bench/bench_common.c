@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,15 @@ void bench_parse_or_exit(const struct bench_spec *spec, long long *values, int a
     }
 }
 
+void bench_start(const struct bench_spec *spec, long long *values, int argc, char **argv) {
+    bench_parse_or_exit(spec, values, argc, argv);
+    char params[1024];
+    bench_format_params(spec, values, params, sizeof params);
+    printf("%s: alloc=%s %s\n", spec->name, bench_alloc_name(), params);
+    fflush(stdout);
+    hak_phase_init(spec->name);
+}
+
 void bench_speed_result(const char *bench, uint64_t ops, double seconds, const char *extra) {
     uint64_t ops_per_sec = seconds > 0 ? (uint64_t)((double)ops / seconds) : 0;
     hak_phase_result_u64("ops_per_sec", ops_per_sec);
@@ -126,4 +136,48 @@ void bench_speed_result(const char *bench, uint64_t ops, double seconds, const c
            bench_alloc_name(), (unsigned long long)ops, seconds, (unsigned long long)ops_per_sec,
            extra && extra[0] ? " " : "", extra ? extra : "");
     fflush(stdout);
+}
+
+void bench_speed_end(const char *bench, uint64_t ops, double seconds, const char *count_name,
+                     uint64_t count, uint64_t corrupt, const char *corrupt_what) {
+    hak_phase_mark_live("burst", 0);
+    hak_phase_mark_live("free", 0);
+    char extra[128] = "";
+    int n = count_name
+                ? snprintf(extra, sizeof extra, "%s=%llu ", count_name, (unsigned long long)count)
+                : 0;
+    snprintf(extra + n, sizeof extra - (size_t)n, "corrupt=%llu", (unsigned long long)corrupt);
+    bench_speed_result(bench, ops, seconds, extra);
+    if (corrupt) bench_fail(bench, "%llu %s", (unsigned long long)corrupt, corrupt_what);
+}
+
+uint64_t bench_report_phase(const char *phase, uint64_t live, uint64_t t0_ns) {
+    uint64_t rss = 0, lazy = 0;
+    bench_read_rss(&rss, &lazy);
+    printf("phase name=%s t_ms=%.1f live_bytes=%llu rss_kb=%llu lazyfree_kb=%llu\n", phase,
+           (double)(bench_now_ns() - t0_ns) / 1e6, (unsigned long long)live,
+           (unsigned long long)rss, (unsigned long long)lazy);
+    fflush(stdout);
+    hak_phase_mark_live(phase, live);
+    return rss;
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void bench_idle_then_flush(uint64_t idle_ms, int flush, uint64_t t0_ns,
+                           struct bench_idle_tail *out) {
+    double cpu0 = cpu_seconds();
+    bench_sleep_ms(idle_ms);
+    out->idle_cpu_ms = (cpu_seconds() - cpu0) * 1e3;
+    out->rss_idle_kb = out->rss_flush_kb = bench_report_phase("idle", 0, t0_ns);
+    if (flush) {
+        int reported;
+        bench_flush(&reported);
+        out->rss_flush_kb = bench_report_phase("flush", 0, t0_ns);
+    }
 }

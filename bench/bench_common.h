@@ -58,8 +58,31 @@ void bench_fail(const char *prog, const char *fmt, ...) __attribute__((format(pr
 /* Parses argv with the spec (see bench_params.h); prints usage and exits on --help or error. */
 void bench_parse_or_exit(const struct bench_spec *spec, long long *values, int argc, char **argv);
 
+/* A workload's start: parses argv with the spec (exits on --help or error), prints
+ * "NAME: alloc=A PARAMS" and joins the phase protocol as NAME. */
+void bench_start(const struct bench_spec *spec, long long *values, int argc, char **argv);
+
 /* The speed workloads' end (docs/benchmarks.md, "Speed"): sends ops_per_sec through the phase
  * protocol and prints "result bench=NAME alloc=A ops=N seconds=S ops_per_sec=R EXTRA". */
 void bench_speed_result(const char *bench, uint64_t ops, double seconds, const char *extra);
+
+/* The end of a speed workload that frees as it goes: the burst and free marks (nothing live),
+ * the result with "COUNT_NAME=COUNT corrupt=N" (no count when count_name is NULL), and a failure
+ * naming what corrupt counts when it is not 0. */
+void bench_speed_end(const char *bench, uint64_t ops, double seconds, const char *count_name,
+                     uint64_t count, uint64_t corrupt, const char *corrupt_what);
+
+/* Marks a phase with the bytes the workload holds and prints "phase name=P t_ms=T live_bytes=L
+ * rss_kb=R lazyfree_kb=Z" (t_ms from t0_ns); returns the Rss in KiB. */
+uint64_t bench_report_phase(const char *phase, uint64_t live, uint64_t t0_ns);
+
+/* The quiet end of the memory workloads (bigbuf, decay): idle_ms with no call, the "idle" phase,
+ * then with flush the allocator's release call and the "flush" phase. */
+struct bench_idle_tail {
+    uint64_t rss_idle_kb, rss_flush_kb; /* rss_flush_kb is rss_idle_kb without flush */
+    double idle_cpu_ms;                 /* CPU the process used while idle (its own threads') */
+};
+void bench_idle_then_flush(uint64_t idle_ms, int flush, uint64_t t0_ns,
+                           struct bench_idle_tail *out);
 
 #endif

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench_common.h"
 #include "flush.h"
@@ -34,17 +33,6 @@ struct buffer {
 static uint64_t t0;
 
 /* RSS at a phase, printed and marked for a collector. */
-static uint64_t report_phase(const char *phase, uint64_t live) {
-    uint64_t rss = 0, lazy = 0;
-    bench_read_rss(&rss, &lazy);
-    printf("phase name=%s t_ms=%.1f live_bytes=%llu rss_kb=%llu lazyfree_kb=%llu\n", phase,
-           (double)(bench_now_ns() - t0) / 1e6, (unsigned long long)live, (unsigned long long)rss,
-           (unsigned long long)lazy);
-    fflush(stdout);
-    hak_phase_mark_live(phase, live);
-    return rss;
-}
-
 /* Writes one byte per page (and the last byte), so every page is faulted in, and a check byte. */
 static void fill(struct buffer *b, unsigned char tag) {
     for (size_t i = 0; i < b->size; i += 4096)
@@ -56,28 +44,16 @@ static int intact(const struct buffer *b, unsigned char tag) {
     return b->p[0] == tag && b->p[b->size - 1] == tag && b->p[b->size / 2 & ~(size_t)4095] == tag;
 }
 
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 int main(int argc, char **argv) {
     long long v[BIGBUF_PARAM_COUNT];
-    bench_parse_or_exit(&bigbuf_spec, v, argc, argv);
+    bench_start(&bigbuf_spec, v, argc, argv);
     t0 = bench_now_ns();
-    char params[1024];
-    bench_format_params(&bigbuf_spec, v, params, sizeof params);
-    printf("bigbuf: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("bigbuf");
 
     size_t n = (size_t)v[BIGBUF_BUFFERS];
     struct buffer *ring = bench_map(n * sizeof *ring);
     struct bench_rng rng;
     bench_rng_seed(&rng, (uint64_t)v[BIGBUF_SEED], 0);
-    uint64_t rss_baseline = report_phase("baseline", 0);
+    uint64_t rss_baseline = bench_report_phase("baseline", 0, t0);
 
     uint64_t corrupt = 0, oom = 0, live = 0, ops = 0;
     uint64_t start = bench_now_ns();
@@ -103,26 +79,17 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = (double)(bench_now_ns() - start) / 1e9;
-    uint64_t rss_burst = report_phase("burst", live);
+    uint64_t rss_burst = bench_report_phase("burst", live, t0);
 
     for (size_t i = 0; i < n; i++) {
         if (ring[i].p && !intact(&ring[i], (unsigned char)(i + 1))) corrupt++;
         free(ring[i].p);
         ring[i].p = NULL;
     }
-    uint64_t rss_free = report_phase("free", 0);
+    uint64_t rss_free = bench_report_phase("free", 0, t0);
 
-    double cpu0 = cpu_seconds();
-    bench_sleep_ms((uint64_t)v[BIGBUF_IDLE_MS]);
-    double idle_cpu_ms = (cpu_seconds() - cpu0) * 1e3;
-    uint64_t rss_idle = report_phase("idle", 0);
-
-    uint64_t rss_flush = rss_idle;
-    if (v[BIGBUF_FLUSH]) {
-        int reported;
-        bench_flush(&reported);
-        rss_flush = report_phase("flush", 0);
-    }
+    struct bench_idle_tail tail;
+    bench_idle_then_flush((uint64_t)v[BIGBUF_IDLE_MS], (int)v[BIGBUF_FLUSH], t0, &tail);
 
     uint64_t ops_per_sec = seconds > 0 ? (uint64_t)((double)ops / seconds) : 0;
     hak_phase_result_u64("ops_per_sec", ops_per_sec);
@@ -132,8 +99,8 @@ int main(int argc, char **argv) {
            bench_alloc_name(), n, v[BIGBUF_ROUNDS], (unsigned long long)ops, seconds,
            (unsigned long long)ops_per_sec, (unsigned long long)rss_baseline,
            (unsigned long long)rss_burst, (unsigned long long)rss_free,
-           (unsigned long long)rss_idle, (unsigned long long)rss_flush, idle_cpu_ms,
-           (unsigned long long)corrupt, (unsigned long long)oom);
+           (unsigned long long)tail.rss_idle_kb, (unsigned long long)tail.rss_flush_kb,
+           tail.idle_cpu_ms, (unsigned long long)corrupt, (unsigned long long)oom);
     fflush(stdout);
     if (corrupt) bench_fail("bigbuf", "%llu buffers were corrupted", (unsigned long long)corrupt);
     if (oom) bench_fail("bigbuf", "malloc returned NULL %llu times", (unsigned long long)oom);

@@ -95,13 +95,8 @@ static void report_phase(const char *phase, uint64_t *rss_out) {
 }
 
 int main(int argc, char **argv) {
-    bench_parse_or_exit(&churn_spec, v, argc, argv);
+    bench_start(&churn_spec, v, argc, argv);
     t0 = bench_now_ns();
-    char params[1024];
-    bench_format_params(&churn_spec, v, params, sizeof params);
-    printf("churn: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("churn");
 
     int nthreads = (int)v[CHURN_THREADS];
     struct lane *lanes = bench_map((size_t)nthreads * sizeof *lanes);

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench_common.h"
 #include "flush.h"
@@ -76,8 +75,10 @@ static void main_set_step(int s) {
 static size_t block_size(struct bench_rng *rng) {
     if (v[DECAY_BLOCK_SIZE]) return (size_t)v[DECAY_BLOCK_SIZE];
     uint64_t r = bench_rng_range(rng, 0, 99);
-    if (r < (uint64_t)v[DECAY_TINY_PCT]) return bench_rng_range(rng, 8, 1024); /* 8+: room for the tag and size */
-    if (r < (uint64_t)(v[DECAY_TINY_PCT] + v[DECAY_MID_PCT])) return bench_rng_range(rng, 1025, 32768);
+    if (r < (uint64_t)v[DECAY_TINY_PCT])
+        return bench_rng_range(rng, 8, 1024); /* 8+: room for the tag and size */
+    if (r < (uint64_t)(v[DECAY_TINY_PCT] + v[DECAY_MID_PCT]))
+        return bench_rng_range(rng, 1025, 32768);
     return bench_rng_range(rng, 32769, 1 << 20);
 }
 
@@ -132,32 +133,9 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static uint64_t report_phase(const char *phase, uint64_t live) {
-    uint64_t rss = 0, lazy = 0;
-    bench_read_rss(&rss, &lazy);
-    printf("phase name=%s t_ms=%.1f live_bytes=%llu rss_kb=%llu lazyfree_kb=%llu\n", phase,
-           (double)(bench_now_ns() - t0) / 1e6, (unsigned long long)live, (unsigned long long)rss,
-           (unsigned long long)lazy);
-    fflush(stdout);
-    hak_phase_mark_live(phase, live);
-    return rss;
-}
-
-static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 int main(int argc, char **argv) {
-    bench_parse_or_exit(&decay_spec, v, argc, argv);
+    bench_start(&decay_spec, v, argc, argv);
     t0 = bench_now_ns();
-    char params[1024];
-    bench_format_params(&decay_spec, v, params, sizeof params);
-    printf("decay: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("decay");
 
     nworkers = (int)v[DECAY_THREADS];
     workers = bench_map((size_t)nworkers * sizeof *workers);
@@ -166,7 +144,7 @@ int main(int argc, char **argv) {
         if (pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) != 0)
             bench_fail("decay", "pthread_create failed");
     }
-    uint64_t rss_baseline = report_phase("baseline", 0);
+    uint64_t rss_baseline = bench_report_phase("baseline", 0, t0);
 
     uint64_t start = bench_now_ns();
     main_set_step(1);
@@ -177,7 +155,7 @@ int main(int argc, char **argv) {
         ops += 2 * workers[i].nblocks;
     }
     double burst_s = (double)(bench_now_ns() - start) / 1e9;
-    uint64_t rss_burst = report_phase("burst", live);
+    uint64_t rss_burst = bench_report_phase("burst", live, t0);
 
     start = bench_now_ns();
     main_set_step(2);
@@ -192,19 +170,10 @@ int main(int argc, char **argv) {
     if (v[DECAY_EXIT_THREADS])
         for (int i = 0; i < nworkers; i++)
             pthread_join(workers[i].tid, NULL);
-    uint64_t rss_free = report_phase("free", 0);
+    uint64_t rss_free = bench_report_phase("free", 0, t0);
 
-    double cpu0 = cpu_seconds();
-    bench_sleep_ms((uint64_t)v[DECAY_IDLE_MS]);
-    double idle_cpu_ms = (cpu_seconds() - cpu0) * 1e3;
-    uint64_t rss_idle = report_phase("idle", 0);
-
-    uint64_t rss_flush = rss_idle;
-    if (v[DECAY_FLUSH]) {
-        int reported;
-        bench_flush(&reported);
-        rss_flush = report_phase("flush", 0);
-    }
+    struct bench_idle_tail tail;
+    bench_idle_then_flush((uint64_t)v[DECAY_IDLE_MS], (int)v[DECAY_FLUSH], t0, &tail);
     if (!v[DECAY_EXIT_THREADS]) {
         main_set_step(3);
         for (int i = 0; i < nworkers; i++)
@@ -219,9 +188,11 @@ int main(int argc, char **argv) {
            bench_alloc_name(), nworkers, (unsigned long long)ops, seconds,
            (unsigned long long)ops_per_sec, (unsigned long long)rss_baseline,
            (unsigned long long)rss_burst, (unsigned long long)rss_free,
-           (unsigned long long)rss_idle, (unsigned long long)rss_flush, idle_cpu_ms,
-           (unsigned long long)corrupt);
+           (unsigned long long)tail.rss_idle_kb, (unsigned long long)tail.rss_flush_kb,
+           tail.idle_cpu_ms, (unsigned long long)corrupt);
     fflush(stdout);
-    if (corrupt) bench_fail("decay", "%llu blocks were corrupted or not allocated", (unsigned long long)corrupt);
+    if (corrupt)
+        bench_fail("decay", "%llu blocks were corrupted or not allocated",
+                   (unsigned long long)corrupt);
     return 0;
 }

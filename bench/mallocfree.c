@@ -25,12 +25,7 @@
 
 int main(int argc, char **argv) {
     long long v[MALLOCFREE_PARAM_COUNT];
-    bench_parse_or_exit(&mallocfree_spec, v, argc, argv);
-    char params[512];
-    bench_format_params(&mallocfree_spec, v, params, sizeof params);
-    printf("mallocfree: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("mallocfree");
+    bench_start(&mallocfree_spec, v, argc, argv);
 
     size_t window = (size_t)v[MALLOCFREE_WINDOW];
     unsigned char **ring = bench_map(window * sizeof *ring);
@@ -48,8 +43,10 @@ int main(int argc, char **argv) {
         size_t slot = i % window;
         free(ring[slot]);
         unsigned char *p = malloc(sizes[i % SIZE_TABLE]);
-        if (!p) oom++;
-        else p[0] = (unsigned char)i; /* touched, so the pair cannot be optimised away */
+        if (!p)
+            oom++;
+        else
+            p[0] = (unsigned char)i; /* touched, so the pair cannot be optimised away */
         ring[slot] = p;
     }
     double seconds = (double)(bench_now_ns() - start) / 1e9;

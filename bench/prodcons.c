@@ -37,7 +37,8 @@ static void *producer(void *arg) {
     struct channel *c = arg;
     for (uint64_t i = 0; i < c->blocks; i++) {
         uint64_t *p = malloc(c->block_size);
-        if (!p) bench_fail("prodcons", "malloc returned NULL after %llu blocks", (unsigned long long)i);
+        if (!p)
+            bench_fail("prodcons", "malloc returned NULL after %llu blocks", (unsigned long long)i);
         p[0] = i; /* the consumer checks the block it frees is the one sent */
         uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
         while (tail - atomic_load_explicit(&c->head, memory_order_acquire) == c->size)
@@ -69,12 +70,7 @@ static void *consumer(void *arg) {
 
 int main(int argc, char **argv) {
     long long v[PRODCONS_PARAM_COUNT];
-    bench_parse_or_exit(&prodcons_spec, v, argc, argv);
-    char params[512];
-    bench_format_params(&prodcons_spec, v, params, sizeof params);
-    printf("prodcons: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("prodcons");
+    bench_start(&prodcons_spec, v, argc, argv);
 
     size_t npairs = (size_t)v[PRODCONS_PAIRS];
     struct channel *ch = bench_map(npairs * sizeof *ch);
@@ -96,15 +92,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < 2 * npairs; i++)
         pthread_join(th[i], NULL);
     double seconds = (double)(bench_now_ns() - start) / 1e9;
-    hak_phase_mark_live("burst", 0);
-    hak_phase_mark_live("free", 0);
-
     uint64_t corrupt = 0;
     for (size_t i = 0; i < npairs; i++)
         corrupt += ch[i].corrupt;
-    char extra[64];
-    snprintf(extra, sizeof extra, "corrupt=%llu", (unsigned long long)corrupt);
-    bench_speed_result("prodcons", (uint64_t)v[PRODCONS_BLOCKS] * npairs, seconds, extra);
-    if (corrupt) bench_fail("prodcons", "%llu blocks arrived out of order", (unsigned long long)corrupt);
+    bench_speed_end("prodcons", (uint64_t)v[PRODCONS_BLOCKS] * npairs, seconds, NULL, 0, corrupt,
+                    "blocks arrived out of order");
     return 0;
 }

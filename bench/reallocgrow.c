@@ -40,12 +40,7 @@ static void finish(struct growing *g) {
 
 int main(int argc, char **argv) {
     long long v[REALLOCGROW_PARAM_COUNT];
-    bench_parse_or_exit(&reallocgrow_spec, v, argc, argv);
-    char params[512];
-    bench_format_params(&reallocgrow_spec, v, params, sizeof params);
-    printf("reallocgrow: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("reallocgrow");
+    bench_start(&reallocgrow_spec, v, argc, argv);
 
     size_t live = (size_t)v[REALLOCGROW_LIVE], step = (size_t)v[REALLOCGROW_STEP];
     struct growing *g = bench_map(live * sizeof *g);
@@ -78,13 +73,7 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = (double)(bench_now_ns() - start) / 1e9;
-    hak_phase_mark_live("burst", 0);
-    hak_phase_mark_live("free", 0);
-
-    char extra[96];
-    snprintf(extra, sizeof extra, "bytes=%llu corrupt=%llu", (unsigned long long)bytes,
-             (unsigned long long)corrupt);
-    bench_speed_result("reallocgrow", ops, seconds, extra);
-    if (corrupt) bench_fail("reallocgrow", "%llu buffers lost bytes when moved", (unsigned long long)corrupt);
+    bench_speed_end("reallocgrow", ops, seconds, "bytes", bytes, corrupt,
+                    "buffers lost bytes when moved");
     return 0;
 }

@@ -4,7 +4,8 @@
  *   replay [--strict=1] [--touch=0] [--rounds=N] FILE.trace     a trace file
  *   replay --trace=N                              datasets/traces/<name N>.trace (profiles)
  *
- * Each recorded thread becomes a thread that makes its operations in the recorded order.  A free
+ * Each recorded thread becomes a thread that makes its operations in the recorded order (the
+ * first one the main thread).  A free
  * or realloc of a block another thread allocated waits until that allocation has happened here
  * too (blocks are slots planned by trace/plan.c, so no address is looked up while replaying);
  * with strict=1 every operation also waits for all operations recorded before it, which makes
@@ -101,9 +102,16 @@ static void *take(struct replay *rp, uint32_t slot) {
 
 static void give(struct replay *rp, const struct replay_op *r, void *p) {
     if (!p && r->size) atomic_fetch_add_explicit(&rp->oom, 1, memory_order_relaxed);
-    if (p && r->size && rp->touch) { /* as the program would: both ends, or every page */
-        size_t step = rp->touch == 2 ? 4096 : r->size;
-        for (size_t off = 0; off < r->size; off += step)
+    uint64_t resident = rp->t.slot_resident[r->slot];
+    if (p && r->size && rp->touch) {
+        /* As the program did: as many bytes as it had resident (a large block's, recorded when
+         * freed) from the start, or else both ends, or every page (touch=2). */
+        size_t step = rp->touch == 2 ? 4096 : r->size, upto = r->size;
+        if (resident && rp->touch == 1) {
+            step = 4096;
+            upto = resident < r->size ? resident : r->size;
+        }
+        for (size_t off = 0; off < upto; off += step)
             ((volatile char *)p)[off] = 1;
         ((volatile char *)p)[r->size - 1] = 1;
     }
@@ -181,12 +189,14 @@ int main(int argc, char **argv) {
     /* A plain argument is the trace file; the rest are the spec's --name=value parameters. */
     if (argc > 1 && argv[argc - 1][0] != '-') snprintf(path, sizeof path, "%s", argv[--argc]);
     bench_parse_or_exit(&replay_spec, values, argc, argv);
-    if (!path[0]) dataset_path(replay_trace_names[values[REPLAY_TRACE]], path, sizeof path);
+    int dataset = !path[0];
+    if (dataset) dataset_path(replay_trace_names[values[REPLAY_TRACE]], path, sizeof path);
 
     static struct replay rp;
     char err[512];
     if (trace_read_file(path, &rp.t, err, sizeof err) != 0) {
-        fprintf(stderr, "replay: %s\n", err);
+        fprintf(stderr, "replay: %s%s\n", err,
+                dataset ? " (scripts/make-traces.sh records the traces of datasets/traces/)" : "");
         return 1;
     }
     if (rp.t.note[0]) fprintf(stderr, "replay: note: %s\n", rp.t.note);
@@ -201,9 +211,7 @@ int main(int argc, char **argv) {
                 rp.t.flags & TRACE_FLAG_FORKED ? " (inherited across the fork)" : "",
                 (unsigned long long)rp.t.unknown_frees);
     }
-    if (rp.t.kinds[TRACE_USABLE_SIZE])
-        fprintf(stderr, "replay: unsupported: %llu malloc_usable_size calls are not replayed\n",
-                (unsigned long long)rp.t.kinds[TRACE_USABLE_SIZE]);
+    trace_print_unsupported(stderr, "replay: ", &rp.t);
     rp.strict = (int)values[REPLAY_STRICT];
     rp.touch = (int)values[REPLAY_TOUCH];
     long long rounds = values[REPLAY_ROUNDS];
@@ -225,6 +233,12 @@ int main(int argc, char **argv) {
         rp.nops[rp.op[i].thread]++;
     for (uint32_t th = 0; th < nthreads; th++)
         rp.ops[th] = bench_map((rp.nops[th] + 1) * sizeof **rp.ops);
+    /* The tables the replay writes while it runs are made resident now, before the baseline, so
+     * that the RSS it gains from there is the allocator's alone. */
+    memset(rp.ptr, 0, (nslots + 1) * sizeof *rp.ptr);
+    memset((void *)rp.state, 0, nslots + 1);
+    for (uint32_t th = 0; th < nthreads; th++)
+        memset(rp.ops[th], 0, (rp.nops[th] + 1) * sizeof **rp.ops);
 
     printf("replay: alloc=%s %s: %zu records, %u threads, peak live %llu bytes%s\n",
            bench_alloc_name(), path, rp.t.count, nthreads, (unsigned long long)rp.t.peak_live,
@@ -255,16 +269,18 @@ int main(int argc, char **argv) {
                 rp.ops[th][rp.nops[th]++] = (uint32_t)i;
             }
             atomic_store(&rp.turn, begin);
+            /* The program's first thread is replayed on this one, the main thread, as it ran:
+             * an allocator may serve its main thread differently (glibc: the brk heap). */
             pthread_barrier_t start;
-            pthread_barrier_init(&start, NULL, nthreads + 1);
+            pthread_barrier_init(&start, NULL, nthreads);
             for (uint32_t th = 0; th < nthreads; th++) {
                 workers[th] = (struct worker){&rp, th, &start};
-                if (pthread_create(&tids[th], NULL, run_thread, &workers[th]) != 0)
+                if (th > 0 && pthread_create(&tids[th], NULL, run_thread, &workers[th]) != 0)
                     bench_fail("replay", "cannot start thread %u of %u", th + 1, nthreads);
             }
             uint64_t t0 = bench_now_ns();
-            pthread_barrier_wait(&start);
-            for (uint32_t th = 0; th < nthreads; th++)
+            run_thread(&workers[0]);
+            for (uint32_t th = 1; th < nthreads; th++)
                 pthread_join(tids[th], NULL);
             seconds += (double)(bench_now_ns() - t0) / 1e9;
             pthread_barrier_destroy(&start);

@@ -130,12 +130,7 @@ static void arithmetic(struct bench_rng *rng, long long count) {
 
 int main(int argc, char **argv) {
     long long v[SMALLOBJ_PARAM_COUNT];
-    bench_parse_or_exit(&smallobj_spec, v, argc, argv);
-    char params[512];
-    bench_format_params(&smallobj_spec, v, params, sizeof params);
-    printf("smallobj: alloc=%s %s\n", bench_alloc_name(), params);
-    fflush(stdout);
-    hak_phase_init("smallobj");
+    bench_start(&smallobj_spec, v, argc, argv);
     struct bench_rng rng;
     bench_rng_seed(&rng, (uint64_t)v[SMALLOBJ_SEED], 0);
     hak_phase_mark_live("baseline", 0);
@@ -147,13 +142,7 @@ int main(int argc, char **argv) {
         walked += teardown(root);
     }
     double seconds = (double)(bench_now_ns() - start) / 1e9;
-    hak_phase_mark_live("burst", 0);
-    hak_phase_mark_live("free", 0);
-
-    char extra[96];
-    snprintf(extra, sizeof extra, "walked=%llu corrupt=%llu", (unsigned long long)walked,
-             (unsigned long long)corrupt);
-    bench_speed_result("smallobj", allocs, seconds, extra);
-    if (corrupt) bench_fail("smallobj", "%llu tree nodes were corrupted", (unsigned long long)corrupt);
+    bench_speed_end("smallobj", allocs, seconds, "walked", walked, corrupt,
+                    "tree nodes were corrupted");
     return 0;
 }

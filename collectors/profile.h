@@ -14,7 +14,7 @@
 
 #include "bench_params.h"
 
-#define PROFILE_MAX_SECTIONS 8
+#define PROFILE_MAX_SECTIONS 16
 #define PROFILE_PATH_MAX 4096
 
 struct profile_section {

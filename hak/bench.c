@@ -673,8 +673,10 @@ static void row_print(struct row *r) {
     r->len = 0;
 }
 
-static void print_table(const struct profile_section *sec, const struct hak_allocator **allocs,
-                        int nalloc, struct run_result *runs, int repeat, int icount) {
+/* Prints one section's table; returns hakmem's median throughput over the best peer's, or 0
+ * when the table has no hakmem or no peer that ran. */
+static double print_table(const struct profile_section *sec, const struct hak_allocator **allocs,
+                          int nalloc, struct run_result *runs, int repeat, int icount) {
     char params[1024];
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     printf("\n[%s] %s\n", sec->spec->name, params);
@@ -736,9 +738,10 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
         if (strcmp(allocs[a]->name, "tcmalloc") == 0) tc = a;
         if (best_peer < 0 || sums[a].med > sums[best_peer].med) best_peer = a;
     }
+    double vs_best = 0;
     if (hak >= 0 && best_peer >= 0) {
-        printf("hakmem: throughput %.2fx the best peer (%s)", sums[hak].med / sums[best_peer].med,
-               allocs[best_peer]->name);
+        vs_best = sums[hak].med / sums[best_peer].med;
+        printf("hakmem: throughput %.2fx the best peer (%s)", vs_best, allocs[best_peer]->name);
         if (tc >= 0) printf(", peak RSS %.2fx tcmalloc's", sums[hak].rss_med / sums[tc].rss_med);
         printf("\n");
     }
@@ -751,6 +754,25 @@ static void print_table(const struct profile_section *sec, const struct hak_allo
         printf("hakmem: %.1f instructions per op, %.2fx the best peer (%s, %.1f)\n",
                sums[hak].ipo_med, sums[hak].ipo_med / sums[fewest].ipo_med, allocs[fewest]->name,
                sums[fewest].ipo_med);
+    return vs_best;
+}
+
+/* A profile of several tables ends with one figure for all of them: the geometric mean of
+ * hakmem's throughput over the best peer's (a ratio per table, so no workload's scale
+ * weighs more than another's), and the table where hakmem stands lowest. */
+static void print_geomean(const struct profile *p, const double *vs_best) {
+    double log_sum = 0;
+    int n = 0, low = -1;
+    for (int s = 0; s < p->nsections; s++) {
+        if (!(vs_best[s] > 0)) continue;
+        log_sum += log(vs_best[s]);
+        n++;
+        if (low < 0 || vs_best[s] < vs_best[low]) low = s;
+    }
+    if (n < 2) return;
+    printf("\nhakmem: throughput over %d tables: geometric mean %.2fx the best peer, lowest %.2fx "
+           "(table %d, %s)\n",
+           n, exp(log_sum / n), vs_best[low], low + 1, p->sections[low].spec->name);
 }
 
 static void list_profile(const char *name, const char *description, void *arg) {
@@ -949,9 +971,11 @@ int cmd_bench(int argc, char **argv) {
            "rel = median / best median,\n         ops/cpu-s = operations per CPU-second of the "
            "benchmark (median), peak RSS = ru_maxrss median (min - max)\n",
            o.repeat);
+    double vs_best[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
-        print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat], o.repeat,
-                    o.icount != NULL);
+        vs_best[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
+                                 o.repeat, o.icount != NULL);
+    print_geomean(&p, vs_best);
     fflush(stdout);
 
     if (csv && fclose(csv) != 0) fprintf(stderr, "hak bench: writing %s failed\n", o.csv);

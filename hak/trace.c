@@ -133,10 +133,7 @@ static void print_info(const char *path, const struct trace *t) {
             printf("    %-22s %llu\n", range, (unsigned long long)t->size_hist[k]);
         }
     }
-    if (t->kinds[TRACE_USABLE_SIZE])
-        printf("  unsupported: %llu malloc_usable_size calls (a replay cannot reproduce what the "
-               "program did with the answer)\n",
-               (unsigned long long)t->kinds[TRACE_USABLE_SIZE]);
+    trace_print_unsupported(stdout, "  ", t);
     if (t->failed) printf("  failed calls: %llu\n", (unsigned long long)t->failed);
     if (t->unknown_frees) {
         const struct trace_record *r = &t->rec[t->first_unknown];

@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 #define TRACE_MAGIC "HAKTRACE"
-#define TRACE_VERSION 1
-#define TRACE_CHUNK_MAGIC 0x4b434854u /* "THCK" little-endian */
-#define TRACE_FLAG_FORKED 1u          /* the process began as a fork: inherited blocks exist */
+#define TRACE_VERSION 2 /* 2: TRACE_UNSUPPORTED, TRACE_RESIDENT; version 1 files read the same */
+#define TRACE_RESIDENT_MIN (64 * 1024) /* blocks from this size get a TRACE_RESIDENT record */
+#define TRACE_CHUNK_MAGIC 0x4b434854u  /* "THCK" little-endian */
+#define TRACE_FLAG_FORKED 1u           /* the process began as a fork: inherited blocks exist */
 
 /* File header, little-endian, written once per program image. */
 struct trace_file_header {
@@ -58,7 +59,19 @@ enum trace_kind {
     TRACE_VALLOC,         /* alignment, size, result */
     TRACE_PVALLOC,        /* alignment, size, result */
     TRACE_USABLE_SIZE,    /* ptr: malloc_usable_size, which a replay cannot reproduce */
+    TRACE_UNSUPPORTED,    /* call (enum trace_call), bytes: counted, never replayed */
+    TRACE_RESIDENT,       /* ptr, bytes: how much of a large block was resident when freed */
     TRACE_KIND_COUNT
+};
+
+/* Calls the tracer sees but a replay cannot make: what they do to memory is outside the trace. */
+enum trace_call {
+    TRACE_CALL_MALLOC_TRIM, /* bytes: the pad asked for */
+    TRACE_CALL_MALLOPT,     /* bytes: the parameter number */
+    TRACE_CALL_MMAP,        /* anonymous mappings the program makes itself; bytes: length */
+    TRACE_CALL_MUNMAP,      /* bytes: length */
+    TRACE_CALL_MREMAP,      /* bytes: the new length */
+    TRACE_CALL_COUNT
 };
 
 /* Largest encoded record: kind byte + 5 varints of at most 10 bytes. */
@@ -113,6 +126,8 @@ static inline int trace_kind_fields(unsigned kind) {
         return 1;
     case TRACE_MALLOC:
     case TRACE_CALLOC:
+    case TRACE_UNSUPPORTED:
+    case TRACE_RESIDENT:
         return 2;
     default:
         return 3;

@@ -88,6 +88,7 @@ void trace_plan(struct trace *t) {
     t->nthreads = 0;
     /* Slots: every record creates at most one. */
     t->slot_size = trace_map((t->count ? t->count : 1) * sizeof *t->slot_size);
+    t->slot_resident = trace_map((t->count ? t->count : 1) * sizeof *t->slot_resident);
     struct addr_map m;
     size_t cap = 1024;
     while (cap < 2 * t->count + 2)
@@ -95,7 +96,7 @@ void trace_plan(struct trace *t) {
     m.key = trace_map(cap * sizeof *m.key);
     m.val = trace_map(cap * sizeof *m.val);
     m.mask = cap - 1;
-    if (!t->slot_size || !m.key || !m.val) {
+    if (!t->slot_size || !t->slot_resident || !m.key || !m.val) {
         t->count = 0; /* out of memory: an empty plan rather than a crash */
     }
     uint64_t live = 0;
@@ -116,6 +117,16 @@ void trace_plan(struct trace *t) {
             live = 0;
         }
         if (r->kind == TRACE_USABLE_SIZE) continue;
+        if (r->kind == TRACE_RESIDENT) { /* comes just before the block's free */
+            uint32_t *v = map_find(&m, r->addr, 0);
+            if (v && *v != MAP_DELETED) t->slot_resident[*v - 1] = r->size;
+            continue;
+        }
+        if (r->kind == TRACE_UNSUPPORTED) {
+            t->calls[r->call]++;
+            t->call_bytes[r->call] += r->size;
+            continue;
+        }
         if (r->kind == TRACE_FREE || (r->kind == TRACE_REALLOC && r->addr)) {
             uint32_t *v = map_find(&m, r->addr, 0);
             if (v) {

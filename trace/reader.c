@@ -33,10 +33,47 @@ static const char *const kind_names[TRACE_KIND_COUNT] = {
     [TRACE_VALLOC] = "valloc",
     [TRACE_PVALLOC] = "pvalloc",
     [TRACE_USABLE_SIZE] = "malloc_usable_size",
+    [TRACE_UNSUPPORTED] = "unsupported",
+    [TRACE_RESIDENT] = "resident",
 };
 
 const char *trace_kind_name(unsigned kind) {
     return kind < TRACE_KIND_COUNT && kind_names[kind] ? kind_names[kind] : "?";
+}
+
+static const char *const call_names[TRACE_CALL_COUNT] = {
+    [TRACE_CALL_MALLOC_TRIM] = "malloc_trim",
+    [TRACE_CALL_MALLOPT] = "mallopt",
+    [TRACE_CALL_MMAP] = "mmap",
+    [TRACE_CALL_MUNMAP] = "munmap",
+    [TRACE_CALL_MREMAP] = "mremap",
+};
+
+const char *trace_call_name(unsigned call) {
+    return call < TRACE_CALL_COUNT && call_names[call] ? call_names[call] : "?";
+}
+
+void trace_print_unsupported(FILE *out, const char *prefix, const struct trace *t) {
+    static const char *const why[TRACE_CALL_COUNT] = {
+        [TRACE_CALL_MALLOC_TRIM] = "the recording allocator's own release call",
+        [TRACE_CALL_MALLOPT] = "a setting of the recording allocator",
+        [TRACE_CALL_MMAP] = "anonymous memory the program mapped itself, outside malloc",
+        [TRACE_CALL_MUNMAP] = "memory the program unmapped itself",
+        [TRACE_CALL_MREMAP] = "mappings the program resized itself",
+    };
+    if (t->kinds[TRACE_USABLE_SIZE])
+        fprintf(out,
+                "%sunsupported: %llu malloc_usable_size calls (not replayed: what the program did "
+                "with the answer cannot be reproduced)\n",
+                prefix, (unsigned long long)t->kinds[TRACE_USABLE_SIZE]);
+    for (unsigned c = 0; c < TRACE_CALL_COUNT; c++) {
+        if (!t->calls[c]) continue;
+        fprintf(out, "%sunsupported: %llu %s calls (not replayed: %s", prefix,
+                (unsigned long long)t->calls[c], call_names[c], why[c]);
+        if (c >= TRACE_CALL_MMAP)
+            fprintf(out, "; %llu bytes", (unsigned long long)t->call_bytes[c]);
+        fprintf(out, ")\n");
+    }
 }
 
 static struct trace_record *grow(struct trace *t) {
@@ -94,6 +131,20 @@ static int decode_chunk(struct trace *t, const struct trace_chunk_header *h, con
         case TRACE_CALLOC:
             r->size = f[2];
             r->result = ADDR(f[3]);
+            break;
+        case TRACE_UNSUPPORTED:
+            if (f[2] >= TRACE_CALL_COUNT) {
+                snprintf(why, why_len, "record %u names unknown call %llu", i,
+                         (unsigned long long)f[2]);
+                t->count = first;
+                return -1;
+            }
+            r->call = (uint8_t)f[2];
+            r->size = f[3];
+            break;
+        case TRACE_RESIDENT:
+            r->addr = ADDR(f[2]);
+            r->size = f[3];
             break;
         case TRACE_REALLOC:
             r->addr = ADDR(f[2]);
@@ -218,6 +269,7 @@ int trace_read_file(const char *path, struct trace *t, char *err, size_t err_len
 
 void trace_free(struct trace *t) {
     trace_unmap(t->rec, t->cap * sizeof *t->rec);
-    trace_unmap(t->slot_size, (t->nslots ? t->nslots : 1) * sizeof *t->slot_size);
+    trace_unmap(t->slot_size, (t->count ? t->count : 1) * sizeof *t->slot_size);
+    trace_unmap(t->slot_resident, (t->count ? t->count : 1) * sizeof *t->slot_resident);
     memset(t, 0, sizeof *t);
 }

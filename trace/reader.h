@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "format.h"
 
@@ -25,6 +26,7 @@ struct trace_record {
     uint32_t tid;
     uint16_t image; /* 0, then one more after each exec */
     uint8_t kind;
+    uint8_t call; /* TRACE_UNSUPPORTED: enum trace_call */
     /* Filled by trace_plan: */
     uint8_t op;      /* enum trace_op */
     uint32_t thread; /* 0..nthreads-1, in order of first appearance */
@@ -34,7 +36,7 @@ struct trace_record {
 
 /* What a replay does for a record. */
 enum trace_op {
-    TRACE_OP_SKIP,    /* failed call, malloc_usable_size, or a free of an unknown block */
+    TRACE_OP_SKIP,    /* failed or unsupported call, or a free of an unknown block */
     TRACE_OP_ALLOC,   /* malloc / calloc / aligned kinds: creates slot */
     TRACE_OP_REALLOC, /* frees target (may be none), creates slot */
     TRACE_OP_FREE,    /* frees target */
@@ -49,7 +51,8 @@ struct trace {
 
     /* trace_plan's results */
     uint32_t nthreads, nslots;
-    uint64_t *slot_size; /* bytes of each slot */
+    uint64_t *slot_size;     /* bytes of each slot */
+    uint64_t *slot_resident; /* bytes of it resident when freed (TRACE_RESIDENT), or 0: unknown */
     uint64_t kinds[TRACE_KIND_COUNT];
     uint64_t size_hist[65]; /* [k]: sizes in [2^(k-1), 2^k), [0]: size 0 */
     uint64_t peak_live, final_live, duration_ns;
@@ -57,6 +60,8 @@ struct trace {
     uint64_t unknown_frees; /* frees/reallocs of blocks the trace never allocated */
     size_t first_unknown;   /* index (after planning) of the first */
     uint64_t reused_live;   /* results that were live already (a torn race or a lost free) */
+    uint64_t calls[TRACE_CALL_COUNT];      /* unsupported calls, by enum trace_call */
+    uint64_t call_bytes[TRACE_CALL_COUNT]; /* and the bytes they named */
 };
 
 /* Reads a trace from memory.  0, or -1 with one line in err (not a trace, newer version); a torn
@@ -78,5 +83,13 @@ void trace_unmap(void *p, size_t bytes);
 
 /* Name of a record kind ("malloc"), or "?". */
 const char *trace_kind_name(unsigned kind);
+
+/* Name of an unsupported call ("malloc_trim"), or "?". */
+const char *trace_call_name(unsigned call);
+
+/* Writes one line per kind of call a replay cannot make (malloc_usable_size and the unsupported
+ * calls: malloc_trim, mallopt, the program's own mmap, munmap, mremap), each starting with
+ * prefix: "PREFIXunsupported: N NAME calls (...)".  Nothing when there are none. */
+void trace_print_unsupported(FILE *out, const char *prefix, const struct trace *t);
 
 #endif

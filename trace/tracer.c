@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,8 @@ static void *(*real_memalign)(size_t, size_t);
 static void *(*real_valloc)(size_t);
 static void *(*real_pvalloc)(size_t);
 static size_t (*real_usable_size)(void *);
+static int (*real_malloc_trim)(size_t);
+static int (*real_mallopt)(int, int);
 
 static _Atomic(struct tbuf *) registry;
 static atomic_uint_fast64_t next_seq;
@@ -193,10 +196,18 @@ static void record(unsigned kind, uint64_t align, uint64_t old, uint64_t size, u
         case TRACE_USABLE_SIZE:
             p = put_addr(b, p, old);
             break;
+        case TRACE_RESIDENT:
+            p = put_addr(b, p, old);
+            p = trace_put_varint(p, size);
+            break;
         case TRACE_MALLOC:
         case TRACE_CALLOC:
             p = trace_put_varint(p, size);
             p = put_addr(b, p, result);
+            break;
+        case TRACE_UNSUPPORTED:
+            p = trace_put_varint(p, align); /* the call */
+            p = trace_put_varint(p, size);
             break;
         case TRACE_REALLOC:
             p = put_addr(b, p, old);
@@ -290,6 +301,8 @@ static void resolve(void) {
     real_valloc = dlsym(RTLD_NEXT, "valloc");
     real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
     real_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+    real_malloc_trim = dlsym(RTLD_NEXT, "malloc_trim");
+    real_mallopt = dlsym(RTLD_NEXT, "mallopt");
     in_hook--;
 }
 
@@ -311,6 +324,29 @@ __attribute__((destructor)) static void tracer_fini(void) {
 
 static int is_bootstrap(const void *p) {
     return (const uint8_t *)p >= bootstrap && (const uint8_t *)p < bootstrap + sizeof bootstrap;
+}
+
+/* Before a large block is freed or reallocated: how many bytes of its pages are resident, which is
+ * how much of it the program wrote (a replay touches as many; a program such as sort uses only
+ * part of a big buffer).  mincore over the whole pages inside the block. */
+static void record_resident(void *p) {
+    if (out_fd < 0 || in_hook || !real_usable_size) return;
+    size_t size = real_usable_size(p);
+    if (size < TRACE_RESIDENT_MIN) return;
+    const uintptr_t page = 4096;
+    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1),
+              end = ((uintptr_t)p + size) & ~(page - 1);
+    uint64_t resident = 0;
+    unsigned char vec[1024];
+    int saved = errno;
+    for (uintptr_t at = begin; at < end; at += sizeof vec * page) {
+        size_t pages = (end - at) / page < sizeof vec ? (end - at) / page : sizeof vec;
+        if (mincore((void *)at, pages * page, vec) != 0) break;
+        for (size_t i = 0; i < pages; i++)
+            resident += vec[i] & 1;
+    }
+    errno = saved;
+    record(TRACE_RESIDENT, 0, (uintptr_t)p, resident * page, 0);
 }
 
 EXPORT void *malloc(size_t size) {
@@ -340,6 +376,7 @@ EXPORT void *realloc(void *old, size_t size) {
         if (p) memcpy(p, old, size < 64 ? size : 64);
         return p;
     }
+    if (old) record_resident(old);
     void *p = real_realloc(old, size);
     record(TRACE_REALLOC, 0, (uintptr_t)old, size, (uintptr_t)p);
     return p;
@@ -356,6 +393,7 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size) {
 EXPORT void free(void *p) {
     if (!p || is_bootstrap(p)) return;
     if (!real_free) resolve();
+    record_resident(p);
     record(TRACE_FREE, 0, (uintptr_t)p, 0, 0);
     real_free(p);
 }
@@ -400,4 +438,58 @@ EXPORT size_t malloc_usable_size(void *p) {
     if (!p || is_bootstrap(p)) return 0;
     record(TRACE_USABLE_SIZE, 0, (uintptr_t)p, 0, 0);
     return real_usable_size(p);
+}
+
+/* Calls a replay cannot make are counted (TRACE_UNSUPPORTED), so that `hak trace info` and the
+ * replay can say what the trace leaves out. */
+static void record_unsupported(enum trace_call call, uint64_t bytes) {
+    record(TRACE_UNSUPPORTED, call, 0, bytes, 0);
+}
+
+EXPORT int malloc_trim(size_t pad) {
+    if (!real_malloc_trim) resolve();
+    record_unsupported(TRACE_CALL_MALLOC_TRIM, pad);
+    return real_malloc_trim ? real_malloc_trim(pad) : 0;
+}
+
+EXPORT int mallopt(int param, int value) {
+    if (!real_mallopt) resolve();
+    record_unsupported(TRACE_CALL_MALLOPT, (uint64_t)(unsigned)param);
+    return real_mallopt ? real_mallopt(param, value) : 0;
+}
+
+/* The program's own mappings, made through the C library's wrappers (the allocator's mappings
+ * inside the C library do not come through here).  Straight system calls: no dlsym, which could
+ * itself map memory. */
+static void *map_anywhere(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (flags & MAP_ANONYMOUS && r != -1) record_unsupported(TRACE_CALL_MMAP, len);
+    return (void *)r;
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    return map_anywhere(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    return map_anywhere(addr, len, prot, flags, fd, off);
+}
+
+EXPORT int munmap(void *addr, size_t len) {
+    int r = (int)syscall(SYS_munmap, addr, len);
+    if (r == 0) record_unsupported(TRACE_CALL_MUNMAP, len);
+    return r;
+}
+
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...) {
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    long r = syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+    if (r != -1) record_unsupported(TRACE_CALL_MREMAP, new_len);
+    return (void *)r;
 }

@@ -17,6 +17,15 @@ expect_one_line() {
     [[ $(wc -l <"$1") -eq 1 ]] || fail "$2: expected one line on stderr, got $(wc -l <"$1")"
 }
 
+# expect_fail STATUS WHAT CMD...: CMD exits STATUS with exactly one line on stderr ($WORK/err).
+expect_fail() {
+    local want=$1 what=$2 rc=0
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    [[ $rc -eq $want ]] || { cat "$WORK/err"; fail "$what: exit $rc, expected $want"; }
+    expect_one_line "$WORK/err" "$what"
+}
+
 # wait_file FILE: waits until FILE exists (a command's signal that it reached a state); the bound
 # only keeps a broken recorder from hanging the test.
 wait_file() {

@@ -34,13 +34,6 @@ printf 'import hakphase\nhakphase.mark("baseline")\nx = bytearray(8 << 20)\nhakp
     fail "the python snippet's marks: $(sql "$WORK/py.db" "SELECT name, acked, live_bytes FROM phases")"
 
 echo "== errors"
-expect_fail() { # STATUS WHAT CMD...
-    local want=$1 what=$2 rc=0
-    shift 2
-    "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-    [[ $rc -eq $want ]] || { cat "$WORK/err"; fail "$what: exit $rc, expected $want"; }
-    expect_one_line "$WORK/err" "$what"
-}
 expect_fail 1 "outside a recording" env -u HAK_PHASE_FD "$HAK" mark idle
 grep -q "not running under hak record" "$WORK/err" || fail "outside a recording: not said so"
 expect_fail 1 "a closed descriptor" env HAK_PHASE_FD=97 "$HAK" mark idle

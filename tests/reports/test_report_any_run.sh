@@ -33,13 +33,6 @@ cat "$WORK/runs.txt"
 grep -qE "^1 +completed +default .* $peak +python3 -c" "$WORK/runs.txt" || fail "run 1 not listed with its peak"
 grep -qE "^2 +completed .* sh -c" "$WORK/runs.txt" || fail "run 2 not listed"
 
-expect_fail() { # STATUS WHAT CMD...
-    local want=$1 what=$2 rc=0
-    shift 2
-    "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-    [[ $rc -eq $want ]] || { cat "$WORK/err"; fail "$what: exit $rc, expected $want"; }
-    expect_one_line "$WORK/err" "$what"
-}
 expect_fail 2 "hak runs without a database" "$HAK" runs
 expect_fail 2 "hak runs with two databases" "$HAK" runs "$db" "$db"
 expect_fail 2 "hak runs with an option" "$HAK" runs --bogus

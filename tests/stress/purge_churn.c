@@ -8,6 +8,7 @@
  * process must end with about what it started with.
  */
 #include "check.h"
+#include "relay.h"
 
 #include <malloc.h>
 #include <pthread.h>
@@ -29,10 +30,8 @@ struct lane {
 
 static long bad_blocks;
 static int stop_flusher;
-static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
-static int lanes_done;
 static pthread_t last_threads[LANES];
+static struct relay relay = RELAY_INIT(last_threads);
 
 static size_t block_size(uint64_t *rng) {
     if (rng_below(rng, 100) < 70) return 16 + rng_below(rng, 1009);
@@ -113,10 +112,7 @@ static void *lane_thread(void *arg) {
         return NULL;
     }
     __atomic_add_fetch(&bad_blocks, check_free_kept(l), __ATOMIC_RELAXED);
-    pthread_mutex_lock(&done_lock);
-    last_threads[lanes_done++] = pthread_self();
-    pthread_cond_signal(&done_cond);
-    pthread_mutex_unlock(&done_lock);
+    relay_lane_finished(&relay);
     return NULL;
 }
 
@@ -141,12 +137,7 @@ int main(void) {
         pthread_t t;
         REQUIRE(pthread_create(&t, NULL, lane_thread, &lanes[i]) == 0);
     }
-    pthread_mutex_lock(&done_lock);
-    while (lanes_done < LANES)
-        pthread_cond_wait(&done_cond, &done_lock);
-    pthread_mutex_unlock(&done_lock);
-    for (int i = 0; i < LANES; i++)
-        REQUIRE(pthread_join(last_threads[i], NULL) == 0);
+    relay_join_all(&relay, LANES);
     __atomic_store_n(&stop_flusher, 1, __ATOMIC_RELAXED);
     REQUIRE(pthread_join(fl, NULL) == 0);
     malloc_trim(0);

@@ -7,6 +7,7 @@
  * allocator that strands exited threads' memory grows without limit here.
  */
 #include "check.h"
+#include "relay.h"
 
 #include <pthread.h>
 
@@ -24,12 +25,10 @@ struct lane {
     uint64_t rng;
     pthread_t predecessor; /* joined by its successor, so exits complete in order */
     int has_predecessor;
-    pthread_t last; /* the final generation's thread, joined by main */
 };
 
-static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* lanes_done changed */
-static int lanes_done;
+static pthread_t last_threads[LANES];
+static struct relay relay = RELAY_INIT(last_threads);
 static long bad_blocks;
 static long long peak_rss;
 
@@ -82,11 +81,7 @@ static void *lane_thread(void *arg) {
         free(l->ptr[s]);
         l->ptr[s] = NULL;
     }
-    pthread_mutex_lock(&done_lock);
-    l->last = pthread_self();
-    lanes_done++;
-    pthread_cond_signal(&done_cond);
-    pthread_mutex_unlock(&done_lock);
+    relay_lane_finished(&relay);
     return NULL;
 }
 
@@ -112,12 +107,7 @@ int main(void) {
         pthread_t t;
         REQUIRE(pthread_create(&t, NULL, lane_thread, &lanes[i]) == 0);
     }
-    pthread_mutex_lock(&done_lock);
-    while (lanes_done < LANES)
-        pthread_cond_wait(&done_cond, &done_lock);
-    pthread_mutex_unlock(&done_lock);
-    for (int i = 0; i < LANES; i++)
-        REQUIRE(pthread_join(lanes[i].last, NULL) == 0);
+    relay_join_all(&relay, LANES);
 
     long long rss_end = rss_bytes();
     printf("%d lanes x %d generations; rss %lld KiB at start, %lld KiB with the lanes filled, peak "

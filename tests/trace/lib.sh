@@ -29,3 +29,22 @@ info_field() {
 result_field() {
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
 }
+
+# Builds tests/trace/unsupported_ops.cc into $WORK/unsupported_ops.
+build_unsupported_ops() {
+    ${CXX:-c++} -std=gnu++17 -O0 -fno-builtin "$ROOT/tests/trace/unsupported_ops.cc" \
+        -o "$WORK/unsupported_ops" || fail "unsupported_ops does not build"
+}
+
+# unsupported_count FILE NAME: N from the "unsupported: N NAME calls" line of hak trace info (0 if none).
+unsupported_count() {
+    "$HAK" trace info "$1" 2>/dev/null | sed -n "s/^  unsupported: \([0-9]*\) $2 calls.*/\1/p" |
+        awk '{n = $1} END {print n + 0}'
+}
+
+# trace_without_and_with PROGRAM: traces ./PROGRAM 0 (start and exit only) into base.trace and
+# ./PROGRAM 1 (the counted operations) into ops.trace, in the current folder.
+trace_without_and_with() {
+    "$HAK" trace -o base.trace -- "./$1" 0 2>/dev/null || fail "tracing $1 0 failed"
+    "$HAK" trace -o ops.trace -- "./$1" 1 2>/dev/null || fail "tracing $1 1 failed"
+}

@@ -6,8 +6,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 build_traced_ops
 cd "$WORK" || fail "no scratch folder"
-"$HAK" trace -o base.trace -- ./traced_ops 0 2>/dev/null || fail "tracing traced_ops 0 failed"
-"$HAK" trace -o ops.trace -- ./traced_ops 1 2>/dev/null || fail "tracing traced_ops 1 failed"
+trace_without_and_with traced_ops
 
 declare -A want=([malloc]=15 [calloc]=1 [realloc]=2 [free]=22 [posix_memalign]=1
     [aligned_alloc]=1 [memalign]=1 [valloc]=1 [pvalloc]=1)

@@ -1,9 +1,7 @@
 /*
- * hak: the toolkit's single binary, perf-style: `hak VERB [ARGS]`.  This file dispatches, and words
- * the usage errors every verb shares; each verb lives in its own file and is listed once in
- * verbs.def.
+ * hak: the toolkit's single binary, perf-style: `hak VERB [ARGS]`.  This file only dispatches; each
+ * verb lives in its own file and is listed once in verbs.def.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,12 +24,6 @@ static const struct hak_verb verbs[] = {
 #include "verbs.def"
 #undef HAK_VERB
 };
-
-int hak_bad_option(const char *verb, char *const *argv) {
-    fprintf(stderr, "hak %s: unknown or incomplete option '%s' (hak %s --help)\n", verb,
-            argv[optind - 1], verb);
-    return 2;
-}
 
 static void usage(FILE *out) {
     fprintf(out, "usage: hak VERB [ARGS]    (hak VERB --help for a verb's options)\n\nverbs:\n");

@@ -34,7 +34,7 @@ include hak/hak.mk
 include tests/tests.mk
 include install.mk
 
--include $(wildcard $(OBJ)/*/*.d)
+-include $(wildcard $(OBJ)/*/*.d $(OBJ)/*/*/*.d)
 
 deps:
 	@scripts/install-deps.sh

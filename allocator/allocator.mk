@@ -11,9 +11,11 @@ LIBHAKMEM_A  := $(BUILD)/libhakmem.a
 
 all: $(LIBHAKMEM_SO) $(LIBHAKMEM_A)
 
-$(OBJ)/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) Makefile allocator/allocator.mk $(BUILD_ID_STAMP)
+# The headers and .def lists an object reads are in its .d file (-MMD), so touching one rebuilds
+# exactly the objects that include it.
+$(OBJ)/allocator/%.o: allocator/%.c Makefile allocator/allocator.mk $(BUILD_ID_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLOC_CFLAGS) -c $< -o $@
+	$(CC) $(ALLOC_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIBHAKMEM_SO): $(ALLOC_OBJ)
 	$(CC) -shared -pthread -Wl,-z,nodelete -o $@ $^

@@ -14,6 +14,7 @@
  */
 #include "recorder.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -405,6 +406,8 @@ static void pend_process(struct recording *r, long seq, const struct hak_proc *p
 static void note_sample_time(struct recording *r, int64_t t) {
     int64_t limit = (int64_t)(r->o->interval_ms * 1e6) * GAP_INTERVALS;
     if (limit < GAP_MIN_NS) limit = GAP_MIN_NS;
+    /* One thread takes every sample, each time read after the one before. */
+    assert(r->last_sample_t < 0 || t >= r->last_sample_t);
     int64_t since = r->last_sample_t >= 0 ? r->last_sample_t : 0;
     if (t - since > limit) {
         r->gaps++;
@@ -421,10 +424,10 @@ static void store_mappings(struct recording *r, long seq) {
         long got = hak_reader_regions(r->reader, r->regions, r->region_cap);
         if (got > 0) n = (size_t)got < r->region_cap ? (size_t)got : r->region_cap;
         hak_regions_sort(r->regions, n);
-        struct hak_tier_rss tiers[4];
+        struct hak_tier_rss tiers[HAK_TIER_COUNT];
         struct hak_proc *root = root_proc(r);
         if (got >= 0 && root && hak_smaps_tier_rss(&root->src, r->regions, n, tiers) == 0)
-            for (uint32_t t = 0; t < 4; t++)
+            for (uint32_t t = 0; t < HAK_TIER_COUNT; t++)
                 db_check(
                     r, run_db_add_tier(r->db, r->run_id, seq, hak_reader_tier_name(t), &tiers[t]));
     }
@@ -484,12 +487,14 @@ static void commit(struct recording *r) {
     if (r->npending) run_db_begin(r->db);
     for (int i = 0; i < r->npending; i++) {
         const struct pending_sample *p = &r->pending[i];
+        assert(i == 0 || p->seq > r->pending[i - 1].seq); /* timer samples queue in order */
         db_check(r, run_db_add_sample(r->db, r->run_id, p->seq, p->t_ns, "timer", 0, -1, p->source,
                                       &p->f, p->processes));
     }
     if (r->npending_procs) run_db_begin(r->db);
     for (size_t i = 0; i < r->npending_procs; i++) {
         const struct pending_process *q = &r->pending_procs[i];
+        assert(q->seq < r->seq); /* a process row belongs to a sample already numbered */
         db_check(r, run_db_add_process_sample(r->db, r->run_id, q->seq, q->pid, q->ppid, q->comm,
                                               q->source, &q->f));
     }
@@ -541,6 +546,7 @@ static void timer_sample(struct recording *r) {
         }
         if (afford) r->allowance_ns -= thread_cpu_ns() - cpu0;
         if (processes > 0) {
+            assert(r->npending < PENDING_MAX); /* commit() empties the queue when it fills */
             struct pending_sample *p = &r->pending[r->npending++];
             p->seq = r->seq++;
             p->t_ns = t;

@@ -11,9 +11,13 @@
  * allocator library's identity (runs.alloc_file, alloc_package, alloc_version). */
 #define RUN_DB_SCHEMA_VERSION 4
 
-/* The tables (and the view) every run database has since version 1, as an SQL list. */
-#define RUN_DB_CORE_TABLES                                                                         \
-    "'runs','phases','samples','mappings','counters','events','results','phase_samples'"
-#define RUN_DB_CORE_TABLE_COUNT 8
+/* The tables (and the view) every run database has since version 1, listed once: as an SQL list
+ * for `name IN (...)` (its last entry '' names nothing) and how many there are. */
+#define RUN_DB_CORE_TABLE_NAMES(X)                                                                 \
+    X(runs) X(phases) X(samples) X(mappings) X(counters) X(events) X(results) X(phase_samples)
+#define RUN_DB_SQL_NAME(table) "'" #table "',"
+#define RUN_DB_COUNT_ONE(table) +1
+#define RUN_DB_CORE_TABLES RUN_DB_CORE_TABLE_NAMES(RUN_DB_SQL_NAME) "''"
+#define RUN_DB_CORE_TABLE_COUNT (0 RUN_DB_CORE_TABLE_NAMES(RUN_DB_COUNT_ONE))
 
 #endif

@@ -9,6 +9,10 @@
 #include "verbs.def"
 #undef HAK_VERB
 
+/* What a verb says of an option getopt_long did not accept (the last argument it read), in one
+ * form for every verb; returns 2, the exit status of a usage error. */
+int hak_bad_option(const char *verb, char *const *argv);
+
 /* The build this binary comes from ("<git sha>"), set by the Makefile. */
 extern const char hak_build_id[];
 

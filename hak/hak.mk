@@ -15,6 +15,7 @@ HAK_OBJ := $(OBJ)/hak/hak.o $(addprefix $(OBJ)/hak/,$(addsuffix .o,$(HAK_VERBS))
            $(COLLECTORS_OBJ) $(REPORTS_OBJ) $(RECORD_PROBES_OBJ) $(COUNTER_READER_OBJ) \
            $(ALLOCATORS_OBJ) $(OBJ)/bench/bench_params.o
 HAK_OBJ += $(TRACE_READER_OBJ)
+HAK_OBJ += $(OBJ)/hak/options.o
 
 all: $(BIN)/hak
 

@@ -5,6 +5,7 @@
  */
 #include "report_db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -412,13 +413,17 @@ static int load_events(sqlite3 *db, struct rdb_run *r) {
     return 0;
 }
 
+/* The order of a run's process images (pid, comm as c): largest peak first, ties by pid and name,
+ * so the images drawn on their own and the ones summed as others never overlap. */
+#define IMAGE_ORDER "ORDER BY max(rss_kb) DESC, pid, c"
+
 /* The processes a run sampled (schema 3 on), the largest first. */
 static void load_processes(sqlite3 *db, struct rdb_run *r) {
     r->processes = 1;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
-                           "SELECT pid, coalesce(comm, ''), max(rss_kb), count(*) FROM process_samples"
-                           " WHERE run_id = ? GROUP BY pid, comm ORDER BY 3 DESC",
+                           "SELECT pid, coalesce(comm, '') AS c, max(rss_kb), count(*) FROM "
+                           "process_samples WHERE run_id = ?1 GROUP BY pid, comm " IMAGE_ORDER,
                            -1, &q, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(q, 1, r->run_id);
@@ -674,15 +679,9 @@ struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids
     return db;
 }
 
-int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
-    *t_ms = *rss_kb = NULL;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ? AND rss_kb IS "
-                           "NOT NULL ORDER BY t_ns",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, run_id);
+/* Reads the (ms, KiB) rows of a prepared statement into parallel arrays; finalizes it.  The rows
+ * come in time order (each query orders them), which the charts rely on to draw lines. */
+static int read_series(sqlite3_stmt *st, double **t_ms, double **kb) {
     int n = 0, cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (n == cap) {
@@ -690,16 +689,71 @@ int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb)
             double *a = realloc(*t_ms, cap * sizeof *a), *b;
             if (!a) break;
             *t_ms = a;
-            b = realloc(*rss_kb, cap * sizeof *b);
+            b = realloc(*kb, cap * sizeof *b);
             if (!b) break;
-            *rss_kb = b;
+            *kb = b;
         }
         (*t_ms)[n] = sqlite3_column_double(st, 0);
-        (*rss_kb)[n] = sqlite3_column_double(st, 1);
+        (*kb)[n] = sqlite3_column_double(st, 1);
+        assert(n == 0 || (*t_ms)[n] >= (*t_ms)[n - 1]);
         n++;
     }
     sqlite3_finalize(st);
     return n;
+}
+
+/* Prepares a series query whose ?1 is the run (NULL when it fails, or when the database predates
+ * the tables it reads: schema `since`), with the output arrays empty until read_series fills them. */
+static sqlite3_stmt *series_query(struct rdb *db, int since, const char *sql, int64_t run_id,
+                                  double **t_ms, double **kb) {
+    *t_ms = *kb = NULL;
+    sqlite3_stmt *st;
+    if (db->version < since || sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, run_id);
+    return st;
+}
+
+int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb) {
+    sqlite3_stmt *st = series_query(db, 1,
+                                    "SELECT t_ns / 1e6, rss_kb FROM samples WHERE run_id = ?1 AND "
+                                    "rss_kb IS NOT NULL ORDER BY t_ns",
+                                    run_id, t_ms, rss_kb);
+    return st ? read_series(st, t_ms, rss_kb) : -1;
+}
+
+/* The first ?2 process images of run ?1 in the order of rdb_run.procs (IMAGE_ORDER). */
+#define TOP_IMAGES                                                                                 \
+    "SELECT pid, coalesce(comm, '') AS c FROM process_samples WHERE run_id = ?1 GROUP BY pid, "    \
+    "comm " IMAGE_ORDER " LIMIT ?2"
+
+int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double **t_ms,
+                         double **rss_kb) {
+    assert(k >= 0 && k < r->nprocs);
+    sqlite3_stmt *st = series_query(
+        db, 3,
+        "SELECT s.t_ns / 1e6, p.rss_kb FROM process_samples p JOIN samples s ON s.run_id = "
+        "p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND p.pid = ?2 AND "
+        "coalesce(p.comm, '') = ?3 AND p.rss_kb IS NOT NULL ORDER BY s.t_ns, s.seq",
+        r->run_id, t_ms, rss_kb);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 2, r->procs[k].pid);
+    sqlite3_bind_text(st, 3, r->procs[k].comm, -1, SQLITE_TRANSIENT);
+    return read_series(st, t_ms, rss_kb);
+}
+
+int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nkept, double **t_ms,
+                                 double **rss_kb) {
+    sqlite3_stmt *st = series_query(
+        db, 3,
+        "WITH kept AS (" TOP_IMAGES ") SELECT s.t_ns / 1e6, sum(p.rss_kb) FROM process_samples p "
+        "JOIN samples s ON s.run_id = p.run_id AND s.seq = p.sample_seq WHERE p.run_id = ?1 AND "
+        "p.rss_kb IS NOT NULL AND (p.pid, coalesce(p.comm, '')) NOT IN (SELECT pid, c FROM kept) "
+        "GROUP BY s.seq ORDER BY s.t_ns, s.seq",
+        r->run_id, t_ms, rss_kb);
+    if (!st) return -1;
+    sqlite3_bind_int(st, 2, nkept);
+    return read_series(st, t_ms, rss_kb);
 }
 
 int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
@@ -863,6 +917,15 @@ int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int 
     for (int i = 0; i < g->n; i++)
         if (rdb_group_usable(runs, g, i)) v[m++] = rdb_phase_value(&runs[g->idx[i]].ph[ph], fig);
     return m;
+}
+
+double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
+                        double (*get)(const struct rdb_run *, int), int arg) {
+    double v[g->n > 0 ? g->n : 1];
+    int m = 0;
+    for (int i = 0; i < g->n; i++)
+        if (rdb_group_usable(runs, g, i)) v[m++] = get(&runs[g->idx[i]], arg);
+    return rdb_median(v, m);
 }
 
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v) {

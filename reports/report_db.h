@@ -53,7 +53,7 @@ struct rdb_named {
     double interval[RDB_NINTERVALS]; /* events only */
 };
 
-#define RDB_MAX_PROCS 8 /* processes of a run listed in reports, the largest first */
+#define RDB_MAX_PROCS 8 /* process images of a run listed in reports, the largest peak first */
 
 /* One process of a run that followed several (process_samples). */
 struct rdb_proc {
@@ -128,6 +128,15 @@ struct rdb *rdb_open_runs(const char *verb, const char *path, const int64_t *ids
 /* Rss over time of one run: parallel arrays (ms, KiB) of every sample that measured Rss. */
 int rdb_timeline(struct rdb *db, int64_t run_id, double **t_ms, double **rss_kb);
 
+/* Rss over time of process image k of a run (r->procs[k]: one pid under one name; an exec starts a
+ * new image), and the sum over every image of the run but the first `nkept` of r->procs at each
+ * sample that read one of them.  Parallel arrays (ms, KiB) in time order; 0 rows, or -1, for a
+ * database before schema 3. */
+int rdb_process_timeline(struct rdb *db, const struct rdb_run *r, int k, double **t_ms,
+                         double **rss_kb);
+int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nkept, double **t_ms,
+                                 double **rss_kb);
+
 /* hakmem's resident KiB per tier over time (hakmem_tiers at each full snapshot): parallel arrays
  * of times (ms) and per-tier KiB.  0 rows for a run without tiers (not hakmem). */
 int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
@@ -173,6 +182,10 @@ double rdb_phase_value(const struct rdb_phase_fig *f, enum rdb_figure fig);
 int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int ph,
                      enum rdb_figure fig, double *v);
 
+/* The median over a group's usable runs of any per-run value, get(run, arg). */
+double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
+                        double (*get)(const struct rdb_run *, int), int arg);
+
 /* Collects ops/s over a group's usable runs into v (size >= g->n); returns how many. */
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v);
 /* The same for instructions per op (--icount). */
@@ -180,16 +193,5 @@ int rdb_group_icount(const struct rdb_run *runs, const struct rdb_group *g, doub
 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);
-
-/* A chart written by hak_plot_charts: its PNG (the SVG lies beside it) and what it shows. */
-struct hak_chart {
-    char path[256];
-    char caption[512];
-};
-/* Draws the charts of a set of runs with gnuplot into dir (PNG and SVG), up to maxc of them into
- * charts.  Returns how many charts were written, or -1 with err set.  Defined in plot.c, shared
- * with hak report --html. */
-int hak_plot_charts(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,
-                    struct hak_chart *charts, int maxc, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,15 @@
-# reports/: a library (objects only) that reads run databases into phase figures, timelines,
-# counters and events (report_db.c); the verbs that print them are hak/report.c, hak/plot.c and
-# hak/diff.c.  Also `make demo`.
+# reports/: a library (objects only) that reads run databases into figures (report_db.c) and turns
+# them into the overhead report, the build diff and the gnuplot charts (docs/reports.md lists the
+# files); the verbs hak/report.c, hak/plot.c and hak/diff.c hold only their options and flow.
+# Also `make demo`.
 REPORTS_CFLAGS := $(CFLAGS_COMMON) -Ireports -Icollectors -Iprobes -Iallocator/include
 REPORTS_OBJ := $(OBJ)/reports/report_db.o $(OBJ)/reports/json.o
 REPORTS_OBJ += $(OBJ)/reports/csv.o
+REPORTS_OBJ += $(OBJ)/reports/gnuplot.o $(OBJ)/reports/chart.o $(OBJ)/reports/charts.o \
+               $(OBJ)/reports/rss_chart.o
+REPORTS_OBJ += $(OBJ)/reports/document.o $(OBJ)/reports/overhead_report.o \
+               $(OBJ)/reports/counter_tables.o $(OBJ)/reports/report_json.o \
+               $(OBJ)/reports/build_diff.o
 REPORTS_LDLIBS := -lsqlite3 -lm
 
 $(OBJ)/reports/%.o: reports/%.c Makefile reports/reports.mk

@@ -68,9 +68,9 @@ $(TEST_GLIBC_DIR)/unit_%: tests/unit/%.cc $(TEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(TEST_CXXFLAGS) $< -pthread -o $@
 
-$(OBJ)/ubsan/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) allocator/allocator.mk
+$(OBJ)/ubsan/allocator/%.o: allocator/%.c allocator/allocator.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLOC_CFLAGS) $(TEST_UBSAN_FLAGS) -c $< -o $@
+	$(CC) $(ALLOC_CFLAGS) $(TEST_UBSAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(TEST_UBSAN_BIN): tests/stress/mixed_tiers.c $(TEST_UBSAN_OBJ) $(TEST_HDRS)
 	@mkdir -p $(dir $@)

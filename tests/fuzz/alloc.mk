@@ -26,9 +26,9 @@ fuzz-alloc: $(FUZZ_ALLOC_BIN)
 	$(FUZZ_ALLOC_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=60 \
 	    $(FUZZ_ARGS) $(FUZZ_DIR)/alloc-corpus
 
-$(OBJ)/fuzz/allocator/%.o: allocator/%.c $(wildcard allocator/*.h allocator/*.def allocator/include/*.h) allocator/allocator.mk
+$(OBJ)/fuzz/allocator/%.o: allocator/%.c allocator/allocator.mk
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(ALLOC_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN_FLAGS) -c $< -o $@
+	$(FUZZ_CC) $(ALLOC_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_ALLOC_BIN): tests/fuzz/alloc_ops_fuzz.c $(FUZZ_ALLOC_OBJ) $(TEST_HDRS) tests/fuzz/alloc.mk
 	@mkdir -p $(dir $@)

@@ -18,7 +18,7 @@ FUZZ_FORMATS_CFLAGS := -std=gnu11 -g -O1 $(WARN) -pthread -D_GNU_SOURCE \
                        -fno-sanitize-recover=undefined,float-cast-overflow \
                        -Ihak -Icollectors -Iprobes -Ireports -Ibench -Iphase/include -Iallocator/include
 
-FUZZ_RUNDB_SRC   := hak/report.c hak/diff.c reports/report_db.c reports/json.c hak/plot.c \
+FUZZ_RUNDB_SRC   := hak/report.c hak/diff.c hak/plot.c hak/options.c $(wildcard reports/*.c) \
                     collectors/run_db.c probes/smaps.c probes/events.c
 FUZZ_PHASE_SRC   := probes/phase_reader.c
 FUZZ_SMAPS_SRC   := probes/smaps.c

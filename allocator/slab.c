@@ -146,6 +146,8 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->slab_shift = tier_slab_shift[tier];
     ss->slab_off_mask = (uint32_t)(((size_t)1 << ss->slab_shift) - 1);
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
+    ss->slab_index_shift = (uint8_t)(ss->slab_shift - 6);
+    ss->slab_index_mask = (uint32_t)(ss->nslabs - 1) << 6;
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
@@ -997,6 +999,7 @@ static void heap_probe(struct hak_heap *h, uint64_t now)
     if (atomic_load_explicit(&t->reclaim, memory_order_relaxed)) return;
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
         __atomic_store_n(&t->cache[c].cap, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->fast_cache, (struct hak_tcache *)hak_tcache_none, __ATOMIC_RELAXED);
     h->probe_ms = now;
     h->probe_gen = atomic_fetch_add(&probe_gen, 1) + 1;
     atomic_store_explicit(&t->reclaim, 1, memory_order_relaxed);
@@ -1146,6 +1149,7 @@ void hak_heap_answer_probe(struct hak_heap *h)
         a->misses = 0;
         hak_tls_cache[c].cap = a->target;
     }
+    hak_tls.fast_cache = hak_tls_cache;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     hak_decay_activity();
 }

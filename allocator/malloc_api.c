@@ -136,12 +136,21 @@ static inline struct hak_segment *segment_checked(void *p, const char *fn)
     return seg;
 }
 
+/* Every free that does not point into a SuperSlab: NULL, Large and Huge
+ * blocks, pointers hakmem does not own. */
+static HAK_NOINLINE void free_other(void *p)
+{
+    if (!p) return;
+    struct hak_segment *seg = segment_checked(p, "free");
+    if (seg->tier <= HAK_TIER_MID) free_block((struct hak_superslab *)seg, p, "free");
+    else free_big(seg, p, "free");
+}
+
 HAK_API void free(void *p)
 {
-    if (unlikely(!p)) return;
-    struct hak_segment *seg = segment_checked(p, "free");
-    if (likely(seg->tier <= HAK_TIER_MID)) free_block((struct hak_superslab *)seg, p, "free");
-    else free_big(seg, p, "free");
+    if (likely(hak_in_superslab(p)))
+        free_block((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), p, "free");
+    else free_other(p);
 }
 
 /* ---- slow paths --------------------------------------------------------------- */

@@ -104,21 +104,28 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
     void **b = p;
     /* an unassigned slab (and the header slab) has div_magic 0, which every
      * pointer fails, so s->cls is a class here */
-    if (likely(!hak_block_misaligned(ss, s, p) &&
-               atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
-               b[1] != (void *)hak_free_key)) {
-        hak_fast_enter();
-        struct hak_tcache *tc = fast_cache(s->cls); /* capacity 0 while probed */
-        if (likely(tc->count < tc->cap)) {
-            b[0] = tc->head;
-            b[1] = (void *)hak_free_key;
-            tc->head = b;
-            tc->count++;
-            hak_fast_leave();
-            HAK_COUNT_FAST(free_tls_sll);
+    if (likely(!hak_block_misaligned(ss, s, p))) {
+        if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
+            if (likely(b[1] != (void *)hak_free_key)) {
+                hak_fast_enter();
+                struct hak_tcache *tc = fast_cache(s->cls); /* capacity 0 while probed */
+                if (likely(tc->count < tc->cap)) {
+                    b[0] = tc->head;
+                    b[1] = (void *)hak_free_key;
+                    tc->head = b;
+                    tc->count++;
+                    hak_fast_leave();
+                    HAK_COUNT_FAST(free_tls_sll);
+                    return;
+                }
+                hak_fast_leave();
+            }
+        } else if (likely(!hak_cfg.check)) {
+            /* another thread's block (or a thread without a heap): straight
+             * to its slab's remote list, without the slow path's checks */
+            hak_slab_free_remote(ss, s, p);
             return;
         }
-        hak_fast_leave();
     }
     free_block_slow(ss, s, p, fn);
 }

@@ -60,7 +60,8 @@ static void *fill_and_exit(void *arg) {
     if (v == MAP_FAILED) _exit(3);
     for (int i = 0; i < N; i++)
         if (!(v[i] = malloc(OPAQUE((size_t)48)))) _exit(3);
-    *(void **)arg = v[N - 1];
+    ((void **)arg)[0] = v[0];
+    ((void **)arg)[1] = v[N - 1];
     for (int i = 0; i < N; i++)
         free(v[i]);
     munmap(v, N * sizeof *v);
@@ -133,9 +134,15 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         /* a block of a SuperSlab the flush gave back to the OS: its address
          * is no longer hakmem's */
         pthread_t t;
-        if (pthread_create(&t, NULL, fill_and_exit, &p) != 0) _exit(3);
+        void *first_last[2];
+        if (pthread_create(&t, NULL, fill_and_exit, first_last) != 0) _exit(3);
         pthread_join(t, NULL);
         api.flush_all();
+        /* the exit kept one empty SuperSlab (HAKMEM_SS_KEEP) and unmapped
+         * the other: take the block whose page is gone */
+        p = first_last[0];
+        if (msync((void *)((uintptr_t)p & ~(uintptr_t)4095), 1, MS_ASYNC) == 0) p = first_last[1];
+        if (msync((void *)((uintptr_t)p & ~(uintptr_t)4095), 1, MS_ASYNC) == 0) _exit(3);
         report_pointer(ptrfd, p);
         free(OPAQUE(p));
         return p;

@@ -109,6 +109,11 @@ struct hak_superslab {
     uint32_t dirty_mask; /* unassigned slabs whose pages may be resident */
     uint32_t live_slabs;
     uint32_t slab_off_mask; /* slab size - 1: a pointer's offset in its slab */
+    /* hak_slab_of in two operations: a pointer shifted right by
+     * slab_index_shift (slab_shift - 6) and masked with slab_index_mask
+     * ((nslabs - 1) << 6) is its slab's byte offset in slabs[]. */
+    uint8_t slab_index_shift;
+    uint32_t slab_index_mask;
     uint32_t empty_ms;      /* when live_slabs last became 0 (hak_decay_now, 32 bits) */
     uint32_t free_ms[HAK_MAX_SLABS]; /* when each unassigned slab was last freed */
     /* Page purge (docs/allocator.md, "Footprint"): slabs with free blocks
@@ -134,7 +139,8 @@ _Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab he
 
 static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void *p)
 {
-    return &ss->slabs[((uintptr_t)p - (uintptr_t)ss) >> ss->slab_shift];
+    uintptr_t byte = ((uintptr_t)p >> ss->slab_index_shift) & ss->slab_index_mask;
+    return (struct hak_slab *)((char *)ss->slabs + byte);
 }
 static inline char *hak_slab_base(struct hak_superslab *ss, unsigned i)
 {
@@ -216,12 +222,19 @@ struct hak_large_tcache {
 struct hak_thread {
     struct hak_heap *heap;
     uint64_t *ctr;   /* this thread's counter slot (counters.h)        */
+    /* The caches the fast paths use: `cache` while the thread has a heap
+     * and no probe stands; hak_tcache_none (no block, capacity 0, never
+     * written) before the heap exists and from a reclaimer's probe until
+     * the owner answers it, so the next cache operation takes a slow path
+     * with no flag tested on the fast path. */
+    struct hak_tcache *fast_cache;
     bool exiting;    /* the thread-exit handler has released the heap */
     /* The quiet-thread reclaim handshake (docs/allocator.md, "Quiet
      * threads"): the owner sets `busy` with plain stores around each
-     * fast-path cache operation; a reclaimer sets `reclaim` (and every cap
-     * to 0) under heap->lock, which diverts the owner's next operation to a
-     * slow path that takes the lock.  membarrier makes the stores visible. */
+     * fast-path cache operation; a reclaimer sets `reclaim`, every cap to 0
+     * and fast_cache to hak_tcache_none under heap->lock, which diverts the
+     * owner's next operation to a slow path that takes the lock.
+     * membarrier makes the stores visible. */
     _Atomic uint8_t busy;
     _Atomic uint8_t reclaim;
     bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
@@ -230,6 +243,7 @@ struct hak_thread {
     struct hak_large_tcache large;
 };
 extern HAK_TLS struct hak_thread hak_tls;
+extern const struct hak_tcache hak_tcache_none[HAK_NUM_CLASSES];
 #define hak_tls_cache (hak_tls.cache)
 #define hak_tls_heap (hak_tls.heap)
 extern uintptr_t hak_free_key;
@@ -340,12 +354,30 @@ extern _Atomic(struct hak_segment **) hak_region_top[1u << HAK_MAP_TOP_BITS];
 /* The segment header of a pointer hakmem owns, or NULL. */
 static inline struct hak_segment *hak_region_lookup(const void *p)
 {
-    uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
-    if (unlikely(chunk >> (HAK_MAP_BITS - HAK_SEG_SHIFT))) return NULL;
-    struct hak_segment **leaf =
-        atomic_load_explicit(&hak_region_top[chunk >> HAK_MAP_LEAF_BITS], memory_order_acquire);
+    /* one compare bounds the pointer and the top index */
+    uintptr_t top = (uintptr_t)p >> (HAK_SEG_SHIFT + HAK_MAP_LEAF_BITS);
+    if (unlikely(top >= (1u << HAK_MAP_TOP_BITS))) return NULL;
+    struct hak_segment **leaf = atomic_load_explicit(&hak_region_top[top], memory_order_acquire);
     if (unlikely(!leaf)) return NULL;
-    return __atomic_load_n(&leaf[chunk & ((1u << HAK_MAP_LEAF_BITS) - 1)], __ATOMIC_ACQUIRE);
+    uintptr_t chunk = ((uintptr_t)p >> HAK_SEG_SHIFT) & ((1u << HAK_MAP_LEAF_BITS) - 1);
+    return __atomic_load_n(&leaf[chunk], __ATOMIC_ACQUIRE);
+}
+/* One bit per 2 MiB chunk of the 47-bit space, set while a Tiny or Mid
+ * SuperSlab starts there: free's fast path finds the SuperSlab of a block
+ * with one bit test and a mask instead of the two-level walk.  8 MiB of
+ * zero-initialised address space, of which a page is written per 64 GiB
+ * of address space that holds SuperSlabs. */
+#define HAK_SUPERSLAB_WORDS ((1ull << (HAK_MAP_BITS - HAK_SEG_SHIFT)) / 64)
+extern _Atomic uint64_t hak_superslab_bits[HAK_SUPERSLAB_WORDS];
+
+/* Whether p points into a SuperSlab (false for NULL and every pointer
+ * hakmem does not own); the SuperSlab is then p's 2 MiB chunk. */
+static inline bool hak_in_superslab(const void *p)
+{
+    uintptr_t word = (uintptr_t)p >> (HAK_SEG_SHIFT + 6); /* also bounds p to 47 bits */
+    if (unlikely(word >= HAK_SUPERSLAB_WORDS)) return false;
+    uint64_t w = atomic_load_explicit(&hak_superslab_bits[word], memory_order_relaxed);
+    return w >> (((uintptr_t)p >> HAK_SEG_SHIFT) % 64) & 1;
 }
 bool hak_region_register(void *base, size_t size, struct hak_segment *seg);
 void hak_region_unregister(void *base, size_t size);

@@ -11,7 +11,8 @@
 
 #include "counters.h"
 
-HAK_TLS struct hak_thread hak_tls;
+HAK_TLS struct hak_thread hak_tls = {.fast_cache = (struct hak_tcache *)hak_tcache_none};
+const struct hak_tcache hak_tcache_none[HAK_NUM_CLASSES];
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hak_heap *live_heaps; /* every heap a thread uses       */
@@ -132,6 +133,7 @@ struct hak_heap *hak_heap_get(void)
         hak_tcache_set_target(c, hak_tcache_floor(c));
         hak_tls_cache[c].cap = hak_tls.adapt[c].target;
     }
+    hak_tls.fast_cache = hak_tls_cache;
     h->ctr_slot = hak_counters_slot_index();
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);

@@ -13,19 +13,23 @@
 
 /* ---- fast paths ------------------------------------------------------------ */
 
-/* A pop from the thread cache, unless a reclaimer asked this thread to
- * take its next operation through the slow path (hak_tls.reclaim). */
-static inline void *tcache_pop(struct hak_tcache *tc)
+/* The thread's cache of class `cls` as the fast paths see it: read after
+ * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen. */
+static inline struct hak_tcache *fast_cache(unsigned cls)
 {
-    void **b = NULL;
+    return __atomic_load_n(&hak_tls.fast_cache, __ATOMIC_RELAXED) + cls;
+}
+
+/* A pop from the thread cache; none while a reclaimer's probe stands. */
+static inline void *tcache_pop(unsigned cls)
+{
     hak_fast_enter();
-    if (likely(!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed))) {
-        b = tc->head;
-        if (likely(b != NULL)) {
-            tc->head = b[0];
-            tc->count--;
-            b[1] = NULL; /* clear the free key */
-        }
+    struct hak_tcache *tc = fast_cache(cls);
+    void **b = tc->head;
+    if (likely(b != NULL)) {
+        tc->head = b[0];
+        tc->count--;
+        b[1] = NULL; /* clear the free key */
     }
     hak_fast_leave();
     return b;
@@ -55,7 +59,7 @@ static void *alloc_big(size_t n, size_t align, bool zero);
 HAK_API void *malloc(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
-        void *p = tcache_pop(&hak_tls_cache[hak_tiny_class_of[(n + 15) >> 4]]);
+        void *p = tcache_pop(hak_tiny_class_of[(n + 15) >> 4]);
         if (likely(p != NULL)) {
             HAK_COUNT_FAST(tiny_alloc_hit);
             return p;
@@ -63,7 +67,7 @@ HAK_API void *malloc(size_t n)
         return alloc_small_slow(n);
     }
     if (likely(n <= HAK_MID_MAX)) {
-        void *p = tcache_pop(&hak_tls_cache[hak_mid_class_of[(n + 127) >> 7]]);
+        void *p = tcache_pop(hak_mid_class_of[(n + 127) >> 7]);
         if (likely(p != NULL)) {
             HAK_COUNT_FAST(mid_alloc_hit);
             return p;
@@ -97,23 +101,31 @@ static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_sl
 static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
 {
     struct hak_slab *s = hak_slab_of(ss, p);
-    unsigned c = s->cls;
     void **b = p;
-    if (likely(c < HAK_NUM_CLASSES &&
-               atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap &&
-               b[1] != (void *)hak_free_key && !hak_block_misaligned(ss, s, p))) {
-        struct hak_tcache *tc = &hak_tls_cache[c];
-        hak_fast_enter(); /* a reclaim sets every cap to 0 first */
-        if (likely(tc->count < tc->cap)) {
-            b[0] = tc->head;
-            b[1] = (void *)hak_free_key;
-            tc->head = b;
-            tc->count++;
-            hak_fast_leave();
-            HAK_COUNT_FAST(free_tls_sll);
+    /* an unassigned slab (and the header slab) has div_magic 0, which every
+     * pointer fails, so s->cls is a class here */
+    if (likely(!hak_block_misaligned(ss, s, p))) {
+        if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
+            if (likely(b[1] != (void *)hak_free_key)) {
+                hak_fast_enter();
+                struct hak_tcache *tc = fast_cache(s->cls); /* capacity 0 while probed */
+                if (likely(tc->count < tc->cap)) {
+                    b[0] = tc->head;
+                    b[1] = (void *)hak_free_key;
+                    tc->head = b;
+                    tc->count++;
+                    hak_fast_leave();
+                    HAK_COUNT_FAST(free_tls_sll);
+                    return;
+                }
+                hak_fast_leave();
+            }
+        } else if (likely(!hak_cfg.check)) {
+            /* another thread's block (or a thread without a heap): straight
+             * to its slab's remote list, without the slow path's checks */
+            hak_slab_free_remote(ss, s, p);
             return;
         }
-        hak_fast_leave();
     }
     free_block_slow(ss, s, p, fn);
 }
@@ -131,12 +143,21 @@ static inline struct hak_segment *segment_checked(void *p, const char *fn)
     return seg;
 }
 
+/* Every free that does not point into a SuperSlab: NULL, Large and Huge
+ * blocks, pointers hakmem does not own. */
+static HAK_NOINLINE void free_other(void *p)
+{
+    if (!p) return;
+    struct hak_segment *seg = segment_checked(p, "free");
+    if (seg->tier <= HAK_TIER_MID) free_block((struct hak_superslab *)seg, p, "free");
+    else free_big(seg, p, "free");
+}
+
 HAK_API void free(void *p)
 {
-    if (unlikely(!p)) return;
-    struct hak_segment *seg = segment_checked(p, "free");
-    if (likely(seg->tier <= HAK_TIER_MID)) free_block((struct hak_superslab *)seg, p, "free");
-    else free_big(seg, p, "free");
+    if (likely(hak_in_superslab(p)))
+        free_block((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), p, "free");
+    else free_other(p);
 }
 
 /* ---- slow paths --------------------------------------------------------------- */
@@ -236,7 +257,7 @@ static void *aligned_impl(size_t align, size_t n)
     hak_ensure_init();
     unsigned c = hak_class_for_aligned(n, align);
     if (c != HAK_CLASS_NONE) {
-        void *p = tcache_pop(&hak_tls_cache[c]);
+        void *p = tcache_pop(c);
         if (!p) return alloc_class_slow(c);
         HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
         return p;

@@ -147,6 +147,8 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->slab_shift = tier_slab_shift[tier];
     ss->slab_off_mask = (uint32_t)(((size_t)1 << ss->slab_shift) - 1);
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
+    ss->slab_index_shift = (uint8_t)(ss->slab_shift - 6);
+    ss->slab_index_mask = (uint32_t)(ss->nslabs - 1) << 6;
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
@@ -303,39 +305,57 @@ static inline uint32_t block_index(const struct hak_superslab *ss, const struct 
     return (uint32_t)(((unsigned __int128)off * s->div_magic) >> 64);
 }
 
+/* The first bitmap word of slab s: loops over a slab's blocks compute it
+ * once (the bitmap stores may alias the header, so it is not hoisted). */
+static inline _Atomic(uint64_t) *out_base(struct hak_superslab *ss, const struct hak_slab *s)
+{
+    return &ss->out_bits[(size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)];
+}
+
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
                                           uint32_t idx)
 {
-    size_t first = (size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier);
-    return &ss->out_bits[first + idx / 64];
+    return out_base(ss, s) + idx / 64;
 }
 
 /* Only the owner writes the bitmap: a relaxed load and store (no locked
  * instruction) keep it free of data races with remote readers. */
-static inline void out_set(struct hak_superslab *ss, const struct hak_slab *s, uint32_t idx)
+static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
 {
-    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    _Atomic(uint64_t) *w = base + idx / 64;
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
     atomic_store_explicit(w, v | (uint64_t)1 << (idx % 64), memory_order_relaxed);
 }
 
 /* A block of the owner's comes back to its slab: its bit must be set.  A
- * clear bit means a second free (or a block never handed out). */
-static inline void out_clear_checked(struct hak_superslab *ss, struct hak_slab *s, void *p)
+ * clear bit means a second free (or a block never handed out).  `base` is
+ * out_base(ss, s). */
+static inline void out_clear_checked_at(_Atomic(uint64_t) *base, struct hak_superslab *ss,
+                                        struct hak_slab *s, void *p)
 {
     uint32_t idx = block_index(ss, s, p);
-    _Atomic(uint64_t) *w = out_word(ss, s, idx);
+    _Atomic(uint64_t) *w = base + idx / 64;
     uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
     if (unlikely(!(v & bit)))
         hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
     atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
 }
 
+static inline void out_clear_checked(struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    out_clear_checked_at(out_base(ss, s), ss, s, p);
+}
+
 /* Whether the block at p is out of its slab, read from any thread. */
-bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p)
+static inline bool block_is_out(struct hak_superslab *ss, const struct hak_slab *s, const void *p)
 {
     uint32_t idx = block_index(ss, s, p);
     return atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1;
+}
+
+bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p)
+{
+    return block_is_out(ss, s, p);
 }
 
 /* A block on the remote list that carries the free key may also sit in the
@@ -357,14 +377,15 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     if (!list) return 0;
     struct hak_superslab *ss = ss_of(s);
+    _Atomic(uint64_t) *base = out_base(ss, s);
     uint32_t n = 1;
     void **tail = list;
     remote_key_check(ss, s, tail);
-    out_clear_checked(ss, s, tail);
+    out_clear_checked_at(base, ss, s, tail);
     while (*tail) {
         tail = *tail;
         remote_key_check(ss, s, tail);
-        out_clear_checked(ss, s, tail);
+        out_clear_checked_at(base, ss, s, tail);
         n++;
     }
     *tail = s->free;
@@ -417,6 +438,7 @@ static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, v
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
 {
     struct hak_superslab *ss = ss_of(s);
+    _Atomic(uint64_t) *base = out_base(ss, s);
     uint32_t n = 0;
     void *head = tc->head;
     while (n < want && s->free) {
@@ -424,7 +446,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b[0];
         b[0] = head;
         head = b;
-        out_set(ss, s, block_index(ss, s, b));
+        out_set_at(base, block_index(ss, s, b));
         n++;
     }
     unsigned i = hak_slab_index(ss, s);
@@ -438,7 +460,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
             s->bump += s->block_size;
             b[0] = head;
             head = b;
-            out_set(ss, s, idx++);
+            out_set_at(base, idx++);
             n++;
         }
         uint64_t marks = purged_get(ss, i);
@@ -807,6 +829,36 @@ void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct ha
     }
 }
 
+/* The slow ends of a remote free, out of line so that the push itself
+ * needs no stack frame. */
+static HAK_COLD void remote_double_free(void *p)
+{
+    hak_fatal_pointer("free", "double free of", p);
+}
+
+static HAK_NOINLINE void remote_list_started(struct hak_superslab *ss, const struct hak_slab *s)
+{
+    enum hak_tier tier = ss->hdr.tier;
+    orphan_note_free(ss, s);
+    if (!atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
+        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
+        hak_decay_cached();
+    }
+}
+
+/* The push of a remote free after its first compare-and-swap failed:
+ * another thread pushed (or the owner drained) in between. */
+static HAK_NOINLINE void remote_push_retry(struct hak_slab *s, void **b, void *old)
+{
+    do {
+        HAK_COUNT(early_remote_busy);
+        if (unlikely(old == b)) remote_double_free(b);
+        b[0] = old;
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
+                                                    memory_order_relaxed));
+    if (!old) remote_list_started(ss_of(s), s);
+}
+
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
 void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
@@ -814,23 +866,16 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
     void **b = p;
     /* a block already back in its slab was freed before; one freed twice
      * before its owner drained it is caught by the drain */
-    if (unlikely(!hak_block_is_out(ss, s, p))) hak_fatal_pointer("free", "double free of", p);
-    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    if (unlikely(!block_is_out(ss, s, p))) remote_double_free(p);
     HAK_COUNT(free_ss_remote);
-    for (;;) {
-        if (unlikely(old == p)) hak_fatal_pointer("free", "double free of", p);
-        b[0] = old;
-        if (atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
-                                                  memory_order_relaxed))
-            break;
-        HAK_COUNT(early_remote_busy);
-    }
-    enum hak_tier tier = ss->hdr.tier;
-    if (!old) orphan_note_free(ss, s);
-    if (!old && !atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
-        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
-        hak_decay_cached();
-    }
+    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    if (unlikely(old == p)) remote_double_free(p);
+    b[0] = old;
+    if (unlikely(!atomic_compare_exchange_strong_explicit(&s->remote, &old, b, memory_order_release,
+                                                          memory_order_relaxed)))
+        remote_push_retry(s, b, old);
+    else if (unlikely(!old))
+        remote_list_started(ss, s);
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast
@@ -1097,6 +1142,7 @@ static void heap_probe(struct hak_heap *h, uint64_t now)
     if (atomic_load_explicit(&t->reclaim, memory_order_relaxed)) return;
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
         __atomic_store_n(&t->cache[c].cap, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->fast_cache, (struct hak_tcache *)hak_tcache_none, __ATOMIC_RELAXED);
     h->probe_ms = now;
     h->probe_gen = atomic_fetch_add(&probe_gen, 1) + 1;
     atomic_store_explicit(&t->reclaim, 1, memory_order_relaxed);
@@ -1246,6 +1292,7 @@ void hak_heap_answer_probe(struct hak_heap *h)
         a->misses = 0;
         hak_tls_cache[c].cap = a->target;
     }
+    hak_tls.fast_cache = hak_tls_cache;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     hak_decay_activity();
 }

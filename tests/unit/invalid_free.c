@@ -30,6 +30,7 @@ enum bad_free {
     DOUBLE_FREE_AFTER_CACHE,
     REALLOC_FREED,
     DOUBLE_FREE_CLOBBERED_KEY,
+    FREE_RELEASED_SUPERSLAB,
 };
 
 /* Frees the block from another thread, so that the free takes the remote path. */
@@ -49,6 +50,22 @@ static void report_pointer(int fd, void *p) {
     uintptr_t u = (uintptr_t)p;
     if (write(fd, &u, sizeof u) != sizeof u) _exit(3);
     close(fd);
+}
+
+/* Fills more than one SuperSlab with 48-byte blocks, frees them all and
+ * exits: its SuperSlabs hold no live block afterwards. */
+static void *fill_and_exit(void *arg) {
+    enum { N = 60000 }; /* 2.9 MB of blocks: past the first 2 MiB SuperSlab */
+    void **v = mmap(NULL, N * sizeof *v, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (v == MAP_FAILED) _exit(3);
+    for (int i = 0; i < N; i++)
+        if (!(v[i] = malloc(OPAQUE((size_t)48)))) _exit(3);
+    ((void **)arg)[0] = v[0];
+    ((void **)arg)[1] = v[N - 1];
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    munmap(v, N * sizeof *v);
+    return NULL;
 }
 
 /* Runs one bad free and returns the pointer it freed (when it returns at
@@ -113,6 +130,23 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         report_pointer(ptrfd, p);
         free(OPAQUE(p));
         return p;
+    case FREE_RELEASED_SUPERSLAB: {
+        /* a block of a SuperSlab the flush gave back to the OS: its address
+         * is no longer hakmem's */
+        pthread_t t;
+        void *first_last[2];
+        if (pthread_create(&t, NULL, fill_and_exit, first_last) != 0) _exit(3);
+        pthread_join(t, NULL);
+        api.flush_all();
+        /* the exit kept one empty SuperSlab (HAKMEM_SS_KEEP) and unmapped
+         * the other: take the block whose page is gone */
+        p = first_last[0];
+        if (msync((void *)((uintptr_t)p & ~(uintptr_t)4095), 1, MS_ASYNC) == 0) p = first_last[1];
+        if (msync((void *)((uintptr_t)p & ~(uintptr_t)4095), 1, MS_ASYNC) == 0) _exit(3);
+        report_pointer(ptrfd, p);
+        free(OPAQUE(p));
+        return p;
+    }
     default:
         _exit(3);
     }
@@ -245,6 +279,7 @@ int main(int argc, char **argv) {
     check_case("mid interior free", INTERIOR_FREE_MID, "free(): invalid pointer");
     check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "free(): double free");
     check_case("realloc of a freed block", REALLOC_FREED, "realloc(): freed pointer");
+    check_case("block of a released SuperSlab", FREE_RELEASED_SUPERSLAB, "free(): invalid pointer");
 
     /* A double free whose block had its free key overwritten is not caught
      * by default until the block goes back to its slab; HAKMEM_CHECK=1

@@ -10,7 +10,8 @@
  *     wakes and allocates and frees correctly;
  *   - hak_flush_all from the main thread reaches another live thread's caches;
  *   - without membarrier (test seam) no reclaimer touches the caches; the
- *     thread empties them itself at its next call.
+ *     thread empties them itself at its next call;
+ *   - a probed thread's next malloc answers the probe, even a cache hit.
  * Each part runs in a child started with its own HAKMEM_* environment.
  */
 #include "check.h"
@@ -160,6 +161,43 @@ static void part_quiet(void) {
     REQUIRE(pthread_join(t, NULL) == 0);
 }
 
+/* Fills its 32-byte cache, blocks; on waking makes one malloc that the
+ * cache could serve, keeps the block and blocks again. */
+static void *probed_thread(void *arg) {
+    void **kept = arg;
+    void **a = fill_blocks(200, 32);
+    free_blocks(a, 200, 32);
+    set_stage(1);
+    wait_stage(2);
+    *kept = malloc(32);
+    REQUIRE(*kept != NULL);
+    set_stage(3);
+    wait_stage(4);
+    free(*kept);
+    return NULL;
+}
+
+/* A probed thread's next malloc answers the probe, even one its cache could
+ * serve: a thread that made a call since the probe is not quiet, and a
+ * later pass does not take its caches. */
+static void part_probe_answer(void) {
+    hak_test_set_clock(fake_clock);
+    void *kept;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, probed_thread, &kept) == 0);
+    wait_stage(1);
+    hak_test_decay_pass(); /* probes the thread */
+    long long n = hak_counter("quiet_reclaims");
+    set_stage(2);
+    wait_stage(3);
+    fake_ms += 11000;
+    hak_test_decay_pass();
+    CHECKF(hak_counter("quiet_reclaims") == n,
+           "a thread that called malloc after the probe had its caches reclaimed");
+    set_stage(4);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
 /* hak_flush_all from the main thread empties another live thread's caches. */
 static void part_flush_other(void) {
     void **live;
@@ -209,6 +247,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "flush")) part_flush_other();
         else if (!strcmp(argv[1], "fallback")) part_fallback();
+        else if (!strcmp(argv[1], "probe_answer")) part_probe_answer();
         return test_finish();
     }
     static char self[4096];
@@ -219,8 +258,8 @@ int main(int argc, char **argv) {
                                         "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
     static const char *const quiet[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
                                         "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
-    static const char *const parts[] = {"decay", "quiet", "flush", "fallback"};
-    for (unsigned i = 0; i < 4; i++) {
+    static const char *const parts[] = {"decay", "quiet", "flush", "fallback", "probe_answer"};
+    for (unsigned i = 0; i < 5; i++) {
         char err[4096] = "";
         int rc = run_part(self, parts[i], i == 0 ? decay : quiet, err, sizeof err);
         CHECKF(rc == 0, "%s part: exit %d\n%s", parts[i], rc, err);

@@ -634,6 +634,8 @@ static void compose_note(const struct recording *r, char *note, size_t len) {
     if (r->gaps)
         NOTE_ADD("sampling gaps: %ld without a sample for over %d intervals, the longest %.0f ms",
                  r->gaps, GAP_INTERVALS, (double)r->longest_gap_ns / 1e6);
+    if (r->tree.seen == 0)
+        NOTE_ADD("the command ended before it could be read: no memory sample (rusage only)");
     if (r->tree.untracked)
         NOTE_ADD("%ld descendant processes not followed (over %d at once)", r->tree.untracked,
                  MAX_PROCESSES);

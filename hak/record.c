@@ -235,7 +235,7 @@ int cmd_record(int argc, char **argv) {
     /* Abnormal ends are always reported; a normal one unless --quiet. */
     /* Abnormal ends and lost samples are always reported; a normal run unless --quiet. */
     if (!o.quiet || res.interrupted || res.timed_out || WIFSIGNALED(st) || res.db_failed ||
-        res.gaps) {
+        res.gaps || res.processes == 0) {
         char share[64] = "", procs[96] = "", gaps[160] = "";
         if (res.wall_s >= 0.1) /* a share of a few milliseconds says nothing */
             snprintf(share, sizeof share, " (%.1f%% of one CPU)",
@@ -247,6 +247,9 @@ int cmd_record(int argc, char **argv) {
             snprintf(gaps, sizeof gaps,
                      "; INCOMPLETE: %ld sampling gaps, the longest %.0f ms (runs.note)", res.gaps,
                      res.longest_gap_ms);
+        else if (res.processes == 0)
+            snprintf(gaps, sizeof gaps,
+                     "; NOT SAMPLED: the command ended before it could be read (rusage only)");
         fprintf(stderr,
                 PROG ": run %lld in %s: %s; %ld samples%s (%ld from smaps_rollup), %ld snapshots, "
                      "%ld marks in %.2f s; collector CPU %.3f s%s%s\n",

@@ -184,7 +184,7 @@ static void test_realloc(void) {
         g = h;
         g[n - 1] = 1;
     }
-    CHECKF(moves <= 32, "a buffer grown by 16 B steps to 16 KiB moved %zu times", moves);
+    if (hakmem) CHECKF(moves <= 32, "a buffer grown by 16 B steps to 16 KiB moved %zu times", moves);
     free(g);
 
     /* a failed realloc leaves the old block intact */

@@ -192,8 +192,10 @@ static inline size_t small_usable(struct hak_superslab *ss, void *p, const char 
 static inline size_t usable_size(void *p, const char *fn)
 {
     /* a SuperSlab's block is found by its bit, as free finds it */
-    if (likely(hak_in_superslab(p)))
-        return small_usable((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), p, fn);
+    if (likely(hak_in_superslab(p))) {
+        uintptr_t ss = (uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK;
+        return small_usable((struct hak_superslab *)ss, p, fn);
+    }
     struct hak_segment *seg = segment_checked(p, fn);
     if (seg->tier <= HAK_TIER_MID) return small_usable((struct hak_superslab *)seg, p, fn);
     if (seg->tier == HAK_TIER_LARGE) return hak_large_usable(seg, p, fn);

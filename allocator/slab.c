@@ -956,7 +956,8 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
             void **next = rest[0];
             uint32_t idx = block_index_of(off_mask, magic, rest);
             _Atomic(uint64_t) *w = base + idx / 64;
-            uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
+            uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+            uint64_t bit = (uint64_t)1 << (idx % 64);
             if (unlikely(!(v & bit))) out_clear_checked_at(base, ss, s, rest); /* stops */
             atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
             rest[0] = chain;

@@ -279,7 +279,6 @@ void hak_heap_fork_child(void);
 
 void *hak_slab_alloc_slow(unsigned cls);
 void hak_tcache_overflow(struct hak_tcache *tc, void *p);
-void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p);
 HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);

@@ -181,15 +181,23 @@ static void *alloc_big(size_t n, size_t align, bool zero)
     return p;
 }
 
-static size_t usable_size(void *p, const char *fn)
+/* A Tiny or Mid block's usable size, after checking it is live. */
+static inline size_t small_usable(struct hak_superslab *ss, void *p, const char *fn)
 {
-    struct hak_segment *seg = segment_checked(p, fn);
-    if (seg->tier <= HAK_TIER_MID) {
-        struct hak_superslab *ss = (struct hak_superslab *)seg;
-        struct hak_slab *s = hak_slab_of(ss, p);
-        hak_slab_check_live(fn, ss, s, p);
-        return s->block_size;
+    struct hak_slab *s = hak_slab_of(ss, p);
+    hak_slab_check_live(fn, ss, s, p);
+    return s->block_size;
+}
+
+static inline size_t usable_size(void *p, const char *fn)
+{
+    /* a SuperSlab's block is found by its bit, as free finds it */
+    if (likely(hak_in_superslab(p))) {
+        uintptr_t ss = (uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK;
+        return small_usable((struct hak_superslab *)ss, p, fn);
     }
+    struct hak_segment *seg = segment_checked(p, fn);
+    if (seg->tier <= HAK_TIER_MID) return small_usable((struct hak_superslab *)seg, p, fn);
     if (seg->tier == HAK_TIER_LARGE) return hak_large_usable(seg, p, fn);
     return hak_huge_usable(seg, p, fn);
 }
@@ -219,7 +227,29 @@ static inline bool fits_in_place(size_t n, size_t usable)
     return n <= usable && (n >= usable / 2 || usable <= 64);
 }
 
-static void *realloc_impl(void *p, size_t n, const char *fn)
+/* The size to allocate when a block of `usable` bytes must move to hold
+ * `n`: a Tiny or Mid block that grows gets room for a quarter more than it
+ * had, so a buffer grown a little at a time moves every few classes, not
+ * at each (docs/allocator.md, "realloc"). */
+static inline size_t grown_size(size_t n, size_t usable)
+{
+    if (n <= usable || n > HAK_MID_MAX) return n;
+    size_t room = usable + usable / 4;
+    return room <= n ? n : room <= HAK_MID_MAX ? room : HAK_MID_MAX;
+}
+
+/* realloc's move to a new block, out of line so that a realloc served in
+ * place needs no stack frame. */
+static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
+{
+    void *q = malloc(grown_size(n, usable));
+    if (!q) return NULL;
+    memcpy(q, p, n < usable ? n : usable);
+    free(p);
+    return q;
+}
+
+static inline void *realloc_impl(void *p, size_t n, const char *fn)
 {
     if (!p) return malloc(n);
     if (n == 0) {
@@ -228,11 +258,7 @@ static void *realloc_impl(void *p, size_t n, const char *fn)
     }
     size_t usable = usable_size(p, fn);
     if (fits_in_place(n, usable)) return p;
-    void *q = malloc(n);
-    if (!q) return NULL;
-    memcpy(q, p, n < usable ? n : usable);
-    free(p);
-    return q;
+    return realloc_move(p, n, usable);
 }
 
 HAK_API void *realloc(void *p, size_t n)

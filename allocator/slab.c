@@ -296,13 +296,20 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
 
 /* ---- the out bitmap: which blocks are out of their slab ------------------ */
 
+/* Index of the block at p in a slab of offset mask `off_mask` whose
+ * blocks have division magic `magic`. */
+static inline uint32_t block_index_of(uintptr_t off_mask, uint64_t magic, const void *p)
+{
+    uint64_t off = (uintptr_t)p & off_mask;
+    /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
+    return (uint32_t)(((unsigned __int128)off * magic) >> 64);
+}
+
 /* Index of the block that starts at p (p passed hak_block_misaligned). */
 static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
                                    const void *p)
 {
-    uint64_t off = (uintptr_t)p & ss->slab_off_mask;
-    /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
-    return (uint32_t)(((unsigned __int128)off * s->div_magic) >> 64);
+    return block_index_of(ss->slab_off_mask, s->div_magic, p);
 }
 
 /* The first bitmap word of slab s: loops over a slab's blocks compute it
@@ -327,6 +334,20 @@ static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
     atomic_store_explicit(w, v | (uint64_t)1 << (idx % 64), memory_order_relaxed);
 }
 
+/* Sets the bits of blocks [idx, idx + n): a carved run, a word at a time. */
+static inline void out_set_run(_Atomic(uint64_t) *base, uint32_t idx, uint32_t n)
+{
+    while (n) {
+        uint32_t bit = idx % 64, k = 64 - bit < n ? 64 - bit : n;
+        uint64_t run = (k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1) << bit;
+        _Atomic(uint64_t) *w = base + idx / 64;
+        atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | run,
+                              memory_order_relaxed);
+        idx += k;
+        n -= k;
+    }
+}
+
 /* A block of the owner's comes back to its slab: its bit must be set.  A
  * clear bit means a second free (or a block never handed out).  `base` is
  * out_base(ss, s). */
@@ -339,11 +360,6 @@ static inline void out_clear_checked_at(_Atomic(uint64_t) *base, struct hak_supe
     if (unlikely(!(v & bit)))
         hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
     atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
-}
-
-static inline void out_clear_checked(struct hak_superslab *ss, struct hak_slab *s, void *p)
-{
-    out_clear_checked_at(out_base(ss, s), ss, s, p);
 }
 
 /* Whether the block at p is out of its slab, read from any thread. */
@@ -453,16 +469,19 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
     if (unlikely(n < want && (ss->hidden_mask >> i & 1)))
         n += slab_take_hidden(ss, s, &head, want - n);
     if (n < want && s->bump < s->end) {
-        uint32_t idx = block_index(ss, s, s->bump);
+        uint32_t idx = block_index(ss, s, s->bump), carved = n;
         size_t from = (size_t)(s->bump - hak_slab_base(ss, i));
-        while (n < want && s->bump < s->end) {
-            void **b = (void **)s->bump;
-            s->bump += s->block_size;
+        char *bump = s->bump, *end = s->end;
+        uint32_t size = s->block_size;
+        while (n < want && bump < end) {
+            void **b = (void **)bump;
+            bump += size;
             b[0] = head;
             head = b;
-            out_set_at(base, idx++);
             n++;
         }
+        s->bump = bump;
+        out_set_run(base, idx, n - carved);
         uint64_t marks = purged_get(ss, i);
         if (unlikely(marks)) /* carving into a page an earlier purge gave back */
             purged_set(ss, i, marks & ~page_span(from, (size_t)(s->bump - hak_slab_base(ss, i))));
@@ -813,14 +832,11 @@ void *hak_slab_alloc_slow(unsigned cls)
 
 /* ---- frees ---------------------------------------------------------------- */
 
-/* A block freed by its owning thread goes back to its slab (ss_local). */
-void hak_slab_free_local(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s, void *p)
+/* `k` blocks of slab s came back from the owner's cache onto s->free. */
+static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss,
+                                    struct hak_slab *s, uint32_t k)
 {
-    void **b = p;
-    out_clear_checked(ss, s, p);
-    b[0] = s->free;
-    s->free = b;
-    s->used--;
+    s->used -= k;
     if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
         slab_release(h, ss, s);
     } else if (s->list == HAK_SLAB_FULL) {
@@ -923,11 +939,34 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
     uint32_t n = tc->count - keep;
     HAK_COUNT_ADD(free_ss_local, n);
     tc->count = keep;
+    /* A cache freed in a burst holds runs of blocks of one slab: each run
+     * goes onto its slab's free list in one piece (ss_local), every
+     * block's out bit checked and cleared on the way. */
     while (rest) {
-        void **next = rest[0];
         struct hak_superslab *ss = ss_of(rest);
-        hak_slab_free_local(h, ss, hak_slab_of(ss, rest), rest);
-        rest = next;
+        struct hak_slab *s = hak_slab_of(ss, rest);
+        _Atomic(uint64_t) *base = out_base(ss, s);
+        /* in locals: the stores into the blocks could alias the headers */
+        const unsigned shift = ss->slab_shift;
+        const uintptr_t slab_key = (uintptr_t)rest >> shift, off_mask = ss->slab_off_mask;
+        const uint64_t magic = s->div_magic;
+        void *chain = s->free;
+        uint32_t k = 0;
+        do {
+            void **next = rest[0];
+            uint32_t idx = block_index_of(off_mask, magic, rest);
+            _Atomic(uint64_t) *w = base + idx / 64;
+            uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+            uint64_t bit = (uint64_t)1 << (idx % 64);
+            if (unlikely(!(v & bit))) out_clear_checked_at(base, ss, s, rest); /* stops */
+            atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+            rest[0] = chain;
+            chain = rest;
+            k++;
+            rest = next;
+        } while (rest && (uintptr_t)rest >> shift == slab_key);
+        s->free = chain;
+        slab_blocks_back(h, ss, s, k);
     }
     return n;
 }
@@ -995,22 +1034,30 @@ void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_s
     if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "double free of", p);
 }
 
-/* realloc and malloc_usable_size: p must be a live block, checked as free
- * checks it (boundary, back in its slab, in this thread's cache). */
-void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+/* A block out of its slab carries the free key: stops the process if it
+ * sits in the calling thread's cache. */
+static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_superslab *ss,
+                                          struct hak_slab *s, void *p)
 {
-    void **b = p;
-    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
-        hak_fatal_pointer(fn, "invalid pointer", p);
-    if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
     struct hak_heap *h = hak_tls_heap;
-    if (b[1] == (void *)hak_free_key && h &&
-        atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+    if (h && atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
         pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
         bool cached = tcache_holds(&hak_tls_cache[s->cls], p);
         pthread_mutex_unlock(&h->lock);
         if (cached) hak_fatal_pointer(fn, "freed pointer", p);
     }
+}
+
+/* realloc and malloc_usable_size: p must be a live block, checked as free
+ * checks it (boundary, back in its slab, in this thread's cache).  The
+ * cache walk is out of line, so the common case needs no stack frame. */
+void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    void **b = p;
+    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
+        hak_fatal_pointer(fn, "invalid pointer", p);
+    if (!block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
+    if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, ss, s, p);
 }
 
 /* ---- collection, decay, flush, orphaning ---------------------------------- */

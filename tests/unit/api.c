@@ -172,6 +172,21 @@ static void test_realloc(void) {
         }
     }
 
+    /* a buffer grown 16 bytes at a time from 16 B to 16 KiB moves every few size classes, not
+     * at each (63 moves): each move leaves room for a quarter more (docs/allocator.md) */
+    unsigned char *g = malloc(OPAQUE((size_t)16));
+    REQUIRE(g != NULL);
+    size_t moves = 0;
+    for (size_t n = 32; n <= 16384; n += 16) {
+        unsigned char *h = realloc(g, OPAQUE(n));
+        REQUIRE(h != NULL);
+        moves += h != g;
+        g = h;
+        g[n - 1] = 1;
+    }
+    if (hakmem) CHECKF(moves <= 32, "a 16 B-step buffer moved %zu times up to 16 KiB", moves);
+    free(g);
+
     /* a failed realloc leaves the old block intact */
     unsigned char *q = malloc(OPAQUE((size_t)200));
     REQUIRE(q != NULL);

@@ -31,6 +31,7 @@ enum bad_free {
     REALLOC_FREED,
     DOUBLE_FREE_CLOBBERED_KEY,
     FREE_RELEASED_SUPERSLAB,
+    DOUBLE_FREE_CLOBBERED_KEY_RETURNED,
 };
 
 /* Frees the block from another thread, so that the free takes the remote path. */
@@ -121,14 +122,18 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         if (p) memset(p, 0, 90);
         return p;
     case DOUBLE_FREE_CLOBBERED_KEY:
+    case DOUBLE_FREE_CLOBBERED_KEY_RETURNED:
         /* a use after free overwrites the block's second word, then the
-         * block is freed again */
+         * block is freed again; in the second case the flush then returns
+         * the cache, which holds the block twice, to the slab, and the
+         * second return finds its bit clear */
         p = malloc(OPAQUE((size_t)32));
         if (!p) _exit(3);
         free(p);
         ((void *volatile *)p)[1] = NULL;
         report_pointer(ptrfd, p);
         free(OPAQUE(p));
+        if (kind == DOUBLE_FREE_CLOBBERED_KEY_RETURNED) api.tiny_flush();
         return p;
     case FREE_RELEASED_SUPERSLAB: {
         /* a block of a SuperSlab the flush gave back to the OS: its address
@@ -287,6 +292,8 @@ int main(int argc, char **argv) {
     CHECKF(child_exits_normally(DOUBLE_FREE_CLOBBERED_KEY),
            "default mode now catches a double free with a clobbered key: update the docs");
     check_case_in("HAKMEM_CHECK=1 clobbered key", DOUBLE_FREE_CLOBBERED_KEY, "free(): double free", 1);
+    check_case("clobbered key, back in its slab", DOUBLE_FREE_CLOBBERED_KEY_RETURNED,
+               "free(): double free");
 
     /* the parent's heap is untouched by all this */
     void *p = malloc(32);

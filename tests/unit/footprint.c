@@ -333,11 +333,11 @@ static void part_adopt(void) {
     long long fresh[2];
     for (int w = 0; w < 2; w++) {
         long long fresh0 = hak_counter("mid_refill_fresh_ss");
+        set_stage(10 * w); /* before the threads start: set later, it could undo their stages */
         for (int t = 0; t < ADOPT_THREADS; t++) {
             args[w][t] = (struct adopt_arg){t, w};
             REQUIRE(pthread_create(&th[t], NULL, adopt_thread, &args[w][t]) == 0);
         }
-        set_stage(10 * w);
         wait_stage(10 * w + ADOPT_THREADS);
         fresh[w] = hak_counter("mid_refill_fresh_ss") - fresh0;
         for (int t = 0; t < ADOPT_THREADS; t++) {

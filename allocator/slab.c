@@ -9,8 +9,9 @@
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
- * with remote frees, an orphaned SuperSlab with free blocks of the class
- * to adopt, a fresh slab of an owned SuperSlab, any orphan, and finally a
+ * with remote frees, a free slab of an owned SuperSlab whose pages are
+ * still resident, an orphaned SuperSlab with free blocks of the class to
+ * adopt, any free slab of an owned SuperSlab, any orphan, and finally a
  * fresh SuperSlab from the OS.
  */
 #include <string.h>
@@ -551,19 +552,27 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     return (size_t)pages << HAK_PAGE_SHIFT;
 }
 
-/* A fresh slab for `cls` from an owned SuperSlab; with `map`, a fresh
- * SuperSlab from the OS when no owned one has a free slab. */
-static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, bool map, bool *fresh_ss)
+/* Where slab_new may take a slab from. */
+enum slab_source {
+    SLAB_RESIDENT, /* a free slab of an owned SuperSlab whose pages are still resident */
+    SLAB_OWNED,    /* any free slab of an owned SuperSlab */
+    SLAB_MAP,      /* that, else a fresh SuperSlab from the OS */
+};
+
+/* A fresh slab for `cls` from an owned SuperSlab, or NULL when `from`
+ * allows none. */
+static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, enum slab_source from,
+                                 bool *fresh_ss)
 {
     enum hak_tier tier = hak_class_tier(cls);
     struct hak_superslab *pick = NULL;
     for (struct hak_superslab *ss = h->ss[tier]; ss; ss = ss->next) {
-        if (!ss->free_mask) continue;
+        if (!(from == SLAB_RESIDENT ? ss->free_mask & ss->dirty_mask : ss->free_mask)) continue;
         pick = ss;
         if (ss->live_slabs) break; /* prefer filling SuperSlabs in use */
     }
     if (!pick) {
-        if (!map || !(pick = ss_new(h, tier))) return NULL;
+        if (from != SLAB_MAP || !(pick = ss_new(h, tier))) return NULL;
         *fresh_ss = true;
     }
     if (pick->live_slabs == 0) h->empty_ss[tier]--;
@@ -750,22 +759,26 @@ static void *refill(struct hak_heap *h, unsigned cls)
             ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
             continue;
         }
-        /* memory of exited threads first: an orphan with free blocks of
-         * the class, then an owned free slab, then any orphan, then the OS */
-        if (adopt_orphan(h, tier, cls)) {
-            stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
-            HAK_COUNT_ID(stage);
-            continue;
-        }
+        /* an owned free slab whose pages are resident (no fault), then
+         * memory of exited threads: an orphan with free blocks of the
+         * class, then any owned free slab, then any orphan, then the OS */
         bool fresh_ss = false;
-        if (!(s = slab_new(h, cls, false, &fresh_ss))) {
+        if (!(s = slab_new(h, cls, SLAB_RESIDENT, &fresh_ss))) {
+            if (adopt_orphan(h, tier, cls)) {
+                stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
+                HAK_COUNT_ID(stage);
+                continue;
+            }
+            s = slab_new(h, cls, SLAB_OWNED, &fresh_ss);
+        }
+        if (!s) {
             if (adopt_orphan(h, tier, HAK_CLASS_NONE)) {
                 stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
                 HAK_COUNT_ID(stage);
                 continue;
             }
             HAK_COUNT(early_no_orphan);
-            if (!(s = slab_new(h, cls, true, &fresh_ss))) {
+            if (!(s = slab_new(h, cls, SLAB_MAP, &fresh_ss))) {
                 HAK_COUNT(early_refill_oom);
                 return NULL;
             }

@@ -15,7 +15,9 @@
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
- *     own, and map none.
+ *     own, and map none;
+ *   - resident: a refill takes a free slab of its own whose pages are still resident before it
+ *     adopts an orphan with free blocks of the class (whose free pages the exit gave back).
  */
 #include "check.h"
 
@@ -331,8 +333,7 @@ static void part_adopt(void) {
     long long fresh[2];
     for (int w = 0; w < 2; w++) {
         long long fresh0 = hak_counter("mid_refill_fresh_ss");
-        /* before the threads start: set after them, stage 0 could undo a first thread's 1 */
-        set_stage(10 * w);
+        set_stage(10 * w); /* before the threads start: set later, it could undo their stages */
         for (int t = 0; t < ADOPT_THREADS; t++) {
             args[w][t] = (struct adopt_arg){t, w};
             REQUIRE(pthread_create(&th[t], NULL, adopt_thread, &args[w][t]) == 0);
@@ -352,6 +353,53 @@ static void part_adopt(void) {
             free(adopt_kept[t][k]);
 }
 
+/* ---- resident --------------------------------------------------------------------------- */
+
+enum { RES_KEPT_SIZE = 3072, RES_FREE_SIZE = 5120, RES_RUNS = 4, RES_RUN = 256 * 1024 };
+static void *res_kept;
+
+/* Fills a run of one Mid class and keeps its first block: the orphan it leaves has free
+ * blocks of that class. */
+static void *res_orphan_thread(void *arg) {
+    (void)arg;
+    enum { N = RES_RUN / RES_KEPT_SIZE };
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)RES_KEPT_SIZE))) != NULL);
+    res_kept = v[0];
+    for (int i = 1; i < N; i++)
+        free(v[i]);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_resident(void) {
+    /* runs of another class, written and freed: all but the newest blocks leave the cache, so
+     * at least one run is a free slab of this thread with its pages resident */
+    enum { N = RES_RUNS * (RES_RUN / RES_FREE_SIZE) };
+    void **v = malloc(N * sizeof *v);
+    REQUIRE(v != NULL);
+    for (int i = 0; i < N; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)RES_FREE_SIZE))) != NULL);
+        memset(v[i], 9, RES_FREE_SIZE);
+    }
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    free(v);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, res_orphan_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long adopt0 = hak_counter("mid_refill_adopt"), slab0 = hak_counter("mid_refill_fresh_slab");
+    void *p = malloc(OPAQUE((size_t)RES_KEPT_SIZE));
+    REQUIRE(p != NULL);
+    CHECKF(hak_counter("mid_refill_adopt") == adopt0,
+           "a refill adopted an orphan while a resident free slab of its own was there");
+    CHECKF(hak_counter("mid_refill_fresh_slab") - slab0 == 1,
+           "the refill took %lld free slabs of its own", hak_counter("mid_refill_fresh_slab") - slab0);
+    free(p);
+    free(res_kept); /* a remote free onto the orphan */
+}
+
 int main(int argc, char **argv) {
     if (argc == 2) {
         if (!strcmp(argv[1], "adapt")) part_adapt();
@@ -360,6 +408,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "exit")) part_exit();
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "adopt")) part_adopt();
+        else if (!strcmp(argv[1], "resident")) part_resident();
         else return 2;
         return test_finish();
     }
@@ -372,13 +421,13 @@ int main(int argc, char **argv) {
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet", "adopt"};
-    const char *const *envs[] = {manual, manual, idle, keep, manual, manual};
+    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet", "adopt", "resident"};
+    const char *const *envs[] = {manual, manual, idle, keep, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

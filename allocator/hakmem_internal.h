@@ -14,6 +14,11 @@
 
 #include "hakmem.h"
 
+/* Everything declared below is defined inside libhakmem.so (built with
+ * -fvisibility=hidden): declared hidden, a global such as hak_free_key is
+ * read with one PC-relative load instead of a GOT load and a second load. */
+#pragma GCC visibility push(hidden)
+
 #define HAK_API __attribute__((visibility("default")))
 #define HAK_TLS __thread __attribute__((tls_model("initial-exec")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -51,6 +56,11 @@ enum hak_tier { HAK_TIER_TINY, HAK_TIER_MID, HAK_TIER_LARGE, HAK_TIER_HUGE, HAK_
 
 extern uint8_t hak_tiny_class_of[HAK_TINY_MAX / 16 + 1]; /* by (n + 15) >> 4   */
 extern uint8_t hak_mid_class_of[HAK_MID_MAX / 128 + 1];  /* by (n + 127) >> 7  */
+/* malloc's fast path: the byte offset of the class's struct hak_tcache in a
+ * thread's cache array, Tiny by n itself, Mid by (n + 127) >> 7; all 0 (class
+ * 0, which hak_tcache_none leaves empty) until the tables are filled at init */
+extern uint16_t hak_tiny_cache_off[HAK_TINY_MAX + 1];
+extern uint16_t hak_mid_cache_off[HAK_MID_MAX / 128 + 1];
 extern uint32_t hak_class_size[HAK_NUM_CLASSES];
 void hak_size_classes_init(void);
 /* Smallest class of at least `size` bytes whose blocks are `align`-aligned,
@@ -429,5 +439,7 @@ static inline size_t hak_align_up(size_t n, size_t a)
 {
     return (n + a - 1) & ~(a - 1);
 }
+
+#pragma GCC visibility pop
 
 #endif

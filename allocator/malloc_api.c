@@ -14,7 +14,10 @@
 /* ---- fast paths ------------------------------------------------------------ */
 
 /* The thread's cache of class `cls` as the fast paths see it: read after
- * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen. */
+ * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen.  A
+ * plain load (one aligned pointer, read by one instruction, which the
+ * compiler fence in hak_fast_enter keeps after the busy store): unlike a
+ * relaxed atomic load it folds into the add that indexes the array. */
 static inline struct hak_tcache *fast_cache(unsigned cls)
 {
     return hak_tls.fast_cache + cls;

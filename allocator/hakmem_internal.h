@@ -14,6 +14,11 @@
 
 #include "hakmem.h"
 
+/* Everything declared below is defined inside libhakmem.so (built with
+ * -fvisibility=hidden): declared hidden, a global such as hak_free_key is
+ * read with one PC-relative load instead of a GOT load and a second load. */
+#pragma GCC visibility push(hidden)
+
 #define HAK_API __attribute__((visibility("default")))
 #define HAK_TLS __thread __attribute__((tls_model("initial-exec")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -51,6 +56,11 @@ enum hak_tier { HAK_TIER_TINY, HAK_TIER_MID, HAK_TIER_LARGE, HAK_TIER_HUGE, HAK_
 
 extern uint8_t hak_tiny_class_of[HAK_TINY_MAX / 16 + 1]; /* by (n + 15) >> 4   */
 extern uint8_t hak_mid_class_of[HAK_MID_MAX / 128 + 1];  /* by (n + 127) >> 7  */
+/* malloc's fast path: the byte offset of the class's struct hak_tcache in a
+ * thread's cache array, Tiny by n itself, Mid by (n + 127) >> 7; all 0 (class
+ * 0, which hak_tcache_none leaves empty) until the tables are filled at init */
+extern uint16_t hak_tiny_cache_off[HAK_TINY_MAX + 1];
+extern uint16_t hak_mid_cache_off[HAK_MID_MAX / 128 + 1];
 extern uint32_t hak_class_size[HAK_NUM_CLASSES];
 void hak_size_classes_init(void);
 /* Smallest class of at least `size` bytes whose blocks are `align`-aligned,
@@ -361,22 +371,21 @@ static inline struct hak_segment *hak_region_lookup(const void *p)
     uintptr_t chunk = ((uintptr_t)p >> HAK_SEG_SHIFT) & ((1u << HAK_MAP_LEAF_BITS) - 1);
     return __atomic_load_n(&leaf[chunk], __ATOMIC_ACQUIRE);
 }
-/* One bit per 2 MiB chunk of the 47-bit space, set while a Tiny or Mid
+/* One byte per 2 MiB chunk of the 47-bit space, 1 while a Tiny or Mid
  * SuperSlab starts there: free's fast path finds the SuperSlab of a block
- * with one bit test and a mask instead of the two-level walk.  8 MiB of
- * zero-initialised address space, of which a page is written per 64 GiB
- * of address space that holds SuperSlabs. */
-#define HAK_SUPERSLAB_WORDS ((1ull << (HAK_MAP_BITS - HAK_SEG_SHIFT)) / 64)
-extern _Atomic uint64_t hak_superslab_bits[HAK_SUPERSLAB_WORDS];
+ * with one shift, one byte load and a mask instead of the two-level walk.
+ * 64 MiB of zero-initialised address space, of which a page is written per
+ * 8 GiB of address space that holds SuperSlabs. */
+#define HAK_SUPERSLAB_CHUNKS (1ull << (HAK_MAP_BITS - HAK_SEG_SHIFT))
+extern _Atomic uint8_t hak_superslab_map[HAK_SUPERSLAB_CHUNKS];
 
 /* Whether p points into a SuperSlab (false for NULL and every pointer
  * hakmem does not own); the SuperSlab is then p's 2 MiB chunk. */
 static inline bool hak_in_superslab(const void *p)
 {
-    uintptr_t word = (uintptr_t)p >> (HAK_SEG_SHIFT + 6); /* also bounds p to 47 bits */
-    if (unlikely(word >= HAK_SUPERSLAB_WORDS)) return false;
-    uint64_t w = atomic_load_explicit(&hak_superslab_bits[word], memory_order_relaxed);
-    return w >> (((uintptr_t)p >> HAK_SEG_SHIFT) % 64) & 1;
+    uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
+    if (unlikely(chunk >= HAK_SUPERSLAB_CHUNKS)) return false; /* beyond 47 bits */
+    return ((const uint8_t *)hak_superslab_map)[chunk] != 0; /* a plain byte load */
 }
 bool hak_region_register(void *base, size_t size, struct hak_segment *seg);
 void hak_region_unregister(void *base, size_t size);
@@ -429,5 +438,7 @@ static inline size_t hak_align_up(size_t n, size_t a)
 {
     return (n + a - 1) & ~(a - 1);
 }
+
+#pragma GCC visibility pop
 
 #endif

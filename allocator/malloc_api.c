@@ -14,17 +14,22 @@
 /* ---- fast paths ------------------------------------------------------------ */
 
 /* The thread's cache of class `cls` as the fast paths see it: read after
- * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen. */
+ * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen.  A
+ * plain load (one aligned pointer, read by one instruction, which the
+ * compiler fence in hak_fast_enter keeps after the busy store): unlike a
+ * relaxed atomic load it folds into the add that indexes the array. */
 static inline struct hak_tcache *fast_cache(unsigned cls)
 {
-    return __atomic_load_n(&hak_tls.fast_cache, __ATOMIC_RELAXED) + cls;
+    return hak_tls.fast_cache + cls;
 }
 
-/* A pop from the thread cache; none while a reclaimer's probe stands. */
-static inline void *tcache_pop(unsigned cls)
+/* A pop from the thread cache whose byte offset in the cache array is `off`
+ * (hak_tiny_cache_off, hak_mid_cache_off); none while a reclaimer's probe
+ * stands. */
+static inline void *tcache_pop(size_t off)
 {
     hak_fast_enter();
-    struct hak_tcache *tc = fast_cache(cls);
+    struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + off);
     void **b = tc->head;
     if (likely(b != NULL)) {
         tc->head = b[0];
@@ -59,7 +64,7 @@ static void *alloc_big(size_t n, size_t align, bool zero);
 HAK_API void *malloc(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
-        void *p = tcache_pop(hak_tiny_class_of[(n + 15) >> 4]);
+        void *p = tcache_pop(hak_tiny_cache_off[n]);
         if (likely(p != NULL)) {
             HAK_COUNT_FAST(tiny_alloc_hit);
             return p;
@@ -67,7 +72,7 @@ HAK_API void *malloc(size_t n)
         return alloc_small_slow(n);
     }
     if (likely(n <= HAK_MID_MAX)) {
-        void *p = tcache_pop(hak_mid_class_of[(n + 127) >> 7]);
+        void *p = tcache_pop(hak_mid_cache_off[(n + 127) >> 7]);
         if (likely(p != NULL)) {
             HAK_COUNT_FAST(mid_alloc_hit);
             return p;
@@ -102,16 +107,17 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
 {
     struct hak_slab *s = hak_slab_of(ss, p);
     void **b = p;
+    void *key = (void *)hak_free_key; /* one load for the test and the store */
     /* an unassigned slab (and the header slab) has div_magic 0, which every
      * pointer fails, so s->cls is a class here */
     if (likely(!hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(b[1] != (void *)hak_free_key)) {
+            if (likely(b[1] != key)) {
                 hak_fast_enter();
                 struct hak_tcache *tc = fast_cache(s->cls); /* capacity 0 while probed */
                 if (likely(tc->count < tc->cap)) {
+                    b[1] = key;
                     b[0] = tc->head;
-                    b[1] = (void *)hak_free_key;
                     tc->head = b;
                     tc->count++;
                     hak_fast_leave();
@@ -283,7 +289,7 @@ static void *aligned_impl(size_t align, size_t n)
     hak_ensure_init();
     unsigned c = hak_class_for_aligned(n, align);
     if (c != HAK_CLASS_NONE) {
-        void *p = tcache_pop(c);
+        void *p = tcache_pop(c * sizeof(struct hak_tcache));
         if (!p) return alloc_class_slow(c);
         HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
         return p;

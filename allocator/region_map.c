@@ -7,7 +7,7 @@
 #include "counters.h"
 
 _Atomic(struct hak_segment **) hak_region_top[1u << HAK_MAP_TOP_BITS];
-_Atomic uint64_t hak_superslab_bits[HAK_SUPERSLAB_WORDS];
+_Atomic uint8_t hak_superslab_map[HAK_SUPERSLAB_CHUNKS];
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define LEAF_ENTRIES (1u << HAK_MAP_LEAF_BITS)
@@ -47,7 +47,7 @@ bool hak_region_register(void *base, size_t size, struct hak_segment *seg)
         __atomic_store_n(&leaf[c & (LEAF_ENTRIES - 1)], seg, __ATOMIC_RELEASE);
     }
     if (seg->tier <= HAK_TIER_MID) /* a SuperSlab is one chunk */
-        atomic_fetch_or(&hak_superslab_bits[first / 64], (uint64_t)1 << (first % 64));
+        atomic_store_explicit(&hak_superslab_map[first], 1, memory_order_relaxed);
     hak_counters_region_add(seg, base, size);
     pthread_mutex_unlock(&region_lock);
     return true;
@@ -59,7 +59,7 @@ void hak_region_unregister(void *base, size_t size)
     pthread_mutex_lock(&region_lock);
     hak_counters_region_remove(base);
     uintptr_t first = (uintptr_t)base >> HAK_SEG_SHIFT;
-    atomic_fetch_and(&hak_superslab_bits[first / 64], ~((uint64_t)1 << (first % 64)));
+    atomic_store_explicit(&hak_superslab_map[first], 0, memory_order_relaxed);
     clear_entries((uintptr_t)base >> HAK_SEG_SHIFT, ((uintptr_t)base + size - 1) >> HAK_SEG_SHIFT);
     pthread_mutex_unlock(&region_lock);
 }

@@ -1,6 +1,7 @@
 /*
  * Size classes of the Tiny and Mid tiers, and the tables that map a request
- * size to its class with one load.
+ * size to its class with one load (and, for malloc's fast path, to the byte
+ * offset of its class's thread cache).
  *
  * Tiny (classes 0..31): 16..128 in steps of 16, then eight classes per
  * doubling up to 1024 (steps 16, 32, 64).  Mid (classes 32..71): eight
@@ -13,6 +14,8 @@
 uint8_t hak_tiny_class_of[HAK_TINY_MAX / 16 + 1];
 uint8_t hak_mid_class_of[HAK_MID_MAX / 128 + 1];
 uint32_t hak_class_size[HAK_NUM_CLASSES];
+uint16_t hak_tiny_cache_off[HAK_TINY_MAX + 1];
+uint16_t hak_mid_cache_off[HAK_MID_MAX / 128 + 1];
 
 /* Fills hak_class_size with `count` classes per doubling from `start`,
  * beginning at class index `first`. */
@@ -46,6 +49,10 @@ void hak_size_classes_init(void)
         while (hak_class_size[k] < n) k++;
         hak_mid_class_of[i] = (uint8_t)k;
     }
+    for (unsigned n = 0; n <= HAK_TINY_MAX; n++)
+        hak_tiny_cache_off[n] = (uint16_t)(hak_tiny_class_of[(n + 15) >> 4] * sizeof(struct hak_tcache));
+    for (unsigned i = 0; i <= HAK_MID_MAX / 128; i++)
+        hak_mid_cache_off[i] = (uint16_t)(hak_mid_class_of[i] * sizeof(struct hak_tcache));
 }
 
 /* Blocks of a class sit at slab_base + k * size and slab bases are aligned

@@ -1,6 +1,6 @@
 /*
  * The charts of a run database (charts.h): the kinds of chart, the simple ones drawn here
- * (throughput, trade-off, overhead, release, tiers; the Rss chart is rss_chart.c), and the loop
+ * (throughput, trade-off, overhead, release, tiers, caches; the Rss chart is rss_chart.c), and the loop
  * that draws every kind for each section.  Each chart's data goes to small files that the gnuplot
  * scripts of scripts/ read, one script per kind:
  *   rss-SECTION        Rss over time of every run and its processes   (rss-timeline.gp)
@@ -9,6 +9,7 @@
  *   overhead-SECTION   overhead per phase, grouped by allocator        (overhead.gp)
  *   release-SECTION    Rss after the last load mark, per allocator     (release.gp)
  *   tiers-SECTION      hakmem's resident memory per tier, stacked      (tiers.gp)
+ *   caches-SECTION     hakmem's cache capacity, free slabs, purges     (caches.gp)
  */
 #include "charts.h"
 
@@ -135,12 +136,17 @@ int chart_tradeoff(const struct chart_section *s, const char *base, char *err, s
     return chart_draw_named(&c, title, names, rows, err, errlen);
 }
 
+/* hakmem's first usable run of the section, or NULL. */
+static const struct rdb_run *first_hakmem_run(const struct chart_section *s) {
+    for (int k = 0; k < s->ng; k++)
+        if (rdb_same_section(&s->gs[k], s->sec) && !strcmp(s->gs[k].allocator, "hakmem"))
+            return chart_first_usable(s->runs, &s->gs[k]);
+    return NULL;
+}
+
 /* hakmem's resident memory per tier over time, stacked, from its first usable run. */
 int chart_tiers(const struct chart_section *s, const char *base, char *err, size_t errlen) {
-    const struct rdb_run *r = NULL;
-    for (int k = 0; k < s->ng && !r; k++)
-        if (rdb_same_section(&s->gs[k], s->sec) && !strcmp(s->gs[k].allocator, "hakmem"))
-            r = chart_first_usable(s->runs, &s->gs[k]);
+    const struct rdb_run *r = first_hakmem_run(s);
     if (!r) return 1;
     double *t, (*kb)[RDB_NTIERS];
     int n = rdb_tier_timeline(s->db, r->run_id, &t, &kb);
@@ -163,6 +169,33 @@ int chart_tiers(const struct chart_section *s, const char *base, char *err, size
     if (!f) return -1;
     char title[400];
     snprintf(title, sizeof title, "Resident memory of hakmem per tier: %s (run %lld)", c.secname,
+             (long long)r->run_id);
+    return chart_draw(&c, title, NULL, 0, err, errlen);
+}
+
+/* hakmem's thread caches over time, from the counters of its first usable run's full snapshots:
+ * capacity per tier, the free slabs kept (Tiny and Mid) and the pages purged so far. */
+int chart_caches(const struct chart_section *s, const char *base, char *err, size_t errlen) {
+    const struct rdb_run *r = first_hakmem_run(s);
+    if (!r) return 1;
+    double *t, (*kb)[RDB_NCACHE];
+    int n = rdb_cache_timeline(s->db, r->run_id, &t, &kb);
+    if (n <= 0) return 1;
+    struct chart_files c;
+    FILE *f = chart_open_data(&c, s, "caches.gp", base, err, errlen);
+    if (f) {
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%.3f %.4f %.4f %.4f %.4f\n", t[i], kb[i][RDB_CACHE_TINY_CAP] / 1024,
+                    kb[i][RDB_CACHE_MID_CAP] / 1024,
+                    (kb[i][RDB_CACHE_TINY_FREE] + kb[i][RDB_CACHE_MID_FREE]) / 1024,
+                    (kb[i][RDB_CACHE_TINY_PURGED] + kb[i][RDB_CACHE_MID_PURGED]) / 1024);
+        fclose(f);
+    }
+    free(t);
+    free(kb);
+    if (!f) return -1;
+    char title[400];
+    snprintf(title, sizeof title, "Thread caches of hakmem: %s (run %lld)", c.secname,
              (long long)r->run_id);
     return chart_draw(&c, title, NULL, 0, err, errlen);
 }
@@ -231,6 +264,10 @@ static const struct {
     {"tiers", chart_tiers,
      "hakmem's resident memory in %s per tier (tiny, mid, large, huge), stacked, at every full "
      "snapshot of its first run, counted page by page in /proc/PID/pagemap."},
+    {"caches", chart_caches,
+     "hakmem's thread caches in %s over its first run, from its counters at every full snapshot: "
+     "the adaptive capacity of every thread's Tiny and Mid caches, the free slabs kept for reuse, "
+     "and the free pages given back inside slabs still in use so far."},
 };
 
 int charts_draw(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,

@@ -15,7 +15,8 @@
 
 /* A per-phase figure of one class or tier is read through one int: phase * PHASE_STRIDE + index. */
 enum { PHASE_STRIDE = 16 };
-_Static_assert((int)RDB_NCLASSES <= (int)PHASE_STRIDE && (int)RDB_NTIERS <= (int)PHASE_STRIDE,
+_Static_assert((int)RDB_NCLASSES <= (int)PHASE_STRIDE && (int)RDB_NTIERS <= (int)PHASE_STRIDE &&
+                   (int)RDB_NCACHE <= (int)PHASE_STRIDE,
                "a class index must fit below the phase stride");
 
 static const char *group_label(const struct rdb_group *g, int show_build, char *buf, size_t n) {
@@ -35,32 +36,38 @@ static double get_held(const struct rdb_run *r, int arg) {
 static double get_tier_rss(const struct rdb_run *r, int arg) {
     return r->ph[arg / PHASE_STRIDE].tier_rss_kb[arg % PHASE_STRIDE];
 }
+static double get_cache(const struct rdb_run *r, int arg) {
+    return r->ph[arg / PHASE_STRIDE].cache_kb[arg % PHASE_STRIDE];
+}
 
-/* A table of one per-tier figure of hakmem at each phase (medians of the group's runs); nothing
- * when no phase has it. */
-static void tier_phase_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g,
-                             double (*get)(const struct rdb_run *, int), const char *title) {
-    char c[1 + RDB_NTIERS][DOC_CELL];
-    double v[RDB_NPHASES][RDB_NTIERS];
+/* A table of one per-tier (or per-cache) figure of hakmem at each phase (medians of the group's
+ * runs), n columns headed by heads; nothing when no phase has it. */
+enum { PHASE_TABLE_MAX = 8 };
+static void phase_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g,
+                        double (*get)(const struct rdb_run *, int), const char *const *heads,
+                        int n, const char *title) {
+    assert(n <= PHASE_TABLE_MAX);
+    char c[1 + PHASE_TABLE_MAX][DOC_CELL];
+    double v[RDB_NPHASES][PHASE_TABLE_MAX];
     int any = 0;
     for (int p = 0; p < RDB_NPHASES; p++)
-        for (int t = 0; t < RDB_NTIERS; t++) {
+        for (int t = 0; t < n; t++) {
             v[p][t] = rdb_group_median(runs, g, get, p * PHASE_STRIDE + t);
             if (!isnan(v[p][t])) any = 1;
         }
     if (!any) return;
     doc_para(d, "%s", title);
     snprintf(c[0], DOC_CELL, "phase");
-    for (int t = 0; t < RDB_NTIERS; t++)
-        snprintf(c[1 + t], DOC_CELL, "%s", rdb_class_names[t]);
+    for (int t = 0; t < n; t++)
+        snprintf(c[1 + t], DOC_CELL, "%s", heads[t]);
     doc_table_begin(d, NULL);
-    doc_row(d, 1, 1 + RDB_NTIERS, c);
+    doc_row(d, 1, 1 + n, c);
     for (int p = 0; p < RDB_NPHASES; p++) {
         if (!runs[g->idx[0]].ph[p].present) continue;
         snprintf(c[0], DOC_CELL, "%s", rdb_phase_names[p]);
-        for (int t = 0; t < RDB_NTIERS; t++)
+        for (int t = 0; t < n; t++)
             fmt_num(c[1 + t], v[p][t], "%.0f");
-        doc_row(d, 0, 1 + RDB_NTIERS, c);
+        doc_row(d, 0, 1 + n, c);
     }
     doc_table_end(d);
 }
@@ -142,12 +149,15 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
         doc_table_end(d);
     }
     if (hak) {
-        tier_phase_table(
-            d, runs, g, get_tier_rss,
-            "What each hakmem tier holds resident, per phase (KiB, counted page by page "
-            "in /proc/PID/pagemap over the regions hakmem publishes):");
-        tier_phase_table(d, runs, g, get_held,
-                         "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
+        phase_table(d, runs, g, get_tier_rss, rdb_class_names, RDB_NTIERS,
+                    "What each hakmem tier holds resident, per phase (KiB, counted page by page "
+                    "in /proc/PID/pagemap over the regions hakmem publishes):");
+        phase_table(d, runs, g, get_held, rdb_class_names, RDB_NTIERS,
+                    "Memory each hakmem tier has mapped (held_* counters, KiB), per phase:");
+        phase_table(d, runs, g, get_cache, rdb_cache_labels, RDB_NCACHE,
+                    "hakmem's thread caches per phase (KiB): the adaptive capacity of every "
+                    "thread's caches, free slabs kept for reuse, and free pages given back inside "
+                    "slabs still in use so far (tcache_cap, *_cached and *_pages_purged counters):");
     }
 }
 

@@ -28,6 +28,16 @@ static const char *const held_counters[RDB_NTIERS] = {
 #undef HAK_TIER
 };
 
+const char *const rdb_cache_names[RDB_NCACHE] = {
+    "tiny_tcache_cap", "mid_tcache_cap",    "tiny_cached",
+    "mid_cached",      "tiny_pages_purged", "mid_pages_purged"};
+const char *const rdb_cache_labels[RDB_NCACHE] = {
+    "tiny cache capacity", "mid cache capacity", "tiny free slabs",
+    "mid free runs",       "tiny purged",        "mid purged"};
+/* KiB per unit of each counter: the gauges count bytes, the purges 4 KiB pages. */
+static const double cache_kib_per_unit[RDB_NCACHE] = {1 / 1024.0, 1 / 1024.0, 1 / 1024.0,
+                                                      1 / 1024.0, 4,          4};
+
 struct rdb {
     sqlite3 *db;
     int version; /* schema version of the file: older ones lack the process tables */
@@ -133,6 +143,8 @@ static void phase_init(struct rdb_phase_fig *f) {
         f->class_kb[i] = NAN;
     for (int i = 0; i < RDB_NTIERS; i++)
         f->held_kb[i] = f->tier_rss_kb[i] = NAN;
+    for (int i = 0; i < RDB_NCACHE; i++)
+        f->cache_kb[i] = NAN;
 }
 
 /* One mark with its snapshot, as read from phase_samples. */
@@ -226,8 +238,11 @@ static void bind_phase_snapshot(sqlite3_stmt *st, const struct rdb_run *r,
 /* For each phase's snapshot runs `sql` (bound to the run and the snapshot), whose rows are (name,
  * value), and stores each value under the tier whose name in `names` matches, into the per-tier
  * array at byte `offset` of the phase's figures. */
-static int load_tier_figures(sqlite3 *db, struct rdb_run *r, const char *sql,
-                             const char *const *names, size_t offset) {
+/* Figures named by the rows of sql (name, value) at each phase's snapshot: out[i] of the phase
+ * (at offset in struct rdb_phase_fig) is the value of names[i], times scale[i] (1 without). */
+static int load_named_figures(sqlite3 *db, struct rdb_run *r, const char *sql,
+                              const char *const *names, int n, const double *scale,
+                              size_t offset) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
     for (int p = 0; p < RDB_NPHASES; p++) {
@@ -238,8 +253,8 @@ static int load_tier_figures(sqlite3 *db, struct rdb_run *r, const char *sql,
         while (sqlite3_step(st) == SQLITE_ROW) {
             char name[64];
             copy_text(name, sizeof name, st, 0);
-            for (int t = 0; t < RDB_NTIERS; t++)
-                if (strcmp(name, names[t]) == 0) out[t] = col_num(st, 1);
+            for (int t = 0; t < n; t++)
+                if (strcmp(name, names[t]) == 0) out[t] = col_num(st, 1) * (scale ? scale[t] : 1);
         }
     }
     sqlite3_finalize(st);
@@ -277,12 +292,17 @@ static int load_classes(sqlite3 *db, struct rdb_run *r) {
 
     /* hakmem's held_<tier> gauges, and what each tier holds resident counted page by page (exact
      * where mapping classes are not: the kernel merges adjacent regions of different tiers). */
-    if (load_tier_figures(db, r,
-                          "SELECT name, value / 1024.0 FROM counters WHERE run_id = ? AND sample_seq = ?",
-                          held_counters, offsetof(struct rdb_phase_fig, held_kb)) ||
-        load_tier_figures(db, r,
-                          "SELECT tier, rss_kb FROM hakmem_tiers WHERE run_id = ? AND sample_seq = ?",
-                          rdb_class_names, offsetof(struct rdb_phase_fig, tier_rss_kb)))
+    static const char counters_sql[] =
+        "SELECT name, value FROM counters WHERE run_id = ? AND sample_seq = ?";
+    static const double per_kib[RDB_NTIERS] = {[0 ... RDB_NTIERS - 1] = 1 / 1024.0};
+    if (load_named_figures(db, r, counters_sql, held_counters, RDB_NTIERS, per_kib,
+                           offsetof(struct rdb_phase_fig, held_kb)) ||
+        load_named_figures(db, r,
+                           "SELECT tier, rss_kb FROM hakmem_tiers WHERE run_id = ? AND sample_seq = ?",
+                           rdb_class_names, RDB_NTIERS, NULL,
+                           offsetof(struct rdb_phase_fig, tier_rss_kb)) ||
+        load_named_figures(db, r, counters_sql, rdb_cache_names, RDB_NCACHE, cache_kib_per_unit,
+                           offsetof(struct rdb_phase_fig, cache_kb)))
         return -1;
     return 0;
 }
@@ -756,44 +776,68 @@ int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nk
     return read_series(st, t_ms, rss_kb);
 }
 
-int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
-                      double (**tier_kb)[RDB_NTIERS]) {
+/* Rows of sql (sample seq, ms, name, value) for one run, pivoted: one row of n values per sample
+ * (names[i] in column i, times scale[i] where scale is given, 0 where the sample lacks it).
+ * Returns the rows, or -1. */
+static int named_timeline(struct rdb *db, const char *sql, int64_t run_id,
+                          const char *const *names, int n, const double *scale, double **t_ms,
+                          double **vals) {
     *t_ms = NULL;
-    *tier_kb = NULL;
+    *vals = NULL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT s.seq, s.t_ns / 1e6, h.tier, h.rss_kb FROM hakmem_tiers h "
-                           "JOIN samples s ON s.run_id = h.run_id AND s.seq = h.sample_seq "
-                           "WHERE h.run_id = ? ORDER BY s.t_ns, s.seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
     sqlite3_bind_int64(st, 1, run_id);
-    int n = 0, cap = 0;
+    int rows = 0, cap = 0;
     int64_t last_seq = -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
         if (seq != last_seq) {
-            if (n == cap) {
+            if (rows == cap) {
                 cap = cap ? cap * 2 : 64;
                 double *a = realloc(*t_ms, cap * sizeof *a);
                 if (!a) break;
                 *t_ms = a;
-                double(*b)[RDB_NTIERS] = realloc(*tier_kb, cap * sizeof *b);
+                double *b = realloc(*vals, (size_t)cap * n * sizeof *b);
                 if (!b) break;
-                *tier_kb = b;
+                *vals = b;
             }
-            (*t_ms)[n] = sqlite3_column_double(st, 1);
-            for (int i = 0; i < RDB_NTIERS; i++)
-                (*tier_kb)[n][i] = 0;
+            (*t_ms)[rows] = sqlite3_column_double(st, 1);
+            for (int i = 0; i < n; i++)
+                (*vals)[(size_t)rows * n + i] = 0;
             last_seq = seq;
-            n++;
+            rows++;
         }
-        const char *tier = (const char *)sqlite3_column_text(st, 2);
-        for (int i = 0; tier && i < RDB_NTIERS; i++)
-            if (!strcmp(tier, rdb_class_names[i]))
-                (*tier_kb)[n - 1][i] = sqlite3_column_double(st, 3);
+        const char *name = (const char *)sqlite3_column_text(st, 2);
+        for (int i = 0; name && i < n; i++)
+            if (!strcmp(name, names[i]))
+                (*vals)[(size_t)(rows - 1) * n + i] =
+                    sqlite3_column_double(st, 3) * (scale ? scale[i] : 1);
     }
     sqlite3_finalize(st);
+    return rows;
+}
+
+int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                      double (**tier_kb)[RDB_NTIERS]) {
+    double *v;
+    int n = named_timeline(db,
+                           "SELECT s.seq, s.t_ns / 1e6, h.tier, h.rss_kb FROM hakmem_tiers h "
+                           "JOIN samples s ON s.run_id = h.run_id AND s.seq = h.sample_seq "
+                           "WHERE h.run_id = ? ORDER BY s.t_ns, s.seq",
+                           run_id, rdb_class_names, RDB_NTIERS, NULL, t_ms, &v);
+    *tier_kb = (double(*)[RDB_NTIERS])v;
+    return n;
+}
+
+int rdb_cache_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                       double (**kb)[RDB_NCACHE]) {
+    double *v;
+    int n = named_timeline(db,
+                           "SELECT s.seq, s.t_ns / 1e6, c.name, c.value FROM counters c "
+                           "JOIN samples s ON s.run_id = c.run_id AND s.seq = c.sample_seq "
+                           "WHERE c.run_id = ? ORDER BY s.t_ns, s.seq",
+                           run_id, rdb_cache_names, RDB_NCACHE, cache_kib_per_unit, t_ms, &v);
+    *kb = (double(*)[RDB_NCACHE])v;
     return n;
 }
 

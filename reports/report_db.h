@@ -29,6 +29,21 @@ extern const char *const rdb_phase_names[RDB_NPHASES];
 enum { RDB_NTIERS = HAK_TIER_COUNT, RDB_NCLASSES = HAK_MAP_CLASS_COUNT };
 #define rdb_class_names hak_map_class_names /* smaps.h: one list of classes */
 
+/* hakmem's thread caches and what it purged, from its counters (allocator/counters.def): the
+ * adaptive capacity of every thread's caches per tier, the free slabs (Mid: page runs) kept, and
+ * the pages of free blocks given back inside slabs still in use (cumulative).  All in KiB. */
+enum {
+    RDB_CACHE_TINY_CAP,
+    RDB_CACHE_MID_CAP,
+    RDB_CACHE_TINY_FREE,
+    RDB_CACHE_MID_FREE,
+    RDB_CACHE_TINY_PURGED,
+    RDB_CACHE_MID_PURGED,
+    RDB_NCACHE
+};
+extern const char *const rdb_cache_names[RDB_NCACHE];  /* the counters */
+extern const char *const rdb_cache_labels[RDB_NCACHE]; /* their column headings, in words */
+
 /* One phase of one run.  Sizes in KiB; NAN where not measured. */
 struct rdb_phase_fig {
     int present;
@@ -40,6 +55,7 @@ struct rdb_phase_fig {
     double class_kb[RDB_NCLASSES]; /* Rss - LazyFree of the mappings of each class */
     double held_kb[RDB_NTIERS];    /* hakmem's held_<tier> counters (bytes mapped), KiB */
     double tier_rss_kb[RDB_NTIERS]; /* resident per hakmem tier (hakmem_tiers, pagemap), KiB */
+    double cache_kb[RDB_NCACHE];    /* hakmem's thread caches and purges (rdb_cache_names), KiB */
 };
 
 /* The counter events per phase: deltas of the cumulative counts between the marks. */
@@ -141,6 +157,10 @@ int rdb_other_processes_timeline(struct rdb *db, const struct rdb_run *r, int nk
  * of times (ms) and per-tier KiB.  0 rows for a run without tiers (not hakmem). */
 int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
                       double (**tier_kb)[RDB_NTIERS]);
+/* hakmem's cache figures (RDB_CACHE_*, KiB) at every sample that read its counters (the full
+ * snapshots and the exit): parallel arrays in time order.  0 rows for a run without counters. */
+int rdb_cache_timeline(struct rdb *db, int64_t run_id, double **t_ms,
+                       double (**kb)[RDB_NCACHE]);
 /* Every mark of a run: name and time, for shading a chart. */
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
 

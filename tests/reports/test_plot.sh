@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# hak plot: gnuplot writes the six charts of each benchmark, as valid PNG and SVG files: Rss of
+# hak plot: gnuplot writes the seven charts of each benchmark, as valid PNG and SVG files: Rss of
 # every run with each allocator's own phases, throughput, throughput against peak Rss, overhead per
-# phase (legend in words), the release curve and hakmem's tiers.
+# phase (legend in words), the release curve, hakmem's tiers and its thread caches.
 source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null 2>&1 || skip "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)"
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed to check the PNG files"
@@ -13,7 +13,8 @@ make_db "$DB" hakmem hakmem glibc
     fail "hak plot exited non-zero"
 }
 cat "$WORK/plot.out"
-for chart in rss-battle throughput-battle tradeoff-battle overhead-battle release-battle tiers-battle; do
+for chart in rss-battle throughput-battle tradeoff-battle overhead-battle release-battle tiers-battle \
+    caches-battle; do
     png_ok "$WORK/charts/$chart.png" || fail "$chart.png is not a valid PNG image"
     grep -q "<svg" "$WORK/charts/$chart.svg" || fail "$chart.svg is not an SVG image"
     grep -qF "$chart.png" "$WORK/plot.out" || fail "hak plot did not list $chart.png"
@@ -41,6 +42,13 @@ grep -q "time since the load ended (ms)" "$WORK/charts/release-battle.svg" ||
 for t in tiny mid large huge; do
     grep -q ">$t<" "$WORK/charts/tiers-battle.svg" || fail "tier chart has no area for $t"
 done
+for t in tiny-cache-capacity mid-cache-capacity free-slabs-kept pages-purged-so-far; do
+    grep -q ">$t<" "$WORK/charts/caches-battle.svg" || fail "cache chart has no line for $t"
+done
+# glibc has no counters: the cache chart is hakmem's only.
+"$HAK" plot "$DB" --run "$(sql "$DB" "SELECT run_id FROM runs WHERE allocator = 'glibc'")" \
+    -o "$WORK/glibc" >/dev/null 2>&1 || fail "hak plot of the glibc run failed"
+[[ -e $WORK/glibc/caches-battle.svg ]] && fail "a cache chart was drawn for glibc"
 # No yellow: gnuplot's default yellow (#F0E442 / #FFFF00) is not one of the colours.
 grep -qi "f0e442\|ffff00" "$WORK/charts/rss-battle.svg" && fail "Rss chart uses yellow"
 echo PASS

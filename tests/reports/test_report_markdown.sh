@@ -27,6 +27,16 @@ check_phase heavy "$(q "phase = 'burst' ORDER BY rss_kb DESC LIMIT 1")"
 check_phase idle "$(q "phase = 'idle' ORDER BY phase_seq DESC LIMIT 1")"
 check_phase "after flush" "$(q "phase = 'flush' ORDER BY phase_seq DESC LIMIT 1")"
 
+# hakmem's thread caches per phase: the heavy row holds the capacity and purge counters stored
+# at the heavy snapshot (bytes and 4 KiB pages, shown in KiB).
+heavy_seq=$(sql "$DB" "SELECT sample_seq FROM phase_samples WHERE run_id = $hak_run AND phase = 'burst' ORDER BY rss_kb DESC LIMIT 1")
+kib() { sql "$DB" "SELECT printf('%.0f', value * $2) FROM counters WHERE run_id = $hak_run AND sample_seq = $heavy_seq AND name = '$1'"; }
+row="| heavy | $(kib tiny_tcache_cap '1 / 1024.0') | $(kib mid_tcache_cap '1 / 1024.0') | $(kib tiny_cached '1 / 1024.0') | $(kib mid_cached '1 / 1024.0') | $(kib tiny_pages_purged 4) | $(kib mid_pages_purged 4) |"
+[[ $(kib mid_tcache_cap 1) -gt 0 ]] || fail "hakmem's Mid caches had no capacity at the heavy mark"
+grep -qF -- "$row" "$WORK/report.md" || fail "report lacks the thread-cache row '$row'"
+grep -qF "| phase | tiny cache capacity | mid cache capacity |" "$WORK/report.md" ||
+    fail "report lacks the thread-cache table's heading"
+
 for want in "## battle" "### Side by side" "### Idle Rss before and after flush" \
     "### hakmem: overhead by phase" "### glibc: overhead by phase" "| free |" \
     "| refill |" "| held_tiny |" "| task-clock (ms) |"; do

@@ -26,8 +26,7 @@ enum hak_counter_id {
 #define hak_ctr (hak_tls.ctr)
 uint64_t *hak_counters_attach(void);
 void hak_counters_detach(void);
-uint32_t hak_counters_slot_index(void);
-void hak_counters_release_slot(uint32_t i);
+void hak_counters_fork_prepare(void);
 void hak_counters_add_shared(unsigned id, uint64_t n);
 void hak_counters_ensure_segment(void);
 void hak_counters_mark_exited(void);
@@ -46,7 +45,6 @@ static inline void hak_count_add(unsigned id, uint64_t n)
     else hak_counters_add_shared(id, n);
 }
 #define HAK_COUNT_FAST(name) (hak_ctr[HAK_CTR_##name]++)
-#define HAK_COUNT_FAST_ID(id) (hak_ctr[(id)]++)
 #define HAK_COUNT(name) hak_count_add(HAK_CTR_##name, 1)
 #define HAK_COUNT_ADD(name, n) hak_count_add(HAK_CTR_##name, (uint64_t)(n))
 #define HAK_COUNT_ID(id) hak_count_add((id), 1)
@@ -57,20 +55,12 @@ static inline void hak_count_add(unsigned id, uint64_t n)
 #define HAK_COUNT_ADD_ID(id, n) ((void)(id), (void)(n))
 #define HAK_COUNT_SUB_ID(id, n) ((void)(id), (void)(n))
 #define HAK_COUNT_FAST(name) ((void)0)
-#define HAK_COUNT_FAST_ID(id) ((void)(id))
 #define HAK_COUNT(name) ((void)0)
 #define HAK_COUNT_ADD(name, n) ((void)(n))
 #define HAK_COUNT_ID(id) ((void)(id))
 #define HAK_COUNT_SUB(name, n) ((void)(n))
 static inline void hak_counters_detach(void) {}
-static inline uint32_t hak_counters_slot_index(void)
-{
-    return 0;
-}
-static inline void hak_counters_release_slot(uint32_t i)
-{
-    (void)i;
-}
+static inline void hak_counters_fork_prepare(void) {}
 static inline void hak_counters_fork_child(void) {}
 static inline void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size)
 {
@@ -82,6 +72,42 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
 }
 static inline void hak_counters_mark_exited(void) {}
 #endif
+
+/* A slow path moves the `limit` of a cache of thread t by `room`: blocks
+ * that came or went in bulk (refill, trim, reclaim), a changed cap, the
+ * block a refill hands out.  Readers derive the cache hits from the limits
+ * (docs/counters.md), so the slot's hit counter is offset by as much, both
+ * inside the slot's seq: no reader sees one without the other.  The owner
+ * with its heap's lock held, or a reclaimer while the owner is diverted. */
+static inline void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
+{
+    struct hak_tcache *tc = &t->caches[cls];
+#if HAKMEM_COUNTERS
+    uint64_t *v = t->cache_ctr;
+    if (v) {
+        uint64_t *seq = t->cache_seq, s = *seq;
+        __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the values change */
+        __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
+        unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
+        __atomic_store_n(&v[hit], v[hit] - (uint64_t)room, __ATOMIC_RELAXED);
+        __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
+        return;
+    }
+#endif
+    tc->limit += (uint64_t)room;
+}
+
+/* A cache's capacity changes (the owner, or a reclaimer as above); the
+ * room follows.  A cache is trimmed to a smaller cap first. */
+static inline void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)
+{
+    struct hak_tcache *tc = &t->caches[cls];
+    int64_t d = (int64_t)cap - (int64_t)tc->cap;
+    if (!d) return;
+    tc->cap = cap;
+    hak_tcache_room(t, cls, d);
+}
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a
  * fixed distance in counters.def. */

@@ -107,6 +107,10 @@ struct hak_heap *hak_heap_get(void)
     struct hak_heap *h = hak_tls_heap;
     if (likely(h)) return h;
     hak_ensure_init();
+#if HAKMEM_COUNTERS
+    hak_counters_attach(); /* the caches go into this thread's slot, before a reclaimer can see them */
+#endif
+    if (!hak_tls.caches) hak_tls.caches = hak_tls.own_cache;
     pthread_mutex_lock(&heap_lock);
     h = heap_record_new();
     if (h) {
@@ -119,22 +123,15 @@ struct hak_heap *hak_heap_get(void)
     }
     pthread_mutex_unlock(&heap_lock);
     if (!h) return NULL;
-    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
-        hak_tls_cache[c].head = NULL;
-        hak_tls_cache[c].count = 0;
-    }
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
-#if HAKMEM_COUNTERS
-    hak_counters_attach(); /* the fast paths count into this thread's slot */
-#endif
+    /* the caches are empty (a slot is zeroed when its thread is done with it) */
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls.adapt[c].target = 0;
         hak_tls.adapt[c].misses = 0;
         hak_tcache_set_target(c, hak_tcache_floor(c));
-        hak_tls_cache[c].cap = hak_tls.adapt[c].target;
+        hak_tcache_set_cap(&hak_tls, c, hak_tls.adapt[c].target);
     }
     hak_tls.fast_cache = hak_tls_cache;
-    h->ctr_slot = hak_counters_slot_index();
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
         if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)
@@ -165,9 +162,10 @@ void hak_heap_release(struct hak_heap *h)
     pthread_mutex_lock(&h->lock); /* a reclaim of this heap finishes first */
     hak_heap_orphan_all(h);
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
-        hak_tls_cache[c].cap = 0;
+        hak_tcache_set_cap(&hak_tls, c, 0);
         hak_tcache_set_target(c, 0);
     }
+    hak_tls.fast_cache = (struct hak_tcache *)hak_tcache_none;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     h->released = true;
     pthread_mutex_unlock(&h->lock);
@@ -175,7 +173,7 @@ void hak_heap_release(struct hak_heap *h)
     pthread_mutex_lock(&heap_lock);
     heap_unlink_locked(h);
     pthread_mutex_unlock(&heap_lock);
-    hak_counters_detach();
+    hak_counters_detach(); /* the slot's caches are empty: later refills use own_cache */
 }
 
 /* The registry of live heaps, for the reclaimer.  A heap's thread (and

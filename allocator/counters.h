@@ -73,41 +73,9 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
 static inline void hak_counters_mark_exited(void) {}
 #endif
 
-/* A slow path moves the `limit` of a cache of thread t by `room`: blocks
- * that came or went in bulk (refill, trim, reclaim), a changed cap, the
- * block a refill hands out.  Readers derive the cache hits from the limits
- * (docs/counters.md), so the slot's hit counter is offset by as much, both
- * inside the slot's seq: no reader sees one without the other.  The owner
- * with its heap's lock held, or a reclaimer while the owner is diverted. */
-static inline void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
-{
-    struct hak_tcache *tc = &t->caches[cls];
-#if HAKMEM_COUNTERS
-    uint64_t *v = t->cache_ctr;
-    if (v) {
-        uint64_t *seq = t->cache_seq, s = *seq;
-        __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the values change */
-        __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
-        unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
-        __atomic_store_n(&v[hit], v[hit] - (uint64_t)room, __ATOMIC_RELAXED);
-        __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
-        return;
-    }
-#endif
-    tc->limit += (uint64_t)room;
-}
-
-/* A cache's capacity changes (the owner, or a reclaimer as above); the
- * room follows.  A cache is trimmed to a smaller cap first. */
-static inline void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)
-{
-    struct hak_tcache *tc = &t->caches[cls];
-    int64_t d = (int64_t)cap - (int64_t)tc->cap;
-    if (!d) return;
-    tc->cap = cap;
-    hak_tcache_room(t, cls, d);
-}
+/* Slow paths change a cache's room and capacity through these (heap.c). */
+void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room);
+void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap);
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a
  * fixed distance in counters.def. */

@@ -1,6 +1,7 @@
 /*
  * Per-thread heaps: each thread that allocates gets a heap (its slab lists
- * and owned SuperSlabs) and a thread cache per class in static TLS.  When
+ * and owned SuperSlabs) and a thread cache per class, kept in its slot of
+ * the counter segment (in static TLS without counters).  When
  * the thread exits, its cached blocks go back to their slabs and its
  * SuperSlabs are orphaned for other threads to adopt, so thread churn does
  * not grow memory.  Allocations a thread makes after that (later key

@@ -1,8 +1,8 @@
 /*
  * The counter segment (layout in include/hakmem_probe.h): shared memory
- * holding the counter names, one slot of counters per live thread, slot 0
- * for threads that have exited, and the table of address ranges hakmem
- * owns.  Created on the first counted event as a sealed memfd that has no
+ * holding the counter names, one slot of counters and thread caches per
+ * live thread, slot 0 for threads that have exited, and the table of
+ * address ranges hakmem owns.  Created on the first counted event as a sealed memfd that has no
  * path, so it vanishes with the process however it ends and nothing in the
  * environment can point it at a file (docs/counters.md).  Where it cannot
  * be created the same layout lives in private memory, so counting and the
@@ -23,7 +23,9 @@
 #define SLOT_COUNT 1024
 #define REGION_CAPACITY 65536
 
-static HAK_TLS uint32_t my_slot;
+/* The calling thread's slot: in the segment, or (beyond its slots) in
+ * private memory that readers see only once the thread has exited. */
+static HAK_TLS struct hak_probe_slot *my_slot;
 
 static struct hak_probe_header *seg;
 static size_t seg_size;
@@ -37,6 +39,20 @@ static const struct {
 #include "counters.def"
 #undef HAK_COUNTER
 };
+
+/* A slot: its header, the counter values, then the thread's caches. */
+#define SLOT_CACHE_OFFSET hak_align_up(sizeof(struct hak_probe_slot) + HAK_NUM_COUNTERS * 8, 64)
+#define SLOT_STRIDE hak_align_up(SLOT_CACHE_OFFSET + HAK_NUM_CLASSES * sizeof(struct hak_tcache), 64)
+_Static_assert(sizeof(struct hak_tcache) == sizeof(struct hak_probe_cache) &&
+                   offsetof(struct hak_tcache, pushes) == offsetof(struct hak_probe_cache, pushes) &&
+                   offsetof(struct hak_tcache, limit) == offsetof(struct hak_probe_cache, limit) &&
+                   offsetof(struct hak_tcache, cap) == offsetof(struct hak_probe_cache, cap),
+               "struct hak_tcache is published as struct hak_probe_cache");
+
+static inline struct hak_tcache *slot_caches(struct hak_probe_slot *s)
+{
+    return (struct hak_tcache *)((char *)s + SLOT_CACHE_OFFSET);
+}
 
 static inline struct hak_probe_slot *slot_at(uint32_t i)
 {
@@ -66,7 +82,7 @@ static uint64_t process_start_ticks(void)
 static size_t segment_layout(struct hak_probe_header *h)
 {
     size_t names = hak_align_up(sizeof(*h), 64);
-    size_t stride = hak_align_up(sizeof(struct hak_probe_slot) + HAK_NUM_COUNTERS * 8, 64);
+    size_t stride = SLOT_STRIDE;
     size_t slots = hak_align_up(names + HAK_NUM_COUNTERS * sizeof(struct hak_probe_counter), 64);
     h->version = HAK_PROBE_VERSION;
     h->header_size = sizeof(*h);
@@ -74,6 +90,12 @@ static size_t segment_layout(struct hak_probe_header *h)
     h->slot_count = SLOT_COUNT;
     h->slot_stride = (uint32_t)stride;
     h->region_capacity = REGION_CAPACITY;
+    h->cache_offset = SLOT_CACHE_OFFSET;
+    h->cache_count = HAK_NUM_CLASSES;
+    h->cache_tiny = HAK_NUM_TINY;
+    h->hit_counter[0] = HAK_CTR_tiny_alloc_hit;
+    h->hit_counter[1] = HAK_CTR_mid_alloc_hit;
+    h->push_counter = HAK_CTR_free_tls_sll;
     h->names_offset = names;
     h->slots_offset = slots;
     h->regions_offset = hak_align_up(slots + SLOT_COUNT * stride, 64);
@@ -157,9 +179,6 @@ static void segment_create(bool shared)
     __atomic_store_n(&seg, h, __ATOMIC_RELEASE);
 }
 
-/* Slot for threads beyond SLOT_COUNT - 2: shared, so it may lose counts. */
-#define OVERFLOW_SLOT (SLOT_COUNT - 1)
-
 /* Creates the segment on first use.  Nothing here counts through a slot,
  * so the OS calls it makes cannot recurse into it. */
 void hak_counters_ensure_segment(void)
@@ -177,55 +196,73 @@ void hak_counters_add_shared(unsigned id, uint64_t n)
     if (h) __atomic_fetch_add(&slot_at(0)->values[id], n, __ATOMIC_RELAXED);
 }
 
-/* Gives the calling thread (which has just created its heap) a slot of its
- * own and returns its values. */
+static bool slot_is_private(const struct hak_probe_slot *s)
+{
+    return (const char *)s < (const char *)seg || (const char *)s >= (const char *)seg + seg_size;
+}
+
+/* Gives the calling thread (which is creating its heap) a slot of its own:
+ * its counters and its caches (empty: a slot is zeroed when it is freed).
+ * Without a segment the caches stay in own_cache and nothing is derived
+ * from them. */
 uint64_t *hak_counters_attach(void)
 {
     static uint64_t no_segment[HAK_NUM_COUNTERS];
     if (hak_ctr) return hak_ctr;
     hak_counters_ensure_segment();
+    hak_tls.caches = hak_tls.own_cache;
     if (!seg) return hak_ctr = no_segment;
-    uint32_t i;
-    for (i = 1; i < OVERFLOW_SLOT; i++) {
+    struct hak_probe_slot *s = NULL;
+    for (uint32_t i = 1; i < SLOT_COUNT && !s; i++) {
         uint32_t expected = 0;
         if (__atomic_compare_exchange_n(&slot_at(i)->in_use, &expected, 1, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
-            break;
+            s = slot_at(i);
     }
-    slot_at(i)->tid = (int32_t)syscall(SYS_gettid);
-    my_slot = i;
-    return hak_ctr = slot_at(i)->values;
+    if (!s) s = hak_os_map(SLOT_STRIDE); /* zeroed; folded into slot 0 at exit */
+    if (!s) return hak_ctr = no_segment;
+    s->tid = (int32_t)syscall(SYS_gettid);
+    my_slot = s;
+    hak_tls.caches = slot_caches(s);
+    hak_tls.cache_ctr = s->values;
+    hak_tls.cache_seq = &s->seq;
+    return hak_ctr = s->values;
 }
 
-/* Thread exit: the slot's values move into slot 0 and the slot is freed. */
-void hak_counters_detach(void)
+/* Moves a slot's values into slot 0, with the counts derived from its
+ * caches, and zeroes it for the next thread: at thread exit, when the
+ * caches are empty. */
+static void slot_fold(struct hak_probe_slot *s)
 {
-    hak_counters_release_slot(my_slot);
-    hak_ctr = NULL;
-    my_slot = 0;
-}
-
-/* The calling thread's slot number (0: none of its own). */
-uint32_t hak_counters_slot_index(void)
-{
-    return hak_ctr && seg ? my_slot : 0;
-}
-
-/* Folds slot `i` into slot 0 and frees it: at thread exit, or for a thread
- * that is gone without releasing its heap. */
-void hak_counters_release_slot(uint32_t i)
-{
-    if (!seg || i == 0 || i >= OVERFLOW_SLOT) return;
-    struct hak_probe_slot *s = slot_at(i), *retired = slot_at(0);
+    uint64_t v[HAK_NUM_COUNTERS] = {0}, scratch[HAK_NUM_COUNTERS];
+    struct hak_probe_slot *retired = slot_at(0);
     pthread_mutex_lock(&seg_lock);
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
+    hak_probe_slot_read(seg, s, v, scratch); /* its own thread, not changing it */
     for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++) {
-        __atomic_fetch_add(&retired->values[i], s->values[i], __ATOMIC_RELAXED);
+        __atomic_fetch_add(&retired->values[i], v[i], __ATOMIC_RELAXED);
         s->values[i] = 0;
     }
+    memset(slot_caches(s), 0, HAK_NUM_CLASSES * sizeof(struct hak_tcache));
     __atomic_fetch_add(&seg->fold_seq, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&seg_lock);
-    __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* Thread exit (its caches emptied): the slot's values move into slot 0
+ * and the slot is freed; later events of the thread go to slot 0. */
+void hak_counters_detach(void)
+{
+    struct hak_probe_slot *s = my_slot;
+    hak_ctr = NULL;
+    my_slot = NULL;
+    hak_tls.caches = hak_tls.own_cache;
+    memset(hak_tls.own_cache, 0, sizeof(hak_tls.own_cache));
+    hak_tls.cache_ctr = NULL;
+    hak_tls.cache_seq = NULL;
+    if (!s || !seg) return;
+    slot_fold(s);
+    if (slot_is_private(s)) hak_os_unmap(s, SLOT_STRIDE);
+    else __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
 }
 
 /* The region table as this process sees it, in private memory: the shared
@@ -244,10 +281,35 @@ static void publish_regions(uint32_t changed, bool moved)
     __atomic_fetch_add(&seg->region_seq, 1, __ATOMIC_ACQ_REL);
 }
 
+/* The forking thread's caches as they were at fork: the child cannot read
+ * them from the parent's slot, which the parent keeps changing after fork
+ * returns there.  Taken in the prepare handler, under every heap's lock. */
+static struct hak_tcache fork_caches[HAK_NUM_CLASSES];
+
+void hak_counters_fork_prepare(void)
+{
+    if (hak_tls.caches) memcpy(fork_caches, hak_tls.caches, sizeof(fork_caches));
+}
+
+/* In the child: the caches of the forking thread go into its new slot,
+ * with nothing pushed or hit yet (the child counts from zero). */
+static void fork_caches_adopt(void)
+{
+    bool fast = hak_tls.fast_cache != hak_tcache_none;
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        struct hak_tcache *tc = &hak_tls.caches[c];
+        tc->head = fork_caches[c].head;
+        tc->cap = fork_caches[c].cap;
+        tc->pushes = tc->limit = 0;
+        hak_tcache_room(&hak_tls, c, (int64_t)(fork_caches[c].limit - fork_caches[c].pushes));
+    }
+    if (fast) hak_tls.fast_cache = hak_tls.caches;
+}
+
 /* The child of fork must not count into its parent's segment: it gets a
  * memfd of its own, starting from zero, with the surviving thread's slot
- * and the regions it inherited.  Nothing outlives the child, so it needs
- * no delay before publishing. */
+ * and caches and the regions it inherited.  Nothing outlives the child, so
+ * it needs no delay before publishing. */
 void hak_counters_fork_child(void)
 {
     pthread_mutex_init(&seg_lock, NULL);
@@ -256,15 +318,22 @@ void hak_counters_fork_child(void)
     struct hak_probe_header *parent = seg;
     if (!parent) return;
     bool had_slot = hak_ctr != NULL;
+    if (my_slot && slot_is_private(my_slot)) hak_os_unmap(my_slot, SLOT_STRIDE);
     seg = NULL;
     hak_ctr = NULL;
+    my_slot = NULL;
+    hak_tls.cache_ctr = NULL;
+    hak_tls.cache_seq = NULL;
     hak_os_unmap(parent, seg_size);
     segment_create(true);
     if (seg && region_shadow) {
         memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
         seg->region_count = region_shadow_count;
     }
-    if (had_slot) hak_counters_attach();
+    if (had_slot) {
+        hak_counters_attach();
+        fork_caches_adopt();
+    }
 }
 
 /* Publishes a region hakmem now owns; the region map's lock is held. */
@@ -305,13 +374,17 @@ void hak_counters_totals(uint64_t out[HAK_NUM_COUNTERS])
         if (hak_ctr) memcpy(out, hak_ctr, HAK_NUM_COUNTERS * sizeof(uint64_t));
         return;
     }
+    uint64_t scratch[HAK_NUM_COUNTERS];
     for (;;) {
         uint64_t before = __atomic_load_n(&seg->fold_seq, __ATOMIC_ACQUIRE);
         if (before & 1) continue;
         memset(out, 0, HAK_NUM_COUNTERS * sizeof(uint64_t));
+        /* a slot whose thread is changing it is read again (a slot left
+         * odd, by a signal handler that interrupted its thread, is skipped) */
         for (uint32_t i = 0; i < SLOT_COUNT; i++)
-            for (unsigned c = 0; c < HAK_NUM_COUNTERS; c++)
-                out[c] += __atomic_load_n(&slot_at(i)->values[c], __ATOMIC_RELAXED);
+            for (int tries = 0; tries < 100000 && !hak_probe_slot_read(seg, slot_at(i), out, scratch);
+                 tries++) {
+            }
         __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the slot reads happen before the re-check */
         if (__atomic_load_n(&seg->fold_seq, __ATOMIC_RELAXED) == before) return;
     }

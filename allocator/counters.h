@@ -26,8 +26,7 @@ enum hak_counter_id {
 #define hak_ctr (hak_tls.ctr)
 uint64_t *hak_counters_attach(void);
 void hak_counters_detach(void);
-uint32_t hak_counters_slot_index(void);
-void hak_counters_release_slot(uint32_t i);
+void hak_counters_fork_prepare(void);
 void hak_counters_add_shared(unsigned id, uint64_t n);
 void hak_counters_ensure_segment(void);
 void hak_counters_mark_exited(void);
@@ -46,7 +45,6 @@ static inline void hak_count_add(unsigned id, uint64_t n)
     else hak_counters_add_shared(id, n);
 }
 #define HAK_COUNT_FAST(name) (hak_ctr[HAK_CTR_##name]++)
-#define HAK_COUNT_FAST_ID(id) (hak_ctr[(id)]++)
 #define HAK_COUNT(name) hak_count_add(HAK_CTR_##name, 1)
 #define HAK_COUNT_ADD(name, n) hak_count_add(HAK_CTR_##name, (uint64_t)(n))
 #define HAK_COUNT_ID(id) hak_count_add((id), 1)
@@ -57,20 +55,12 @@ static inline void hak_count_add(unsigned id, uint64_t n)
 #define HAK_COUNT_ADD_ID(id, n) ((void)(id), (void)(n))
 #define HAK_COUNT_SUB_ID(id, n) ((void)(id), (void)(n))
 #define HAK_COUNT_FAST(name) ((void)0)
-#define HAK_COUNT_FAST_ID(id) ((void)(id))
 #define HAK_COUNT(name) ((void)0)
 #define HAK_COUNT_ADD(name, n) ((void)(n))
 #define HAK_COUNT_ID(id) ((void)(id))
 #define HAK_COUNT_SUB(name, n) ((void)(n))
 static inline void hak_counters_detach(void) {}
-static inline uint32_t hak_counters_slot_index(void)
-{
-    return 0;
-}
-static inline void hak_counters_release_slot(uint32_t i)
-{
-    (void)i;
-}
+static inline void hak_counters_fork_prepare(void) {}
 static inline void hak_counters_fork_child(void) {}
 static inline void hak_counters_region_add(struct hak_segment *seg, void *base, size_t size)
 {
@@ -82,6 +72,10 @@ static inline void hak_counters_region_remove(struct hak_segment *seg)
 }
 static inline void hak_counters_mark_exited(void) {}
 #endif
+
+/* Slow paths change a cache's room and capacity through these (heap.c). */
+void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room);
+void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap);
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a
  * fixed distance in counters.def. */

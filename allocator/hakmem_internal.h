@@ -178,12 +178,30 @@ static inline bool hak_block_misaligned(const struct hak_superslab *ss, const st
 /* ---- per-thread state (heap.c) ----------------------------------------- */
 
 /* The thread cache of one class: the singly linked tls_sll.  Word 0 of a
- * cached block links the list; word 1 holds hak_free_key (double frees). */
+ * cached block links the list; word 1 holds hak_free_key (double frees).
+ * The fast paths keep no count: a free adds one to `pushes` and finds the
+ * cache full when pushes == limit, a pop adds one to `limit`, so
+ * limit - pushes is the room left and cap - room the blocks held.  The
+ * slow paths move `limit` when blocks come or go in bulk or `cap` changes
+ * (hak_tcache_room).  With counters the caches sit in the thread's slot
+ * of the counter segment, where readers derive free_tls_sll and the cache
+ * hits from pushes and limit (docs/counters.md).  Same layout as struct
+ * hak_probe_cache. */
 struct hak_tcache {
     void *head;
-    uint32_t count;
-    uint32_t cap;
+    uint64_t pushes;
+    uint64_t limit;
+    uint32_t cap; /* written by slow paths only */
+    uint32_t unused;
 };
+_Static_assert(sizeof(struct hak_tcache) == 32, "struct hak_tcache must stay 32 bytes");
+
+/* The blocks a cache holds (also for a transiently overfull cache: the
+ * arithmetic is modulo 2^32). */
+static inline uint32_t hak_tcache_count(const struct hak_tcache *tc)
+{
+    return tc->cap - (uint32_t)(tc->limit - tc->pushes);
+}
 
 /* The adaptive capacity of one class's cache (docs/allocator.md,
  * "Footprint"): `target` is what `cap` returns to after a probe; `misses`
@@ -213,7 +231,6 @@ struct hak_heap {
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
     size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
-    uint32_t ctr_slot; /* its thread's counter slot */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
 
@@ -232,8 +249,14 @@ struct hak_large_tcache {
 struct hak_thread {
     struct hak_heap *heap;
     uint64_t *ctr;   /* this thread's counter slot (counters.h)        */
-    /* The caches the fast paths use: `cache` while the thread has a heap
-     * and no probe stands; hak_tcache_none (no block, capacity 0, never
+    /* The thread's caches: in its counter slot while it has one, else
+     * own_cache.  cache_ctr and cache_seq are the values and the seq of
+     * the slot that holds them (NULL when no reader sums them). */
+    struct hak_tcache *caches;
+    uint64_t *cache_ctr;
+    uint64_t *cache_seq;
+    /* The caches the fast paths use: `caches` while the thread has a heap
+     * and no probe stands; hak_tcache_none (no block, no room, never
      * written) before the heap exists and from a reclaimer's probe until
      * the owner answers it, so the next cache operation takes a slow path
      * with no flag tested on the fast path. */
@@ -248,13 +271,13 @@ struct hak_thread {
     _Atomic uint8_t busy;
     _Atomic uint8_t reclaim;
     bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
-    struct hak_tcache cache[HAK_NUM_CLASSES];
+    struct hak_tcache own_cache[HAK_NUM_CLASSES];
     struct hak_tcache_adapt adapt[HAK_NUM_CLASSES]; /* read by slow paths only */
     struct hak_large_tcache large;
 };
 extern HAK_TLS struct hak_thread hak_tls;
 extern const struct hak_tcache hak_tcache_none[HAK_NUM_CLASSES];
-#define hak_tls_cache (hak_tls.cache)
+#define hak_tls_cache (hak_tls.caches)
 #define hak_tls_heap (hak_tls.heap)
 extern uintptr_t hak_free_key;
 

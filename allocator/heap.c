@@ -1,6 +1,7 @@
 /*
  * Per-thread heaps: each thread that allocates gets a heap (its slab lists
- * and owned SuperSlabs) and a thread cache per class in static TLS.  When
+ * and owned SuperSlabs) and a thread cache per class, kept in its slot of
+ * the counter segment (in static TLS without counters).  When
  * the thread exits, its cached blocks go back to their slabs and its
  * SuperSlabs are orphaned for other threads to adopt, so thread churn does
  * not grow memory.  Allocations a thread makes after that (later key
@@ -76,6 +77,43 @@ void hak_tcache_set_target(unsigned c, uint32_t target)
     a->target = target;
 }
 
+/* A slow path moves the `limit` of a cache of thread t by `room`: blocks
+ * that came or went in bulk (refill, trim, reclaim), a changed cap, the
+ * block a refill hands out.  Readers derive the cache hits from the limits
+ * (docs/counters.md), so the slot's hit counter is offset by as much, both
+ * inside the slot's seq: no reader sees one without the other.  The owner
+ * with its heap's lock held, or a reclaimer while the owner is diverted.
+ * (Out of line: only slow paths call it.) */
+void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
+{
+    struct hak_tcache *tc = &t->caches[cls];
+#if HAKMEM_COUNTERS
+    uint64_t *v = t->cache_ctr;
+    if (v) {
+        uint64_t *seq = t->cache_seq, s = *seq;
+        __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the values change */
+        __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
+        unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
+        __atomic_store_n(&v[hit], v[hit] - (uint64_t)room, __ATOMIC_RELAXED);
+        __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
+        return;
+    }
+#endif
+    tc->limit += (uint64_t)room;
+}
+
+/* A cache's capacity changes (the owner, or a reclaimer as above); the
+ * room follows.  A cache is trimmed to a smaller cap first. */
+void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)
+{
+    struct hak_tcache *tc = &t->caches[cls];
+    int64_t d = (int64_t)cap - (int64_t)tc->cap;
+    if (!d) return;
+    tc->cap = cap;
+    hak_tcache_room(t, cls, d);
+}
+
 static void thread_exit(void *arg)
 {
     struct hak_heap *h = arg;
@@ -107,6 +145,10 @@ struct hak_heap *hak_heap_get(void)
     struct hak_heap *h = hak_tls_heap;
     if (likely(h)) return h;
     hak_ensure_init();
+#if HAKMEM_COUNTERS
+    hak_counters_attach(); /* the caches go into this thread's slot, before a reclaimer can see them */
+#endif
+    if (!hak_tls.caches) hak_tls.caches = hak_tls.own_cache;
     pthread_mutex_lock(&heap_lock);
     h = heap_record_new();
     if (h) {
@@ -119,22 +161,15 @@ struct hak_heap *hak_heap_get(void)
     }
     pthread_mutex_unlock(&heap_lock);
     if (!h) return NULL;
-    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
-        hak_tls_cache[c].head = NULL;
-        hak_tls_cache[c].count = 0;
-    }
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
-#if HAKMEM_COUNTERS
-    hak_counters_attach(); /* the fast paths count into this thread's slot */
-#endif
+    /* the caches are empty (a slot is zeroed when its thread is done with it) */
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls.adapt[c].target = 0;
         hak_tls.adapt[c].misses = 0;
         hak_tcache_set_target(c, hak_tcache_floor(c));
-        hak_tls_cache[c].cap = hak_tls.adapt[c].target;
+        hak_tcache_set_cap(&hak_tls, c, hak_tls.adapt[c].target);
     }
     hak_tls.fast_cache = hak_tls_cache;
-    h->ctr_slot = hak_counters_slot_index();
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
         if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)
@@ -165,9 +200,10 @@ void hak_heap_release(struct hak_heap *h)
     pthread_mutex_lock(&h->lock); /* a reclaim of this heap finishes first */
     hak_heap_orphan_all(h);
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
-        hak_tls_cache[c].cap = 0;
+        hak_tcache_set_cap(&hak_tls, c, 0);
         hak_tcache_set_target(c, 0);
     }
+    hak_tls.fast_cache = (struct hak_tcache *)hak_tcache_none;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     h->released = true;
     pthread_mutex_unlock(&h->lock);
@@ -175,7 +211,7 @@ void hak_heap_release(struct hak_heap *h)
     pthread_mutex_lock(&heap_lock);
     heap_unlink_locked(h);
     pthread_mutex_unlock(&heap_lock);
-    hak_counters_detach();
+    hak_counters_detach(); /* the slot's caches are empty: later refills use own_cache */
 }
 
 /* The registry of live heaps, for the reclaimer.  A heap's thread (and

@@ -17,6 +17,7 @@ static void fork_prepare(void)
     hak_large_locks(0);
     hak_huge_locks(0);
     hak_region_locks(0);
+    hak_counters_fork_prepare(); /* last: no other thread can change this one's caches now */
 }
 
 static void fork_parent(void)

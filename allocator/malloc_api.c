@@ -25,7 +25,8 @@ static inline struct hak_tcache *fast_cache(unsigned cls)
 
 /* A pop from the thread cache whose byte offset in the cache array is `off`
  * (hak_tiny_cache_off, hak_mid_cache_off); none while a reclaimer's probe
- * stands. */
+ * stands.  It counts nothing: the pop's one add to `limit` is the hit count
+ * readers derive (docs/counters.md). */
 static inline void *tcache_pop(size_t off)
 {
     hak_fast_enter();
@@ -33,7 +34,7 @@ static inline void *tcache_pop(size_t off)
     void **b = tc->head;
     if (likely(b != NULL)) {
         tc->head = b[0];
-        tc->count--;
+        tc->limit++; /* one more block of room */
         b[1] = NULL; /* clear the free key */
     }
     hak_fast_leave();
@@ -65,18 +66,12 @@ HAK_API void *malloc(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
         void *p = tcache_pop(hak_tiny_cache_off[n]);
-        if (likely(p != NULL)) {
-            HAK_COUNT_FAST(tiny_alloc_hit);
-            return p;
-        }
+        if (likely(p != NULL)) return p;
         return alloc_small_slow(n);
     }
     if (likely(n <= HAK_MID_MAX)) {
         void *p = tcache_pop(hak_mid_cache_off[(n + 127) >> 7]);
-        if (likely(p != NULL)) {
-            HAK_COUNT_FAST(mid_alloc_hit);
-            return p;
-        }
+        if (likely(p != NULL)) return p;
         return alloc_small_slow(n);
     }
     return alloc_big(n, HAK_ALIGN, false);
@@ -114,14 +109,14 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
         if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
             if (likely(b[1] != key)) {
                 hak_fast_enter();
-                struct hak_tcache *tc = fast_cache(s->cls); /* capacity 0 while probed */
-                if (likely(tc->count < tc->cap)) {
+                struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
+                uint64_t pushes = tc->pushes;
+                if (likely(pushes != tc->limit)) {
                     b[1] = key;
                     b[0] = tc->head;
                     tc->head = b;
-                    tc->count++;
+                    tc->pushes = pushes + 1; /* free_tls_sll, as readers derive it */
                     hak_fast_leave();
-                    HAK_COUNT_FAST(free_tls_sll);
                     return;
                 }
                 hak_fast_leave();
@@ -290,9 +285,7 @@ static void *aligned_impl(size_t align, size_t n)
     unsigned c = hak_class_for_aligned(n, align);
     if (c != HAK_CLASS_NONE) {
         void *p = tcache_pop(c * sizeof(struct hak_tcache));
-        if (!p) return alloc_class_slow(c);
-        HAK_COUNT_FAST_ID(FRONT_ID(tiny_alloc_hit, c));
-        return p;
+        return p ? p : alloc_class_slow(c);
     }
     return alloc_big(n, align, false);
 }

@@ -451,7 +451,7 @@ static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, v
 }
 
 /* Moves up to `want` blocks of the slab into the thread cache, setting
- * their out bits. */
+ * their out bits; the caller moves the cache's limit by as many. */
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
 {
     struct hak_superslab *ss = ss_of(s);
@@ -488,7 +488,6 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
             purged_set(ss, i, marks & ~page_span(from, (size_t)(s->bump - hak_slab_base(ss, i))));
     }
     tc->head = head;
-    tc->count += n;
     s->used += n;
     return n;
 }
@@ -731,6 +730,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
     enum hak_tier tier = hak_class_tier(cls);
     /* The stage that found the memory; counted once the blocks are taken. */
     unsigned stage = HAK_CTR_TIER(tiny_refill_slab_free, tier);
+    uint32_t taken = 0;
     if (tc->head) HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_tcache, tier));
     else HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
     while (!tc->head) {
@@ -738,6 +738,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
         if (s) {
             uint32_t n = slab_take(s, tc, refill_batch(tc));
             if (n) {
+                taken = n;
                 HAK_COUNT_ID(stage);
                 HAK_COUNT_ADD_ID(HAK_CTR_TIER(tiny_refill_blocks, tier), n);
                 break;
@@ -790,7 +791,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
     }
     void **b = tc->head;
     tc->head = b[0];
-    tc->count--;
+    hak_tcache_room(&hak_tls, cls, 1 - (int64_t)taken); /* a miss: no hit to derive */
     b[1] = NULL;
     return b;
 }
@@ -808,7 +809,7 @@ static void tcache_miss(unsigned cls)
     uint32_t bound = hak_tcache_cap(cls);
     if (a->target >= bound) return;
     hak_tcache_set_target(cls, a->target > bound / 2 ? bound : a->target * 2);
-    hak_tls_cache[cls].cap = a->target;
+    hak_tcache_set_cap(&hak_tls, cls, a->target);
     HAK_COUNT(tcache_grows);
 }
 
@@ -919,27 +920,29 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
-    if (tc->count >= tc->cap) tcache_miss(s->cls);
-    bool overflow = tc->count >= tc->cap;
+    if (tc->pushes == tc->limit) tcache_miss(s->cls);
+    bool overflow = tc->pushes == tc->limit;
     if (overflow) {
         hak_tcache_overflow(tc, p);
     } else {
         b[0] = tc->head;
         b[1] = (void *)hak_free_key;
         tc->head = b;
-        tc->count++;
-        HAK_COUNT_FAST(free_tls_sll);
+        tc->pushes++; /* free_tls_sll */
     }
     pthread_mutex_unlock(&h->lock);
     if (overflow) hak_decay_activity();
     slow_path_done();
 }
 
-/* Keeps the newest `keep` blocks of the cache and returns the others to
- * their slabs; returns how many went.  h->lock held. */
-static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t keep)
+/* Keeps the newest `keep` blocks of thread t's cache of class `cls` and
+ * returns the others to their slabs; returns how many went.  h (t's heap)
+ * locked. */
+static uint32_t tcache_trim(struct hak_heap *h, struct hak_thread *t, unsigned cls, uint32_t keep)
 {
-    if (tc->count <= keep) return 0;
+    struct hak_tcache *tc = &t->caches[cls];
+    uint32_t count = hak_tcache_count(tc);
+    if (count <= keep) return 0;
     void **rest = tc->head;
     if (keep) {
         void **cut = tc->head;
@@ -949,9 +952,9 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
     } else {
         tc->head = NULL;
     }
-    uint32_t n = tc->count - keep;
+    uint32_t n = count - keep;
     HAK_COUNT_ADD(free_ss_local, n);
-    tc->count = keep;
+    hak_tcache_room(t, cls, n);
     /* A cache freed in a burst holds runs of blocks of one slab: each run
      * goes onto its slab's free list in one piece (ss_local), every
      * block's out bit checked and cleared on the way. */
@@ -992,21 +995,20 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     b[0] = tc->head;
     b[1] = (void *)hak_free_key;
     tc->head = b;
-    tc->count++;
-    HAK_COUNT_FAST(free_tls_sll);
+    tc->pushes++; /* free_tls_sll; the cache holds cap + 1 until the trim */
     HAK_COUNT_FAST(early_tcache_full);
-    tcache_trim(hak_tls_heap, tc, tc->cap / 2);
+    tcache_trim(hak_tls_heap, &hak_tls, (unsigned)(tc - hak_tls_cache), tc->cap / 2);
 }
 
 /* Returns every block of the caches of classes [first, last) to its slab
  * and the bytes they held.  `caches` is the owner's (h->lock held, and the
  * owner out of its fast path when it is another thread's). */
-static size_t tcache_return(struct hak_heap *h, struct hak_tcache *caches, unsigned first,
+static size_t tcache_return(struct hak_heap *h, struct hak_thread *t, unsigned first,
                             unsigned last)
 {
     size_t bytes = 0;
     for (unsigned c = first; c < last; c++)
-        bytes += (size_t)tcache_trim(h, &caches[c], 0) * hak_class_size[c];
+        bytes += (size_t)tcache_trim(h, t, c, 0) * hak_class_size[c];
     return bytes;
 }
 
@@ -1015,15 +1017,15 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
 {
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
-    tcache_return(h, hak_tls_cache, first, last);
+    tcache_return(h, &hak_tls, first, last);
     pthread_mutex_unlock(&h->lock);
     slow_path_done();
 }
 
 static bool tcache_holds(const struct hak_tcache *tc, const void *p)
 {
-    uint32_t n = 0;
-    for (void **b = tc->head; b && n <= tc->count; b = b[0], n++)
+    uint32_t n = 0, count = hak_tcache_count(tc);
+    for (void **b = tc->head; b && n <= count; b = b[0], n++)
         if (b == p) return true;
     return false;
 }
@@ -1180,8 +1182,13 @@ static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier)
     unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
     unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
     size_t bytes = tier == HAK_TIER_MID ? __atomic_load_n(&t->large.n, __ATOMIC_RELAXED) : 0;
-    for (unsigned c = first; c < last; c++)
-        bytes += (size_t)__atomic_load_n(&t->cache[c].count, __ATOMIC_RELAXED) * hak_class_size[c];
+    struct hak_tcache *caches = t->caches;
+    for (unsigned c = first; c < last; c++) {
+        uint64_t room = __atomic_load_n(&caches[c].limit, __ATOMIC_RELAXED) -
+                        __atomic_load_n(&caches[c].pushes, __ATOMIC_RELAXED);
+        uint32_t cap = __atomic_load_n(&caches[c].cap, __ATOMIC_RELAXED);
+        bytes += (size_t)(room < cap ? cap - room : 0) * hak_class_size[c];
+    }
     return bytes;
 }
 
@@ -1194,14 +1201,12 @@ struct reclaim {
     size_t bytes, cached;
 };
 
-/* Step 1 (h->lock held).  The caps are written with relaxed atomics: the
- * owner's fast path reads them with plain loads. */
+/* Step 1 (h->lock held).  The owner's caches themselves are left alone:
+ * from its next fast-path operation on, it sees hak_tcache_none. */
 static void heap_probe(struct hak_heap *h, uint64_t now)
 {
     struct hak_thread *t = h->thread;
     if (atomic_load_explicit(&t->reclaim, memory_order_relaxed)) return;
-    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
-        __atomic_store_n(&t->cache[c].cap, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&t->fast_cache, (struct hak_tcache *)hak_tcache_none, __ATOMIC_RELAXED);
     h->probe_ms = now;
     h->probe_gen = atomic_fetch_add(&probe_gen, 1) + 1;
@@ -1251,7 +1256,7 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
         } else {
             unsigned first = r->tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
             unsigned last = r->tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
-            size_t stolen = tcache_return(h, t->cache, first, last);
+            size_t stolen = tcache_return(h, t, first, last);
             if (r->tier == HAK_TIER_MID) stolen += hak_large_tcache_reclaim(&t->large);
             if (stolen && h->reclaimed_gen != h->probe_gen) HAK_COUNT(quiet_reclaims); /* once per probe, not per tier */
             if (stolen) h->reclaimed_gen = h->probe_gen;
@@ -1338,7 +1343,7 @@ void hak_heap_answer_probe(struct hak_heap *h)
 {
     if (likely(!atomic_load_explicit(&hak_tls.reclaim, memory_order_relaxed))) return;
     if (hak_os_membarrier_missing() && hak_decay_now() - h->probe_ms >= (uint64_t)hak_cfg.decay_ms)
-        tcache_return(h, hak_tls_cache, 0, HAK_NUM_CLASSES);
+        tcache_return(h, &hak_tls, 0, HAK_NUM_CLASSES);
     /* A probe closes the adaptive window: a class with no miss since the
      * last one halves its capacity and trims its cache to it. */
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
@@ -1347,10 +1352,10 @@ void hak_heap_answer_probe(struct hak_heap *h)
         if (!a->misses && a->target > floor) {
             hak_tcache_set_target(c, a->target / 2 > floor ? a->target / 2 : floor);
             HAK_COUNT(tcache_shrinks);
-            HAK_COUNT_ADD(tcache_trimmed, tcache_trim(h, &hak_tls_cache[c], a->target));
+            HAK_COUNT_ADD(tcache_trimmed, tcache_trim(h, &hak_tls, c, a->target));
         }
         a->misses = 0;
-        hak_tls_cache[c].cap = a->target;
+        hak_tcache_set_cap(&hak_tls, c, a->target);
     }
     hak_tls.fast_cache = hak_tls_cache;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 struct hak_reader {
     const char *map; /* the writer's bytes: only read at offsets checked against hdr */
+    uint64_t *scratch; /* counter_count values: one slot as it is read */
     size_t map_size;
     struct hak_probe_header hdr;     /* copied and checked once, at open */
     struct hak_probe_counter *names; /* copies, each string NUL-terminated */
@@ -58,6 +60,13 @@ static const char *header_problem(const struct hak_probe_header *h, uint64_t siz
         return "misaligned slots or region table";
     if (h->slot_stride < sizeof(struct hak_probe_slot) + (uint64_t)h->counter_count * 8)
         return "slot stride too small for its counters";
+    /* the caches, read with 8-byte loads, must lie inside a slot after its counters */
+    if (h->cache_offset % 8 || h->cache_offset < sizeof(struct hak_probe_slot) + (uint64_t)h->counter_count * 8 ||
+        !fits(h->cache_offset, h->cache_count, sizeof(struct hak_probe_cache), h->slot_stride))
+        return "thread caches outside their slot";
+    if (h->cache_tiny > h->cache_count || h->hit_counter[0] >= h->counter_count ||
+        h->hit_counter[1] >= h->counter_count || h->push_counter >= h->counter_count)
+        return "derived counters out of range";
     if (!fits(h->names_offset, h->counter_count, sizeof(struct hak_probe_counter), size) ||
         !fits(h->slots_offset, h->slot_count, h->slot_stride, size) ||
         !fits(h->regions_offset, h->region_capacity, sizeof(struct hak_probe_region), size))
@@ -111,13 +120,15 @@ struct hak_reader *hak_reader_open_fd(int fd, char *err, size_t errlen)
     r->map = map;
     r->map_size = (size_t)size;
     r->names = copy_names(map, &r->hdr);
-    if (!r->names) FAIL("out of memory");
+    r->scratch = calloc(r->hdr.counter_count ? r->hdr.counter_count : 1, sizeof(uint64_t));
+    if (!r->names || !r->scratch) FAIL("out of memory");
     memcpy(r->build_id, r->hdr.build_id, sizeof(r->hdr.build_id));
     r->build_id[sizeof(r->hdr.build_id)] = 0;
     return r;
 fail:
     if (map != MAP_FAILED) munmap(map, (size_t)size);
     if (r) free(r->names);
+    if (r) free(r->scratch);
     free(r);
     return NULL;
 }
@@ -212,6 +223,7 @@ void hak_reader_close(struct hak_reader *r)
     if (!r) return;
     munmap((void *)r->map, r->map_size);
     free(r->names);
+    free(r->scratch);
     free(r);
 }
 
@@ -261,15 +273,19 @@ bool hak_reader_totals(const struct hak_reader *r, uint64_t *out)
 {
     const struct hak_probe_header *live = (const void *)r->map;
     uint32_t n = r->hdr.counter_count;
+    int slot_retries = 1000;
     for (int attempt = 0; attempt < 100000; attempt++) {
         uint64_t before = __atomic_load_n(&live->fold_seq, __ATOMIC_ACQUIRE);
         if (before & 1) continue;
         memset(out, 0, n * sizeof(uint64_t));
-        for (uint32_t s = 0; s < r->hdr.slot_count; s++) {
-            const struct hak_probe_slot *slot = slot_at(r, s);
-            for (uint32_t c = 0; c < n; c++)
-                out[c] += __atomic_load_n(&slot->values[c], __ATOMIC_RELAXED);
-        }
+        /* a slot whose thread is changing a cache is read again, after
+         * letting it run; a slot left odd (a stopped writer, a forged
+         * segment) uses up the budget and the read fails, not hangs */
+        for (uint32_t s = 0; s < r->hdr.slot_count; s++)
+            while (!hak_probe_slot_read(&r->hdr, slot_at(r, s), out, r->scratch)) {
+                if (--slot_retries == 0) return false;
+                sched_yield();
+            }
         __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the slot reads happen before the re-check */
         if (__atomic_load_n(&live->fold_seq, __ATOMIC_RELAXED) == before) return true;
     }

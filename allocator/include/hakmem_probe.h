@@ -12,6 +12,13 @@
  * slots; fold_seq is odd while an exiting thread moves its slot into slot 0,
  * and a reader that sees it change retries.  region_seq does the same for
  * the region table.
+ *
+ * A slot also holds its thread's caches (struct hak_probe_cache, one per
+ * size class, at cache_offset from the slot's start).  Three counters are
+ * not counted but derived from them (hak_probe_slot_read): free_tls_sll
+ * (push_counter) adds every cache's `pushes`, tiny_alloc_hit / mid_alloc_hit
+ * (hit_counter) add the `limit` of the tier's caches.  A slot's `seq` is odd
+ * while its thread changes a limit together with the value that offsets it.
  */
 #ifndef HAKMEM_PROBE_H
 #define HAKMEM_PROBE_H
@@ -23,7 +30,7 @@
 
 #define HAK_PROBE_MAGIC "HAKMEMCS"
 #define HAK_PROBE_MEMFD_NAME "hakmem-counters" /* /proc/PID/fd shows "/memfd:hakmem-counters" */
-#define HAK_PROBE_VERSION 1
+#define HAK_PROBE_VERSION 2
 #define HAK_PROBE_NAME_LEN 48
 #define HAK_PROBE_GROUP_LEN 16
 #define HAK_PROBE_DESC_LEN 128
@@ -50,6 +57,12 @@ struct hak_probe_header {
     uint32_t region_count;
     uint32_t state;            /* enum hak_probe_state                     */
     char build_id[64];
+    uint64_t cache_offset;     /* struct hak_probe_cache[cache_count], from a slot's start */
+    uint32_t cache_count;      /* caches per slot (Tiny and Mid size classes) */
+    uint32_t cache_tiny;       /* the first cache_tiny of them are Tiny's  */
+    uint32_t hit_counter[2];   /* ids of tiny_alloc_hit and mid_alloc_hit  */
+    uint32_t push_counter;     /* id of free_tls_sll                       */
+    uint32_t reserved;
 };
 
 struct hak_probe_counter {
@@ -61,8 +74,18 @@ struct hak_probe_counter {
 struct hak_probe_slot {
     uint32_t in_use;
     int32_t tid;
-    uint64_t reserved;
+    uint64_t seq;      /* odd while a cache's limit and its offset change */
     uint64_t values[]; /* counter_count values */
+};
+
+/* A thread cache of one size class: `pushes` blocks freed into it since
+ * the slot was taken, and `limit`, which a cache hit raises by one. */
+struct hak_probe_cache {
+    uint64_t head; /* the thread's first cached block */
+    uint64_t pushes;
+    uint64_t limit;
+    uint32_t cap;
+    uint32_t reserved;
 };
 
 struct hak_probe_region {
@@ -71,6 +94,30 @@ struct hak_probe_region {
     uint32_t tier; /* enum hak_probe_tier */
     uint32_t reserved;
 };
+
+/* Adds one slot's counters to out[counter_count], the derived ones
+ * included.  `h` is a header already checked (ids below counter_count,
+ * caches inside the slot).  Returns 0, adding nothing, when the slot's
+ * thread was changing it: the caller reads again. */
+static inline int hak_probe_slot_read(const struct hak_probe_header *h,
+                                      const struct hak_probe_slot *s, uint64_t *out,
+                                      uint64_t *scratch)
+{
+    uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+    if (seq & 1) return 0;
+    for (uint32_t c = 0; c < h->counter_count; c++)
+        scratch[c] = __atomic_load_n(&s->values[c], __ATOMIC_RELAXED);
+    const struct hak_probe_cache *tc =
+        (const struct hak_probe_cache *)((const char *)s + h->cache_offset);
+    for (uint32_t i = 0; i < h->cache_count; i++) {
+        scratch[h->push_counter] += __atomic_load_n(&tc[i].pushes, __ATOMIC_RELAXED);
+        scratch[h->hit_counter[i >= h->cache_tiny]] += __atomic_load_n(&tc[i].limit, __ATOMIC_RELAXED);
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the reads above happen before the re-check */
+    if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq) return 0;
+    for (uint32_t c = 0; c < h->counter_count; c++) out[c] += scratch[c];
+    return 1;
+}
 
 /* The process start time (field 22) in the text of /proc/PID/stat, or 0;
  * with the pid it names a process even after the pid is reused. */

@@ -9,7 +9,9 @@
  *   - a segment not sealed against truncation is refused, and a sealed one
  *     cannot be cut short under the reader;
  *   - a FIFO or a directory is refused at once, without blocking;
- *   - names without a terminator come back terminated.
+ *   - names without a terminator come back terminated;
+ *   - the counts derived from a slot's caches are added, and a slot whose
+ *     seq stays odd makes the read fail instead of hanging it.
  */
 #include "check.h"
 
@@ -20,7 +22,7 @@
 
 #include "counter_reader.h"
 
-enum { COUNTERS = 3, SLOTS = 4, REGIONS = 8 };
+enum { COUNTERS = 3, SLOTS = 4, REGIONS = 8, CACHES = 2 };
 
 /* A small segment in the layout hakmem writes, with known values. */
 struct fake {
@@ -36,7 +38,13 @@ static struct fake fake_segment(void)
     h.header_size = sizeof h;
     h.counter_count = COUNTERS;
     h.slot_count = SLOTS;
-    h.slot_stride = (uint32_t)(sizeof(struct hak_probe_slot) + COUNTERS * 8);
+    h.cache_offset = sizeof(struct hak_probe_slot) + COUNTERS * 8;
+    h.cache_count = CACHES;
+    h.cache_tiny = 1;
+    h.hit_counter[0] = 0;
+    h.hit_counter[1] = 1;
+    h.push_counter = 2;
+    h.slot_stride = (uint32_t)(h.cache_offset + CACHES * sizeof(struct hak_probe_cache));
     h.region_capacity = REGIONS;
     h.names_offset = 512;
     h.slots_offset = h.names_offset + COUNTERS * sizeof(struct hak_probe_counter);
@@ -194,8 +202,19 @@ static void newer_version(struct hak_probe_header *h)
     h->version = HAK_PROBE_VERSION + 1;
 }
 
+static void caches_outside_slot(struct hak_probe_header *h)
+{
+    h->cache_count = CACHES + 1;
+}
+static void derived_out_of_range(struct hak_probe_header *h)
+{
+    h->hit_counter[1] = COUNTERS;
+}
+
 static void test_forged_headers(void)
 {
+    refused("caches past the slot's end", caches_outside_slot);
+    refused("derived counter id past the counters", derived_out_of_range);
     refused("names offset near 2^64", names_wrap);
     refused("slots wrapping past 2^64", slots_wrap);
     refused("regions wrapping past 2^64", regions_wrap);
@@ -204,6 +223,41 @@ static void test_forged_headers(void)
     refused("misaligned slots", misaligned);
     refused("bad magic", bad_magic);
     refused("newer version", newer_version);
+}
+
+/* Caches in slot 2: their pushes add to the push counter, the limits of
+ * the Tiny cache to hit counter 0 and of the Mid one to hit counter 1. */
+static void test_derived_counts(void)
+{
+    struct fake f = fake_segment();
+    struct hak_probe_header *h = hdr(&f);
+    struct hak_probe_slot *slot = (void *)(f.bytes + h->slots_offset + 2 * h->slot_stride);
+    struct hak_probe_cache *tc = (void *)((char *)slot + h->cache_offset);
+    tc[0].pushes = 5, tc[0].limit = 7;
+    tc[1].pushes = 11, tc[1].limit = 13;
+    int fd = segment_fd(&f, true);
+    char err[300];
+    struct hak_reader *r = hak_reader_open_fd(fd, err, sizeof err);
+    REQUIRE(r);
+    uint64_t v[COUNTERS];
+    REQUIRE(hak_reader_totals(r, v));
+    CHECKF(v[0] == 10 * SLOTS + 6 + 7 && v[1] == 20 * SLOTS + 6 + 13 && v[2] == 30 * SLOTS + 6 + 16,
+           "derived: %llu %llu %llu", (unsigned long long)v[0], (unsigned long long)v[1],
+           (unsigned long long)v[2]);
+    /* the slot's thread stopped inside a change: no half-read sum, no hang */
+    char *live = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    REQUIRE(live != MAP_FAILED);
+    struct hak_probe_slot *ls = (void *)(live + h->slots_offset + 2 * h->slot_stride);
+    alarm(20);
+    __atomic_store_n(&ls->seq, 1, __ATOMIC_RELEASE);
+    CHECK(!hak_reader_totals(r, v));
+    __atomic_store_n(&ls->seq, 2, __ATOMIC_RELEASE);
+    CHECK(hak_reader_totals(r, v) && v[2] == 30 * SLOTS + 6 + 16);
+    alarm(0);
+    munmap(live, f.size);
+    hak_reader_close(r);
+    close(fd);
+    free(f.bytes);
 }
 
 static void test_truncation(void)
@@ -267,6 +321,7 @@ int main(void)
     test_sound_segment();
     test_header_changed_after_open();
     test_forged_headers();
+    test_derived_counts();
     test_truncation();
     test_not_regular();
     return test_finish();

@@ -7,6 +7,10 @@
  *   - allocations - frees = live blocks held, also across thread exit;
  *   - a separate process (hak counters PID) reads this process's totals
  *     while a thread works;
+ *   - cache hits and cache frees, which readers derive from the caches,
+ *     add up while a thread holds cached blocks, after it exits, and in a
+ *     forked child, which counts from zero with the caches it inherited;
+ *   - threads beyond the segment's slots lose no count once they exit;
  *   - the segment is a memfd, never a file in /dev/shm: a forked child that
  *     lives on gets its own, readable while it runs, and nothing of it is
  *     left after _exit() or SIGKILL.
@@ -149,6 +153,147 @@ static void test_live_blocks(void)
     for (int i = 0; i < HELD; i++) free(blocks[i]);
     take(&d);
     CHECK(live(&d) == live(&c));
+}
+
+/* A thread allocates, frees into its cache, allocates again from it, and
+ * stops holding half of the blocks and a cache full of others: a reader
+ * sees exact counts then, and after the thread's exit folded its slot. */
+enum { HOLD = 200 };
+struct holder {
+    int go[2], parked[2];
+    void *b[HOLD];
+};
+
+static void *holder_thread(void *arg)
+{
+    struct holder *h = arg;
+    for (int i = 0; i < HOLD; i++) h->b[i] = malloc(OPAQUE((size_t)48));
+    for (int i = 0; i < HOLD; i++) free(h->b[i]);
+    for (int i = 0; i < HOLD; i++) h->b[i] = malloc(OPAQUE((size_t)48));
+    for (int i = 0; i < HOLD / 2; i++) free(h->b[i]);
+    char c = 'p';
+    REQUIRE(write(h->parked[1], &c, 1) == 1);
+    REQUIRE(read(h->go[0], &c, 1) == 1);
+    for (int i = HOLD / 2; i < HOLD; i++) free(h->b[i]);
+    return NULL;
+}
+
+static void test_derived_counts(void)
+{
+    struct holder h;
+    REQUIRE(pipe(h.go) == 0 && pipe(h.parked) == 0);
+    struct snap a, b, c;
+    take(&a);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, holder_thread, &h) == 0);
+    char x;
+    REQUIRE(read(h.parked[0], &x, 1) == 1);
+    take(&b); /* the thread is parked holding blocks in its cache */
+    int64_t hits = delta(&a, &b, "tiny_alloc_hit"), misses = delta(&a, &b, "tiny_alloc_miss");
+    CHECKF(hits + misses == 2 * HOLD, "parked: hits %ld + misses %ld != %d", (long)hits,
+           (long)misses, 2 * HOLD);
+    CHECKF(hits > 0 && misses > 0, "parked: hits %ld, misses %ld", (long)hits, (long)misses);
+    CHECKF(delta(&a, &b, "free_tls_sll") == HOLD + HOLD / 2, "parked: tls_sll frees %ld of %d",
+           (long)delta(&a, &b, "free_tls_sll"), HOLD + HOLD / 2);
+    CHECKF(live(&b) - live(&a) == HOLD / 2, "parked: live delta %ld, held %d",
+           (long)(live(&b) - live(&a)), HOLD / 2);
+    REQUIRE(write(h.go[1], "g", 1) == 1);
+    pthread_join(t, NULL);
+    take(&c); /* its slot is folded into the retired one */
+    CHECKF(live(&c) == live(&a), "after exit: live delta %ld", (long)(live(&c) - live(&a)));
+    CHECKF(delta(&a, &c, "tiny_alloc_hit") == hits && delta(&a, &c, "free_tls_sll") == 2 * HOLD,
+           "after exit: hits %ld (parked %ld), tls_sll frees %ld",
+           (long)delta(&a, &c, "tiny_alloc_hit"), (long)hits, (long)delta(&a, &c, "free_tls_sll"));
+    close(h.go[0]), close(h.go[1]), close(h.parked[0]), close(h.parked[1]);
+}
+
+/* A forked child counts from zero (its reader's own allocations aside),
+ * with the blocks this thread cached: its first allocations of their size
+ * are cache hits. */
+static void test_fork_counts(void)
+{
+    enum { CACHED = 6 };
+    void *b[CACHED];
+    struct snap parent;
+    take(&parent);
+    uint64_t parent_hits = get(&parent, "tiny_alloc_hit"), parent_sll = get(&parent, "free_tls_sll");
+    REQUIRE(parent_hits > 1000 && parent_sll > 1000);
+    for (int i = 0; i < CACHED; i++) b[i] = malloc(OPAQUE((size_t)72));
+    for (int i = 0; i < CACHED; i++) free(b[i]);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        char err[600];
+        struct hak_reader *r = hak_reader_open_pid(getpid(), err, sizeof err);
+        if (!r) _exit(10);
+        uint64_t v0[256], v1[256];
+        if (!hak_reader_totals(r, v0)) _exit(11);
+        int hit = hak_reader_counter_index(r, "tiny_alloc_hit");
+        int miss = hak_reader_counter_index(r, "tiny_alloc_miss");
+        int sll = hak_reader_counter_index(r, "free_tls_sll");
+        if (v0[hit] >= parent_hits / 2 || v0[sll] >= parent_sll / 2) _exit(12);
+        for (int i = 0; i < CACHED; i++) b[i] = malloc(OPAQUE((size_t)72));
+        if (!hak_reader_totals(r, v1)) _exit(11);
+        if (v1[hit] - v0[hit] != CACHED || v1[miss] != v0[miss]) _exit(13); /* the inherited cache */
+        for (int i = 0; i < CACHED; i++) free(b[i]);
+        if (!hak_reader_totals(r, v1) || v1[sll] - v0[sll] != CACHED) _exit(14);
+        _exit(0);
+    }
+    int st;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+           "child: %d (10 no reader, 11 read failed, 12 not from zero, 13 cache not inherited, "
+           "14 frees miscounted)",
+           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static unsigned slots_in_use(void);
+
+/* More threads alive at once than the segment has slots: those without
+ * one keep their counts and caches in private memory, folded in when they
+ * exit, so the totals are exact again once they are gone.  (Mid blocks:
+ * glibc's own per-thread allocations are Tiny.) */
+enum { MANY = 1100, EACH = 4 };
+static pthread_barrier_t many_parked, many_go;
+
+static void *many_thread(void *arg)
+{
+    (void)arg;
+    void *b[EACH];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < EACH; i++) b[i] = malloc(OPAQUE((size_t)5000));
+        for (int i = 0; i < EACH; i++) free(b[i]);
+    }
+    pthread_barrier_wait(&many_parked); /* every thread alive at once */
+    pthread_barrier_wait(&many_go);
+    return NULL;
+}
+
+static void test_threads_beyond_slots(void)
+{
+    static pthread_t t[MANY];
+    struct snap a, b;
+    take(&a);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    REQUIRE(pthread_barrier_init(&many_parked, NULL, MANY + 1) == 0);
+    REQUIRE(pthread_barrier_init(&many_go, NULL, MANY + 1) == 0);
+    for (int i = 0; i < MANY; i++) REQUIRE(pthread_create(&t[i], &attr, many_thread, NULL) == 0);
+    pthread_barrier_wait(&many_parked);
+    unsigned in_use = slots_in_use();
+    pthread_barrier_wait(&many_go);
+    for (int i = 0; i < MANY; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&many_parked);
+    pthread_barrier_destroy(&many_go);
+    pthread_attr_destroy(&attr);
+    take(&b);
+    CHECKF(in_use >= 1000, "%u slots in use with %d threads alive", in_use, MANY);
+    int64_t mid = delta(&a, &b, "mid_alloc_hit") + delta(&a, &b, "mid_alloc_miss");
+    CHECKF(mid == 2 * MANY * EACH, "%d threads: %ld Mid allocations of %d (hits %ld)", MANY,
+           (long)mid, 2 * MANY * EACH, (long)delta(&a, &b, "mid_alloc_hit"));
+    CHECKF(delta(&a, &b, "mid_alloc_hit") >= MANY * EACH, "Mid hits %ld",
+           (long)delta(&a, &b, "mid_alloc_hit"));
 }
 
 static volatile int worker_stop;
@@ -368,6 +513,9 @@ int main(void)
     test_one_thread();
     test_remote_frees();
     test_live_blocks();
+    test_derived_counts();
+    test_fork_counts();
+    test_threads_beyond_slots();
     test_external_reader();
     test_free_only_threads();
     test_late_destructor();

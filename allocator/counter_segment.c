@@ -83,7 +83,8 @@ static size_t segment_layout(struct hak_probe_header *h)
 {
     size_t names = hak_align_up(sizeof(*h), 64);
     size_t stride = SLOT_STRIDE;
-    size_t slots = hak_align_up(names + HAK_NUM_COUNTERS * sizeof(struct hak_probe_counter), 64);
+    size_t sizes = hak_align_up(names + HAK_NUM_COUNTERS * sizeof(struct hak_probe_counter), 64);
+    size_t slots = hak_align_up(sizes + HAK_NUM_CLASSES * sizeof(uint32_t), 64);
     h->version = HAK_PROBE_VERSION;
     h->header_size = sizeof(*h);
     h->counter_count = HAK_NUM_COUNTERS;
@@ -96,6 +97,7 @@ static size_t segment_layout(struct hak_probe_header *h)
     h->hit_counter[0] = HAK_CTR_tiny_alloc_hit;
     h->hit_counter[1] = HAK_CTR_mid_alloc_hit;
     h->push_counter = HAK_CTR_free_tls_sll;
+    h->class_sizes_offset = (uint32_t)sizes;
     h->names_offset = names;
     h->slots_offset = slots;
     h->regions_offset = hak_align_up(slots + SLOT_COUNT * stride, 64);
@@ -117,6 +119,8 @@ static void segment_fill(struct hak_probe_header *h)
         strncpy(c[i].group, counter_info[i].group, HAK_PROBE_GROUP_LEN - 1);
         strncpy(c[i].desc, counter_info[i].desc, HAK_PROBE_DESC_LEN - 1);
     }
+    /* the size classes are set up at init, before any thread gets a slot */
+    memcpy((char *)h + h->class_sizes_offset, hak_class_size, sizeof(hak_class_size));
     __atomic_store_n(&h->fold_seq, 0, __ATOMIC_RELAXED);
 }
 

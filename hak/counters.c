@@ -1,7 +1,8 @@
 /*
  * hak counters PID: prints a running hakmem process's counter totals
- * (and, with --regions, the address ranges it owns per tier), read from its
- * counter segment while it runs.
+ * (and, with --regions, the address ranges it owns per tier; with
+ * --classes, its thread caches per size class), read from its counter
+ * segment while it runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,11 @@
 
 static void counters_usage(FILE *out)
 {
-    fprintf(out, "usage: hak counters [--all] [--regions] PID\n"
-                 "  --all        also print counters that are zero\n"
+    fprintf(out, "usage: hak counters [--all] [--regions] [--classes] PID\n"
+                 "  --all        also print counters (and size classes) that are zero\n"
                  "  --regions    print the address ranges hakmem owns, per tier\n"
+                 "  --classes    print the thread caches per size class: threads with a\n"
+                 "               cache, their adaptive capacity and the blocks they hold\n"
                  "The process's counter segment is a memfd found through /proc/PID/fd:\n"
                  "reading it takes the process's user or root.\n");
 }
@@ -44,19 +47,50 @@ static void print_regions(const struct hak_reader *r)
     free(regions);
 }
 
+/* The thread caches of every size class: the live threads' capacities and
+ * what they hold, in blocks and bytes. */
+static void print_classes(const struct hak_reader *r, bool all)
+{
+    unsigned n = hak_reader_class_count(r);
+    struct hak_reader_class *c = calloc(n ? n : 1, sizeof(*c));
+    if (!c || !hak_reader_classes(r, c)) {
+        fprintf(stderr, "hak counters: no consistent read of the thread caches (process busy)\n");
+        free(c);
+        return;
+    }
+    printf("\n%-6s %8s %8s %12s %14s %12s %14s\n", "class", "size", "threads", "capacity",
+           "capacity_B", "cached", "cached_B");
+    uint64_t cap_b = 0, cached_b = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t size = hak_reader_class_size(r, i);
+        cap_b += c[i].capacity * size;
+        cached_b += c[i].cached * size;
+        if (all || c[i].capacity || c[i].cached)
+            printf("%-6u %8llu %8llu %12llu %14llu %12llu %14llu\n", i, (unsigned long long)size,
+                   (unsigned long long)c[i].threads, (unsigned long long)c[i].capacity,
+                   (unsigned long long)(c[i].capacity * size), (unsigned long long)c[i].cached,
+                   (unsigned long long)(c[i].cached * size));
+    }
+    printf("%-6s %8s %8s %12s %14llu %12s %14llu\n", "total", "", "", "",
+           (unsigned long long)cap_b, "", (unsigned long long)cached_b);
+    free(c);
+}
+
 int cmd_counters(int argc, char **argv)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                          {"regions", no_argument, NULL, 'r'},
+                                         {"classes", no_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    bool all = false, show_regions = false;
+    bool all = false, show_regions = false, show_classes = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+arh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+arch", opts, NULL)) != -1) {
         switch (c) {
         case 'a': all = true; break;
         case 'r': show_regions = true; break;
+        case 'c': show_classes = true; break;
         case 'h': counters_usage(stdout); return 0;
         default:
             fprintf(stderr, "hak counters: unknown option '%s'\n", argv[optind - 1]);
@@ -98,6 +132,7 @@ int cmd_counters(int argc, char **argv)
             printf("%-14s %-32s %20lld\n", hak_reader_counter_group(r, i),
                    hak_reader_counter_name(r, i), (long long)v[i]);
     if (show_regions) print_regions(r);
+    if (show_classes) print_classes(r, all);
     free(v);
     hak_reader_close(r);
     return 0;

@@ -24,6 +24,7 @@
 #define MAX_COUNTERS 4096u
 #define MAX_SLOTS 65536u
 #define MAX_REGIONS (1u << 22)
+#define MAX_CACHES 4096u
 
 struct hak_reader {
     const char *map; /* the writer's bytes: only read at offsets checked against hdr */
@@ -31,6 +32,7 @@ struct hak_reader {
     size_t map_size;
     struct hak_probe_header hdr;     /* copied and checked once, at open */
     struct hak_probe_counter *names; /* copies, each string NUL-terminated */
+    uint32_t *class_sizes;           /* copies, cache_count of them */
     char build_id[sizeof(((struct hak_probe_header *)0)->build_id) + 1];
 };
 
@@ -67,6 +69,9 @@ static const char *header_problem(const struct hak_probe_header *h, uint64_t siz
     if (h->cache_tiny > h->cache_count || h->hit_counter[0] >= h->counter_count ||
         h->hit_counter[1] >= h->counter_count || h->push_counter >= h->counter_count)
         return "derived counters out of range";
+    if (h->cache_count > MAX_CACHES || h->class_sizes_offset % 4 ||
+        !fits(h->class_sizes_offset, h->cache_count, sizeof(uint32_t), size))
+        return "size-class table out of range";
     if (!fits(h->names_offset, h->counter_count, sizeof(struct hak_probe_counter), size) ||
         !fits(h->slots_offset, h->slot_count, h->slot_stride, size) ||
         !fits(h->regions_offset, h->region_capacity, sizeof(struct hak_probe_region), size))
@@ -121,7 +126,10 @@ struct hak_reader *hak_reader_open_fd(int fd, char *err, size_t errlen)
     r->map_size = (size_t)size;
     r->names = copy_names(map, &r->hdr);
     r->scratch = calloc(r->hdr.counter_count ? r->hdr.counter_count : 1, sizeof(uint64_t));
-    if (!r->names || !r->scratch) FAIL("out of memory");
+    r->class_sizes = calloc(r->hdr.cache_count ? r->hdr.cache_count : 1, sizeof(uint32_t));
+    if (!r->names || !r->scratch || !r->class_sizes) FAIL("out of memory");
+    memcpy(r->class_sizes, (const char *)map + r->hdr.class_sizes_offset,
+           (size_t)r->hdr.cache_count * sizeof(uint32_t));
     memcpy(r->build_id, r->hdr.build_id, sizeof(r->hdr.build_id));
     r->build_id[sizeof(r->hdr.build_id)] = 0;
     return r;
@@ -129,6 +137,7 @@ fail:
     if (map != MAP_FAILED) munmap(map, (size_t)size);
     if (r) free(r->names);
     if (r) free(r->scratch);
+    if (r) free(r->class_sizes);
     free(r);
     return NULL;
 }
@@ -224,6 +233,7 @@ void hak_reader_close(struct hak_reader *r)
     munmap((void *)r->map, r->map_size);
     free(r->names);
     free(r->scratch);
+    free(r->class_sizes);
     free(r);
 }
 
@@ -324,4 +334,66 @@ const char *hak_reader_tier_name(uint32_t tier)
 #undef HAK_TIER
     };
     return tier < sizeof names / sizeof names[0] ? names[tier] : "unknown";
+}
+
+unsigned hak_reader_class_count(const struct hak_reader *r)
+{
+    return r->hdr.cache_count;
+}
+
+uint32_t hak_reader_class_size(const struct hak_reader *r, unsigned cls)
+{
+    return cls < r->hdr.cache_count ? r->class_sizes[cls] : 0;
+}
+
+/* One slot's caches added to out, if its seq stayed even and unchanged
+ * while they were read (as hak_probe_slot_read does for the counters). */
+static bool slot_caches(const struct hak_reader *r, const struct hak_probe_slot *s,
+                        struct hak_reader_class *out, struct hak_reader_class *scratch)
+{
+    uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+    if (seq & 1) return false;
+    const struct hak_probe_cache *tc =
+        (const struct hak_probe_cache *)((const char *)s + r->hdr.cache_offset);
+    for (uint32_t i = 0; i < r->hdr.cache_count; i++) {
+        uint64_t cap = __atomic_load_n(&tc[i].cap, __ATOMIC_RELAXED);
+        uint64_t room = __atomic_load_n(&tc[i].limit, __ATOMIC_RELAXED) -
+                        __atomic_load_n(&tc[i].pushes, __ATOMIC_RELAXED);
+        scratch[i].threads = cap != 0;
+        scratch[i].capacity = cap;
+        /* blocks in the cache: its cap less the room left (a forged or torn
+         * pair is clamped, never negative) */
+        scratch[i].cached = room <= cap ? cap - room : 0;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq) return false;
+    for (uint32_t i = 0; i < r->hdr.cache_count; i++) {
+        out[i].threads += scratch[i].threads;
+        out[i].capacity += scratch[i].capacity;
+        out[i].cached += scratch[i].cached;
+    }
+    return true;
+}
+
+bool hak_reader_classes(const struct hak_reader *r, struct hak_reader_class *out)
+{
+    uint32_t n = r->hdr.cache_count;
+    struct hak_reader_class *scratch = calloc(n ? n : 1, sizeof(*scratch));
+    if (!scratch) return false;
+    int retries = 1000;
+    bool ok = true;
+    memset(out, 0, n * sizeof(*out));
+    for (uint32_t s = 1; s < r->hdr.slot_count && ok; s++) {
+        const struct hak_probe_slot *slot = slot_at(r, s);
+        if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
+        while (!slot_caches(r, slot, out, scratch))
+            if (--retries == 0) {
+                ok = false;
+                break;
+            }
+            else
+                sched_yield();
+    }
+    free(scratch);
+    return ok;
 }

@@ -51,6 +51,21 @@ bool hak_reader_alive(const struct hak_reader *r);
  * false if no consistent snapshot came. */
 bool hak_reader_totals(const struct hak_reader *r, uint64_t *out);
 
+/* The size classes of the thread caches: how many, and each one's block
+ * size in bytes (0 for a class out of range). */
+unsigned hak_reader_class_count(const struct hak_reader *r);
+uint32_t hak_reader_class_size(const struct hak_reader *r, unsigned cls);
+
+/* One size class's thread caches summed over the live threads: how many
+ * threads have a cache of it with a capacity, their capacities and the
+ * blocks they hold now, in blocks. */
+struct hak_reader_class {
+    uint64_t threads, capacity, cached;
+};
+/* Fills out[hak_reader_class_count(r)]; a slot whose thread is changing a
+ * cache is read again.  false if no consistent read came. */
+bool hak_reader_classes(const struct hak_reader *r, struct hak_reader_class *out);
+
 /* Slots (threads with a heap) in use now, slot 0 not counted. */
 unsigned hak_reader_slots_in_use(const struct hak_reader *r);
 

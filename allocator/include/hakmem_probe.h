@@ -62,7 +62,7 @@ struct hak_probe_header {
     uint32_t cache_tiny;       /* the first cache_tiny of them are Tiny's  */
     uint32_t hit_counter[2];   /* ids of tiny_alloc_hit and mid_alloc_hit  */
     uint32_t push_counter;     /* id of free_tls_sll                       */
-    uint32_t reserved;
+    uint32_t class_sizes_offset; /* uint32_t[cache_count]: each cache's block size, from the start */
 };
 
 struct hak_probe_counter {

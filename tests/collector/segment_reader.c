@@ -11,7 +11,9 @@
  *   - a FIFO or a directory is refused at once, without blocking;
  *   - names without a terminator come back terminated;
  *   - the counts derived from a slot's caches are added, and a slot whose
- *     seq stays odd makes the read fail instead of hanging it.
+ *     seq stays odd makes the read fail instead of hanging it;
+ *   - the caches per size class (hak counters --classes) sum the live
+ *     threads' capacities and cached blocks with each class's size.
  */
 #include "check.h"
 
@@ -44,6 +46,7 @@ static struct fake fake_segment(void)
     h.hit_counter[0] = 0;
     h.hit_counter[1] = 1;
     h.push_counter = 2;
+    h.class_sizes_offset = 256; /* between the header and the names */
     h.slot_stride = (uint32_t)(h.cache_offset + CACHES * sizeof(struct hak_probe_cache));
     h.region_capacity = REGIONS;
     h.names_offset = 512;
@@ -55,8 +58,10 @@ static struct fake fake_segment(void)
     h.state = HAK_PROBE_LIVE;
     memset(h.build_id, 'b', sizeof h.build_id); /* no terminator */
     struct fake f = {calloc(1, h.total_size), h.total_size};
-    REQUIRE(f.bytes);
+    REQUIRE(f.bytes && sizeof h <= h.class_sizes_offset);
     memcpy(f.bytes, &h, sizeof h);
+    uint32_t *sizes = (void *)(f.bytes + h.class_sizes_offset);
+    sizes[0] = 48, sizes[1] = 3072;
     struct hak_probe_counter *c = (void *)(f.bytes + h.names_offset);
     snprintf(c[0].name, sizeof c[0].name, "alpha");
     snprintf(c[1].name, sizeof c[1].name, "beta");
@@ -211,8 +216,14 @@ static void derived_out_of_range(struct hak_probe_header *h)
     h->hit_counter[1] = COUNTERS;
 }
 
+static void class_sizes_past_end(struct hak_probe_header *h)
+{
+    h->class_sizes_offset = (uint32_t)h->total_size - 4;
+}
+
 static void test_forged_headers(void)
 {
+    refused("size-class table past the end", class_sizes_past_end);
     refused("caches past the slot's end", caches_outside_slot);
     refused("derived counter id past the counters", derived_out_of_range);
     refused("names offset near 2^64", names_wrap);
@@ -257,6 +268,40 @@ static void test_derived_counts(void)
     munmap(live, f.size);
     hak_reader_close(r);
     close(fd);
+    free(f.bytes);
+}
+
+/* The caches per class: slots 1 and 2 are live threads, slot 3 a freed
+ * slot with stale bytes (not counted); a cache holds cap - (limit - pushes)
+ * blocks. */
+static void test_classes(void)
+{
+    struct fake f = fake_segment();
+    struct hak_probe_header *h = hdr(&f);
+    for (uint32_t s = 1; s < SLOTS; s++) {
+        struct hak_probe_slot *slot = (void *)(f.bytes + h->slots_offset + s * h->slot_stride);
+        struct hak_probe_cache *tc = (void *)((char *)slot + h->cache_offset);
+        slot->in_use = s < 3;
+        /* class 0: cap 16, room 10 -> 6 cached in each slot; class 1 only in
+         * slot 2: cap 8, room 1 -> 7 cached */
+        tc[0].cap = 16, tc[0].pushes = 100 * s, tc[0].limit = 100 * s + 10;
+        if (s >= 2) tc[1].cap = 8, tc[1].pushes = 40, tc[1].limit = 41;
+    }
+    char err[300];
+    struct hak_reader *r = open_fake(&f, err, sizeof err);
+    REQUIRE(r);
+    CHECK(hak_reader_class_count(r) == CACHES);
+    CHECK(hak_reader_class_size(r, 0) == 48 && hak_reader_class_size(r, 1) == 3072);
+    CHECK(hak_reader_class_size(r, CACHES) == 0);
+    struct hak_reader_class c[CACHES];
+    REQUIRE(hak_reader_classes(r, c));
+    CHECKF(c[0].threads == 2 && c[0].capacity == 32 && c[0].cached == 12,
+           "class 0: %llu threads, capacity %llu, cached %llu", (unsigned long long)c[0].threads,
+           (unsigned long long)c[0].capacity, (unsigned long long)c[0].cached);
+    CHECKF(c[1].threads == 1 && c[1].capacity == 8 && c[1].cached == 7,
+           "class 1: %llu threads, capacity %llu, cached %llu", (unsigned long long)c[1].threads,
+           (unsigned long long)c[1].capacity, (unsigned long long)c[1].cached);
+    hak_reader_close(r);
     free(f.bytes);
 }
 
@@ -322,6 +367,7 @@ int main(void)
     test_header_changed_after_open();
     test_forged_headers();
     test_derived_counts();
+    test_classes();
     test_truncation();
     test_not_regular();
     return test_finish();

@@ -41,6 +41,16 @@ head -n 3 "$WORK/out"
 grep -q "^# pid $hpid, build .*, running$" "$WORK/out" || fail "no header line naming pid $hpid"
 [[ $(wc -l <"$WORK/out") -gt 5 ]] || fail "no counters listed"
 rm -f "/dev/shm/hakmem-$hpid.seg"
+# --classes: every size class with its block size, from 16 B (class 0) to 32 KiB (the last Mid
+# class), the thread's caches and a total line.
+timeout 10 "$HAK" counters --all --classes "$hpid" >"$WORK/classes" 2>"$WORK/err" ||
+    fail "hak counters --classes $hpid: $(cat "$WORK/err")"
+sed -n '/^class /,$p' "$WORK/classes" | head -n 3
+awk '$1 == "0" && $2 == 16 { ok = 1 } END { exit !ok }' "$WORK/classes" || fail "class 0 is not 16 bytes"
+awk '$1 == "71" && $2 == 32768 { ok = 1 } END { exit !ok }' "$WORK/classes" ||
+    fail "class 71 is not 32768 bytes"
+[[ $(awk '$1 ~ /^[0-9]+$/ && NF == 7' "$WORK/classes" | wc -l) -eq 72 ]] || fail "not 72 size classes listed"
+grep -q '^total ' "$WORK/classes" || fail "no total line for the thread caches"
 ls -l "/proc/$hpid/fd" | grep -q "memfd:hakmem-counters" || fail "no memfd among the process's files"
 
 echo "== processes without a segment hakmem can read"

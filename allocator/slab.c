@@ -1076,9 +1076,15 @@ static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_superslab *
 void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
-    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
-        hak_fatal_pointer(fn, "invalid pointer", p);
-    if (!block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
+    /* one product for both tests: its low half is the boundary test of
+     * hak_block_misaligned (which an unassigned or header slab, magic 0,
+     * fails), its high half the block's index (block_index_of) */
+    uint64_t magic = s->div_magic;
+    unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
+    if ((uint64_t)prod >= magic || (char *)p >= s->bump) hak_fatal_pointer(fn, "invalid pointer", p);
+    uint32_t idx = (uint32_t)(prod >> 64);
+    if (!(atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1))
+        hak_fatal_pointer(fn, "freed pointer", p);
     if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, ss, s, p);
 }
 

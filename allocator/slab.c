@@ -972,18 +972,21 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
         const uint64_t magic = s->div_magic;
         void *chain = s->free;
         uint32_t k = 0;
+        /* the block's offset in the slab: its index, and whether the next
+         * block is in the same slab (NULL is not) */
+        uintptr_t off = (uintptr_t)rest - slab_lo;
         do {
             void **next = rest[0];
-            uint32_t idx = block_index_of(off_mask, magic, rest);
+            uint32_t idx = (uint32_t)(((unsigned __int128)off * magic) >> 64);
             _Atomic(uint64_t) *w = base + idx / 64;
             uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
             if (unlikely(!(v >> (idx % 64) & 1))) trim_bad_block(s, rest);
             atomic_store_explicit(w, v & ~((uint64_t)1 << (idx % 64)), memory_order_relaxed);
             rest[0] = chain;
             chain = rest;
-            k++;
             rest = next;
-        } while (k < left && ((uintptr_t)rest & ~off_mask) == slab_lo);
+            off = (uintptr_t)rest - slab_lo;
+        } while (++k < left && off <= off_mask);
         left -= k;
         s->free = chain;
         slab_blocks_back(h, ss, s, k);

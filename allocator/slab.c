@@ -971,7 +971,10 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
         void *chain = s->free;
-        uint32_t k = 0;
+        const uint32_t before = left;
+        /* an empty asm makes base opaque: GCC keeps it in one register
+         * instead of adding the slab's word offset to ss for every block */
+        __asm__("" : "+r"(base));
         /* the block's offset in the slab: its index, and whether the next
          * block is in the same slab (NULL is not) */
         uintptr_t off = (uintptr_t)rest - slab_lo;
@@ -986,10 +989,9 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_tcache *tc, uint32_t 
             chain = rest;
             rest = next;
             off = (uintptr_t)rest - slab_lo;
-        } while (++k < left && off <= off_mask);
-        left -= k;
+        } while (--left && off <= off_mask);
         s->free = chain;
-        slab_blocks_back(h, ss, s, k);
+        slab_blocks_back(h, ss, s, before - left);
     }
     tc->head = rest;
     tc->count = keep;

@@ -328,6 +328,7 @@ void hak_slab_locks(int op); /* 0 lock, 1 unlock, 2 reinit */
 void *hak_large_alloc(size_t size, size_t align, bool *zeroed);
 void hak_large_free(struct hak_segment *seg, void *p, const char *fn);
 size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn);
+bool hak_large_resize(struct hak_segment *seg, void *p, size_t size, const char *fn);
 size_t hak_large_flush_all(void);
 void hak_large_tcache_release(void);
 size_t hak_large_tcache_reclaim(struct hak_large_tcache *t);

@@ -190,6 +190,26 @@ static size_t seg_decommit_dirty(struct large_seg *g, unsigned first, unsigned c
     return bytes;
 }
 
+/* Pages [first, first + count) of g, all free, join a live span; returns
+ * the bytes of them that were resident.  large_lock held. */
+static size_t pages_take_locked(struct large_seg *g, unsigned first, unsigned count)
+{
+    size_t reused = 0;
+    for (unsigned i = first; i < first + count; i++) {
+        if (bit_get(g->dirty, i)) {
+            reused += HAK_PAGE;
+            bit_clear(g->dirty, i);
+        }
+        bit_set(g->used, i);
+    }
+    struct seg_entry *e = entry_of(g);
+    if (e->used_pages == 1) empty_segs--;
+    dirty_add(-(ptrdiff_t)reused);
+    e->used_pages += count;
+    live_bytes += (size_t)count * HAK_PAGE;
+    return reused;
+}
+
 static void *tcache_take(unsigned pages);
 
 /* A span of at least `size` bytes aligned to `align` (a power of two up to
@@ -225,19 +245,7 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
         }
         start = step;
     }
-    size_t reused = 0;
-    for (unsigned i = start; i < start + pages; i++) {
-        if (bit_get(g->dirty, i)) {
-            reused += HAK_PAGE;
-            bit_clear(g->dirty, i);
-        }
-        bit_set(g->used, i);
-    }
-    bool clean = reused == 0;
-    if (entry_of(g)->used_pages == 1) empty_segs--;
-    dirty_add(-(ptrdiff_t)reused);
-    entry_of(g)->used_pages += pages;
-    live_bytes += (size_t)pages * HAK_PAGE;
+    bool clean = pages_take_locked(g, start, pages) == 0;
     g->span_pages[start] = (uint16_t)pages;
     pthread_mutex_unlock(&large_lock);
     HAK_COUNT(large_alloc);
@@ -255,28 +263,62 @@ static unsigned span_start_checked(struct large_seg *g, const void *p, const cha
     return page;
 }
 
-/* Returns a span's pages to its segment, stamped with `now`; tells whether
- * they stayed resident (cached).  large_lock held. */
-static bool span_release_locked(struct large_seg *g, unsigned start, uint32_t now)
+/* Returns pages [first, first + count) of a span (all of it, or its tail)
+ * to the segment, stamped with `now`; tells whether they stayed resident
+ * (cached).  large_lock held. */
+static bool pages_release_locked(struct large_seg *g, unsigned first, unsigned count, uint32_t now)
 {
-    unsigned pages = g->span_pages[start];
-    g->span_pages[start] = 0;
-    for (unsigned i = start; i < start + pages; i++) {
+    for (unsigned i = first; i < first + count; i++) {
         bit_clear(g->used, i);
         bit_set(g->dirty, i);
         g->freed_at[i] = now;
     }
     g->last_free = now;
     struct seg_entry *e = entry_of(g);
-    e->used_pages -= pages;
+    e->used_pages -= count;
     e->no_run_from = SEG_PAGES;
-    live_bytes -= (size_t)pages * HAK_PAGE;
+    live_bytes -= (size_t)count * HAK_PAGE;
     if (e->used_pages == 1) empty_segs++;
-    dirty_add((ptrdiff_t)pages * (ptrdiff_t)HAK_PAGE);
+    dirty_add((ptrdiff_t)count * (ptrdiff_t)HAK_PAGE);
     if (dirty_bytes <= dirty_limit()) return true;
     if (e->used_pages == 1) seg_unmap(g); /* an empty segment goes whole */
-    else seg_decommit_dirty(g, start, pages, HAK_RELEASE_ALL);
+    else seg_decommit_dirty(g, first, count, HAK_RELEASE_ALL);
     return false;
+}
+
+static bool span_release_locked(struct large_seg *g, unsigned start, uint32_t now)
+{
+    unsigned pages = g->span_pages[start];
+    g->span_pages[start] = 0;
+    return pages_release_locked(g, start, pages, now);
+}
+
+/* realloc of a live span to `size` bytes (a Large size) without moving it:
+ * it gives back its tail, or grows into the free pages that follow it.
+ * Returns false, changing nothing, when those pages are not free. */
+bool hak_large_resize(struct hak_segment *seg, void *p, size_t size, const char *fn)
+{
+    struct large_seg *g = (struct large_seg *)seg;
+    unsigned want = (unsigned)(hak_align_up(size, HAK_PAGE) >> HAK_PAGE_SHIFT);
+    uint32_t now = (uint32_t)hak_decay_now();
+    bool cached = false, done = true;
+    hak_decay_activity();
+    pthread_mutex_lock(&large_lock);
+    unsigned start = span_start_checked(g, p, fn), pages = g->span_pages[start];
+    if (want < pages) {
+        g->span_pages[start] = (uint16_t)want;
+        cached = pages_release_locked(g, start + want, pages - want, now);
+    } else if (want > pages) {
+        done = start + want <= SEG_PAGES && next_bit(g->used, start + pages, true) >= start + want;
+        if (done) {
+            pages_take_locked(g, start + pages, want - pages);
+            g->span_pages[start] = (uint16_t)want;
+        }
+    }
+    pthread_mutex_unlock(&large_lock);
+    if (done) HAK_COUNT(large_realloc_in_place);
+    if (cached) hak_decay_cached();
+    return done;
 }
 
 /* Returns whether the span stayed cached (decay must be told, by the

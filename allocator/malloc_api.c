@@ -240,9 +240,16 @@ static inline size_t grown_size(size_t n, size_t usable)
 }
 
 /* realloc's move to a new block, out of line so that a realloc served in
- * place needs no stack frame. */
+ * place needs no stack frame.  A Large span (the only blocks above the Mid
+ * limit and at most the Large one) asked for another Large size first
+ * tries to stay where it is: its tail goes back, or it grows into the free
+ * pages after it. */
 static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
 {
+    if (usable > HAK_MID_MAX && usable <= HAK_LARGE_MAX && n > HAK_MID_MAX && n <= HAK_LARGE_MAX) {
+        struct hak_segment *seg = hak_region_lookup(p);
+        if (seg->tier == HAK_TIER_LARGE && hak_large_resize(seg, p, n, "realloc")) return p;
+    }
     void *q = malloc(grown_size(n, usable));
     if (!q) return NULL;
     memcpy(q, p, n < usable ? n : usable);

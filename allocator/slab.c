@@ -458,31 +458,38 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
     _Atomic(uint64_t) *base = out_base(ss, s);
     uint32_t n = 0;
     void *head = tc->head;
-    while (n < want && s->free) {
+    if (s->free) {
+        /* in locals: the stores into the blocks and the bitmap could alias
+         * the headers */
+        const uintptr_t off_mask = ss->slab_off_mask;
+        const uint64_t magic = s->div_magic;
         void **b = s->free;
-        s->free = b[0];
-        b[0] = head;
-        head = b;
-        out_set_at(base, block_index(ss, s, b));
-        n++;
+        do {
+            void **next = b[0];
+            b[0] = head;
+            head = b;
+            out_set_at(base, block_index_of(off_mask, magic, b));
+            b = next;
+        } while (++n < want && b);
+        s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);
     if (unlikely(n < want && (ss->hidden_mask >> i & 1)))
         n += slab_take_hidden(ss, s, &head, want - n);
     if (n < want && s->bump < s->end) {
-        uint32_t idx = block_index(ss, s, s->bump), carved = n;
+        /* k blocks from the bump pointer, linked in address order so the
+         * cache hands them out that way: a store and an add per block */
+        uint32_t idx = block_index(ss, s, s->bump), room = s->capacity - idx;
+        uint32_t k = want - n < room ? want - n : room;
         size_t from = (size_t)(s->bump - hak_slab_base(ss, i));
-        char *bump = s->bump, *end = s->end;
-        uint32_t size = s->block_size;
-        while (n < want && bump < end) {
-            void **b = (void **)bump;
-            bump += size;
-            b[0] = head;
-            head = b;
-            n++;
-        }
-        s->bump = bump;
-        out_set_run(base, idx, n - carved);
+        char *first = s->bump, *last = first + (size_t)(k - 1) * s->block_size;
+        size_t size = s->block_size;
+        for (char *b = first; b < last; b += size) *(void **)b = b + size;
+        *(void **)last = head;
+        head = first;
+        s->bump = last + size;
+        n += k;
+        out_set_run(base, idx, k);
         uint64_t marks = purged_get(ss, i);
         if (unlikely(marks)) /* carving into a page an earlier purge gave back */
             purged_set(ss, i, marks & ~page_span(from, (size_t)(s->bump - hak_slab_base(ss, i))));
@@ -935,59 +942,65 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     slow_path_done();
 }
 
-/* Keeps the newest `keep` blocks of thread t's cache of class `cls` and
- * returns the others to their slabs; returns how many went.  h (t's heap)
- * locked. */
+/* A block the trim found back in its slab already (its out bit clear): a
+ * second free, or a pointer past the slab's carved blocks.  Stops. */
+static HAK_COLD __attribute__((noreturn)) void trim_bad_block(const struct hak_slab *s, void *p)
+{
+    hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
+}
+
+/* Keeps the oldest `keep` blocks of thread t's cache of class `cls` and
+ * returns the newest others to their slabs; returns how many went.  Returning from the head
+ * needs no walk to a cut: the loop that returns the blocks finds the new
+ * head.  h->lock held. */
 static uint32_t tcache_trim(struct hak_heap *h, struct hak_thread *t, unsigned cls, uint32_t keep)
 {
     struct hak_tcache *tc = &t->caches[cls];
     uint32_t count = hak_tcache_count(tc);
     if (count <= keep) return 0;
-    void **rest = tc->head;
-    if (keep) {
-        void **cut = tc->head;
-        for (uint32_t i = 1; i < keep; i++) cut = cut[0];
-        rest = cut[0];
-        cut[0] = NULL;
-    } else {
-        tc->head = NULL;
-    }
-    uint32_t n = count - keep;
+    uint32_t n = count - keep, left = n;
     HAK_COUNT_ADD(free_ss_local, n);
-    hak_tcache_room(t, cls, n);
+    void **rest = tc->head;
     /* A cache freed in a burst holds runs of blocks of one slab: each run
      * goes onto its slab's free list in one piece (ss_local), every
      * block's out bit checked and cleared on the way. */
-    while (rest) {
+    while (left && rest) {
         struct hak_superslab *ss = ss_of(rest);
         struct hak_slab *s = hak_slab_of(ss, rest);
         _Atomic(uint64_t) *base = out_base(ss, s);
         /* in locals: the stores into the blocks could alias the headers */
-        const unsigned shift = ss->slab_shift;
-        const uintptr_t slab_key = (uintptr_t)rest >> shift, off_mask = ss->slab_off_mask;
+        const uintptr_t off_mask = ss->slab_off_mask;
+        const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
         void *chain = s->free;
-        uint32_t k = 0;
+        const uint32_t before = left;
+        /* an empty asm makes base opaque: GCC keeps it in one register
+         * instead of adding the slab's word offset to ss for every block */
+        __asm__("" : "+r"(base));
+        /* the block's offset in the slab: its index, and whether the next
+         * block is in the same slab (NULL is not) */
+        uintptr_t off = (uintptr_t)rest - slab_lo;
         do {
             void **next = rest[0];
-            uint32_t idx = block_index_of(off_mask, magic, rest);
+            uint32_t idx = (uint32_t)(((unsigned __int128)off * magic) >> 64);
             _Atomic(uint64_t) *w = base + idx / 64;
             uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-            uint64_t bit = (uint64_t)1 << (idx % 64);
-            if (unlikely(!(v & bit))) out_clear_checked_at(base, ss, s, rest); /* stops */
-            atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+            if (unlikely(!(v >> (idx % 64) & 1))) trim_bad_block(s, rest);
+            atomic_store_explicit(w, v & ~((uint64_t)1 << (idx % 64)), memory_order_relaxed);
             rest[0] = chain;
             chain = rest;
-            k++;
             rest = next;
-        } while (rest && (uintptr_t)rest >> shift == slab_key);
+            off = (uintptr_t)rest - slab_lo;
+        } while (--left && off <= off_mask);
         s->free = chain;
-        slab_blocks_back(h, ss, s, k);
+        slab_blocks_back(h, ss, s, before - left);
     }
+    tc->head = rest;
+    hak_tcache_room(t, cls, n);
     return n;
 }
 
-/* Moves the oldest half of a full thread cache (plus `p`) back to the
+/* Moves the newest half of a full thread cache (with `p`) back to the
  * slabs.  h->lock held. */
 void hak_tcache_overflow(struct hak_tcache *tc, void *p)
 {
@@ -1069,9 +1082,15 @@ static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_superslab *
 void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     void **b = p;
-    if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
-        hak_fatal_pointer(fn, "invalid pointer", p);
-    if (!block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
+    /* one product for both tests: its low half is the boundary test of
+     * hak_block_misaligned (which an unassigned or header slab, magic 0,
+     * fails), its high half the block's index (block_index_of) */
+    uint64_t magic = s->div_magic;
+    unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
+    if ((uint64_t)prod >= magic || (char *)p >= s->bump) hak_fatal_pointer(fn, "invalid pointer", p);
+    uint32_t idx = (uint32_t)(prod >> 64);
+    if (!(atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1))
+        hak_fatal_pointer(fn, "freed pointer", p);
     if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, ss, s, p);
 }
 

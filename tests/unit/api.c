@@ -187,6 +187,45 @@ static void test_realloc(void) {
     if (hakmem) CHECKF(moves <= 32, "a 16 B-step buffer moved %zu times up to 16 KiB", moves);
     free(g);
 
+    /* a Large buffer grown 4 KiB at a time from 64 KiB to 1 MiB grows into the free pages
+     * after it instead of moving at each step (240 moves), and keeps every byte; shrunk
+     * below half, it gives back its tail and stays where it is (docs/allocator.md) */
+    unsigned char *big = malloc(OPAQUE((size_t)65536));
+    REQUIRE(big != NULL);
+    pattern_fill(big, 65536, 77);
+    moves = 0;
+    for (size_t n = 65536 + 4096; n <= 1048576; n += 4096) {
+        unsigned char *h = realloc(big, OPAQUE(n));
+        REQUIRE(h != NULL);
+        moves += h != big;
+        big = h;
+        pattern_fill(big + n - 4096, 4096, n);
+    }
+    if (hakmem) CHECKF(moves <= 16, "a 4 KiB-step Large buffer moved %zu times up to 1 MiB", moves);
+    size_t bad = pattern_check(big, 65536, 77);
+    for (size_t n = 65536 + 4096; bad == SIZE_MAX && n <= 1048576; n += 4096)
+        if (pattern_check(big + n - 4096, 4096, n) != SIZE_MAX) bad = n;
+    CHECKF(bad == SIZE_MAX, "the grown Large buffer lost its bytes at %zu", bad);
+    unsigned char *small = realloc(big, OPAQUE((size_t)40000));
+    REQUIRE(small != NULL);
+    if (hakmem) {
+        CHECKF(small == big, "a Large block shrunk to 40000 bytes moved");
+        CHECKF(malloc_usable_size(small) == 40960, "shrunk Large block usable %zu",
+               malloc_usable_size(small));
+    }
+    CHECK(pattern_check_prefix(small, 65536, 40000, 77) == SIZE_MAX);
+    /* a Large block grown over the pages of the block after it moves, and both keep their bytes */
+    unsigned char *next = malloc(OPAQUE((size_t)65536));
+    REQUIRE(next != NULL);
+    pattern_fill(next, 65536, 78);
+    unsigned char *grown = realloc(small, OPAQUE((size_t)300000));
+    REQUIRE(grown != NULL);
+    CHECK(pattern_check_prefix(grown, 65536, 40000, 77) == SIZE_MAX);
+    memset(grown + 40000, 0x33, 300000 - 40000);
+    CHECK(pattern_check(next, 65536, 78) == SIZE_MAX);
+    free(next);
+    free(grown);
+
     /* a failed realloc leaves the old block intact */
     unsigned char *q = malloc(OPAQUE((size_t)200));
     REQUIRE(q != NULL);

@@ -89,6 +89,7 @@ static size_t segment_layout(struct hak_probe_header *h)
     h->header_size = sizeof(*h);
     h->counter_count = HAK_NUM_COUNTERS;
     h->slot_count = SLOT_COUNT;
+    h->slots_used = 1; /* slot 0, the retired threads' */
     h->slot_stride = (uint32_t)stride;
     h->region_capacity = REGION_CAPACITY;
     h->cache_offset = SLOT_CACHE_OFFSET;
@@ -220,8 +221,14 @@ uint64_t *hak_counters_attach(void)
     for (uint32_t i = 1; i < SLOT_COUNT && !s; i++) {
         uint32_t expected = 0;
         if (__atomic_compare_exchange_n(&slot_at(i)->in_use, &expected, 1, false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED))
+                                        __ATOMIC_RELAXED)) {
             s = slot_at(i);
+            /* readers reach the slot before its thread counts anything */
+            uint32_t used = __atomic_load_n(&seg->slots_used, __ATOMIC_RELAXED);
+            while (used <= i && !__atomic_compare_exchange_n(&seg->slots_used, &used, i + 1, false,
+                                                             __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+            }
+        }
     }
     if (!s) s = hak_os_map(SLOT_STRIDE); /* zeroed; folded into slot 0 at exit */
     if (!s) return hak_ctr = no_segment;
@@ -385,7 +392,8 @@ void hak_counters_totals(uint64_t out[HAK_NUM_COUNTERS])
         memset(out, 0, HAK_NUM_COUNTERS * sizeof(uint64_t));
         /* a slot whose thread is changing it is read again (a slot left
          * odd, by a signal handler that interrupted its thread, is skipped) */
-        for (uint32_t i = 0; i < SLOT_COUNT; i++)
+        uint32_t used = __atomic_load_n(&seg->slots_used, __ATOMIC_ACQUIRE);
+        for (uint32_t i = 0; i < used && i < SLOT_COUNT; i++)
             for (int tries = 0; tries < 100000 && !hak_probe_slot_read(seg, slot_at(i), out, scratch);
                  tries++) {
             }

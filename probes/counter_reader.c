@@ -274,6 +274,15 @@ int hak_reader_counter_index(const struct hak_reader *r, const char *name)
     return -1;
 }
 
+/* How many slots to read: those taken at some time (slots_used, which only
+ * grows), never more than the header copied at open allows. */
+static uint32_t slots_to_read(const struct hak_reader *r)
+{
+    const struct hak_probe_header *live = (const void *)r->map;
+    uint32_t used = __atomic_load_n(&live->slots_used, __ATOMIC_ACQUIRE);
+    return used < r->hdr.slot_count ? used : r->hdr.slot_count;
+}
+
 static const struct hak_probe_slot *slot_at(const struct hak_reader *r, uint32_t s)
 {
     return (const void *)(r->map + r->hdr.slots_offset + (size_t)s * r->hdr.slot_stride);
@@ -291,7 +300,8 @@ bool hak_reader_totals(const struct hak_reader *r, uint64_t *out)
         /* a slot whose thread is changing a cache is read again, after
          * letting it run; a slot left odd (a stopped writer, a forged
          * segment) uses up the budget and the read fails, not hangs */
-        for (uint32_t s = 0; s < r->hdr.slot_count; s++)
+        uint32_t used = slots_to_read(r);
+        for (uint32_t s = 0; s < used; s++)
             while (!hak_probe_slot_read(&r->hdr, slot_at(r, s), out, r->scratch)) {
                 if (--slot_retries == 0) return false;
                 sched_yield();
@@ -305,7 +315,8 @@ bool hak_reader_totals(const struct hak_reader *r, uint64_t *out)
 unsigned hak_reader_slots_in_use(const struct hak_reader *r)
 {
     unsigned n = 0;
-    for (uint32_t s = 1; s < r->hdr.slot_count; s++)
+    uint32_t used = slots_to_read(r);
+    for (uint32_t s = 1; s < used; s++)
         n += __atomic_load_n(&slot_at(r, s)->in_use, __ATOMIC_ACQUIRE) != 0;
     return n;
 }
@@ -383,7 +394,8 @@ bool hak_reader_classes(const struct hak_reader *r, struct hak_reader_class *out
     int retries = 1000;
     bool ok = true;
     memset(out, 0, n * sizeof(*out));
-    for (uint32_t s = 1; s < r->hdr.slot_count && ok; s++) {
+    uint32_t used = slots_to_read(r);
+    for (uint32_t s = 1; s < used && ok; s++) {
         const struct hak_probe_slot *slot = slot_at(r, s);
         if (!__atomic_load_n(&slot->in_use, __ATOMIC_ACQUIRE)) continue;
         while (!slot_caches(r, slot, out, scratch))

@@ -63,6 +63,11 @@ struct hak_probe_header {
     uint32_t hit_counter[2];   /* ids of tiny_alloc_hit and mid_alloc_hit  */
     uint32_t push_counter;     /* id of free_tls_sll                       */
     uint32_t class_sizes_offset; /* uint32_t[cache_count]: each cache's block size, from the start */
+    /* Slots [0, slots_used) have been taken at some time: readers read no
+     * further, so the pages of slots never used stay untouched (a read of
+     * a memfd's hole allocates a page, charged to the process's cgroup). */
+    uint32_t slots_used;
+    uint32_t reserved;
 };
 
 struct hak_probe_counter {

@@ -40,6 +40,7 @@ static struct fake fake_segment(void)
     h.header_size = sizeof h;
     h.counter_count = COUNTERS;
     h.slot_count = SLOTS;
+    h.slots_used = SLOTS;
     h.cache_offset = sizeof(struct hak_probe_slot) + COUNTERS * 8;
     h.cache_count = CACHES;
     h.cache_tiny = 1;

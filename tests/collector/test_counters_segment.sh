@@ -45,12 +45,18 @@ rm -f "/dev/shm/hakmem-$hpid.seg"
 # class), the thread's caches and a total line.
 timeout 10 "$HAK" counters --all --classes "$hpid" >"$WORK/classes" 2>"$WORK/err" ||
     fail "hak counters --classes $hpid: $(cat "$WORK/err")"
-sed -n '/^class /,$p' "$WORK/classes" | head -n 3
+sed -n '/^class /,+2p' "$WORK/classes"
 awk '$1 == "0" && $2 == 16 { ok = 1 } END { exit !ok }' "$WORK/classes" || fail "class 0 is not 16 bytes"
 awk '$1 == "71" && $2 == 32768 { ok = 1 } END { exit !ok }' "$WORK/classes" ||
     fail "class 71 is not 32768 bytes"
 [[ $(awk '$1 ~ /^[0-9]+$/ && NF == 7' "$WORK/classes" | wc -l) -eq 72 ]] || fail "not 72 size classes listed"
 grep -q '^total ' "$WORK/classes" || fail "no total line for the thread caches"
+# Reading leaves the slots no thread ever took untouched: a read of a hole in the memfd would
+# allocate its page (4.5 MiB for all 1024 slots, charged to the process's memory cgroup).
+segfd=$(ls -l "/proc/$hpid/fd" | awk '/memfd:hakmem-counters/ { print $9; exit }')
+kb=$(($(stat -L -c '%b * %B' "/proc/$hpid/fd/$segfd") / 1024))
+echo "-- segment resident after reading: $kb KiB"
+[[ $kb -lt 256 ]] || fail "reading the counters made $kb KiB of the segment resident"
 ls -l "/proc/$hpid/fd" | grep -q "memfd:hakmem-counters" || fail "no memfd among the process's files"
 
 echo "== processes without a segment hakmem can read"

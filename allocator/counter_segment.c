@@ -245,9 +245,11 @@ static void publish_regions(uint32_t changed, bool moved)
 }
 
 /* The child of fork must not count into its parent's segment: it gets a
- * memfd of its own, starting from zero, with the surviving thread's slot
- * and the regions it inherited.  Nothing outlives the child, so it needs
- * no delay before publishing. */
+ * memfd of its own, with the surviving thread's slot and the regions it
+ * inherited.  Events start from zero; gauges (a "Gauge:" description) carry
+ * the parent's sums, since the child holds what the parent held (the heap's
+ * fork handler then takes out the dead threads' cache capacities).  Nothing
+ * outlives the child, so it needs no delay before publishing. */
 void hak_counters_fork_child(void)
 {
     pthread_mutex_init(&seg_lock, NULL);
@@ -255,6 +257,10 @@ void hak_counters_fork_child(void)
     seg_fd = -1;
     struct hak_probe_header *parent = seg;
     if (!parent) return;
+    uint64_t gauges[HAK_NUM_COUNTERS] = {0};
+    for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++)
+        if (!strncmp(counter_info[i].desc, "Gauge:", 6))
+            for (uint32_t k = 0; k < SLOT_COUNT; k++) gauges[i] += slot_at(k)->values[i];
     bool had_slot = hak_ctr != NULL;
     seg = NULL;
     hak_ctr = NULL;
@@ -264,6 +270,7 @@ void hak_counters_fork_child(void)
         memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
         seg->region_count = region_shadow_count;
     }
+    if (seg) memcpy(slot_at(0)->values, gauges, sizeof gauges);
     if (had_slot) hak_counters_attach();
 }
 

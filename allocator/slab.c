@@ -45,12 +45,24 @@ static _Atomic size_t threads_cached[2]; /* other threads' cached bytes, at the 
 /* A remote list became non-empty since the last pass: the blocks on it are
  * free, and their owner may never drain them, so decay must look. */
 static _Atomic int remote_pending[2];
+/* Blocks came back to a slab that stays in use since the last pass that
+ * purged every slab: pages of free blocks may wait inside it, which a decay
+ * pass may leave (a slab used lately) and an idle pass gives back, so the
+ * worker must not park before that (docs/allocator.md, "Giving memory back"). */
+static _Atomic int purge_pending[2];
 
 static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
 {
     if (add) atomic_fetch_add_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
     else atomic_fetch_sub_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
     HAK_COUNT_ADD_ID(HAK_CTR_tiny_cached + tier, add ? bytes : -(uint64_t)bytes);
+}
+
+static inline void purge_note(enum hak_tier tier)
+{
+    if (!hak_cfg.purge || atomic_load_explicit(&purge_pending[tier], memory_order_relaxed)) return;
+    atomic_store_explicit(&purge_pending[tier], 1, memory_order_relaxed);
+    hak_tls.cached_event = true; /* the slow path wakes decay once unlocked */
 }
 
 /* Decay's clock in 32 bits, as slabs and SuperSlabs record it. */
@@ -408,6 +420,7 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     *tail = s->free;
     s->free = list;
     s->used -= n;
+    purge_note(ss->hdr.tier);
     HAK_COUNT_ADD(remote_drained, n);
     return n;
 }
@@ -852,7 +865,10 @@ static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss
     s->used -= k;
     if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
         slab_release(h, ss, s);
-    } else if (s->list == HAK_SLAB_FULL) {
+        return;
+    }
+    purge_note(ss->hdr.tier);
+    if (s->list == HAK_SLAB_FULL) {
         list_remove(h, s);
         list_push(h, s, HAK_SLAB_PARTIAL);
     }
@@ -1275,6 +1291,7 @@ static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
 {
     struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now(), .force = force};
     atomic_store_explicit(&remote_pending[tier], 0, memory_order_relaxed);
+    if (cutoff == HAK_RELEASE_ALL) atomic_store_explicit(&purge_pending[tier], 0, memory_order_relaxed);
     if (force) hak_heaps_for_each(probe_cb, &r);
     else hak_heaps_for_each(pending_cb, &r);
     r.gen = atomic_load(&probe_gen);
@@ -1311,14 +1328,16 @@ size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why)
     return slab_release_counted(HAK_TIER_MID, cutoff, why);
 }
 
-/* Free slabs, other threads' cached blocks as the last pass saw them, and
- * a byte for remote lists started since: while any is non-zero, decay
- * keeps running passes. */
+/* Free slabs, other threads' cached blocks as the last pass saw them, a
+ * byte for remote lists started since and a byte for slabs that got free
+ * blocks back since the last pass that purged everything: while any is
+ * non-zero, decay keeps running passes. */
 static size_t tier_cached(enum hak_tier tier)
 {
     return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
            atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
-           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed);
+           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed) +
+           (size_t)atomic_load_explicit(&purge_pending[tier], memory_order_relaxed);
 }
 
 size_t hak_tiny_cached(void)

@@ -195,17 +195,25 @@ static size_t ss_unmap(struct hak_superslab *ss)
     return bytes;
 }
 
-/* Gives back the pages of the free slabs freed at or before `cutoff`. */
+/* Gives back the pages of the free slabs freed at or before `cutoff`,
+ * adjacent ones in one call: each call costs a TLB flush on every CPU
+ * running the process, and a thread's exit gives back many at once. */
 static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
 {
-    size_t bytes = 0;
+    uint32_t go = 0;
     for (uint32_t m = ss->dirty_mask; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctz(m);
-        if (!aged(ss->free_ms[i], cutoff)) continue;
-        hak_os_decommit(hak_slab_base(ss, i), slab_bytes(ss));
-        ss->dirty_mask &= ~(1u << i);
-        bytes += slab_bytes(ss);
+        if (aged(ss->free_ms[i], cutoff)) go |= 1u << i;
     }
+    for (uint32_t m = go; m;) {
+        unsigned a = (unsigned)__builtin_ctz(m);
+        /* slab 0 is the header, so a >= 1 and the run ends below bit 31 of m >> a */
+        unsigned len = (unsigned)__builtin_ctz(~(m >> a));
+        hak_os_decommit(hak_slab_base(ss, a), (size_t)len * slab_bytes(ss));
+        m &= ~(((1u << len) - 1) << a);
+    }
+    ss->dirty_mask &= ~go;
+    size_t bytes = (size_t)__builtin_popcount(go) * slab_bytes(ss);
     if (bytes) dirty_add(ss->hdr.tier, bytes, false);
     return bytes;
 }

@@ -58,6 +58,10 @@ static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
     HAK_COUNT_ADD_ID(HAK_CTR_tiny_cached + tier, add ? bytes : -(uint64_t)bytes);
 }
 
+/* Blocks came back to a slab that still holds live ones.  Not called for
+ * an emptied slab: it is released, or reused by its owner, and a pass woken
+ * for it could unassign the owner's active slab between the two calls of a
+ * double free, which would then read as an invalid pointer. */
 static inline void purge_note(enum hak_tier tier)
 {
     if (!hak_cfg.purge || atomic_load_explicit(&purge_pending[tier], memory_order_relaxed)) return;
@@ -428,7 +432,7 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     *tail = s->free;
     s->free = list;
     s->used -= n;
-    purge_note(ss->hdr.tier);
+    if (s->used) purge_note(ss->hdr.tier);
     HAK_COUNT_ADD(remote_drained, n);
     return n;
 }
@@ -875,7 +879,7 @@ static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss
         slab_release(h, ss, s);
         return;
     }
-    purge_note(ss->hdr.tier);
+    if (s->used) purge_note(ss->hdr.tier);
     if (s->list == HAK_SLAB_FULL) {
         list_remove(h, s);
         list_push(h, s, HAK_SLAB_PARTIAL);

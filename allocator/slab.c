@@ -272,6 +272,7 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
     uint32_t bit = 1u << hak_slab_index(ss, s);
     ss->free_mask &= ~bit;
     if (ss->dirty_mask & bit) dirty_add(ss->hdr.tier, slab_bytes(ss), false);
+    ss->warm_mask = (ss->warm_mask & ~bit) | (ss->dirty_mask & bit);
     ss->dirty_mask &= ~bit;
     ss->live_slabs++;
 }
@@ -621,15 +622,18 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
  * slabs of a listed orphan but remote frees, which this may miss. */
 static void orphan_note_classes(struct hak_superslab *ss)
 {
-    uint64_t m[2] = {0, 0};
+    uint64_t m[2] = {0, 0}, res[2] = {0, 0};
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
         if (s->cls == HAK_CLASS_NONE) continue;
-        if (slab_has_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed))
-            m[s->cls / 64] |= (uint64_t)1 << (s->cls % 64);
+        uint64_t bit = (uint64_t)1 << (s->cls % 64);
+        if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) res[s->cls / 64] |= bit;
+        if (slab_has_free(s) || (res[s->cls / 64] & bit)) m[s->cls / 64] |= bit;
     }
-    __atomic_store_n(&ss->orphan_cls[0], m[0], __ATOMIC_RELAXED);
-    __atomic_store_n(&ss->orphan_cls[1], m[1], __ATOMIC_RELAXED);
+    for (unsigned w = 0; w < 2; w++) {
+        __atomic_store_n(&ss->orphan_cls[w], m[w], __ATOMIC_RELAXED);
+        __atomic_store_n(&ss->orphan_res[w], res[w], __ATOMIC_RELAXED);
+    }
 }
 
 /* A remote free started a slab's remote list: if the SuperSlab is an
@@ -640,6 +644,8 @@ static void orphan_note_free(struct hak_superslab *ss, const struct hak_slab *s)
     uint64_t bit = (uint64_t)1 << (s->cls % 64);
     if (!(__atomic_load_n(&ss->orphan_cls[s->cls / 64], __ATOMIC_RELAXED) & bit))
         __atomic_fetch_or(&ss->orphan_cls[s->cls / 64], bit, __ATOMIC_RELAXED);
+    if (!(__atomic_load_n(&ss->orphan_res[s->cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_res[s->cls / 64], bit, __ATOMIC_RELAXED);
 }
 
 static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
@@ -662,6 +668,25 @@ static void heap_lacking(struct hak_heap *h, enum hak_tier tier, uint64_t lack[2
         if (!l->partial && (!l->active || !slab_has_free(l->active)))
             lack[c / 64] |= (uint64_t)1 << (c % 64);
     }
+}
+
+/* Adopts `ss` (NULL: none was found), orphan_lock held on entry. */
+static bool adopt_take(struct hak_heap *h, enum hak_tier tier, struct hak_superslab *ss)
+{
+    if (ss) ss_unlink(&orphans[tier], ss);
+    pthread_mutex_unlock(&orphan_lock);
+    if (!ss) return false;
+    atomic_store_explicit(&ss->owner, h, memory_order_release);
+    ss_link(&h->ss[tier], ss);
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        if (s->cls == HAK_CLASS_NONE) continue;
+        slab_drain_remote(s);
+        if (s->used == 0) slab_unassign(NULL, ss, s);
+        else slab_file(h, s);
+    }
+    if (ss->live_slabs == 0) h->empty_ss[tier]++;
+    return true;
 }
 
 /* Takes an orphaned SuperSlab of the tier: with cls < HAK_NUM_CLASSES one
@@ -695,20 +720,19 @@ static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier, unsigned cls)
         while (o && (o->orphan_busy || !o->free_mask)) o = o->next;
         if (o) ss = o;
     }
-    if (ss) ss_unlink(&orphans[tier], ss);
-    pthread_mutex_unlock(&orphan_lock);
-    if (!ss) return false;
-    atomic_store_explicit(&ss->owner, h, memory_order_release);
-    ss_link(&h->ss[tier], ss);
-    for (unsigned i = 1; i < ss->nslabs; i++) {
-        struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE) continue;
-        slab_drain_remote(s);
-        if (s->used == 0) slab_unassign(NULL, ss, s);
-        else slab_file(h, s);
-    }
-    if (ss->live_slabs == 0) h->empty_ss[tier]++;
-    return true;
+    return adopt_take(h, tier, ss);
+}
+
+/* Takes an orphan with blocks of `cls` on a free or remote list: resident
+ * memory, which a refill uses before it touches pages never used. */
+static bool adopt_orphan_resident(struct hak_heap *h, enum hak_tier tier, unsigned cls)
+{
+    pthread_mutex_lock(&orphan_lock);
+    struct hak_superslab *ss = orphans[tier];
+    while (ss && (ss->orphan_busy ||
+                  !(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) >> (cls % 64) & 1)))
+        ss = ss->next;
+    return adopt_take(h, tier, ss);
 }
 
 /* Looks at the next few of the class's full slabs for remote frees:
@@ -758,8 +782,32 @@ static void *refill(struct hak_heap *h, unsigned cls)
     unsigned stage = HAK_CTR_TIER(tiny_refill_slab_free, tier);
     if (tc->head) HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_tcache, tier));
     else HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
+    bool adopted = false;
     while (!tc->head) {
         struct hak_slab *s = l->active;
+        if (s && !s->free && s->bump < s->end &&
+            !(ss_of(s)->warm_mask >> hak_slab_index(ss_of(s), s) & 1) &&
+            !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
+            /* the active slab would carve pages never touched (or given
+             * back): resident free blocks of the class first, a partial
+             * slab's, else an orphan's (one adoption per refill) */
+            struct hak_slab *p = l->partial;
+            for (unsigned k = 0; p && !p->free && k < 4; k++)
+                p = p->next != l->partial ? p->next : NULL;
+            if (p && p->free) {
+                list_remove(h, p);
+                list_remove(h, s);
+                list_push(h, s, HAK_SLAB_PARTIAL);
+                l->partial = s->next; /* the carving slab goes to the tail */
+                list_push(h, p, HAK_SLAB_ACTIVE);
+                ss_of(p)->active_ms[hak_slab_index(ss_of(p), p)] = now32();
+                s = p;
+            } else if (!adopted && adopt_orphan_resident(h, tier, cls)) {
+                adopted = true;
+                HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_adopt, tier));
+                continue;
+            }
+        }
         if (s) {
             uint32_t n = slab_take(s, tc, refill_batch(tc));
             if (n) {

@@ -18,6 +18,8 @@
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
  *     adopts an orphan with free blocks of the class (whose free pages the exit gave back);
+ *   - carve: a refill whose active slab has only pages never touched left adopts an orphan with
+ *     free blocks of the class on its free lists (resident memory) before it carves them;
  *   - partly: with no thread cache (HAKMEM_CHECK=1) and no free slab, the free pages inside partly
  *     used slabs still go back with no call (the decay worker runs until its idle pass);
  *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
@@ -405,6 +407,49 @@ static void part_resident(void) {
     free(res_kept); /* a remote free onto the orphan */
 }
 
+/* ---- carve ----------------------------------------------------------------------------- */
+
+enum { CARVE_SIZE = 2048, CARVE_RUN = 256 * 1024 / CARVE_SIZE };
+static void *carve_kept;
+
+/* Fills a run of the class and frees all but its first block: its orphan has 127 free blocks
+ * of the class on a slab's free list. */
+static void *carve_orphan_thread(void *arg) {
+    (void)arg;
+    static void *v[CARVE_RUN];
+    for (int i = 0; i < CARVE_RUN; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CARVE_SIZE))) != NULL);
+    carve_kept = v[0];
+    for (int i = 1; i < CARVE_RUN; i++)
+        free(v[i]);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_carve(void) {
+    enum { N = 32 };
+    static void *mine[N];
+    mine[0] = malloc(OPAQUE((size_t)CARVE_SIZE)); /* a fresh run: all but one block uncarved */
+    REQUIRE(mine[0] != NULL);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, carve_orphan_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long adopt0 = hak_counter("mid_refill_adopt");
+    int in_orphan = 0;
+    for (int i = 1; i < N; i++) {
+        REQUIRE((mine[i] = malloc(OPAQUE((size_t)CARVE_SIZE))) != NULL);
+        in_orphan += ((uintptr_t)mine[i] >> 21) == ((uintptr_t)carve_kept >> 21);
+    }
+    CHECKF(hak_counter("mid_refill_adopt") - adopt0 == 1,
+           "%lld refills adopted an orphan with free blocks of their class",
+           hak_counter("mid_refill_adopt") - adopt0);
+    CHECKF(in_orphan >= N / 2, "%d of %d blocks came from the exited thread's SuperSlab", in_orphan,
+           N - 1);
+    for (int i = 0; i < N; i++)
+        free(mine[i]);
+    free(carve_kept);
+}
+
 /* ---- partly ---------------------------------------------------------------------------- */
 
 /* HAKMEM_CHECK=1 HAKMEM_IDLE_MS=200 HAKMEM_DECAY_MS=60000 with the worker: every free block sits
@@ -502,6 +547,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "adopt")) part_adopt();
         else if (!strcmp(argv[1], "resident")) part_resident();
+        else if (!strcmp(argv[1], "carve")) part_carve();
         else if (!strcmp(argv[1], "partly")) part_partly();
         else if (!strcmp(argv[1], "fork")) part_fork();
         else return 2;
@@ -519,14 +565,15 @@ int main(int argc, char **argv) {
     static const char *const worker[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=60000",
                                          "HAKMEM_IDLE_MS=200", "HAKMEM_PRESSURE=0",
                                          "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt", "purge",    "idle",     "exit", "quiet",
-                                        "adopt", "resident", "partly", "fork"};
-    const char *const *envs[] = {manual, manual, idle, keep, manual, manual, manual, worker, manual};
+    static const char *const parts[] = {"adapt",    "purge", "idle",   "exit", "quiet", "adopt",
+                                        "resident", "carve", "partly", "fork"};
+    const char *const *envs[] = {manual, manual, idle,   keep,   manual,
+                                 manual, manual, manual, worker, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

@@ -318,9 +318,12 @@ static void fork_caches_adopt(void)
 }
 
 /* The child of fork must not count into its parent's segment: it gets a
- * memfd of its own, starting from zero, with the surviving thread's slot
- * and caches and the regions it inherited.  Nothing outlives the child, so
- * it needs no delay before publishing. */
+ * memfd of its own, with the surviving thread's slot and caches and the
+ * regions it inherited.  Events start from zero; gauges (a "Gauge:"
+ * description) carry the parent's sums, since the child holds what the
+ * parent held (the heap's fork handler then takes out the dead threads'
+ * cache capacities).  Nothing outlives the child, so it needs no delay
+ * before publishing. */
 void hak_counters_fork_child(void)
 {
     pthread_mutex_init(&seg_lock, NULL);
@@ -328,6 +331,11 @@ void hak_counters_fork_child(void)
     seg_fd = -1;
     struct hak_probe_header *parent = seg;
     if (!parent) return;
+    uint64_t gauges[HAK_NUM_COUNTERS] = {0};
+    for (unsigned i = 0; i < HAK_NUM_COUNTERS; i++)
+        if (!strncmp(counter_info[i].desc, "Gauge:", 6))
+            for (uint32_t k = 0; k < parent->slots_used && k < SLOT_COUNT; k++)
+                gauges[i] += slot_at(k)->values[i];
     bool had_slot = hak_ctr != NULL;
     if (my_slot && slot_is_private(my_slot)) hak_os_unmap(my_slot, SLOT_STRIDE);
     seg = NULL;
@@ -341,6 +349,7 @@ void hak_counters_fork_child(void)
         memcpy(regions(), region_shadow, region_shadow_count * sizeof(*region_shadow));
         seg->region_count = region_shadow_count;
     }
+    if (seg) memcpy(slot_at(0)->values, gauges, sizeof gauges);
     if (had_slot) {
         hak_counters_attach();
         fork_caches_adopt();

@@ -131,9 +131,11 @@ struct hak_superslab {
      * slab last became a refill's active slab; pages given back while
      * their slab stayed assigned (one bit per 4 KiB page of the 2 MiB). */
     uint32_t hidden_mask;
+    uint32_t warm_mask; /* assigned slabs whose uncarved pages are resident (reused free slabs) */
     uint32_t active_ms[HAK_MAX_SLABS];
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
     uint64_t orphan_cls[2]; /* an orphan's classes with free blocks (slab.c) */
+    uint64_t orphan_res[2]; /* of those, the classes with blocks on free or remote lists */
     uint8_t orphan_busy;    /* an orphan being collected, under slab.c's orphan_lock */
     struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the

@@ -240,8 +240,9 @@ void hak_heap_fork_parent(void)
 }
 
 /* In the child only the forking thread survives: the other threads' heaps
- * are orphaned so their SuperSlabs can be adopted.  Blocks that sat in the
- * dead threads' caches stay counted as used. */
+ * are orphaned so their SuperSlabs can be adopted, and their caches'
+ * capacities leave the gauges (their TLS is still readable here).  Blocks
+ * that sat in the dead threads' caches stay counted as used. */
 void hak_heap_fork_child(void)
 {
     pthread_mutex_init(&heap_lock, NULL);
@@ -251,6 +252,9 @@ void hak_heap_fork_child(void)
         next = h->next;
         pthread_mutex_init(&h->lock, NULL);
         if (h == hak_tls_heap) continue;
+        for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
+            HAK_COUNT_SUB_ID(HAK_CTR_tiny_tcache_cap + hak_class_tier(c),
+                             (uint64_t)h->thread->adapt[c].target * hak_class_size[c]);
         hak_heap_orphan_all(h);
         heap_unlink_locked(h);
     }

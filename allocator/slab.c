@@ -45,12 +45,28 @@ static _Atomic size_t threads_cached[2]; /* other threads' cached bytes, at the 
 /* A remote list became non-empty since the last pass: the blocks on it are
  * free, and their owner may never drain them, so decay must look. */
 static _Atomic int remote_pending[2];
+/* Blocks came back to a slab that stays in use since the last pass that
+ * purged every slab: pages of free blocks may wait inside it, which a decay
+ * pass may leave (a slab used lately) and an idle pass gives back, so the
+ * worker must not park before that (docs/allocator.md, "Giving memory back"). */
+static _Atomic int purge_pending[2];
 
 static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
 {
     if (add) atomic_fetch_add_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
     else atomic_fetch_sub_explicit(&dirty_bytes[tier], bytes, memory_order_relaxed);
     HAK_COUNT_ADD_ID(HAK_CTR_tiny_cached + tier, add ? bytes : -(uint64_t)bytes);
+}
+
+/* Blocks came back to a slab that still holds live ones.  Not called for
+ * an emptied slab: it is released, or reused by its owner, and a pass woken
+ * for it could unassign the owner's active slab between the two calls of a
+ * double free, which would then read as an invalid pointer. */
+static inline void purge_note(enum hak_tier tier)
+{
+    if (!hak_cfg.purge || atomic_load_explicit(&purge_pending[tier], memory_order_relaxed)) return;
+    atomic_store_explicit(&purge_pending[tier], 1, memory_order_relaxed);
+    hak_tls.cached_event = true; /* the slow path wakes decay once unlocked */
 }
 
 /* Decay's clock in 32 bits, as slabs and SuperSlabs record it. */
@@ -183,17 +199,25 @@ static size_t ss_unmap(struct hak_superslab *ss)
     return bytes;
 }
 
-/* Gives back the pages of the free slabs freed at or before `cutoff`. */
+/* Gives back the pages of the free slabs freed at or before `cutoff`,
+ * adjacent ones in one call: each call costs a TLB flush on every CPU
+ * running the process, and a thread's exit gives back many at once. */
 static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
 {
-    size_t bytes = 0;
+    uint32_t go = 0;
     for (uint32_t m = ss->dirty_mask; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctz(m);
-        if (!aged(ss->free_ms[i], cutoff)) continue;
-        hak_os_decommit(hak_slab_base(ss, i), slab_bytes(ss));
-        ss->dirty_mask &= ~(1u << i);
-        bytes += slab_bytes(ss);
+        if (aged(ss->free_ms[i], cutoff)) go |= 1u << i;
     }
+    for (uint32_t m = go; m;) {
+        unsigned a = (unsigned)__builtin_ctz(m);
+        /* slab 0 is the header, so a >= 1 and the run ends below bit 31 of m >> a */
+        unsigned len = (unsigned)__builtin_ctz(~(m >> a));
+        hak_os_decommit(hak_slab_base(ss, a), (size_t)len * slab_bytes(ss));
+        m &= ~(((1u << len) - 1) << a);
+    }
+    ss->dirty_mask &= ~go;
+    size_t bytes = (size_t)__builtin_popcount(go) * slab_bytes(ss);
     if (bytes) dirty_add(ss->hdr.tier, bytes, false);
     return bytes;
 }
@@ -248,6 +272,7 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
     uint32_t bit = 1u << hak_slab_index(ss, s);
     ss->free_mask &= ~bit;
     if (ss->dirty_mask & bit) dirty_add(ss->hdr.tier, slab_bytes(ss), false);
+    ss->warm_mask = (ss->warm_mask & ~bit) | (ss->dirty_mask & bit);
     ss->dirty_mask &= ~bit;
     ss->live_slabs++;
 }
@@ -408,6 +433,7 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     *tail = s->free;
     s->free = list;
     s->used -= n;
+    if (s->used) purge_note(ss->hdr.tier);
     HAK_COUNT_ADD(remote_drained, n);
     return n;
 }
@@ -602,15 +628,18 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
  * slabs of a listed orphan but remote frees, which this may miss. */
 static void orphan_note_classes(struct hak_superslab *ss)
 {
-    uint64_t m[2] = {0, 0};
+    uint64_t m[2] = {0, 0}, res[2] = {0, 0};
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
         if (s->cls == HAK_CLASS_NONE) continue;
-        if (slab_has_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed))
-            m[s->cls / 64] |= (uint64_t)1 << (s->cls % 64);
+        uint64_t bit = (uint64_t)1 << (s->cls % 64);
+        if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) res[s->cls / 64] |= bit;
+        if (slab_has_free(s) || (res[s->cls / 64] & bit)) m[s->cls / 64] |= bit;
     }
-    __atomic_store_n(&ss->orphan_cls[0], m[0], __ATOMIC_RELAXED);
-    __atomic_store_n(&ss->orphan_cls[1], m[1], __ATOMIC_RELAXED);
+    for (unsigned w = 0; w < 2; w++) {
+        __atomic_store_n(&ss->orphan_cls[w], m[w], __ATOMIC_RELAXED);
+        __atomic_store_n(&ss->orphan_res[w], res[w], __ATOMIC_RELAXED);
+    }
 }
 
 /* A remote free started a slab's remote list: if the SuperSlab is an
@@ -621,6 +650,8 @@ static void orphan_note_free(struct hak_superslab *ss, const struct hak_slab *s)
     uint64_t bit = (uint64_t)1 << (s->cls % 64);
     if (!(__atomic_load_n(&ss->orphan_cls[s->cls / 64], __ATOMIC_RELAXED) & bit))
         __atomic_fetch_or(&ss->orphan_cls[s->cls / 64], bit, __ATOMIC_RELAXED);
+    if (!(__atomic_load_n(&ss->orphan_res[s->cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_res[s->cls / 64], bit, __ATOMIC_RELAXED);
 }
 
 static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
@@ -643,6 +674,25 @@ static void heap_lacking(struct hak_heap *h, enum hak_tier tier, uint64_t lack[2
         if (!l->partial && (!l->active || !slab_has_free(l->active)))
             lack[c / 64] |= (uint64_t)1 << (c % 64);
     }
+}
+
+/* Adopts `ss` (NULL: none was found), orphan_lock held on entry. */
+static bool adopt_take(struct hak_heap *h, enum hak_tier tier, struct hak_superslab *ss)
+{
+    if (ss) ss_unlink(&orphans[tier], ss);
+    pthread_mutex_unlock(&orphan_lock);
+    if (!ss) return false;
+    atomic_store_explicit(&ss->owner, h, memory_order_release);
+    ss_link(&h->ss[tier], ss);
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        if (s->cls == HAK_CLASS_NONE) continue;
+        slab_drain_remote(s);
+        if (s->used == 0) slab_unassign(NULL, ss, s);
+        else slab_file(h, s);
+    }
+    if (ss->live_slabs == 0) h->empty_ss[tier]++;
+    return true;
 }
 
 /* Takes an orphaned SuperSlab of the tier: with cls < HAK_NUM_CLASSES one
@@ -676,20 +726,19 @@ static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier, unsigned cls)
         while (o && (o->orphan_busy || !o->free_mask)) o = o->next;
         if (o) ss = o;
     }
-    if (ss) ss_unlink(&orphans[tier], ss);
-    pthread_mutex_unlock(&orphan_lock);
-    if (!ss) return false;
-    atomic_store_explicit(&ss->owner, h, memory_order_release);
-    ss_link(&h->ss[tier], ss);
-    for (unsigned i = 1; i < ss->nslabs; i++) {
-        struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE) continue;
-        slab_drain_remote(s);
-        if (s->used == 0) slab_unassign(NULL, ss, s);
-        else slab_file(h, s);
-    }
-    if (ss->live_slabs == 0) h->empty_ss[tier]++;
-    return true;
+    return adopt_take(h, tier, ss);
+}
+
+/* Takes an orphan with blocks of `cls` on a free or remote list: resident
+ * memory, which a refill uses before it touches pages never used. */
+static bool adopt_orphan_resident(struct hak_heap *h, enum hak_tier tier, unsigned cls)
+{
+    pthread_mutex_lock(&orphan_lock);
+    struct hak_superslab *ss = orphans[tier];
+    while (ss && (ss->orphan_busy ||
+                  !(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) >> (cls % 64) & 1)))
+        ss = ss->next;
+    return adopt_take(h, tier, ss);
 }
 
 /* Looks at the next few of the class's full slabs for remote frees:
@@ -740,8 +789,32 @@ static void *refill(struct hak_heap *h, unsigned cls)
     uint32_t taken = 0;
     if (tc->head) HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_tcache, tier));
     else HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
+    bool adopted = false;
     while (!tc->head) {
         struct hak_slab *s = l->active;
+        if (s && !s->free && s->bump < s->end &&
+            !(ss_of(s)->warm_mask >> hak_slab_index(ss_of(s), s) & 1) &&
+            !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
+            /* the active slab would carve pages never touched (or given
+             * back): resident free blocks of the class first, a partial
+             * slab's, else an orphan's (one adoption per refill) */
+            struct hak_slab *p = l->partial;
+            for (unsigned k = 0; p && !p->free && k < 4; k++)
+                p = p->next != l->partial ? p->next : NULL;
+            if (p && p->free) {
+                list_remove(h, p);
+                list_remove(h, s);
+                list_push(h, s, HAK_SLAB_PARTIAL);
+                l->partial = s->next; /* the carving slab goes to the tail */
+                list_push(h, p, HAK_SLAB_ACTIVE);
+                ss_of(p)->active_ms[hak_slab_index(ss_of(p), p)] = now32();
+                s = p;
+            } else if (!adopted && adopt_orphan_resident(h, tier, cls)) {
+                adopted = true;
+                HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_adopt, tier));
+                continue;
+            }
+        }
         if (s) {
             uint32_t n = slab_take(s, tc, refill_batch(tc));
             if (n) {
@@ -860,7 +933,10 @@ static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss
     s->used -= k;
     if (s->used == 0 && s->list != HAK_SLAB_ACTIVE) {
         slab_release(h, ss, s);
-    } else if (s->list == HAK_SLAB_FULL) {
+        return;
+    }
+    if (s->used) purge_note(ss->hdr.tier);
+    if (s->list == HAK_SLAB_FULL) {
         list_remove(h, s);
         list_push(h, s, HAK_SLAB_PARTIAL);
     }
@@ -1299,6 +1375,7 @@ static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
 {
     struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now(), .force = force};
     atomic_store_explicit(&remote_pending[tier], 0, memory_order_relaxed);
+    if (cutoff == HAK_RELEASE_ALL) atomic_store_explicit(&purge_pending[tier], 0, memory_order_relaxed);
     if (force) hak_heaps_for_each(probe_cb, &r);
     else hak_heaps_for_each(pending_cb, &r);
     r.gen = atomic_load(&probe_gen);
@@ -1335,14 +1412,16 @@ size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why)
     return slab_release_counted(HAK_TIER_MID, cutoff, why);
 }
 
-/* Free slabs, other threads' cached blocks as the last pass saw them, and
- * a byte for remote lists started since: while any is non-zero, decay
- * keeps running passes. */
+/* Free slabs, other threads' cached blocks as the last pass saw them, a
+ * byte for remote lists started since and a byte for slabs that got free
+ * blocks back since the last pass that purged everything: while any is
+ * non-zero, decay keeps running passes. */
 static size_t tier_cached(enum hak_tier tier)
 {
     return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
            atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
-           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed);
+           (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed) +
+           (size_t)atomic_load_explicit(&purge_pending[tier], memory_order_relaxed);
 }
 
 size_t hak_tiny_cached(void)

@@ -17,7 +17,13 @@
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
- *     adopts an orphan with free blocks of the class (whose free pages the exit gave back).
+ *     adopts an orphan with free blocks of the class (whose free pages the exit gave back);
+ *   - carve: a refill whose active slab has only pages never touched left adopts an orphan with
+ *     free blocks of the class on its free lists (resident memory) before it carves them;
+ *   - partly: with no thread cache (HAKMEM_CHECK=1) and no free slab, the free pages inside partly
+ *     used slabs still go back with no call (the decay worker runs until its idle pass);
+ *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
+ *     the dead threads'), the SuperSlabs it inherited.
  */
 #include "check.h"
 
@@ -27,6 +33,7 @@ int main(void) {
 }
 #else
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -400,6 +407,137 @@ static void part_resident(void) {
     free(res_kept); /* a remote free onto the orphan */
 }
 
+/* ---- carve ----------------------------------------------------------------------------- */
+
+enum { CARVE_SIZE = 2048, CARVE_RUN = 256 * 1024 / CARVE_SIZE };
+static void *carve_kept;
+
+/* Fills a run of the class and frees all but its first block: its orphan has 127 free blocks
+ * of the class on a slab's free list. */
+static void *carve_orphan_thread(void *arg) {
+    (void)arg;
+    static void *v[CARVE_RUN];
+    for (int i = 0; i < CARVE_RUN; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CARVE_SIZE))) != NULL);
+    carve_kept = v[0];
+    for (int i = 1; i < CARVE_RUN; i++)
+        free(v[i]);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_carve(void) {
+    enum { N = 32 };
+    static void *mine[N];
+    mine[0] = malloc(OPAQUE((size_t)CARVE_SIZE)); /* a fresh run: all but one block uncarved */
+    REQUIRE(mine[0] != NULL);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, carve_orphan_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long adopt0 = hak_counter("mid_refill_adopt");
+    int in_orphan = 0;
+    for (int i = 1; i < N; i++) {
+        REQUIRE((mine[i] = malloc(OPAQUE((size_t)CARVE_SIZE))) != NULL);
+        in_orphan += ((uintptr_t)mine[i] >> 21) == ((uintptr_t)carve_kept >> 21);
+    }
+    CHECKF(hak_counter("mid_refill_adopt") - adopt0 == 1,
+           "%lld refills adopted an orphan with free blocks of their class",
+           hak_counter("mid_refill_adopt") - adopt0);
+    CHECKF(in_orphan >= N / 2, "%d of %d blocks came from the exited thread's SuperSlab", in_orphan,
+           N - 1);
+    for (int i = 0; i < N; i++)
+        free(mine[i]);
+    free(carve_kept);
+}
+
+/* ---- partly ---------------------------------------------------------------------------- */
+
+/* HAKMEM_CHECK=1 HAKMEM_IDLE_MS=200 HAKMEM_DECAY_MS=60000 with the worker: every free block sits
+ * inside a slab that keeps one block in 16, no slab is free and no thread caches anything (the
+ * caches are off), so only the pages inside partly used slabs are there to give back.  The test
+ * waits for them (polling a counter, bounded only to fail a broken build), making no call. */
+static long rss_kb_no_alloc(void) {
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY);
+    REQUIRE(fd >= 0);
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    REQUIRE(len > 0);
+    buf[len] = 0;
+    long size = 0, res = 0;
+    REQUIRE(sscanf(buf, "%ld %ld", &size, &res) == 2);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void part_partly(void) {
+    size_t n;
+    hak_counter("tiny_pages_purged"); /* the reader's own buffer exists before the burst */
+    void **v = burst_keep16(1024, 8 * MIB, &n);
+    long long purged0 = hak_counter("tiny_pages_purged");
+    /* RSS is read with no allocation: stdio's buffer, freed, would leave a free slab (and wake
+     * decay itself) */
+    long before = rss_kb_no_alloc(), after = before;
+    /* 3 pages in 4 hold only free blocks: 6 MiB of the burst's 8 */
+    for (int ms = 0; ms < 30000 && before - after < (long)(4 * KIB); ms += 20) {
+        usleep(20000);
+        after = rss_kb_no_alloc();
+    }
+    CHECKF(hak_counter("tiny_pages_purged") - purged0 >= 1024,
+           "%lld pages purged with no call in 30 s", hak_counter("tiny_pages_purged") - purged0);
+    CHECKF(before - after >= (long)(4 * KIB), "RSS fell by %ld KiB", before - after);
+    check_kept(v, n, 1024, "Tiny after the idle pass");
+}
+
+/* ---- fork ------------------------------------------------------------------------------ */
+
+static long long caps_gauge(void) {
+    return hak_counter("tiny_tcache_cap") + hak_counter("mid_tcache_cap");
+}
+
+static long long main_caps; /* the gauges before the thread's first call: the main thread's */
+
+static void *grow_and_wait(void *arg) {
+    (void)arg;
+    main_caps = caps_gauge();
+    for (int round = 0; round < 20; round++) {
+        kept_of(64, HEAVY);
+        kept_of(4096, 64);
+    }
+    set_stage(1);
+    wait_stage(2);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 (no probe changes a capacity meanwhile). */
+static void part_fork(void) {
+    free(malloc(OPAQUE((size_t)64)));
+    hak_counter("held_tiny"); /* the reader's buffer exists before the thread reads */
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, grow_and_wait, NULL) == 0);
+    wait_stage(1);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork(); /* the main thread made no call since the thread read main_caps */
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        long long got[3] = {caps_gauge(), hak_counter("held_tiny"), hak_counter("tiny_cached")};
+        _exit(write(fds[1], got, sizeof got) == (ssize_t)sizeof got ? 0 : 1);
+    }
+    long long got[3] = {0, 0, 0};
+    REQUIRE(read(fds[0], got, sizeof got) == (ssize_t)sizeof got);
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    long long both = caps_gauge(), held = hak_counter("held_tiny");
+    CHECKF(both > main_caps, "the thread's caches grew nothing (%lld, main thread %lld)", both, main_caps);
+    CHECKF(got[0] == main_caps,
+           "capacity gauges in the child %lld, its one thread's %lld (parent's threads %lld)", got[0],
+           main_caps, both);
+    CHECKF(got[1] > 0 && got[1] <= held, "held_tiny in the child %lld, in the parent %lld", got[1], held);
+    CHECKF(got[2] >= 0, "tiny_cached in the child %lld", got[2]);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2) {
         if (!strcmp(argv[1], "adapt")) part_adapt();
@@ -409,6 +547,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "adopt")) part_adopt();
         else if (!strcmp(argv[1], "resident")) part_resident();
+        else if (!strcmp(argv[1], "carve")) part_carve();
+        else if (!strcmp(argv[1], "partly")) part_partly();
+        else if (!strcmp(argv[1], "fork")) part_fork();
         else return 2;
         return test_finish();
     }
@@ -421,13 +562,18 @@ int main(int argc, char **argv) {
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt", "purge", "idle", "exit", "quiet", "adopt", "resident"};
-    const char *const *envs[] = {manual, manual, idle, keep, manual, manual, manual};
+    static const char *const worker[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=60000",
+                                         "HAKMEM_IDLE_MS=200", "HAKMEM_PRESSURE=0",
+                                         "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const parts[] = {"adapt",    "purge", "idle",   "exit", "quiet", "adopt",
+                                        "resident", "carve", "partly", "fork"};
+    const char *const *envs[] = {manual, manual, idle,   keep,   manual,
+                                 manual, manual, manual, worker, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 10; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

@@ -150,7 +150,7 @@ int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct, stru
         const struct rdb_group *gb = NULL;
         for (int k = 0; k < b->ng; k++)
             if (!strcmp(ga->profile, b->gs[k].profile) && !strcmp(ga->bench, b->gs[k].bench) &&
-                !strcmp(ga->allocator, b->gs[k].allocator))
+                ga->variant == b->gs[k].variant && !strcmp(ga->allocator, b->gs[k].allocator))
                 gb = &b->gs[k];
         if (!gb) continue;
         res->matched++;
@@ -165,7 +165,10 @@ int diff_compare(struct diff_side *a, struct diff_side *b, double fail_pct, stru
             if (!usable_count(va, ma) || !usable_count(vb, mb)) continue;
             assert(res->nrows < a->ng * NFIGURES);
             struct diff_row *row = &res->rows[res->nrows++];
-            row->bench = ga->bench;
+            snprintf(row->bench, sizeof row->bench, "%s", ga->bench);
+            if (ga->variant > 0)
+                snprintf(row->bench + strlen(row->bench), sizeof row->bench - strlen(row->bench),
+                         ", part %d", ga->variant + 1);
             row->allocator = ga->allocator;
             judge(row, kind, ph, va, ma, vb, mb, res);
         }

@@ -26,7 +26,8 @@ struct diff_side {
 
 /* One line of the diff. */
 struct diff_row {
-    const char *bench, *allocator;
+    const char *allocator;
+    char bench[48]; /* the benchmark, with ", part N" for a later set of its parameters */
     char figure[64];
     double a, b, delta, pct, noise;
     int na, nb;

@@ -387,11 +387,13 @@ void report_write(struct doc *d, struct rdb *db, struct rdb_run *runs, int n,
         /* One section per benchmark, in order of first appearance. */
         int first = 1;
         for (int j = 0; j < k; j++)
-            if (!strcmp(gs[j].bench, gs[k].bench) && !strcmp(gs[j].profile, gs[k].profile))
-                first = 0;
+            if (rdb_same_section(&gs[j], &gs[k])) first = 0;
         if (!first) continue;
         const char *bench = gs[k].bench;
-        doc_heading(d, 2, "%s%s%s", bench, gs[k].profile[0] ? " — profile " : "", gs[k].profile);
+        char part[32] = "";
+        if (gs[k].variant > 0) snprintf(part, sizeof part, ", part %d", gs[k].variant + 1);
+        doc_heading(d, 2, "%s%s%s%s", bench, gs[k].profile[0] ? " — profile " : "", gs[k].profile,
+                    part);
         if (runs[gs[k].idx[0]].params[0]) doc_para(d, "Parameters: %s", runs[gs[k].idx[0]].params);
         side_by_side(d, runs, gs, ng, &gs[k], show_build);
         idle_table(d, runs, gs, ng, &gs[k], show_build);

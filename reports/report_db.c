@@ -878,11 +878,21 @@ int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out) {
         int k;
         for (k = 0; k < ng; k++)
             if (!strcmp(g[k].profile, r->profile) && !strcmp(g[k].bench, r->bench) &&
-                !strcmp(g[k].allocator, r->allocator) && !strcmp(g[k].build, r->build))
+                !strcmp(g[k].params, r->params) && !strcmp(g[k].allocator, r->allocator) &&
+                !strcmp(g[k].build, r->build))
                 break;
         if (k == ng) {
+            /* the variant of an earlier group with these parameters, else the next one */
+            int variant = -1, next = 0;
+            for (int j = 0; j < ng && variant < 0; j++) {
+                if (strcmp(g[j].profile, r->profile) || strcmp(g[j].bench, r->bench)) continue;
+                if (!strcmp(g[j].params, r->params)) variant = g[j].variant;
+                if (g[j].variant >= next) next = g[j].variant + 1;
+            }
+            g[ng].variant = variant >= 0 ? variant : next;
             g[ng].profile = r->profile;
             g[ng].bench = r->bench;
+            g[ng].params = r->params;
             g[ng].allocator = r->allocator;
             g[ng].build = r->build;
             g[ng].idx = calloc(n, sizeof(int));
@@ -993,7 +1003,8 @@ double rdb_counter(const struct rdb_run *r, const char *name) {
 }
 
 int rdb_same_section(const struct rdb_group *a, const struct rdb_group *b) {
-    return !strcmp(a->profile, b->profile) && !strcmp(a->bench, b->bench);
+    return !strcmp(a->profile, b->profile) && !strcmp(a->bench, b->bench) &&
+           a->variant == b->variant;
 }
 
 void rdb_section_name(const struct rdb_group *g, char *buf, size_t n) {
@@ -1009,6 +1020,7 @@ void rdb_section_name(const struct rdb_group *g, char *buf, size_t n) {
                                   : '_');
     }
     buf[o] = 0;
+    if (g->variant > 0) snprintf(buf + o, n - o, "-%d", g->variant + 1);
 }
 
 int rdb_groups_need_build(const struct rdb_group *g, int n) {

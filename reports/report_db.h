@@ -164,19 +164,24 @@ int rdb_cache_timeline(struct rdb *db, int64_t run_id, double **t_ms,
 /* Every mark of a run: name and time, for shading a chart. */
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
 
-/* Runs grouped by (profile, bench, allocator, build): the rows of a side-by-side table. */
+/* Runs grouped by (profile, bench, params, allocator, build): the rows of a side-by-side table.
+ * A profile may run one benchmark with several sets of parameters (the `speed` profile's four
+ * replays, `decay`'s three parts): each set is its own section, numbered by `variant` (0 for the
+ * first set of a profile and benchmark, in order of first appearance). */
 struct rdb_group {
-    const char *profile, *bench, *allocator, *build;
+    const char *profile, *bench, *params, *allocator, *build;
+    int variant;
     int *idx; /* indexes into the runs array */
     int n, ncompleted;
 };
 int rdb_group_runs(const struct rdb_run *runs, int n, struct rdb_group **out);
 void rdb_free_groups(struct rdb_group *g, int n);
 
-/* Whether two groups belong to one section of a report (same profile and benchmark). */
+/* Whether two groups belong to one section of a report (same profile, benchmark and parameters). */
 int rdb_same_section(const struct rdb_group *a, const struct rdb_group *b);
 
-/* The name of a section in file names: "PROFILE-BENCH", or "BENCH" without a profile. */
+/* The name of a section in file names: "PROFILE-BENCH", or "BENCH" without a profile; a later
+ * set of parameters of the same benchmark adds its number from 2 on ("speed-replay-2"). */
 void rdb_section_name(const struct rdb_group *g, char *buf, size_t n);
 
 /* Whether labels need the build: some section holds one allocator under several builds. */

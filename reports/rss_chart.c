@@ -149,6 +149,10 @@ int chart_rss(const struct chart_section *s, const char *base, char *err, size_t
         order++;
     }
     int ntotals = l.nblocks;
+    if (!(l.ymax > 0)) { /* no run was sampled (each ended before the first read): nothing to draw */
+        fclose(f);
+        return 1;
+    }
     /* Then the processes of each allocator's first run that had several. */
     order = 0;
     for (int k = 0; k < s->ng; k++) {

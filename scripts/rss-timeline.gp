@@ -15,7 +15,7 @@ set ylabel "Rss (MiB)"
 nstrip = words(strips)
 band = ymax * 0.09
 set yrange [0:ymax + band * nstrip + ymax * 0.02]
-tic = 10 ** floor(log10(ymax))
+tic = 10.0 ** floor(log10(ymax))  # a float: 1 / 2 would be 0 in integers
 while (ymax / tic < 4) { tic = tic / 2 }
 set ytics 0, tic, ymax
 set grid

@@ -265,6 +265,7 @@ struct recording {
 
     struct hak_reader *reader; /* hakmem's counter segment, kept mapped until the end */
     uint64_t *totals;
+    struct hak_reader_class *classes; /* one per size class of its thread caches */
     struct hak_probe_region *regions;
     size_t region_cap;
 
@@ -308,6 +309,18 @@ static void db_check(struct recording *r, int rc) {
     }
 }
 
+/* Lets hakmem's counter segment go, with what was read from it. */
+static void segment_close(struct recording *r) {
+    if (r->reader) hak_reader_close(r->reader);
+    r->reader = NULL;
+    free(r->totals);
+    free(r->regions);
+    free(r->classes);
+    r->totals = NULL;
+    r->regions = NULL;
+    r->classes = NULL;
+}
+
 /* Opens hakmem's counter segment of the command once it exists (after its first allocation). */
 static void try_open_segment(struct recording *r) {
     if (r->reader || !r->alive) return;
@@ -318,9 +331,10 @@ static void try_open_segment(struct recording *r) {
     r->totals = calloc(h->counter_count ? h->counter_count : 1, sizeof *r->totals);
     r->region_cap = h->region_capacity;
     r->regions = calloc(r->region_cap ? r->region_cap : 1, sizeof *r->regions);
-    if (!r->totals || !r->regions) {
-        hak_reader_close(r->reader);
-        r->reader = NULL;
+    unsigned ncls = hak_reader_class_count(r->reader);
+    r->classes = calloc(ncls ? ncls : 1, sizeof *r->classes);
+    if (!r->totals || !r->regions || !r->classes) {
+        segment_close(r);
         return;
     }
     run_db_begin(r->db);
@@ -331,11 +345,21 @@ static void try_open_segment(struct recording *r) {
                                             hak_reader_counter_desc(r->reader, i)));
 }
 
+/* The counters' totals, and the thread caches of every size class that some thread caches or
+ * has a capacity for (a class no thread uses stores no row). */
 static void store_counters(struct recording *r, long seq) {
     if (!r->reader || !hak_reader_totals(r->reader, r->totals)) return;
     for (unsigned i = 0; i < hak_reader_counter_count(r->reader); i++)
         db_check(r, run_db_add_counter(r->db, r->run_id, seq, hak_reader_counter_name(r->reader, i),
                                        (int64_t)r->totals[i]));
+    if (!hak_reader_classes(r->reader, r->classes)) return;
+    for (unsigned c = 0; c < hak_reader_class_count(r->reader); c++) {
+        const struct hak_reader_class *k = &r->classes[c];
+        if (k->capacity || k->cached)
+            db_check(r, run_db_add_class(r->db, r->run_id, seq, c,
+                                         hak_reader_class_size(r->reader, c), k->threads,
+                                         k->capacity, k->cached));
+    }
 }
 
 static void store_events(struct recording *r, long seq) {
@@ -356,14 +380,7 @@ static struct hak_proc *root_proc(struct recording *r) {
  * hakmem's counter segment too: the old one is let go, and the new image's is looked for. */
 static int refresh_process(struct recording *r, struct hak_proc *p, int failed) {
     int rc = hak_tree_refresh(&r->tree, p, failed);
-    if (rc == 1 && p->pid == r->pid && r->reader) {
-        hak_reader_close(r->reader);
-        r->reader = NULL;
-        free(r->totals);
-        free(r->regions);
-        r->totals = NULL;
-        r->regions = NULL;
-    }
+    if (rc == 1 && p->pid == r->pid && r->reader) segment_close(r);
     return rc;
 }
 
@@ -756,9 +773,7 @@ static void recording_free(struct recording *r) {
     r->pending_procs = NULL;
     hak_smaps_free(&r->smaps);
     hak_events_close(&r->events);
-    if (r->reader) hak_reader_close(r->reader);
-    free(r->totals);
-    free(r->regions);
+    segment_close(r);
 }
 
 /* The allocator library's identity, asked of dpkg once per library: hak bench records the same

@@ -104,6 +104,12 @@ static const char *const migrations[RUN_DB_SCHEMA_VERSION] = {
     "ALTER TABLE runs ADD COLUMN alloc_file TEXT;"
     "ALTER TABLE runs ADD COLUMN alloc_package TEXT;"
     "ALTER TABLE runs ADD COLUMN alloc_version TEXT;",
+    /* 5: hakmem's thread caches per size class at every snapshot that stores counters: the
+     * threads with a cache of the class, their capacities and the blocks they hold. */
+    "CREATE TABLE hakmem_classes ("
+    "  run_id INTEGER NOT NULL, sample_seq INTEGER NOT NULL, cls INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL, threads INTEGER, capacity INTEGER, cached INTEGER,"
+    "  PRIMARY KEY (run_id, sample_seq, cls)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RUN_DB_SCHEMA_VERSION,
                "one migration per schema version");
@@ -119,6 +125,7 @@ enum stmt_id {
     ST_TIER,
     ST_COUNTER_NAME,
     ST_COUNTER,
+    ST_CLASS,
     ST_EVENT_NAME,
     ST_EVENT,
     ST_PHASE,
@@ -152,6 +159,7 @@ static const char *const stmt_sql[] = {
     [ST_TIER] = "INSERT OR REPLACE INTO hakmem_tiers VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER_NAME] = "INSERT OR REPLACE INTO counter_names VALUES (?,?,?,?)",
     [ST_COUNTER] = "INSERT OR REPLACE INTO counters VALUES (?,?,?,?)",
+    [ST_CLASS] = "INSERT OR REPLACE INTO hakmem_classes VALUES (?,?,?,?,?,?,?)",
     [ST_EVENT_NAME] = "INSERT OR REPLACE INTO event_names VALUES (?,?,?,?,?,?,?,?)",
     [ST_EVENT] = "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?)",
     [ST_PHASE] = "INSERT OR REPLACE INTO phases VALUES (?,?,?,?,?,?,?,?)",
@@ -612,6 +620,20 @@ int run_db_add_counter(struct run_db *d, int64_t run_id, long sample_seq, const 
     bind_i64(st, 2, sample_seq);
     bind_text(st, 3, name);
     bind_i64(st, 4, value);
+    return step(st);
+}
+
+int run_db_add_class(struct run_db *d, int64_t run_id, long sample_seq, unsigned cls,
+                     uint32_t size, uint64_t threads, uint64_t capacity, uint64_t cached) {
+    sqlite3_stmt *st = d->st[ST_CLASS];
+    int i = 1;
+    bind_i64(st, i++, run_id);
+    bind_i64(st, i++, sample_seq);
+    bind_i64(st, i++, cls);
+    bind_i64(st, i++, size);
+    bind_i64(st, i++, (int64_t)threads);
+    bind_i64(st, i++, (int64_t)capacity);
+    bind_i64(st, i++, (int64_t)cached);
     return step(st);
 }
 

@@ -137,6 +137,10 @@ int run_db_add_counter_name(struct run_db *db, int64_t run_id, const char *name,
                             const char *description);
 int run_db_add_counter(struct run_db *db, int64_t run_id, long sample_seq, const char *name,
                        int64_t value);
+/* One size class of hakmem's thread caches at a snapshot (hakmem_classes): its block size, the
+ * threads with a cache of it, their capacities and the blocks they hold, in blocks. */
+int run_db_add_class(struct run_db *db, int64_t run_id, long sample_seq, unsigned cls,
+                     uint32_t size, uint64_t threads, uint64_t capacity, uint64_t cached);
 int run_db_add_event_name(struct run_db *db, int64_t run_id, const struct hak_event *ev);
 int run_db_add_event(struct run_db *db, int64_t run_id, long sample_seq, const char *name,
                      const struct hak_event_value *v);

@@ -8,8 +8,9 @@
 #define HAK_SCHEMA_H
 
 /* 3 added processes (samples.processes, process_samples), attach and sampling-gap columns; 4 the
- * allocator library's identity (runs.alloc_file, alloc_package, alloc_version). */
-#define RUN_DB_SCHEMA_VERSION 4
+ * allocator library's identity (runs.alloc_file, alloc_package, alloc_version); 5 hakmem's thread
+ * caches per size class (hakmem_classes). */
+#define RUN_DB_SCHEMA_VERSION 5
 
 /* The tables (and the view) every run database has since version 1, listed once: as an SQL list
  * for `name IN (...)` (its last entry '' names nothing) and how many there are. */

@@ -39,6 +39,74 @@ static double get_tier_rss(const struct rdb_run *r, int arg) {
 static double get_cache(const struct rdb_run *r, int arg) {
     return r->ph[arg / PHASE_STRIDE].cache_kb[arg % PHASE_STRIDE];
 }
+/* Per size class: phase * RDB_NSIZE_CLASSES + class. */
+static double get_size_cap(const struct rdb_run *r, int arg) {
+    return r->ph[arg / RDB_NSIZE_CLASSES].size_cap_kb[arg % RDB_NSIZE_CLASSES];
+}
+static double get_size_cached(const struct rdb_run *r, int arg) {
+    return r->ph[arg / RDB_NSIZE_CLASSES].size_cached_kb[arg % RDB_NSIZE_CLASSES];
+}
+
+/* hakmem's thread caches per size class and phase (medians of the group's runs): the classes
+ * with the largest capacity in any phase, each cell "capacity / cached" in KiB.  Nothing when the
+ * runs stored no class (schema before 5, or no snapshot at a mark). */
+enum { SIZE_TABLE_ROWS = 12 };
+static void size_class_table(struct doc *d, const struct rdb_run *runs, const struct rdb_group *g) {
+    double cap[RDB_NPHASES][RDB_NSIZE_CLASSES], held[RDB_NPHASES][RDB_NSIZE_CLASSES];
+    double top[RDB_NSIZE_CLASSES];
+    int used = 0;
+    for (int k = 0; k < RDB_NSIZE_CLASSES; k++) {
+        top[k] = NAN;
+        for (int p = 0; p < RDB_NPHASES; p++) {
+            cap[p][k] = rdb_group_median(runs, g, get_size_cap, p * RDB_NSIZE_CLASSES + k);
+            held[p][k] = rdb_group_median(runs, g, get_size_cached, p * RDB_NSIZE_CLASSES + k);
+            if (!isnan(cap[p][k]) && (isnan(top[k]) || cap[p][k] > top[k])) top[k] = cap[p][k];
+        }
+        used += !isnan(top[k]);
+    }
+    if (!used) return;
+    /* The rows: the SIZE_TABLE_ROWS largest capacities, in class order. */
+    int row[RDB_NSIZE_CLASSES] = {0}, nrows = 0;
+    while (nrows < SIZE_TABLE_ROWS && nrows < used) {
+        int best = -1;
+        for (int k = 0; k < RDB_NSIZE_CLASSES; k++)
+            if (!isnan(top[k]) && !row[k] && (best < 0 || top[k] > top[best])) best = k;
+        row[best] = 1;
+        nrows++;
+    }
+    doc_para(d,
+             "hakmem's thread caches per size class (KiB, capacity / cached, summed over the "
+             "threads; the %d of %d classes with the largest capacity, every class in table "
+             "hakmem_classes):",
+             nrows, used);
+    char c[1 + RDB_NPHASES][DOC_CELL];
+    int n = 0;
+    snprintf(c[n++], DOC_CELL, "class");
+    int cols[RDB_NPHASES], ncols = 0;
+    for (int p = 0; p < RDB_NPHASES; p++)
+        if (runs[g->idx[0]].ph[p].present) {
+            cols[ncols++] = p;
+            snprintf(c[n++], DOC_CELL, "%s", rdb_phase_names[p]);
+        }
+    doc_table_begin(d, NULL);
+    doc_row(d, 1, n, c);
+    const struct rdb_run *r0 = &runs[g->idx[0]];
+    for (int k = 0; k < RDB_NSIZE_CLASSES; k++) {
+        if (!row[k]) continue;
+        n = 0;
+        snprintf(c[n++], DOC_CELL, "%u: %u B", (unsigned)k, (unsigned)r0->class_size[k]);
+        for (int i = 0; i < ncols; i++) {
+            int p = cols[i];
+            if (isnan(cap[p][k]))
+                snprintf(c[n++], DOC_CELL, "-");
+            else
+                snprintf(c[n++], DOC_CELL, "%.0f / %.0f", cap[p][k],
+                         isnan(held[p][k]) ? 0.0 : held[p][k]);
+        }
+        doc_row(d, 0, n, c);
+    }
+    doc_table_end(d);
+}
 
 /* A table of one per-tier (or per-cache) figure of hakmem at each phase (medians of the group's
  * runs), n columns headed by heads; nothing when no phase has it. */
@@ -158,6 +226,7 @@ static void overhead_table(struct doc *d, const struct rdb_run *runs, const stru
                     "hakmem's thread caches per phase (KiB): the adaptive capacity of every "
                     "thread's caches, free slabs kept for reuse, and free pages given back inside "
                     "slabs still in use so far (tcache_cap, *_cached and *_pages_purged counters):");
+        size_class_table(d, runs, g);
     }
 }
 

@@ -145,6 +145,8 @@ static void phase_init(struct rdb_phase_fig *f) {
         f->held_kb[i] = f->tier_rss_kb[i] = NAN;
     for (int i = 0; i < RDB_NCACHE; i++)
         f->cache_kb[i] = NAN;
+    for (int i = 0; i < RDB_NSIZE_CLASSES; i++)
+        f->size_cap_kb[i] = f->size_cached_kb[i] = NAN;
 }
 
 /* One mark with its snapshot, as read from phase_samples. */
@@ -590,9 +592,33 @@ static void load_whole(struct rdb *db, struct rdb_run *r) {
 #undef NET
 }
 
-/* What a run's row cannot say by itself: the processes it sampled (schema 3 on), and the figures
- * of the whole run. */
+/* hakmem's thread caches per size class at each phase's snapshot (schema 5 on). */
+static void load_size_classes(sqlite3 *db, struct rdb_run *r) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT cls, size, capacity * size / 1024.0, cached * size / 1024.0 "
+                           "FROM hakmem_classes WHERE run_id = ? AND sample_seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    for (int p = 0; p < RDB_NPHASES; p++) {
+        struct rdb_phase_fig *f = &r->ph[p];
+        if (!f->present) continue;
+        bind_phase_snapshot(st, r, f);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t c = sqlite3_column_int64(st, 0);
+            if (c < 0 || c >= RDB_NSIZE_CLASSES) continue;
+            r->class_size[c] = (uint32_t)sqlite3_column_int64(st, 1);
+            f->size_cap_kb[c] = col_num(st, 2);
+            f->size_cached_kb[c] = col_num(st, 3);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* What a run's row cannot say by itself: the processes it sampled (schema 3 on), hakmem's caches
+ * per size class (schema 5 on), and the figures of the whole run. */
 static void load_extras(struct rdb *db, struct rdb_run *r) {
+    if (db->version >= 5) load_size_classes(db->db, r);
     if (db->version >= 3) load_processes(db->db, r);
     else r->processes = 1;
     if (db->version >= 4)

@@ -44,6 +44,9 @@ enum {
 extern const char *const rdb_cache_names[RDB_NCACHE];  /* the counters */
 extern const char *const rdb_cache_labels[RDB_NCACHE]; /* their column headings, in words */
 
+/* hakmem's size classes as hakmem_classes numbers them (schema 5 on): at most this many. */
+enum { RDB_NSIZE_CLASSES = 128 };
+
 /* One phase of one run.  Sizes in KiB; NAN where not measured. */
 struct rdb_phase_fig {
     int present;
@@ -56,6 +59,9 @@ struct rdb_phase_fig {
     double held_kb[RDB_NTIERS];    /* hakmem's held_<tier> counters (bytes mapped), KiB */
     double tier_rss_kb[RDB_NTIERS]; /* resident per hakmem tier (hakmem_tiers, pagemap), KiB */
     double cache_kb[RDB_NCACHE];    /* hakmem's thread caches and purges (rdb_cache_names), KiB */
+    /* hakmem's thread caches per size class (hakmem_classes), summed over the threads: their
+     * capacity and the blocks they hold, KiB; NAN for a class with no row. */
+    double size_cap_kb[RDB_NSIZE_CLASSES], size_cached_kb[RDB_NSIZE_CLASSES];
 };
 
 /* The counter events per phase: deltas of the cumulative counts between the marks. */
@@ -102,6 +108,7 @@ struct rdb_run {
     int rep, completed;
     double wall_s;
     struct rdb_phase_fig ph[RDB_NPHASES];
+    uint32_t class_size[RDB_NSIZE_CLASSES]; /* hakmem's block size per class; 0 where unknown */
     double ops_per_sec;         /* NAN if the run reported none */
     double instr_per_op;        /* hak bench --icount's result; NAN without */
     double load_end_ms;         /* the last `free` mark before idle: the load has ended */

@@ -9,6 +9,7 @@
 #  - per-mapping RSS sums to the rollup's Rss within 1 % in every full snapshot;
 #  - hakmem's counters at the end agree with its own exit dump (HAKMEM_STATS=1), value for value;
 #  - hakmem's mappings are attributed to its tiers, glibc's never are;
+#  - hakmem's thread caches per size class add up to its capacity gauges at every mark;
 #  - results sent through the phase protocol equal the benchmark's result line.
 # shellcheck source=tests/collector/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -120,8 +121,26 @@ for alloc in hakmem glibc; do
         over=$(sql "$db" "SELECT count(*) FROM samples s WHERE s.run_id = $run AND s.kind = 'mark' AND
             (SELECT sum(rss_kb) FROM hakmem_tiers t WHERE t.run_id = s.run_id AND t.sample_seq = s.seq) > s.rss_kb")
         [[ $over -eq 0 ]] || fail "$over snapshots where hakmem's tiers hold more than the process"
+        echo "-- thread caches per size class at each mark (capacity and cached bytes)"
+        class_sum="SELECT sum(c.capacity * c.size) AS cap, sum(c.cached * c.size) AS held FROM hakmem_classes c
+            WHERE c.run_id = p.run_id AND c.sample_seq = p.sample_seq"
+        gauge="SELECT sum(value) FROM counters k WHERE k.run_id = p.run_id AND k.sample_seq = p.sample_seq AND
+            k.name IN ('tiny_tcache_cap', 'mid_tcache_cap')"
+        sql "$db" "SELECT p.name, p.occurrence, ($gauge), (SELECT cap FROM ($class_sum)), (SELECT held FROM ($class_sum))
+            FROM phases p WHERE p.run_id = $run"
+        # At a mark (the process parked) the classes' capacities add up to the capacity gauges.
+        off=$(sql "$db" "SELECT group_concat(p.name || ' ' || p.occurrence, ', ') FROM phases p WHERE p.run_id = $run
+            AND ifnull((SELECT cap FROM ($class_sum)), -1) != ($gauge)")
+        [[ -z $off ]] || fail "per-class capacities do not add up to tiny/mid_tcache_cap at: $off"
+        # The caches hold blocks after a burst's frees, and none after the flush.
+        [[ $(sql "$db" "SELECT count(*) FROM phases p WHERE p.run_id = $run AND p.name = 'free'
+            AND (SELECT held FROM ($class_sum)) > 0") -ge 1 ]] || fail "no cached block per class after a burst's frees"
+        [[ $(sql "$db" "SELECT count(*) FROM phases p WHERE p.run_id = $run AND p.name = 'flush'
+            AND ifnull((SELECT held FROM ($class_sum)), 0) != 0") -eq 0 ]] || fail "cached blocks per class after a flush"
     else
         [[ $tiers -eq 0 ]] || fail "$tiers glibc mappings attributed to hakmem tiers"
+        [[ $(sql "$db" "SELECT count(*) FROM hakmem_classes WHERE run_id = $run") -eq 0 ]] ||
+            fail "a glibc run has hakmem size-class rows"
     fi
 
     echo "-- events"

@@ -45,7 +45,8 @@ static uint64_t take_u64(struct cursor *c) {
 
 static const char *const tables[] = {"runs",          "samples",     "mappings", "hakmem_tiers",
                                      "counter_names", "counters",    "event_names", "events",
-                                     "phases",        "results",     "meta"};
+                                     "phases",        "results",     "meta",
+                                     "hakmem_classes"};
 enum { NTABLES = sizeof tables / sizeof tables[0] };
 
 /* Words the readers look for, so the fuzzer reaches the code behind each comparison. */
@@ -143,6 +144,7 @@ static void plant_run(sqlite3 *db, int64_t id, const char *alloc) {
         "INSERT OR REPLACE INTO mappings VALUES (%lld, 2, 4096, 8192, 'rw-p', 0, '00:00', 0, '',"
         " 'tiny', 4, 4, 4, 4, 4, 4, 0, 0, 0);"
         "INSERT OR REPLACE INTO hakmem_tiers VALUES (%lld, 2, 'tiny', 1, 64, 32, 0);"
+        "INSERT OR REPLACE INTO hakmem_classes VALUES (%lld, 2, 3, 64, 2, 512, 100);"
         "INSERT OR REPLACE INTO counter_names VALUES (%lld, 'held_tiny', 'held', 'bytes');"
         "INSERT OR REPLACE INTO counters VALUES (%lld, 5, 'held_tiny', 65536);"
         "INSERT OR REPLACE INTO event_names VALUES (%lld, 'cycles', 'counted', 0, 'CYCLES', 0, 0,"
@@ -151,7 +153,7 @@ static void plant_run(sqlite3 *db, int64_t id, const char *alloc) {
         (long long)id, alloc, (long long)id % 3, (long long)id, (long long)id, (long long)id,
         (long long)id, (long long)id, (long long)id, (long long)id, (long long)id, (long long)id,
         (long long)id, (long long)id, (long long)id, (long long)id, (long long)id, (long long)id,
-        (long long)id, (long long)id);
+        (long long)id, (long long)id, (long long)id);
     sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 

@@ -22,7 +22,7 @@ cat "$WORK/merge.out"
 [[ $(sql "$OUT" "SELECT alloc_build FROM runs WHERE run_id = 1") == \
     "$(sql "$A" "SELECT alloc_build FROM runs")" ]] || fail "hakmem's build was not kept"
 # Every row of every table came along, under the new id.
-for t in samples mappings hakmem_tiers counters counter_names events phases results process_samples; do
+for t in samples mappings hakmem_tiers hakmem_classes counters counter_names events phases results process_samples; do
     a=$(sql "$A" "SELECT count(*) FROM $t")
     b=$(sql "$B" "SELECT count(*) FROM $t")
     o1=$(sql "$OUT" "SELECT count(*) FROM $t WHERE run_id = 1")

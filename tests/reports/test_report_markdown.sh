@@ -37,6 +37,16 @@ grep -qF -- "$row" "$WORK/report.md" || fail "report lacks the thread-cache row 
 grep -qF "| phase | tiny cache capacity | mid cache capacity |" "$WORK/report.md" ||
     fail "report lacks the thread-cache table's heading"
 
+# hakmem's caches per size class: the class with the largest capacity at the heavy mark has its
+# row, "capacity / cached" in KiB as stored in hakmem_classes.
+read -r cls size cap held < <(sql "$DB" "SELECT cls, size, printf('%.0f', capacity * size / 1024.0),
+    printf('%.0f', cached * size / 1024.0) FROM hakmem_classes WHERE run_id = $hak_run AND sample_seq = $heavy_seq
+    ORDER BY capacity * size DESC, cls LIMIT 1" | tr '|' ' ')
+[[ -n $cls ]] || fail "no size class stored at the heavy mark"
+grep -qF "| $cls: $size B | " "$WORK/report.md" || fail "report lacks the size-class row of class $cls"
+grep -F "| $cls: $size B | " "$WORK/report.md" | grep -qF "| $cap / $held |" ||
+    fail "class $cls's row lacks the heavy cell '$cap / $held': $(grep -F "| $cls: $size B |" "$WORK/report.md")"
+
 for want in "## battle" "### Side by side" "### Idle Rss before and after flush" \
     "### hakmem: overhead by phase" "### glibc: overhead by phase" "| free |" \
     "| refill |" "| held_tiny |" "| task-clock (ms) |"; do

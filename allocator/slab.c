@@ -326,7 +326,8 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
 /* An empty slab goes back to its SuperSlab, free for any class.  `h` is the
  * owner (NULL for an orphan being flushed).  Returns true when the
  * SuperSlab has no live slab left. */
-static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
+static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s,
+                          bool resident)
 {
     if (h) list_remove(h, s);
     s->list = HAK_SLAB_UNASSIGNED;
@@ -344,9 +345,11 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     bool orphan = ss_orphaned(ss);
     if (orphan) pthread_mutex_lock(&orphan_lock);
     ss->free_mask |= 1u << i;
-    ss->dirty_mask |= 1u << i;
     ss->free_ms[i] = now32();
-    dirty_add(ss->hdr.tier, slab_bytes(ss), true);
+    if (resident) {
+        ss->dirty_mask |= 1u << i;
+        dirty_add(ss->hdr.tier, slab_bytes(ss), true);
+    }
     bool empty = --ss->live_slabs == 0;
     if (empty) ss->empty_ms = ss->free_ms[i];
     if (orphan) pthread_mutex_unlock(&orphan_lock);
@@ -369,11 +372,11 @@ static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
 static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
 {
     if (ss_orphaned(ss)) { /* a claimed slab goes back to its orphan */
-        slab_unassign(h, ss, s);
+        slab_unassign(h, ss, s, true);
         h->claimed[ss->hdr.tier]--;
         return;
     }
-    if (slab_unassign(h, ss, s)) ss_now_empty(h, ss);
+    if (slab_unassign(h, ss, s, true)) ss_now_empty(h, ss);
 }
 
 /* ---- the out bitmap: which blocks are out of their slab ------------------ */
@@ -890,18 +893,20 @@ static void *refill(struct hak_heap *h, unsigned cls)
             ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
             continue;
         }
-        /* an owned free slab whose pages are resident (no fault), then
-         * memory of exited threads: an orphaned slab with free blocks of
-         * the class, an orphan's resident free slab; then any owned free
-         * slab, any orphan's free slab, then the OS */
+        /* resident memory first (no fault): an owned free slab, an
+         * orphaned slab with blocks of the class on its free or remote
+         * list, an orphan's free slab; then an orphaned slab with any free
+         * blocks of the class, any owned free slab, any orphan's free
+         * slab, then the OS */
         bool fresh_ss = false;
         if (!(s = slab_new(h, cls, SLAB_RESIDENT, &fresh_ss))) {
-            if (claim_orphan_slab(h, cls, false)) {
+            if (claim_orphan_slab(h, cls, true) ||
+                (!(s = claim_free_slab(h, cls, true)) && claim_orphan_slab(h, cls, false))) {
                 stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
                 HAK_COUNT_ID(stage);
                 continue;
             }
-            if (!(s = claim_free_slab(h, cls, true))) s = slab_new(h, cls, SLAB_OWNED, &fresh_ss);
+            if (!s) s = slab_new(h, cls, SLAB_OWNED, &fresh_ss);
         }
         if (!s && !(s = claim_free_slab(h, cls, false))) {
             HAK_COUNT(early_no_orphan);
@@ -1226,7 +1231,7 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
 {
     uint32_t drained = slab_drain_remote(s);
     if (s->used == 0) {
-        *emptied = slab_unassign(h, ss, s);
+        *emptied = slab_unassign(h, ss, s, true);
         return 0;
     }
     if (drained && h && s->list == HAK_SLAB_FULL) {
@@ -1569,8 +1574,9 @@ static void heap_claimed_orphan(struct hak_heap *h)
                 if (!ss_orphaned(ss)) continue;
                 h->claimed[tier]--;
                 slab_drain_remote(s);
-                if (s->used == 0) {
-                    slab_unassign(NULL, ss, s);
+                if (s->used == 0) { /* given back now, as the heap's own free slabs */
+                    hak_os_decommit(hak_slab_base(ss, hak_slab_index(ss, s)), slab_bytes(ss));
+                    slab_unassign(NULL, ss, s, false);
                     continue;
                 }
                 s->list = HAK_SLAB_UNASSIGNED;

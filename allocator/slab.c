@@ -1579,10 +1579,12 @@ static void heap_claimed_orphan(struct hak_heap *h)
                     slab_unassign(NULL, ss, s, false);
                     continue;
                 }
+                bool serves = orphan_slab_serves(s, false), resident = orphan_slab_serves(s, true);
                 s->list = HAK_SLAB_UNASSIGNED;
                 s->next = s->prev = NULL;
+                /* from here a pass may collect it: nothing reads it after */
                 atomic_store_explicit(&s->owner, HAK_OWNER_ORPHAN, memory_order_release);
-                if (orphan_slab_serves(s, false)) orphan_note_class(ss, c, orphan_slab_serves(s, true));
+                if (serves) orphan_note_class(ss, c, resident);
             }
         }
     }

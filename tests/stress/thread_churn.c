@@ -15,7 +15,6 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <sys/wait.h>
 
 #define LANES 4
 #define SLOTS 2000
@@ -77,7 +76,8 @@ static void *child_thread(void *arg) {
 
 /* The child of a fork in the middle of the churn: the lane's blocks are intact; a thread of
  * its own replaces half of them and exits, and the rest is checked and freed. */
-static void child_after_fork(struct lane *l) {
+static void child_after_fork(void *arg) {
+    struct lane *l = arg;
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, child_thread, l) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
@@ -101,14 +101,7 @@ static void *lane_thread(void *arg) {
         REQUIRE(l->ptr[s] != NULL);
         pattern_fill(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s]));
     }
-    if (l->generation % 10 == 5) {
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) child_after_fork(l);
-        int status;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad++;
-    }
+    if (l->generation % 10 == 5 && !fork_child_ok(child_after_fork, l)) bad++;
     __atomic_add_fetch(&bad_blocks, bad, __ATOMIC_RELAXED);
     long long rss = rss_bytes();
     long long prev = __atomic_load_n(&peak_rss, __ATOMIC_RELAXED);

@@ -483,6 +483,19 @@ static bool same_slab(const void *a, const void *b) {
 }
 
 static void *claim_x;
+static void *claim_x_thread(void *arg);
+
+/* Runs `orphan` in a thread to its exit, then starts a thread that takes a block of class X
+ * (claim_x_thread) and waits until it has; returns mid_refill_fresh_ss from before the latter. */
+static long long orphan_then_claim_x(void *(*orphan)(void *), pthread_t *claimer) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, orphan, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long fresh0 = hak_counter("mid_refill_fresh_ss");
+    REQUIRE(pthread_create(claimer, NULL, claim_x_thread, NULL) == 0);
+    wait_stage(1);
+    return fresh0;
+}
 
 /* Takes a block of class X while the orphan's class-Y slab waits, and holds it until stage 2. */
 static void *claim_x_thread(void *arg) {
@@ -500,11 +513,8 @@ static void *claim_x_thread(void *arg) {
  * exits. */
 static void part_claim(void) {
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, claim_orphan_thread, NULL) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    long long fresh0 = hak_counter("mid_refill_fresh_ss"), claimed0 = hak_counter("slabs_claimed");
-    REQUIRE(pthread_create(&t, NULL, claim_x_thread, NULL) == 0);
-    wait_stage(1);
+    long long claimed0 = hak_counter("slabs_claimed");
+    long long fresh0 = orphan_then_claim_x(claim_orphan_thread, &t);
     void *y = malloc(OPAQUE((size_t)CLAIM_Y));
     REQUIRE(y != NULL);
     CHECKF(same_slab(claim_x, claim_kept[0]), "the thread's class-X block %p is not in the orphan's "
@@ -562,12 +572,8 @@ static void *pool_orphan_thread(void *arg) {
  * orphan's class-X slab, another thread's refill of a class the orphan has no slab of takes one
  * of the orphan's free slabs, before any SuperSlab is mapped. */
 static void part_pool(void) {
-    pthread_t t, u;
-    REQUIRE(pthread_create(&t, NULL, pool_orphan_thread, NULL) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    long long fresh0 = hak_counter("mid_refill_fresh_ss");
-    REQUIRE(pthread_create(&u, NULL, claim_x_thread, NULL) == 0);
-    wait_stage(1);
+    pthread_t u;
+    long long fresh0 = orphan_then_claim_x(pool_orphan_thread, &u);
     void *y = malloc(OPAQUE((size_t)CLAIM_Y));
     REQUIRE(y != NULL);
     CHECKF(same_slab(claim_x, claim_kept[0]), "the thread's class-X block %p is not in the orphan's "

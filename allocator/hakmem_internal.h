@@ -147,7 +147,8 @@ struct hak_superslab {
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
     uint64_t orphan_cls[2]; /* an orphan's classes with free blocks (slab.c) */
     uint64_t orphan_res[2]; /* of those, the classes with blocks on free or remote lists */
-    uint8_t orphan_busy;    /* an orphan being collected, under slab.c's orphan_lock: no slab of it is claimed meanwhile */
+    uint8_t orphan_busy;    /* an orphan being collected (none of its slabs is claimed
+                             * meanwhile), under slab.c's orphan_lock */
     _Alignas(64) struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back

@@ -2,18 +2,20 @@
  * The slab engine shared by the Tiny and Mid tiers: SuperSlabs (2 MiB,
  * 2 MiB-aligned) cut into slabs of one size class each; refills of the
  * thread caches; frees to the owning slab (local) or to its lock-free remote
- * list (from other threads); orphaning of SuperSlabs when threads exit
- * and the claiming of their slabs, one at a time, by other heaps; the flush and decay rows that return free slabs, and the
- * free pages inside slabs still in use, to the OS; and the adaptive
- * capacity of the thread caches (docs/allocator.md, "Footprint").
+ * list (from other threads); orphaning of SuperSlabs when threads exit,
+ * and the claiming of their slabs, one at a time, by other heaps; the
+ * flush and decay rows that return free slabs, and the free pages inside
+ * slabs still in use, to the OS; and the adaptive capacity of the thread
+ * caches (docs/allocator.md, "Footprint").
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
  * with remote frees, a free slab of an owned SuperSlab whose pages are
- * still resident, an orphaned slab with free blocks of the class to claim,
- * a free slab of an orphaned SuperSlab whose pages are still resident, any
- * free slab of an owned SuperSlab, any free slab of an orphaned SuperSlab,
- * and finally a fresh SuperSlab from the OS.
+ * still resident, an orphaned slab of the class with blocks on its free or
+ * remote list to claim, a free slab of an orphaned SuperSlab whose pages
+ * are still resident, an orphaned slab of the class with any free blocks,
+ * any free slab of an owned SuperSlab, any free slab of an orphaned
+ * SuperSlab, and finally a fresh SuperSlab from the OS.
  */
 #include <string.h>
 
@@ -761,7 +763,8 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
         if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
         for (unsigned i = 1; i < ss->nslabs; i++) {
             struct hak_slab *s = &ss->slabs[i];
-            if (s->cls != cls || slab_owner(s) != HAK_OWNER_ORPHAN || !orphan_slab_serves(s, resident))
+            if (s->cls != cls || slab_owner(s) != HAK_OWNER_ORPHAN ||
+                !orphan_slab_serves(s, resident))
                 continue;
             atomic_store_explicit(&s->owner, h, memory_order_release);
             claim_take(h, ss, s);

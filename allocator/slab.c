@@ -702,7 +702,7 @@ static void orphan_note_classes(struct hak_superslab *ss)
     uint64_t m[2] = {0, 0}, res[2] = {0, 0};
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE || slab_owner(s) != HAK_OWNER_ORPHAN) continue;
+        if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls == HAK_CLASS_NONE) continue;
         uint64_t bit = (uint64_t)1 << (s->cls % 64);
         if (orphan_slab_serves(s, true)) res[s->cls / 64] |= bit;
         if (orphan_slab_serves(s, false)) m[s->cls / 64] |= bit;
@@ -763,7 +763,8 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
         if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
         for (unsigned i = 1; i < ss->nslabs; i++) {
             struct hak_slab *s = &ss->slabs[i];
-            if (s->cls != cls || slab_owner(s) != HAK_OWNER_ORPHAN ||
+            /* the owner first: a claimed slab's fields are its claimer's */
+            if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls ||
                 !orphan_slab_serves(s, resident))
                 continue;
             atomic_store_explicit(&s->owner, h, memory_order_release);
@@ -1260,7 +1261,7 @@ static size_t ss_collect(struct hak_heap *h, struct hak_heap *owner, struct hak_
     size_t bytes = 0;
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE || slab_owner(s) != owner) continue;
+        if (slab_owner(s) != owner || s->cls == HAK_CLASS_NONE) continue;
         bool emptied = false;
         bytes += slab_collect(h, ss, s, cutoff, purge, &emptied);
         if (emptied && h) h->empty_ss[ss->hdr.tier]++;

@@ -87,14 +87,21 @@ struct hak_segment {
 
 enum hak_slab_list { HAK_SLAB_UNASSIGNED, HAK_SLAB_ACTIVE, HAK_SLAB_PARTIAL, HAK_SLAB_FULL };
 
-/* One slab of a SuperSlab: blocks of one size class.  Only the owning
- * thread touches the plain fields; other threads push onto `remote`. */
+struct hak_heap;
+#define HAK_OWNER_ORPHAN ((struct hak_heap *)1)
+
+/* One slab of a SuperSlab: blocks of one size class, owned by one heap
+ * (docs/allocator.md, "SuperSlabs, slabs and thread caches").  Only the
+ * owner touches the plain fields; other threads push onto `remote`. */
 struct hak_slab {
     void *free;             /* blocks returned by the owner           */
     char *bump;             /* next never-used block                  */
-    char *end;              /* end of the carvable area               */
     _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
     struct hak_slab *next, *prev;
+    /* a heap, HAK_OWNER_ORPHAN once its heap's thread exited, NULL while
+     * unassigned: free's fast path pushes onto the thread cache when the
+     * calling thread's heap owns the block's slab */
+    _Atomic(struct hak_heap *) owner;
     uint16_t used;     /* blocks out: with the user or in a cache */
     uint16_t capacity; /* blocks the slab holds (at most 4096)    */
     uint16_t block_size;
@@ -102,13 +109,17 @@ struct hak_slab {
     uint8_t list;       /* enum hak_slab_list                   */
     uint64_t div_magic; /* ceil(2^64 / block_size); 0 while unassigned */
 };
-/* cls and div_magic, which every free reads, share the slab's last 16 bytes */
+/* owner, cls and div_magic, which every free reads, share one cache line
+ * (slabs[] is 64-byte aligned) */
 _Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
 
-struct hak_heap;
-#define HAK_OWNER_ORPHAN ((struct hak_heap *)1)
-
-/* A 2 MiB SuperSlab.  Slab 0 holds this header; slabs 1.. carry blocks. */
+/* A 2 MiB SuperSlab.  Slab 0 holds this header; slabs 1.. carry blocks.
+ * Its heap (`owner`) owns every assigned slab and its free slabs, and
+ * alone writes the masks and counts below; once that heap's thread exited
+ * (HAK_OWNER_ORPHAN), any heap may claim a slab of it, and those fields
+ * are written under slab.c's orphan_lock.  hidden_mask and purged_pages
+ * hold bits per slab, each slab's written by the slab's owner, so they are
+ * changed with atomic operations. */
 struct hak_superslab {
     struct hak_segment hdr;
     uint8_t slab_shift;
@@ -136,8 +147,9 @@ struct hak_superslab {
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
     uint64_t orphan_cls[2]; /* an orphan's classes with free blocks (slab.c) */
     uint64_t orphan_res[2]; /* of those, the classes with blocks on free or remote lists */
-    uint8_t orphan_busy;    /* an orphan being collected, under slab.c's orphan_lock */
-    struct hak_slab slabs[HAK_MAX_SLABS];
+    uint8_t orphan_busy;    /* an orphan being collected (none of its slabs is claimed
+                             * meanwhile), under slab.c's orphan_lock */
+    _Alignas(64) struct hak_slab slabs[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back
      * whose bit is clear was freed twice.  Written by the owner only, read
@@ -232,6 +244,7 @@ struct hak_heap {
     struct hak_class_lists cls[HAK_NUM_CLASSES];
     struct hak_superslab *ss[2]; /* owned SuperSlabs, Tiny and Mid */
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
+    uint32_t claimed[2];         /* slabs it owns in orphaned SuperSlabs, per tier */
     size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };

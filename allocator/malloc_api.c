@@ -78,7 +78,7 @@ HAK_API void *malloc(size_t n)
 }
 
 /* Every free of a Tiny or Mid block that is not the common case: a bad
- * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another thread's SuperSlab (pushed
+ * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another heap's slab (pushed
  * onto its slab's remote list), a block carrying the free key (a probable
  * double free), or a full thread cache. */
 static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_slab *s, void *p,
@@ -87,7 +87,7 @@ static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_sl
     if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p))
         hak_fatal_pointer(fn, "invalid pointer", p);
     if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
-    if (atomic_load_explicit(&ss->owner, memory_order_relaxed) != hak_tls_heap) {
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) != hak_tls_heap) {
         hak_slab_free_remote(ss, s, p);
         return;
     }
@@ -95,7 +95,7 @@ static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_sl
 }
 
 /* Frees a Tiny or Mid block.  The fast path pushes it onto the thread
- * cache when this thread owns its SuperSlab; it calls nothing, so it needs
+ * cache when this thread's heap owns its slab; it calls nothing, so it needs
  * no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of 0, so all
  * frees take the slow path and its checks. */
 static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
@@ -106,7 +106,7 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
     /* an unassigned slab (and the header slab) has div_magic 0, which every
      * pointer fails, so s->cls is a class here */
     if (likely(!hak_block_misaligned(ss, s, p))) {
-        if (likely(atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap)) {
+        if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
             if (likely(b[1] != key)) {
                 hak_fast_enter();
                 struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */

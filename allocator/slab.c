@@ -2,17 +2,20 @@
  * The slab engine shared by the Tiny and Mid tiers: SuperSlabs (2 MiB,
  * 2 MiB-aligned) cut into slabs of one size class each; refills of the
  * thread caches; frees to the owning slab (local) or to its lock-free remote
- * list (from other threads); orphaning and adoption of SuperSlabs when
- * threads exit; the flush and decay rows that return free slabs, and the
- * free pages inside slabs still in use, to the OS; and the adaptive
- * capacity of the thread caches (docs/allocator.md, "Footprint").
+ * list (from other threads); orphaning of SuperSlabs when threads exit,
+ * and the claiming of their slabs, one at a time, by other heaps; the
+ * flush and decay rows that return free slabs, and the free pages inside
+ * slabs still in use, to the OS; and the adaptive capacity of the thread
+ * caches (docs/allocator.md, "Footprint").
  *
  * A refill looks, in order, at: the active slab's free list and unused
  * space, the active slab's remote list, partially free slabs, full slabs
  * with remote frees, a free slab of an owned SuperSlab whose pages are
- * still resident, an orphaned SuperSlab with free blocks of the class to
- * adopt, any free slab of an owned SuperSlab, any orphan, and finally a
- * fresh SuperSlab from the OS.
+ * still resident, an orphaned slab of the class with blocks on its free or
+ * remote list to claim, a free slab of an orphaned SuperSlab whose pages
+ * are still resident, an orphaned slab of the class with any free blocks,
+ * any free slab of an owned SuperSlab, any free slab of an orphaned
+ * SuperSlab, and finally a fresh SuperSlab from the OS.
  */
 #include <string.h>
 
@@ -22,6 +25,18 @@ static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */
 
 static const uint8_t tier_slab_shift[2] = {HAK_TINY_SLAB_SHIFT, HAK_MID_SLAB_SHIFT};
+
+/* Whether the SuperSlab's heap is gone: its masks and counts are then
+ * written under orphan_lock, as any heap may claim its slabs. */
+static inline bool ss_orphaned(struct hak_superslab *ss)
+{
+    return atomic_load_explicit(&ss->owner, memory_order_acquire) == HAK_OWNER_ORPHAN;
+}
+
+static inline struct hak_heap *slab_owner(struct hak_slab *s)
+{
+    return atomic_load_explicit(&s->owner, memory_order_acquire);
+}
 
 static inline struct hak_superslab *ss_of(const void *p)
 {
@@ -130,11 +145,30 @@ static void list_remove(struct hak_heap *h, struct hak_slab *s)
     s->next = s->prev = NULL;
 }
 
+/* The end of an assigned slab's carvable area. */
+static inline char *slab_end(const struct hak_superslab *ss, const struct hak_slab *s)
+{
+    return hak_slab_base((struct hak_superslab *)ss, hak_slab_index(ss, s)) +
+           (size_t)s->capacity * s->block_size;
+}
+
+/* Whether slab i keeps free blocks off its free list (purged pages). */
+static inline bool slab_hidden(const struct hak_superslab *ss, unsigned i)
+{
+    return __atomic_load_n(&ss->hidden_mask, __ATOMIC_RELAXED) >> i & 1;
+}
+
+static inline void slab_hidden_set(struct hak_superslab *ss, unsigned i, bool on)
+{
+    if (on) __atomic_fetch_or(&ss->hidden_mask, 1u << i, __ATOMIC_RELAXED);
+    else __atomic_fetch_and(&ss->hidden_mask, ~(1u << i), __ATOMIC_RELAXED);
+}
+
 /* Free list, unused space, or free blocks on purged pages (hidden_mask). */
 static inline bool slab_has_free(const struct hak_slab *s)
 {
     const struct hak_superslab *ss = ss_of(s);
-    return s->free || s->bump < s->end || (ss->hidden_mask >> hak_slab_index(ss, s) & 1);
+    return s->free || s->bump < slab_end(ss, s) || slab_hidden(ss, hak_slab_index(ss, s));
 }
 
 /* ---- SuperSlabs ---------------------------------------------------------- */
@@ -204,11 +238,17 @@ static size_t ss_unmap(struct hak_superslab *ss)
  * running the process, and a thread's exit gives back many at once. */
 static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
 {
+    /* an orphan's masks under orphan_lock; its free slabs are not claimed
+     * while it is collected (orphan_busy), so the pages go outside it */
+    bool orphan = ss_orphaned(ss);
+    if (orphan) pthread_mutex_lock(&orphan_lock);
     uint32_t go = 0;
     for (uint32_t m = ss->dirty_mask; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctz(m);
         if (aged(ss->free_ms[i], cutoff)) go |= 1u << i;
     }
+    ss->dirty_mask &= ~go;
+    if (orphan) pthread_mutex_unlock(&orphan_lock);
     for (uint32_t m = go; m;) {
         unsigned a = (unsigned)__builtin_ctz(m);
         /* slab 0 is the header, so a >= 1 and the run ends below bit 31 of m >> a */
@@ -216,7 +256,6 @@ static size_t ss_decommit_free_slabs(struct hak_superslab *ss, uint64_t cutoff)
         hak_os_decommit(hak_slab_base(ss, a), (size_t)len * slab_bytes(ss));
         m &= ~(((1u << len) - 1) << a);
     }
-    ss->dirty_mask &= ~go;
     size_t bytes = (size_t)__builtin_popcount(go) * slab_bytes(ss);
     if (bytes) dirty_add(ss->hdr.tier, bytes, false);
     return bytes;
@@ -238,15 +277,20 @@ static inline uint64_t low_bits(unsigned n) /* n <= 64 */
 static uint64_t purged_get(const struct hak_superslab *ss, unsigned i)
 {
     unsigned first = i * slab_npages(ss);
-    return (ss->purged_pages[first / 64] >> (first % 64)) & low_bits(slab_npages(ss));
+    return (__atomic_load_n(&ss->purged_pages[first / 64], __ATOMIC_RELAXED) >> (first % 64)) &
+           low_bits(slab_npages(ss));
 }
 
+/* Slab i's marks become `marks`; the word's other bits belong to other
+ * slabs, which other owners may change meanwhile. */
 static void purged_set(struct hak_superslab *ss, unsigned i, uint64_t marks)
 {
     unsigned first = i * slab_npages(ss);
     uint64_t field = low_bits(slab_npages(ss)) << (first % 64);
+    uint64_t set = marks << (first % 64) & field;
     uint64_t *w = &ss->purged_pages[first / 64];
-    *w = (*w & ~field) | (marks << (first % 64) & field);
+    if (field & ~set) __atomic_fetch_and(w, ~(field & ~set), __ATOMIC_RELAXED);
+    if (set) __atomic_fetch_or(w, set, __ATOMIC_RELAXED);
 }
 
 /* The pages of a slab that bytes [lo, hi) of it touch (lo < hi). */
@@ -258,7 +302,10 @@ static inline uint64_t page_span(size_t lo, size_t hi)
 
 /* ---- slabs ---------------------------------------------------------------- */
 
-static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned cls)
+/* A free slab becomes h's, for `cls`: h is the SuperSlab's heap, or a
+ * heap that claims it from an orphan (orphan_lock held). */
+static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned cls,
+                        struct hak_heap *h)
 {
     uint32_t size = hak_class_size[cls];
     s->cls = (uint8_t)cls;
@@ -266,13 +313,14 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
     s->div_magic = UINT64_MAX / size + 1;
     s->capacity = (uint16_t)(slab_bytes(ss) / size);
     s->bump = hak_slab_base(ss, hak_slab_index(ss, s));
-    s->end = s->bump + (size_t)s->capacity * size;
     s->free = NULL;
     s->used = 0;
+    atomic_store_explicit(&s->owner, h, memory_order_release);
     uint32_t bit = 1u << hak_slab_index(ss, s);
     ss->free_mask &= ~bit;
     if (ss->dirty_mask & bit) dirty_add(ss->hdr.tier, slab_bytes(ss), false);
-    ss->warm_mask = (ss->warm_mask & ~bit) | (ss->dirty_mask & bit);
+    __atomic_store_n(&ss->warm_mask, (ss->warm_mask & ~bit) | (ss->dirty_mask & bit),
+                     __ATOMIC_RELAXED);
     ss->dirty_mask &= ~bit;
     ss->live_slabs++;
 }
@@ -280,26 +328,34 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
 /* An empty slab goes back to its SuperSlab, free for any class.  `h` is the
  * owner (NULL for an orphan being flushed).  Returns true when the
  * SuperSlab has no live slab left. */
-static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
+static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s,
+                          bool resident)
 {
     if (h) list_remove(h, s);
     s->list = HAK_SLAB_UNASSIGNED;
     s->cls = HAK_CLASS_NONE;
     s->block_size = 0;
+    s->capacity = 0;
     s->div_magic = 0;
     s->free = NULL;
-    s->bump = s->end = NULL;
+    s->bump = NULL;
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     unsigned i = hak_slab_index(ss, s);
-    ss->hidden_mask &= ~(1u << i);
+    slab_hidden_set(ss, i, false);
     purged_set(ss, i, 0); /* the whole slab is dirty-tracked from now on */
-    ss->free_mask |= 1u << i;
-    ss->dirty_mask |= 1u << i;
-    ss->free_ms[i] = now32();
-    dirty_add(ss->hdr.tier, slab_bytes(ss), true);
     hak_tls.cached_event = true; /* the slow path tells decay once unlocked */
-    if (--ss->live_slabs) return false;
-    ss->empty_ms = ss->free_ms[i];
-    return true;
+    bool orphan = ss_orphaned(ss);
+    if (orphan) pthread_mutex_lock(&orphan_lock);
+    ss->free_mask |= 1u << i;
+    ss->free_ms[i] = now32();
+    if (resident) {
+        ss->dirty_mask |= 1u << i;
+        dirty_add(ss->hdr.tier, slab_bytes(ss), true);
+    }
+    bool empty = --ss->live_slabs == 0;
+    if (empty) ss->empty_ms = ss->free_ms[i];
+    if (orphan) pthread_mutex_unlock(&orphan_lock);
+    return empty;
 }
 
 /* The heap's SuperSlab became empty: keep HAKMEM_SS_KEEP of them mapped. */
@@ -317,7 +373,12 @@ static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
 
 static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
 {
-    if (slab_unassign(h, ss, s)) ss_now_empty(h, ss);
+    if (ss_orphaned(ss)) { /* a claimed slab goes back to its orphan */
+        slab_unassign(h, ss, s, true);
+        h->claimed[ss->hdr.tier]--;
+        return;
+    }
+    if (slab_unassign(h, ss, s, true)) ss_now_empty(h, ss);
 }
 
 /* ---- the out bitmap: which blocks are out of their slab ------------------ */
@@ -405,7 +466,7 @@ bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *
 static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s, void **b)
 {
     if (unlikely(b[1] == (void *)hak_free_key) &&
-        atomic_load_explicit(&ss->owner, memory_order_relaxed) == hak_tls_heap && hak_tls_heap)
+        atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap && hak_tls_heap)
         hak_free_key_check("free", ss, s, b);
 }
 
@@ -470,7 +531,7 @@ static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, v
         }
         atomic_store_explicit(word, v, memory_order_relaxed);
     }
-    if (n < want) ss->hidden_mask &= ~(1u << i);
+    if (n < want) slab_hidden_set(ss, i, false);
     purged_set(ss, i, purged_get(ss, i) & ~touched);
     *headp = head;
     return n;
@@ -500,9 +561,9 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);
-    if (unlikely(n < want && (ss->hidden_mask >> i & 1)))
+    if (unlikely(n < want && slab_hidden(ss, i)))
         n += slab_take_hidden(ss, s, &head, want - n);
-    if (n < want && s->bump < s->end) {
+    if (n < want && s->bump < slab_end(ss, s)) {
         /* k blocks from the bump pointer, linked in address order so the
          * cache hands them out that way: a store and an add per block */
         uint32_t idx = block_index(ss, s, s->bump), room = s->capacity - idx;
@@ -570,7 +631,7 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     }
     *tail = NULL;
     s->free = kept;
-    ss->hidden_mask |= 1u << i;
+    slab_hidden_set(ss, i, true);
     for (uint64_t m = fresh; m;) {
         unsigned a = (unsigned)__builtin_ctzll(m);
         uint64_t run = ~(m >> a);
@@ -610,11 +671,11 @@ static struct hak_slab *slab_new(struct hak_heap *h, unsigned cls, enum slab_sou
     if (pick->live_slabs == 0) h->empty_ss[tier]--;
     uint32_t warm = pick->free_mask & pick->dirty_mask; /* pages still resident: no fault */
     struct hak_slab *s = &pick->slabs[__builtin_ctz(warm ? warm : pick->free_mask)];
-    slab_assign(pick, s, cls);
+    slab_assign(pick, s, cls, h);
     return s;
 }
 
-/* Sorts an adopted or collected slab into the heap's lists. */
+/* Sorts a claimed or collected slab into the heap's lists. */
 static void slab_file(struct hak_heap *h, struct hak_slab *s)
 {
     list_push(h, s, slab_has_free(s) ? HAK_SLAB_PARTIAL : HAK_SLAB_FULL);
@@ -622,19 +683,29 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
 
 /* ---- orphans: SuperSlabs of exited threads -------------------------------- */
 
-/* The classes an orphan has free blocks of (or remote frees for), noted
- * when it joins the orphan list: a refill adopts the orphan that serves
- * its class (docs/allocator.md, "Exited threads").  Nobody else touches the
- * slabs of a listed orphan but remote frees, which this may miss. */
+/* Whether an orphaned slab has free blocks: any, or (`resident`) on its
+ * free or remote list, which cost no page fault. */
+static inline bool orphan_slab_serves(const struct hak_slab *s, bool resident)
+{
+    if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
+    return !resident && slab_has_free(s);
+}
+
+/* The classes an orphan's own slabs have free blocks of (or remote frees
+ * for), noted when it joins the orphan list and when a pass collected it:
+ * a refill claims a slab of its class from an orphan whose bit is set
+ * (docs/allocator.md, "Exited threads").  Nobody touches the orphan's own
+ * slabs then but remote frees, which this may miss; slabs claimed by live
+ * heaps are theirs. */
 static void orphan_note_classes(struct hak_superslab *ss)
 {
     uint64_t m[2] = {0, 0}, res[2] = {0, 0};
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE) continue;
+        if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls == HAK_CLASS_NONE) continue;
         uint64_t bit = (uint64_t)1 << (s->cls % 64);
-        if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) res[s->cls / 64] |= bit;
-        if (slab_has_free(s) || (res[s->cls / 64] & bit)) m[s->cls / 64] |= bit;
+        if (orphan_slab_serves(s, true)) res[s->cls / 64] |= bit;
+        if (orphan_slab_serves(s, false)) m[s->cls / 64] |= bit;
     }
     for (unsigned w = 0; w < 2; w++) {
         __atomic_store_n(&ss->orphan_cls[w], m[w], __ATOMIC_RELAXED);
@@ -642,16 +713,22 @@ static void orphan_note_classes(struct hak_superslab *ss)
     }
 }
 
-/* A remote free started a slab's remote list: if the SuperSlab is an
- * orphan, its class now has a free block there. */
+/* An orphaned slab of class `cls` has (or may have) free blocks. */
+static void orphan_note_class(struct hak_superslab *ss, unsigned cls, bool resident)
+{
+    uint64_t bit = (uint64_t)1 << (cls % 64);
+    if (!(__atomic_load_n(&ss->orphan_cls[cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_cls[cls / 64], bit, __ATOMIC_RELAXED);
+    if (resident && !(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_res[cls / 64], bit, __ATOMIC_RELAXED);
+}
+
+/* A remote free started a slab's remote list: if the slab is an orphan,
+ * its class now has a free block there. */
 static void orphan_note_free(struct hak_superslab *ss, const struct hak_slab *s)
 {
-    if (atomic_load_explicit(&ss->owner, memory_order_relaxed) != HAK_OWNER_ORPHAN) return;
-    uint64_t bit = (uint64_t)1 << (s->cls % 64);
-    if (!(__atomic_load_n(&ss->orphan_cls[s->cls / 64], __ATOMIC_RELAXED) & bit))
-        __atomic_fetch_or(&ss->orphan_cls[s->cls / 64], bit, __ATOMIC_RELAXED);
-    if (!(__atomic_load_n(&ss->orphan_res[s->cls / 64], __ATOMIC_RELAXED) & bit))
-        __atomic_fetch_or(&ss->orphan_res[s->cls / 64], bit, __ATOMIC_RELAXED);
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) != HAK_OWNER_ORPHAN) return;
+    orphan_note_class(ss, s->cls, true);
 }
 
 static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
@@ -662,83 +739,62 @@ static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
     pthread_mutex_unlock(&orphan_lock);
 }
 
-/* The classes of the tier the heap has no free block of in a slab: no
- * partial slab, and an active slab with nothing left to carve. */
-static void heap_lacking(struct hak_heap *h, enum hak_tier tier, uint64_t lack[2])
+/* A slab of an orphan becomes h's (orphan_lock held until here): its remote
+ * frees are drained and it joins h's lists. */
+static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
+                                   struct hak_slab *s)
 {
-    unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
-    unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
-    lack[0] = lack[1] = 0;
-    for (unsigned c = first; c < last; c++) {
-        const struct hak_class_lists *l = &h->cls[c];
-        if (!l->partial && (!l->active || !slab_has_free(l->active)))
-            lack[c / 64] |= (uint64_t)1 << (c % 64);
-    }
-}
-
-/* Adopts `ss` (NULL: none was found), orphan_lock held on entry. */
-static bool adopt_take(struct hak_heap *h, enum hak_tier tier, struct hak_superslab *ss)
-{
-    if (ss) ss_unlink(&orphans[tier], ss);
     pthread_mutex_unlock(&orphan_lock);
-    if (!ss) return false;
-    atomic_store_explicit(&ss->owner, h, memory_order_release);
-    ss_link(&h->ss[tier], ss);
-    for (unsigned i = 1; i < ss->nslabs; i++) {
-        struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE) continue;
-        slab_drain_remote(s);
-        if (s->used == 0) slab_unassign(NULL, ss, s);
-        else slab_file(h, s);
-    }
-    if (ss->live_slabs == 0) h->empty_ss[tier]++;
-    return true;
+    h->claimed[ss->hdr.tier]++;
+    HAK_COUNT(slabs_claimed);
+    return s;
 }
 
-/* Takes an orphaned SuperSlab of the tier: with cls < HAK_NUM_CLASSES one
- * with free blocks of that class, of those the one that serves most of
- * the classes the heap lacks (so that a thread does not take slabs it will
- * not use while the next thread maps fresh ones); else any (the first,
- * with free slabs if one has some).  Its slabs join the heap's lists. */
-static bool adopt_orphan(struct hak_heap *h, enum hak_tier tier, unsigned cls)
+/* Claims an orphaned slab of `cls` with free blocks (with `resident`, on
+ * its free or remote list), the first an orphan's class mask points to; an
+ * orphan whose mask was stale loses the bit.  NULL when none. */
+static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool resident)
 {
-    uint64_t lack[2];
-    if (cls < HAK_NUM_CLASSES) heap_lacking(h, tier, lack);
+    enum hak_tier tier = hak_class_tier(cls);
+    uint64_t bit = (uint64_t)1 << (cls % 64);
     pthread_mutex_lock(&orphan_lock);
-    struct hak_superslab *ss = orphans[tier];
-    if (cls < HAK_NUM_CLASSES) {
-        struct hak_superslab *best = NULL;
-        int best_score = 0;
-        for (; ss; ss = ss->next) {
-            uint64_t m0 = __atomic_load_n(&ss->orphan_cls[0], __ATOMIC_RELAXED);
-            uint64_t m1 = __atomic_load_n(&ss->orphan_cls[1], __ATOMIC_RELAXED);
-            if (ss->orphan_busy || !((cls < 64 ? m0 : m1) >> (cls % 64) & 1)) continue;
-            int score = __builtin_popcountll(m0 & lack[0]) + __builtin_popcountll(m1 & lack[1]);
-            if (score > best_score) {
-                best = ss;
-                best_score = score;
-            }
+    for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next) {
+        uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
+        if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
+        for (unsigned i = 1; i < ss->nslabs; i++) {
+            struct hak_slab *s = &ss->slabs[i];
+            /* the owner first: a claimed slab's fields are its claimer's */
+            if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls ||
+                !orphan_slab_serves(s, resident))
+                continue;
+            atomic_store_explicit(&s->owner, h, memory_order_release);
+            claim_take(h, ss, s);
+            slab_drain_remote(s);
+            slab_file(h, s);
+            return s;
         }
-        ss = best;
-    } else {
-        while (ss && ss->orphan_busy) ss = ss->next;
-        struct hak_superslab *o = ss;
-        while (o && (o->orphan_busy || !o->free_mask)) o = o->next;
-        if (o) ss = o;
+        __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
     }
-    return adopt_take(h, tier, ss);
+    pthread_mutex_unlock(&orphan_lock);
+    return NULL;
 }
 
-/* Takes an orphan with blocks of `cls` on a free or remote list: resident
- * memory, which a refill uses before it touches pages never used. */
-static bool adopt_orphan_resident(struct hak_heap *h, enum hak_tier tier, unsigned cls)
+/* Claims a free slab of an orphan for `cls` (with `resident`, one whose
+ * pages are still resident): exited threads' free slabs serve any class.
+ * NULL when none. */
+static struct hak_slab *claim_free_slab(struct hak_heap *h, unsigned cls, bool resident)
 {
+    enum hak_tier tier = hak_class_tier(cls);
     pthread_mutex_lock(&orphan_lock);
-    struct hak_superslab *ss = orphans[tier];
-    while (ss && (ss->orphan_busy ||
-                  !(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) >> (cls % 64) & 1)))
-        ss = ss->next;
-    return adopt_take(h, tier, ss);
+    for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next) {
+        uint32_t warm = ss->free_mask & ss->dirty_mask;
+        if (ss->orphan_busy || !(resident ? warm : ss->free_mask)) continue;
+        struct hak_slab *s = &ss->slabs[__builtin_ctz(warm ? warm : ss->free_mask)];
+        slab_assign(ss, s, cls, h);
+        return claim_take(h, ss, s);
+    }
+    pthread_mutex_unlock(&orphan_lock);
+    return NULL;
 }
 
 /* Looks at the next few of the class's full slabs for remote frees:
@@ -789,15 +845,16 @@ static void *refill(struct hak_heap *h, unsigned cls)
     uint32_t taken = 0;
     if (tc->head) HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_tcache, tier));
     else HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
-    bool adopted = false;
+    bool claimed = false;
     while (!tc->head) {
         struct hak_slab *s = l->active;
-        if (s && !s->free && s->bump < s->end &&
-            !(ss_of(s)->warm_mask >> hak_slab_index(ss_of(s), s) & 1) &&
+        if (s && !s->free && s->bump < slab_end(ss_of(s), s) &&
+            !(__atomic_load_n(&ss_of(s)->warm_mask, __ATOMIC_RELAXED) >>
+                  hak_slab_index(ss_of(s), s) & 1) &&
             !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
             /* the active slab would carve pages never touched (or given
              * back): resident free blocks of the class first, a partial
-             * slab's, else an orphan's (one adoption per refill) */
+             * slab's, else an orphaned slab's (one claim per refill) */
             struct hak_slab *p = l->partial;
             for (unsigned k = 0; p && !p->free && k < 4; k++)
                 p = p->next != l->partial ? p->next : NULL;
@@ -809,8 +866,8 @@ static void *refill(struct hak_heap *h, unsigned cls)
                 list_push(h, p, HAK_SLAB_ACTIVE);
                 ss_of(p)->active_ms[hak_slab_index(ss_of(p), p)] = now32();
                 s = p;
-            } else if (!adopted && adopt_orphan_resident(h, tier, cls)) {
-                adopted = true;
+            } else if (!claimed && claim_orphan_slab(h, cls, true)) {
+                claimed = true;
                 HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_adopt, tier));
                 continue;
             }
@@ -840,24 +897,22 @@ static void *refill(struct hak_heap *h, unsigned cls)
             ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
             continue;
         }
-        /* an owned free slab whose pages are resident (no fault), then
-         * memory of exited threads: an orphan with free blocks of the
-         * class, then any owned free slab, then any orphan, then the OS */
+        /* resident memory first (no fault): an owned free slab, an
+         * orphaned slab with blocks of the class on its free or remote
+         * list, an orphan's free slab; then an orphaned slab with any free
+         * blocks of the class, any owned free slab, any orphan's free
+         * slab, then the OS */
         bool fresh_ss = false;
         if (!(s = slab_new(h, cls, SLAB_RESIDENT, &fresh_ss))) {
-            if (adopt_orphan(h, tier, cls)) {
+            if (claim_orphan_slab(h, cls, true) ||
+                (!(s = claim_free_slab(h, cls, true)) && claim_orphan_slab(h, cls, false))) {
                 stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
                 HAK_COUNT_ID(stage);
                 continue;
             }
-            s = slab_new(h, cls, SLAB_OWNED, &fresh_ss);
+            if (!s) s = slab_new(h, cls, SLAB_OWNED, &fresh_ss);
         }
-        if (!s) {
-            if (adopt_orphan(h, tier, HAK_CLASS_NONE)) {
-                stage = HAK_CTR_TIER(tiny_refill_adopt, tier);
-                HAK_COUNT_ID(stage);
-                continue;
-            }
+        if (!s && !(s = claim_free_slab(h, cls, false))) {
             HAK_COUNT(early_no_orphan);
             if (!(s = slab_new(h, cls, SLAB_MAP, &fresh_ss))) {
                 HAK_COUNT(early_refill_oom);
@@ -1140,11 +1195,10 @@ void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_s
 
 /* A block out of its slab carries the free key: stops the process if it
  * sits in the calling thread's cache. */
-static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_superslab *ss,
-                                          struct hak_slab *s, void *p)
+static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_slab *s, void *p)
 {
     struct hak_heap *h = hak_tls_heap;
-    if (h && atomic_load_explicit(&ss->owner, memory_order_relaxed) == h) {
+    if (h && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
         pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
         bool cached = tcache_holds(&hak_tls_cache[s->cls], p);
         pthread_mutex_unlock(&h->lock);
@@ -1167,38 +1221,85 @@ void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_sl
     uint32_t idx = (uint32_t)(prod >> 64);
     if (!(atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1))
         hak_fatal_pointer(fn, "freed pointer", p);
-    if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, ss, s, p);
+    if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, s, p);
 }
 
 /* ---- collection, decay, flush, orphaning ---------------------------------- */
 
-/* Drains the remote lists of one SuperSlab and releases its empty slabs;
- * with `decommit`, returns the pages of the free slabs freed at or before
+/* Drains the remote list of an assigned slab of heap h (NULL: an orphan's
+ * slab, or a slab of a heap being orphaned) and purges its free pages; an
+ * emptied slab is unassigned instead.  Returns the bytes given back and
+ * sets *emptied when it left the SuperSlab with no live slab. */
+static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s,
+                           uint64_t cutoff, bool purge, bool *emptied)
+{
+    uint32_t drained = slab_drain_remote(s);
+    if (s->used == 0) {
+        *emptied = slab_unassign(h, ss, s, true);
+        return 0;
+    }
+    if (drained && h && s->list == HAK_SLAB_FULL) {
+        list_remove(h, s);
+        list_push(h, s, HAK_SLAB_PARTIAL);
+    }
+    /* a decay pass leaves the slab refills carve from and slabs they used
+     * lately; an orphan's slabs nobody uses */
+    if (purge &&
+        (cutoff == HAK_RELEASE_ALL || !h ||
+         (s->list != HAK_SLAB_ACTIVE && aged(ss->active_ms[hak_slab_index(ss, s)], cutoff))))
+        return slab_purge(ss, s);
+    return 0;
+}
+
+/* Collects the slabs of one SuperSlab that `owner` owns (its heap, or
+ * HAK_OWNER_ORPHAN), h being their heap for the lists (or NULL); with
+ * `decommit`, returns the pages of the free slabs freed at or before
  * `cutoff` to the OS.  Returns the bytes given back. */
-static size_t ss_collect(struct hak_heap *h, struct hak_superslab *ss, bool decommit,
-                         uint64_t cutoff, bool purge)
+static size_t ss_collect(struct hak_heap *h, struct hak_heap *owner, struct hak_superslab *ss,
+                         bool decommit, uint64_t cutoff, bool purge)
 {
     size_t bytes = 0;
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
-        if (s->cls == HAK_CLASS_NONE) continue;
-        uint32_t drained = slab_drain_remote(s);
-        if (s->used == 0) {
-            if (slab_unassign(h, ss, s) && h) h->empty_ss[ss->hdr.tier]++;
-            continue;
-        }
-        if (drained && h && s->list == HAK_SLAB_FULL) {
-            list_remove(h, s);
-            list_push(h, s, HAK_SLAB_PARTIAL);
-        }
-        /* a decay pass leaves the slab refills carve from and slabs they used
-         * lately; an orphan's slabs nobody uses */
-        if (purge &&
-            (cutoff == HAK_RELEASE_ALL || !h ||
-             (s->list != HAK_SLAB_ACTIVE && aged(ss->active_ms[i], cutoff))))
-            bytes += slab_purge(ss, s);
+        if (slab_owner(s) != owner || s->cls == HAK_CLASS_NONE) continue;
+        bool emptied = false;
+        bytes += slab_collect(h, ss, s, cutoff, purge, &emptied);
+        if (emptied && h) h->empty_ss[ss->hdr.tier]++;
     }
     return bytes + (decommit ? ss_decommit_free_slabs(ss, cutoff) : 0);
+}
+
+/* Collects the slabs h claimed from orphans, in its lists of the tier;
+ * emptied ones go back to their orphans. */
+static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff)
+{
+    unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
+    unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
+    size_t bytes = 0;
+    for (unsigned c = first; c < last && h->claimed[tier]; c++) {
+        struct hak_class_lists *l = &h->cls[c];
+        struct hak_slab *one[1] = {l->active};
+        struct hak_slab **heads[3] = {&one[0], &l->partial, &l->full};
+        for (unsigned k = 0; k < 3; k++) {
+            struct hak_slab *s = *heads[k];
+            unsigned n = 0;
+            if (s) do n++; while (k && (s = s->next) != *heads[k]);
+            s = *heads[k];
+            /* a collected slab may leave the list (freed, or moved to
+             * partial): the next one is read first */
+            for (; n; n--) {
+                struct hak_slab *next = s->next;
+                struct hak_superslab *ss = ss_of(s);
+                if (ss_orphaned(ss)) {
+                    bool emptied;
+                    bytes += slab_collect(h, ss, s, cutoff, hak_cfg.purge, &emptied);
+                    if (s->cls == HAK_CLASS_NONE) h->claimed[tier]--;
+                }
+                s = next;
+            }
+        }
+    }
+    return bytes;
 }
 
 /* Collects a heap's SuperSlabs of one tier (h->lock or late_lock held):
@@ -1210,14 +1311,14 @@ static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t
     struct hak_superslab *ss = h->ss[tier], *next;
     for (; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(h, ss, true, cutoff, hak_cfg.purge);
+        bytes += ss_collect(h, h, ss, true, cutoff, hak_cfg.purge);
         if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) {
             h->empty_ss[tier]--;
             ss_unlink(&h->ss[tier], ss);
             bytes += ss_unmap(ss);
         }
     }
-    return bytes;
+    return bytes + heap_claimed_release(h, tier, cutoff);
 }
 
 /* The orphaned SuperSlabs of a tier, collected the same way.  Each stays
@@ -1240,10 +1341,10 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
     struct hak_superslab *ss = orphan_next_idle(orphans[tier]), *next;
     pthread_mutex_unlock(&orphan_lock);
     for (; ss; ss = next) {
-        bytes += ss_collect(NULL, ss, true, cutoff, hak_cfg.purge);
+        bytes += ss_collect(NULL, HAK_OWNER_ORPHAN, ss, true, cutoff, hak_cfg.purge);
         orphan_note_classes(ss);
-        bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
         pthread_mutex_lock(&orphan_lock);
+        bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
         next = orphan_next_idle(ss->next);
         ss->orphan_busy = 0;
         if (unmap) ss_unlink(&orphans[tier], ss);
@@ -1460,29 +1561,69 @@ void hak_heap_answer_probe(struct hak_heap *h)
     hak_decay_activity();
 }
 
+/* The slabs h claimed from orphans go back to them: emptied ones free,
+ * the others orphaned again, one by one, for another heap to claim. */
+static void heap_claimed_orphan(struct hak_heap *h)
+{
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        enum hak_tier tier = hak_class_tier(c);
+        struct hak_class_lists *l = &h->cls[c];
+        struct hak_slab *heads[3] = {l->active, l->partial, l->full};
+        for (unsigned k = 0; k < 3 && h->claimed[tier]; k++) {
+            struct hak_slab *s = heads[k], *next;
+            for (bool more = s != NULL; more; s = next) {
+                next = s->next;
+                more = k && next != heads[k];
+                struct hak_superslab *ss = ss_of(s);
+                if (!ss_orphaned(ss)) continue;
+                h->claimed[tier]--;
+                slab_drain_remote(s);
+                if (s->used == 0) { /* given back now, as the heap's own free slabs */
+                    hak_os_decommit(hak_slab_base(ss, hak_slab_index(ss, s)), slab_bytes(ss));
+                    slab_unassign(NULL, ss, s, false);
+                    continue;
+                }
+                bool serves = orphan_slab_serves(s, false), resident = orphan_slab_serves(s, true);
+                s->list = HAK_SLAB_UNASSIGNED;
+                s->next = s->prev = NULL;
+                /* from here a pass may collect it: nothing reads it after */
+                atomic_store_explicit(&s->owner, HAK_OWNER_ORPHAN, memory_order_release);
+                if (serves) orphan_note_class(ss, c, resident);
+            }
+        }
+    }
+}
+
 /* Hands every SuperSlab of the heap to the orphan lists (thread exit, or a
- * thread that did not survive fork).  Empty ones beyond HAKMEM_SS_KEEP are
- * unmapped rather than orphaned. */
+ * thread that did not survive fork), its slabs orphans each; the slabs it
+ * claimed from orphans go back to theirs.  Empty ones beyond
+ * HAKMEM_SS_KEEP are unmapped rather than orphaned. */
 void hak_heap_orphan_all(struct hak_heap *h)
 {
+    heap_claimed_orphan(h);
     for (unsigned tier = 0; tier < 2; tier++) {
         uint32_t empty_kept = 0;
         struct hak_superslab *ss;
         while ((ss = h->ss[tier]) != NULL) {
             ss_unlink(&h->ss[tier], ss);
-            /* its free slabs wait for an adoption that may not come: give them
+            /* its free slabs wait for a claim that may not come: give them
              * back now (whole slabs; the pages of partly used ones go with the
              * next pass, as an orphan's; purging them here cost churn 2x time) */
-            ss_collect(NULL, ss, true, HAK_RELEASE_ALL, false);
+            ss_collect(NULL, h, ss, true, HAK_RELEASE_ALL, false);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;
             }
+            for (unsigned i = 1; i < ss->nslabs; i++)
+                if (ss->slabs[i].cls != HAK_CLASS_NONE)
+                    atomic_store_explicit(&ss->slabs[i].owner, HAK_OWNER_ORPHAN,
+                                          memory_order_relaxed);
             atomic_store_explicit(&ss->owner, HAK_OWNER_ORPHAN, memory_order_release);
             HAK_COUNT(superslabs_orphaned);
             orphan_push(tier, ss);
         }
         h->empty_ss[tier] = 0;
+        h->claimed[tier] = 0;
     }
     memset(h->cls, 0, sizeof(h->cls));
 }

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -154,6 +155,20 @@ static inline int run_part(const char *self, const char *part, const char *const
     static char local[4096];
     wait_child_stderr(pid, errfd, err ? err : local, err ? errlen : sizeof local, &status);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Forks a child that runs child(arg), which ends it with _exit; returns whether the child exited
+ * with status 0. */
+static inline bool fork_child_ok(void (*child)(void *), void *arg) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        child(arg);
+        _exit(127);
+    }
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* Two threads of a test take turns: one waits for a stage number the other sets. */

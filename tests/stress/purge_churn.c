@@ -55,7 +55,8 @@ static long check_free_kept(struct lane *l) {
 
 /* The child of a fork in the middle of the churn: its copy of the kept blocks is intact, and
  * it can allocate, purge and free on its own. */
-static void child_after_fork(struct lane *l) {
+static void child_after_fork(void *arg) {
+    struct lane *l = arg;
     long bad = check_free_kept(l);
     uint64_t rng = 99;
     void *v[512];
@@ -95,14 +96,7 @@ static void *lane_thread(void *arg) {
             free(mine[i]);
         }
     }
-    if (l->generation % 8 == 4) {
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) child_after_fork(l);
-        int status;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad++;
-    }
+    if (l->generation % 8 == 4 && !fork_child_ok(child_after_fork, l)) bad++;
     __atomic_add_fetch(&bad_blocks, bad, __ATOMIC_RELAXED);
     if (++l->generation < l->generations) {
         pthread_t next;

@@ -5,11 +5,16 @@
  * ones, starts its successor with the array and exits, leaving its caches
  * behind.  After all generations, resident memory must be bounded: an
  * allocator that strands exited threads' memory grows without limit here.
+ * Every few generations a lane thread forks in the middle: in the child, a
+ * thread frees and replaces half of the lane's blocks (slabs of threads that
+ * exited or were lost in the fork, claimed one at a time) and exits, and the
+ * child then checks the lane and frees it.
  */
 #include "check.h"
 #include "relay.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #define LANES 4
 #define SLOTS 2000
@@ -43,6 +48,43 @@ static uintptr_t seed_of(void *p, size_t n) {
     return (uintptr_t)p * 31 + n;
 }
 
+/* Checks and frees every block of the lane's slots [from, to) that `step` selects, and
+ * replaces each with a new one (or none, with `refill` false); returns the bad blocks. */
+static long lane_turn(struct lane *l, int from, int step, bool refill) {
+    long bad = 0;
+    for (int s = from; s < SLOTS; s += step) {
+        if (l->ptr[s]) {
+            if (pattern_check(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s])) != SIZE_MAX)
+                bad++;
+            free(l->ptr[s]);
+            l->ptr[s] = NULL;
+        }
+        if (!refill) continue;
+        l->size[s] = churn_size(&l->rng);
+        REQUIRE((l->ptr[s] = malloc(l->size[s])) != NULL);
+        pattern_fill(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s]));
+    }
+    return bad;
+}
+
+static long child_bad;
+
+static void *child_thread(void *arg) {
+    child_bad += lane_turn(arg, 0, 2, true);
+    return NULL;
+}
+
+/* The child of a fork in the middle of the churn: the lane's blocks are intact; a thread of
+ * its own replaces half of them and exits, and the rest is checked and freed. */
+static void child_after_fork(void *arg) {
+    struct lane *l = arg;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, child_thread, l) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    child_bad += lane_turn(l, 0, 1, false);
+    _exit(child_bad ? 1 : 0);
+}
+
 static void *lane_thread(void *arg) {
     struct lane *l = arg;
     long bad = 0;
@@ -59,6 +101,7 @@ static void *lane_thread(void *arg) {
         REQUIRE(l->ptr[s] != NULL);
         pattern_fill(l->ptr[s], l->size[s], seed_of(l->ptr[s], l->size[s]));
     }
+    if (l->generation % 10 == 5 && !fork_child_ok(child_after_fork, l)) bad++;
     __atomic_add_fetch(&bad_blocks, bad, __ATOMIC_RELAXED);
     long long rss = rss_bytes();
     long long prev = __atomic_load_n(&peak_rss, __ATOMIC_RELAXED);

@@ -20,6 +20,12 @@
  *     adopts an orphan with free blocks of the class (whose free pages the exit gave back);
  *   - carve: a refill whose active slab has only pages never touched left adopts an orphan with
  *     free blocks of the class on its free lists (resident memory) before it carves them;
+ *   - claim: a refill claims one slab of an exited thread's SuperSlab, of its class, and leaves
+ *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
+ *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
+ *     back to the orphan when the claimer exits, for the next claim;
+ *   - pool: while a live thread holds a slab of an exited thread's SuperSlab, another thread's
+ *     refill of another class takes one of that SuperSlab's free slabs before mapping one;
  *   - partly: with no thread cache (HAKMEM_CHECK=1) and no free slab, the free pages inside partly
  *     used slabs still go back with no call (the decay worker runs until its idle pass);
  *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
@@ -450,6 +456,139 @@ static void part_carve(void) {
     free(carve_kept);
 }
 
+/* ---- claim ----------------------------------------------------------------------------- */
+
+/* A thread fills one slab of each of two Mid classes and keeps the first block of each: its
+ * SuperSlab is orphaned with two slabs whose free lists hold the rest. */
+enum { CLAIM_X = 3072, CLAIM_Y = 5120, SLAB_MID = 256 * 1024 };
+static void *claim_kept[2];
+
+static void *claim_orphan_thread(void *arg) {
+    (void)arg;
+    static const size_t size[2] = {CLAIM_X, CLAIM_Y};
+    static void *v[SLAB_MID / CLAIM_X];
+    for (int k = 0; k < 2; k++) {
+        int n = (int)(SLAB_MID / size[k]);
+        for (int i = 0; i < n; i++)
+            REQUIRE((v[i] = malloc(OPAQUE(size[k]))) != NULL);
+        claim_kept[k] = v[0];
+        for (int i = 1; i < n; i++)
+            free(v[i]);
+    }
+    return NULL;
+}
+
+static bool same_slab(const void *a, const void *b) {
+    return (uintptr_t)a / SLAB_MID == (uintptr_t)b / SLAB_MID;
+}
+
+static void *claim_x;
+static void *claim_x_thread(void *arg);
+
+/* Runs `orphan` in a thread to its exit, then starts a thread that takes a block of class X
+ * (claim_x_thread) and waits until it has; returns mid_refill_fresh_ss from before the latter. */
+static long long orphan_then_claim_x(void *(*orphan)(void *), pthread_t *claimer) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, orphan, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long fresh0 = hak_counter("mid_refill_fresh_ss");
+    REQUIRE(pthread_create(claimer, NULL, claim_x_thread, NULL) == 0);
+    wait_stage(1);
+    return fresh0;
+}
+
+/* Takes a block of class X while the orphan's class-Y slab waits, and holds it until stage 2. */
+static void *claim_x_thread(void *arg) {
+    (void)arg;
+    REQUIRE((claim_x = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    set_stage(1);
+    wait_stage(2);
+    return NULL; /* exits with claim_x live: its slab is orphaned again */
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: a thread's refill claims one slab
+ * of an exited thread's SuperSlab, of its class, and the SuperSlab's other slab stays there for
+ * another thread's refill of its own class, with no SuperSlab mapped; a claimed slab's blocks
+ * are the claimer's own (a free goes to its cache), and go back to the orphan when the claimer
+ * exits. */
+static void part_claim(void) {
+    pthread_t t;
+    long long claimed0 = hak_counter("slabs_claimed");
+    long long fresh0 = orphan_then_claim_x(claim_orphan_thread, &t);
+    void *y = malloc(OPAQUE((size_t)CLAIM_Y));
+    REQUIRE(y != NULL);
+    CHECKF(same_slab(claim_x, claim_kept[0]), "the thread's class-X block %p is not in the orphan's "
+           "class-X slab (%p)", claim_x, claim_kept[0]);
+    CHECKF(same_slab(y, claim_kept[1]), "the class-Y block %p is not in the orphan's class-Y slab "
+           "(%p), claimed by another thread meanwhile", y, claim_kept[1]);
+    CHECKF(hak_counter("mid_refill_fresh_ss") == fresh0, "%lld SuperSlabs mapped",
+           hak_counter("mid_refill_fresh_ss") - fresh0);
+    CHECKF(hak_counter("slabs_claimed") - claimed0 == 2, "%lld slabs claimed, not 2",
+           hak_counter("slabs_claimed") - claimed0);
+    free(y); /* the claimer's own block: onto its cache, handed out again next */
+    void *again = malloc(OPAQUE((size_t)CLAIM_Y));
+    CHECKF(again == y, "a block of a claimed slab freed by its claimer came back as %p, not %p",
+           again, y);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    void *x = malloc(OPAQUE((size_t)CLAIM_X));
+    REQUIRE(x != NULL);
+    CHECKF(same_slab(x, claim_kept[0]), "the class-X slab of a claimer that exited was not claimed "
+           "again: block %p, slab of %p", x, claim_kept[0]);
+    CHECKF(hak_counter("mid_refill_fresh_ss") == fresh0, "%lld SuperSlabs mapped",
+           hak_counter("mid_refill_fresh_ss") - fresh0);
+    free(x);
+    free(claim_x);
+    free(again);
+    free(claim_kept[0]);
+    free(claim_kept[1]);
+}
+
+/* ---- pool ------------------------------------------------------------------------------ */
+
+enum { POOL_Z = 4096 };
+
+/* Keeps one block of class X in a full slab and frees a full slab of class Z: the orphan has
+ * an orphaned slab and free slabs. */
+static void *pool_orphan_thread(void *arg) {
+    (void)arg;
+    enum { NX = SLAB_MID / CLAIM_X, NZ = SLAB_MID / POOL_Z };
+    static void *v[NX > NZ ? NX : NZ];
+    for (int i = 0; i < NX; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    claim_kept[0] = v[0];
+    for (int i = 1; i < NX; i++)
+        free(v[i]);
+    for (int i = 0; i < NZ; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)POOL_Z))) != NULL);
+        memset(v[i], 7, POOL_Z);
+    }
+    for (int i = 0; i < NZ; i++)
+        free(v[i]);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: while a live thread holds the
+ * orphan's class-X slab, another thread's refill of a class the orphan has no slab of takes one
+ * of the orphan's free slabs, before any SuperSlab is mapped. */
+static void part_pool(void) {
+    pthread_t u;
+    long long fresh0 = orphan_then_claim_x(pool_orphan_thread, &u);
+    void *y = malloc(OPAQUE((size_t)CLAIM_Y));
+    REQUIRE(y != NULL);
+    CHECKF(same_slab(claim_x, claim_kept[0]), "the thread's class-X block %p is not in the orphan's "
+           "slab (%p)", claim_x, claim_kept[0]);
+    CHECKF((uintptr_t)y >> 21 == (uintptr_t)claim_kept[0] >> 21,
+           "the class-Y block %p is not in the exited thread's SuperSlab (%p)", y, claim_kept[0]);
+    CHECKF(hak_counter("mid_refill_fresh_ss") == fresh0, "%lld SuperSlabs mapped",
+           hak_counter("mid_refill_fresh_ss") - fresh0);
+    set_stage(2);
+    REQUIRE(pthread_join(u, NULL) == 0);
+    free(y);
+    free(claim_x);
+    free(claim_kept[0]);
+}
+
 /* ---- partly ---------------------------------------------------------------------------- */
 
 /* HAKMEM_CHECK=1 HAKMEM_IDLE_MS=200 HAKMEM_DECAY_MS=60000 with the worker: every free block sits
@@ -548,6 +687,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "adopt")) part_adopt();
         else if (!strcmp(argv[1], "resident")) part_resident();
         else if (!strcmp(argv[1], "carve")) part_carve();
+        else if (!strcmp(argv[1], "claim")) part_claim();
+        else if (!strcmp(argv[1], "pool")) part_pool();
         else if (!strcmp(argv[1], "partly")) part_partly();
         else if (!strcmp(argv[1], "fork")) part_fork();
         else return 2;
@@ -565,15 +706,15 @@ int main(int argc, char **argv) {
     static const char *const worker[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=60000",
                                          "HAKMEM_IDLE_MS=200", "HAKMEM_PRESSURE=0",
                                          "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const parts[] = {"adapt",    "purge", "idle",   "exit", "quiet", "adopt",
-                                        "resident", "carve", "partly", "fork"};
-    const char *const *envs[] = {manual, manual, idle,   keep,   manual,
-                                 manual, manual, manual, worker, manual};
+    static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
+                                        "resident", "carve", "claim", "pool", "partly", "fork"};
+    const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
+                                 manual, manual, manual, manual, worker, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 12; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

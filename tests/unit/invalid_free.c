@@ -142,18 +142,21 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
     case DOUBLE_FREE_PARKED:
     case REALLOC_PARKED:
     case USABLE_SIZE_PARKED: {
-        /* p is freed first of 4096 blocks: the cache's first overflow after
-         * it parks it with the newest half (docs/allocator.md, "Parked
-         * blocks"), out of the cache and still out of its slab */
+        /* p is freed between two runs of 4096 frees: the cache holds at
+         * least half its capacity then, so the first overflow after p parks
+         * it with the newest half (docs/allocator.md, "Parked blocks"): out
+         * of the cache, still out of its slab */
         enum { MANY = 4096 };
-        void **v = mmap(NULL, MANY * sizeof *v, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
+        void **v = mmap(NULL, 2 * MANY * sizeof *v, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (v == MAP_FAILED) _exit(3);
-        for (int i = 0; i < MANY; i++)
+        for (int i = 0; i < 2 * MANY; i++)
             if (!(v[i] = malloc(OPAQUE((size_t)80)))) _exit(3);
         if (!(p = malloc(OPAQUE((size_t)80)))) _exit(3);
-        free(p);
         for (int i = 0; i < MANY; i++)
+            free(v[i]);
+        free(p);
+        for (int i = MANY; i < 2 * MANY; i++)
             free(v[i]);
         report_pointer(ptrfd, p);
         if (kind == DOUBLE_FREE_PARKED) free(OPAQUE(p));

@@ -79,7 +79,7 @@ static void part_reuse(void) {
     int reused = 0;
     for (int i = 0; i < N; i++)
         reused += bsearch(&blocks[i], freed, N, sizeof *freed, cmp_ptr) != NULL;
-    /* the first round's last refill left up to 63 blocks in the cache that were
+    /* the first allocations' last refill left up to 63 blocks in the cache that were
      * never handed out: they come back first, the parked ones after them */
     CHECKF(reused >= N - 64, "%d of %d allocations reused the freed blocks", reused, N);
     CHECKF(hak_counter("tiny_refill_parked") > taken0, "no refill took parked blocks");

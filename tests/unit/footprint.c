@@ -65,10 +65,10 @@ static long long kept_of(size_t size, int n) {
     REQUIRE(v != NULL);
     for (int i = 0; i < n; i++)
         REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
-    long long local0 = hak_counter("free_ss_local");
+    long long left0 = hak_counter("free_ss_local") + hak_counter("blocks_parked");
     for (int i = 0; i < n; i++)
         free(v[i]);
-    long long kept = n - (hak_counter("free_ss_local") - local0);
+    long long kept = n - (hak_counter("free_ss_local") + hak_counter("blocks_parked") - left0);
     free(v);
     return kept;
 }
@@ -701,6 +701,10 @@ int main(int argc, char **argv) {
     static const char *const idle[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
                                        "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
+    /* the resident part needs its frees back in their slabs: nothing parked */
+    static const char *const unparked[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
+                                           "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                           "HAKMEM_PARK_KB=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const worker[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=60000",
@@ -709,7 +713,7 @@ int main(int argc, char **argv) {
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
                                         "resident", "carve", "claim", "pool", "partly", "fork"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
-                                 manual, manual, manual, manual, worker, manual};
+                                 unparked, manual, manual, manual, worker, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -8,6 +8,7 @@
  */
 #include "check.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -32,6 +33,9 @@ enum bad_free {
     DOUBLE_FREE_CLOBBERED_KEY,
     FREE_RELEASED_SUPERSLAB,
     DOUBLE_FREE_CLOBBERED_KEY_RETURNED,
+    DOUBLE_FREE_PARKED,
+    REALLOC_PARKED,
+    USABLE_SIZE_PARKED,
 };
 
 /* Frees the block from another thread, so that the free takes the remote path. */
@@ -135,6 +139,31 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         free(OPAQUE(p));
         if (kind == DOUBLE_FREE_CLOBBERED_KEY_RETURNED) api.tiny_flush();
         return p;
+    case DOUBLE_FREE_PARKED:
+    case REALLOC_PARKED:
+    case USABLE_SIZE_PARKED: {
+        /* p is freed between two runs of 4096 frees: the cache holds at
+         * least half its capacity then, so the first overflow after p parks
+         * it with the newest half (docs/allocator.md, "Parked blocks"): out
+         * of the cache, still out of its slab */
+        enum { MANY = 4096 };
+        void **v = mmap(NULL, 2 * MANY * sizeof *v, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (v == MAP_FAILED) _exit(3);
+        for (int i = 0; i < 2 * MANY; i++)
+            if (!(v[i] = malloc(OPAQUE((size_t)80)))) _exit(3);
+        if (!(p = malloc(OPAQUE((size_t)80)))) _exit(3);
+        for (int i = 0; i < MANY; i++)
+            free(v[i]);
+        free(p);
+        for (int i = MANY; i < 2 * MANY; i++)
+            free(v[i]);
+        report_pointer(ptrfd, p);
+        if (kind == DOUBLE_FREE_PARKED) free(OPAQUE(p));
+        else if (kind == REALLOC_PARKED) p = realloc(OPAQUE(p), 72);
+        else if (malloc_usable_size(OPAQUE(p)) == 0) _exit(3);
+        return p;
+    }
     case FREE_RELEASED_SUPERSLAB: {
         /* a block of a SuperSlab the flush gave back to the OS: its address
          * is no longer hakmem's */
@@ -285,6 +314,10 @@ int main(int argc, char **argv) {
     check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "free(): double free");
     check_case("realloc of a freed block", REALLOC_FREED, "realloc(): freed pointer");
     check_case("block of a released SuperSlab", FREE_RELEASED_SUPERSLAB, "free(): invalid pointer");
+    check_case("double free of a parked block", DOUBLE_FREE_PARKED, "free(): double free");
+    check_case("realloc of a parked block", REALLOC_PARKED, "realloc(): freed pointer");
+    check_case("usable size of a parked block", USABLE_SIZE_PARKED,
+               "malloc_usable_size(): freed pointer");
 
     /* A double free whose block had its free key overwritten is not caught
      * by default until the block goes back to its slab; HAKMEM_CHECK=1

@@ -35,7 +35,7 @@ struct chart_files {
 /* A kind of chart: writes its data and draws it.  0 drawn, 1 nothing to draw, -1 with err set. */
 typedef int chart_fn(const struct chart_section *s, const char *base, char *err, size_t errlen);
 chart_fn chart_rss, chart_throughput, chart_tradeoff, chart_overhead, chart_release, chart_tiers,
-    chart_caches;
+    chart_caches, chart_classes;
 
 /* Opens dir/name for writing; NULL with err set when it cannot. */
 FILE *chart_open_file(const char *dir, const char *name, char *err, size_t errlen);

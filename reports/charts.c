@@ -10,6 +10,7 @@
  *   release-SECTION    Rss after the last load mark, per allocator     (release.gp)
  *   tiers-SECTION      hakmem's resident memory per tier, stacked      (tiers.gp)
  *   caches-SECTION     hakmem's cache capacity, free slabs, purges     (caches.gp)
+ *   classes-SECTION    hakmem's cache capacity per size class          (classes.gp)
  */
 #include "charts.h"
 
@@ -200,6 +201,44 @@ int chart_caches(const struct chart_section *s, const char *base, char *err, siz
     return chart_draw(&c, title, NULL, 0, err, errlen);
 }
 
+/* hakmem's thread caches per size class over time: the capacity of the classes that grew most in
+ * its first usable run, at every sample that stored them. */
+enum { CHART_CLASSES_MAX = 8 };
+int chart_classes(const struct chart_section *s, const char *base, char *err, size_t errlen) {
+    const struct rdb_run *r = first_hakmem_run(s);
+    if (!r) return 1;
+    unsigned cls[CHART_CLASSES_MAX];
+    uint32_t size[CHART_CLASSES_MAX];
+    int ncls;
+    double *t, *kb;
+    int n = rdb_size_class_timeline(s->db, r->run_id, CHART_CLASSES_MAX, cls, size, &ncls, &t, &kb);
+    if (n <= 0) return 1;
+    struct chart_files c;
+    FILE *f = chart_open_data(&c, s, "classes.gp", base, err, errlen);
+    if (f) {
+        for (int i = 0; i < n; i++) {
+            fprintf(f, "%.3f", t[i]);
+            for (int k = 0; k < ncls; k++)
+                fprintf(f, " %.3f", kb[(size_t)i * ncls + k]);
+            fprintf(f, "\n");
+        }
+        fclose(f);
+    }
+    free(t);
+    free(kb);
+    if (!f) return -1;
+    char names[CHART_CLASSES_MAX * 24] = "", word[24];
+    size_t used = 0;
+    for (int k = 0; k < ncls; k++) {
+        snprintf(word, sizeof word, "%u:%uB", cls[k], (unsigned)size[k]);
+        chart_add_word(names, sizeof names, &used, word);
+    }
+    char title[400];
+    snprintf(title, sizeof title, "Thread caches of hakmem per size class: %s (run %lld)",
+             c.secname, (long long)r->run_id);
+    return chart_draw_named(&c, title, names, ncls, err, errlen);
+}
+
 /* The release curve: Rss from each allocator's last load mark to the end of its first usable run,
  * time counted from that mark. */
 int chart_release(const struct chart_section *s, const char *base, char *err, size_t errlen) {
@@ -268,6 +307,9 @@ static const struct {
      "hakmem's thread caches in %s over its first run, from its counters at every full snapshot: "
      "the adaptive capacity of every thread's Tiny and Mid caches, the free slabs kept for reuse, "
      "and the free pages given back inside slabs still in use so far."},
+    {"classes", chart_classes,
+     "hakmem's thread caches in %s per size class over its first run: the capacity (KiB, summed "
+     "over the threads) of the classes that grew most, at every full snapshot."},
 };
 
 int charts_draw(struct rdb *db, const struct rdb_run *runs, int n, const char *dir,

@@ -867,6 +867,40 @@ int rdb_cache_timeline(struct rdb *db, int64_t run_id, double **t_ms,
     return n;
 }
 
+int rdb_size_class_timeline(struct rdb *db, int64_t run_id, int max, unsigned *cls,
+                            uint32_t *size, int *ncls, double **t_ms, double **kb) {
+    *t_ms = NULL;
+    *kb = NULL;
+    *ncls = 0;
+    if (db->version < 5 || max <= 0) return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT cls, max(size) FROM (SELECT cls, size FROM hakmem_classes "
+                           "WHERE run_id = ? GROUP BY cls ORDER BY max(capacity * size) DESC, cls "
+                           "LIMIT ?) GROUP BY cls ORDER BY cls",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int(st, 2, max);
+    char names[max][16];
+    const char *name_of[max];
+    while (*ncls < max && sqlite3_step(st) == SQLITE_ROW) {
+        cls[*ncls] = (unsigned)sqlite3_column_int64(st, 0);
+        size[*ncls] = (uint32_t)sqlite3_column_int64(st, 1);
+        snprintf(names[*ncls], sizeof names[0], "%u", cls[*ncls]);
+        name_of[*ncls] = names[*ncls];
+        (*ncls)++;
+    }
+    sqlite3_finalize(st);
+    if (!*ncls) return 0;
+    return named_timeline(db,
+                          "SELECT s.seq, s.t_ns / 1e6, CAST(c.cls AS TEXT), "
+                          "c.capacity * c.size / 1024.0 FROM hakmem_classes c "
+                          "JOIN samples s ON s.run_id = c.run_id AND s.seq = c.sample_seq "
+                          "WHERE c.run_id = ? ORDER BY s.t_ns, s.seq",
+                          run_id, name_of, *ncls, NULL, t_ms, kb);
+}
+
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms) {
     *names = NULL;
     *t_ms = NULL;

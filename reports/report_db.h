@@ -168,6 +168,13 @@ int rdb_tier_timeline(struct rdb *db, int64_t run_id, double **t_ms,
  * snapshots and the exit): parallel arrays in time order.  0 rows for a run without counters. */
 int rdb_cache_timeline(struct rdb *db, int64_t run_id, double **t_ms,
                        double (**kb)[RDB_NCACHE]);
+/* hakmem's thread caches per size class over a run (hakmem_classes, schema 5 on): the (at most)
+ * `max` classes with the largest capacity at any sample, in class order, into cls[] and size[]
+ * (*ncls of them), and their capacities (KiB, summed over the threads) at every sample that stored
+ * classes: parallel arrays in time order, *kb holding *ncls values per row.  0 rows when the run
+ * stored none. */
+int rdb_size_class_timeline(struct rdb *db, int64_t run_id, int max, unsigned *cls,
+                            uint32_t *size, int *ncls, double **t_ms, double **kb);
 /* Every mark of a run: name and time, for shading a chart. */
 int rdb_marks(struct rdb *db, int64_t run_id, char (**names)[32], double **t_ms);
 

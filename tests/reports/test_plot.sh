@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# hak plot: gnuplot writes the seven charts of each benchmark, as valid PNG and SVG files: Rss of
+# hak plot: gnuplot writes the eight charts of each benchmark, as valid PNG and SVG files: Rss of
 # every run with each allocator's own phases, throughput, throughput against peak Rss, overhead per
-# phase (legend in words), the release curve, hakmem's tiers and its thread caches.
+# phase (legend in words), the release curve, hakmem's tiers, its thread caches and their capacity
+# per size class.
 source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null 2>&1 || skip "gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)"
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed to check the PNG files"
@@ -14,7 +15,7 @@ make_db "$DB" hakmem hakmem glibc
 }
 cat "$WORK/plot.out"
 for chart in rss-battle throughput-battle tradeoff-battle overhead-battle release-battle tiers-battle \
-    caches-battle; do
+    caches-battle classes-battle; do
     png_ok "$WORK/charts/$chart.png" || fail "$chart.png is not a valid PNG image"
     grep -q "<svg" "$WORK/charts/$chart.svg" || fail "$chart.svg is not an SVG image"
     grep -qF "$chart.png" "$WORK/plot.out" || fail "hak plot did not list $chart.png"
@@ -45,10 +46,20 @@ done
 for t in tiny-cache-capacity mid-cache-capacity free-slabs-kept pages-purged-so-far; do
     grep -q ">$t<" "$WORK/charts/caches-battle.svg" || fail "cache chart has no line for $t"
 done
-# glibc has no counters: the cache chart is hakmem's only.
+# The size-class chart names the classes with the largest capacity of hakmem's first run, as
+# "CLASS:SIZEB", one line each.
+hak1=$(sql "$DB" "SELECT min(run_id) FROM runs WHERE allocator = 'hakmem'")
+mapfile -t top < <(sql "$DB" "SELECT cls || ':' || max(size) || 'B' FROM hakmem_classes WHERE run_id = $hak1
+    GROUP BY cls ORDER BY max(capacity * size) DESC, cls LIMIT 8")
+[[ ${#top[@]} -eq 8 ]] || fail "hakmem's first run stored ${#top[@]} size classes, expected at least 8"
+for t in "${top[@]}"; do
+    grep -q ">$t<" "$WORK/charts/classes-battle.svg" || fail "size-class chart has no line for class $t"
+done
+# glibc has no counters: the cache charts are hakmem's only.
 "$HAK" plot "$DB" --run "$(sql "$DB" "SELECT run_id FROM runs WHERE allocator = 'glibc'")" \
     -o "$WORK/glibc" >/dev/null 2>&1 || fail "hak plot of the glibc run failed"
 [[ -e $WORK/glibc/caches-battle.svg ]] && fail "a cache chart was drawn for glibc"
+[[ -e $WORK/glibc/classes-battle.svg ]] && fail "a size-class chart was drawn for glibc"
 # No yellow: gnuplot's default yellow (#F0E442 / #FFFF00) is not one of the colours.
 grep -qi "f0e442\|ffff00" "$WORK/charts/rss-battle.svg" && fail "Rss chart uses yellow"
 echo PASS

@@ -374,8 +374,10 @@ static void ss_now_empty(struct hak_heap *h, struct hak_superslab *ss)
 static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s)
 {
     if (ss_orphaned(ss)) { /* a claimed slab goes back to its orphan */
-        slab_unassign(h, ss, s, true);
+        /* the tier is read first: once orphan_lock is dropped in
+         * slab_unassign, a release pass may unmap the orphan it emptied */
         h->claimed[ss->hdr.tier]--;
+        slab_unassign(h, ss, s, true);
         return;
     }
     if (slab_unassign(h, ss, s, true)) ss_now_empty(h, ss);
@@ -1363,13 +1365,16 @@ void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_sl
 
 /* Drains the remote list of an assigned slab of heap h (NULL: an orphan's
  * slab, or a slab of a heap being orphaned) and purges its free pages; an
- * emptied slab is unassigned instead.  Returns the bytes given back and
- * sets *emptied when it left the SuperSlab with no live slab. */
+ * emptied slab is unassigned instead.  Returns the bytes given back; sets
+ * *unassigned when the slab went back to its SuperSlab (after which a slab
+ * of an orphan must not be read: a pass may unmap the orphan) and *emptied
+ * when that left the SuperSlab with no live slab. */
 static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s,
-                           uint64_t cutoff, bool purge, bool *emptied)
+                           uint64_t cutoff, bool purge, bool *unassigned, bool *emptied)
 {
     uint32_t drained = slab_drain_remote(s);
     if (s->used == 0) {
+        *unassigned = true;
         *emptied = slab_unassign(h, ss, s, true);
         return 0;
     }
@@ -1397,8 +1402,8 @@ static size_t ss_collect(struct hak_heap *h, struct hak_heap *owner, struct hak_
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
         if (slab_owner(s) != owner || s->cls == HAK_CLASS_NONE) continue;
-        bool emptied = false;
-        bytes += slab_collect(h, ss, s, cutoff, purge, &emptied);
+        bool unassigned = false, emptied = false;
+        bytes += slab_collect(h, ss, s, cutoff, purge, &unassigned, &emptied);
         if (emptied && h) h->empty_ss[ss->hdr.tier]++;
     }
     return bytes + (decommit ? ss_decommit_free_slabs(ss, cutoff) : 0);
@@ -1426,9 +1431,9 @@ static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint6
                 struct hak_slab *next = s->next;
                 struct hak_superslab *ss = ss_of(s);
                 if (ss_orphaned(ss)) {
-                    bool emptied;
-                    bytes += slab_collect(h, ss, s, cutoff, hak_cfg.purge, &emptied);
-                    if (s->cls == HAK_CLASS_NONE) h->claimed[tier]--;
+                    bool unassigned = false, emptied;
+                    bytes += slab_collect(h, ss, s, cutoff, hak_cfg.purge, &unassigned, &emptied);
+                    if (unassigned) h->claimed[tier]--;
                 }
                 s = next;
             }

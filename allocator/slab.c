@@ -1009,27 +1009,32 @@ static HAK_COLD void remote_double_free(void *p)
     hak_fatal_pointer("free", "double free of", p);
 }
 
-static HAK_NOINLINE void remote_list_started(struct hak_superslab *ss, const struct hak_slab *s)
+/* The push of a remote free that the one-exchange path left: its
+ * compare-and-swap failed (`busy`: another thread pushed, or the owner
+ * drained, in between), or the list looked empty, so this push may start
+ * it.  What a started list needs is done before the push, while the block
+ * being pushed still pins the SuperSlab (an orphan's slab advertises its
+ * class; the tier is read): once the block is on the list a pass may drain
+ * it, empty the slab and unmap the SuperSlab, so nothing after the push
+ * touches the SuperSlab. */
+static HAK_NOINLINE void remote_push_slow(struct hak_superslab *ss, struct hak_slab *s, void **b,
+                                          void *old, bool busy)
 {
-    enum hak_tier tier = ss->hdr.tier;
-    orphan_note_free(ss, s);
-    if (!atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
-        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
-        hak_decay_cached();
-    }
-}
-
-/* The push of a remote free after its first compare-and-swap failed:
- * another thread pushed (or the owner drained) in between. */
-static HAK_NOINLINE void remote_push_retry(struct hak_slab *s, void **b, void *old)
-{
-    do {
-        HAK_COUNT(early_remote_busy);
+    if (busy) HAK_COUNT(early_remote_busy);
+    enum hak_tier tier = (enum hak_tier)ss->hdr.tier;
+    for (;;) {
         if (unlikely(old == b)) remote_double_free(b);
+        if (!old) orphan_note_free(ss, s);
         b[0] = old;
-    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
-                                                    memory_order_relaxed));
-    if (!old) remote_list_started(ss_of(s), s);
+        if (atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
+                                                  memory_order_relaxed))
+            break;
+        HAK_COUNT(early_remote_busy);
+    }
+    if (!old && !atomic_load_explicit(&remote_pending[tier], memory_order_relaxed)) {
+        atomic_store_explicit(&remote_pending[tier], 1, memory_order_relaxed);
+        hak_decay_cached(); /* decay must come for the list */
+    }
 }
 
 /* A block freed by another thread: one atomic push onto the slab's remote
@@ -1043,12 +1048,14 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
     HAK_COUNT(free_ss_remote);
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     if (unlikely(old == p)) remote_double_free(p);
+    if (unlikely(!old)) {
+        remote_push_slow(ss, s, b, old, false); /* may start the list */
+        return;
+    }
     b[0] = old;
     if (unlikely(!atomic_compare_exchange_strong_explicit(&s->remote, &old, b, memory_order_release,
                                                           memory_order_relaxed)))
-        remote_push_retry(s, b, old);
-    else if (unlikely(!old))
-        remote_list_started(ss, s);
+        remote_push_slow(ss, s, b, old, true);
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast

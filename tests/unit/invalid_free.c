@@ -212,7 +212,8 @@ static void run_child(enum bad_free kind, int checked, struct child_result *r) {
             static char preload[4096];
             const char *lib = getenv("LD_PRELOAD");
             snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib ? lib : "");
-            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_SHARED=0", lib ? preload : NULL, NULL};
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_SHARED=0", "HAKMEM_PARK_KB=16384",
+                           lib ? preload : NULL, NULL};
             execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
             _exit(4);
         }
@@ -300,6 +301,14 @@ int main(int argc, char **argv) {
         require_hakmem(&api);
         bad_free_case((enum bad_free)atoi(argv[2]), atoi(argv[3]));
         return 0;
+    }
+    /* the parked-block cases need parking, which is off by default: the
+     * whole test runs with a bound set (HAKMEM_CHECK=1 children too) */
+    if (!getenv("HAKMEM_PARK_KB")) {
+        setenv("HAKMEM_PARK_KB", "16384", 1);
+        execv("/proc/self/exe", argv);
+        perror("execv /proc/self/exe");
+        return 1;
     }
     require_hakmem(&api);
     check_case("stack pointer", FREE_STACK, "invalid pointer");

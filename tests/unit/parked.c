@@ -237,12 +237,15 @@ int main(int argc, char **argv) {
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(n > 0);
     self[n] = 0;
+    /* parking is off by default: every part but "none" sets a bound */
     static const char *const fixed[] = {"HAKMEM_TCACHE_ADAPT=0", "HAKMEM_TINY_CACHE_MAX=64",
-                                        "HAKMEM_BACKGROUND=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const plain[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
-    static const char *const decay[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
-                                        "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                        "HAKMEM_PARK_KB=16384", "HAKMEM_BACKGROUND=0",
                                         "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const plain[] = {"HAKMEM_PARK_KB=16384", "HAKMEM_BACKGROUND=0",
+                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
+    static const char *const decay[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
+                                        "HAKMEM_PARK_KB=16384", "HAKMEM_BACKGROUND=0",
+                                        "HAKMEM_PRESSURE=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const bound[] = {"HAKMEM_PARK_KB=64", "HAKMEM_BACKGROUND=0",
                                         "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const none[] = {"HAKMEM_PARK_KB=0", "HAKMEM_BACKGROUND=0",

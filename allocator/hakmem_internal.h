@@ -343,7 +343,7 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
 HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
-void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+HAK_COLD void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn);
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
 void hak_parked_return_all(struct hak_heap *h); /* every parked block back to its slab, h->lock held */
@@ -483,6 +483,32 @@ __attribute__((noreturn)) HAK_COLD void hak_fatal_pointer(const char *fn, const 
                                                           const void *p);
 void hak_write_stderr(const char *s);
 char *hak_fmt_u64(char *out, uint64_t v, int base);
+
+/* Whether p is plainly a live block of slab s, the test of realloc and
+ * malloc_usable_size, inline so that the in-place realloc most calls are
+ * takes no call and no stack frame.  One product for the first two
+ * tests: its low half is the boundary test of hak_block_misaligned (which
+ * an unassigned or header slab, magic 0, fails), its high half the
+ * block's index, whose out bit must be set.  A block with the free key in
+ * word 1 is not plainly live: it may sit in the owner's cache, which
+ * hak_slab_check_slow looks at. */
+static inline bool hak_slab_plainly_live(struct hak_superslab *ss, struct hak_slab *s, void *p)
+{
+    uint64_t magic = s->div_magic;
+    unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
+    if ((uint64_t)prod >= magic || (char *)p >= s->bump) return false;
+    uint32_t idx = (uint32_t)(prod >> 64);
+    size_t word = ((size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)) + idx / 64;
+    return (atomic_load_explicit(&ss->out_bits[word], memory_order_relaxed) >> (idx % 64) & 1) &&
+           ((void **)p)[1] != (void *)hak_free_key;
+}
+
+/* Stops the process unless p is a live block of slab s. */
+static inline void hak_slab_check_live(const char *fn, struct hak_superslab *ss,
+                                       struct hak_slab *s, void *p)
+{
+    if (unlikely(!hak_slab_plainly_live(ss, s, p))) hak_slab_check_slow(fn, ss, s, p);
+}
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -257,7 +257,9 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
     return q;
 }
 
-static inline void *realloc_impl(void *p, size_t n, const char *fn)
+/* realloc of NULL, to 0 bytes, of a block outside the SuperSlabs, or of
+ * one that is not plainly live (the checks stop the process or pass). */
+static HAK_NOINLINE void *realloc_other(void *p, size_t n, const char *fn)
 {
     if (!p) return malloc(n);
     if (n == 0) {
@@ -267,6 +269,22 @@ static inline void *realloc_impl(void *p, size_t n, const char *fn)
     size_t usable = usable_size(p, fn);
     if (fits_in_place(n, usable)) return p;
     return realloc_move(p, n, usable);
+}
+
+/* A Tiny or Mid block is checked and, most often, kept in place inline;
+ * every call on that path is a tail call, so it needs no stack frame. */
+static inline void *realloc_impl(void *p, size_t n, const char *fn)
+{
+    if (likely(n && hak_in_superslab(p))) { /* NULL is in no SuperSlab */
+        struct hak_superslab *ss = (struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK);
+        struct hak_slab *s = hak_slab_of(ss, p);
+        if (likely(hak_slab_plainly_live(ss, s, p))) {
+            size_t usable = s->block_size;
+            if (fits_in_place(n, usable)) return p;
+            return realloc_move(p, n, usable);
+        }
+    }
+    return realloc_other(p, n, fn); /* the checks' messages too */
 }
 
 HAK_API void *realloc(void *p, size_t n)

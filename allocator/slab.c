@@ -1337,10 +1337,15 @@ void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_s
     if (!hak_block_is_out(ss, s, p)) hak_fatal_pointer(fn, "double free of", p);
 }
 
-/* A block out of its slab carries the free key: stops the process if it
- * sits in the calling thread's cache. */
-static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_slab *s, void *p)
+/* The slow end of hak_slab_check_live: p is not plainly a live block of
+ * slab s.  Stops the process when it is no block, is back in its slab, or
+ * (free key in word 1) sits in the calling thread's cache; a live block
+ * whose data happens to hold the key returns. */
+void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
+    if (hak_block_misaligned(ss, s, p) || (char *)p >= s->bump)
+        hak_fatal_pointer(fn, "invalid pointer", p);
+    if (!block_is_out(ss, s, p)) hak_fatal_pointer(fn, "freed pointer", p);
     struct hak_heap *h = hak_tls_heap;
     if (h && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
         pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
@@ -1348,24 +1353,6 @@ static HAK_NOINLINE void check_live_keyed(const char *fn, struct hak_slab *s, vo
         pthread_mutex_unlock(&h->lock);
         if (cached) hak_fatal_pointer(fn, "freed pointer", p);
     }
-}
-
-/* realloc and malloc_usable_size: p must be a live block, checked as free
- * checks it (boundary, back in its slab, in this thread's cache).  The
- * cache walk is out of line, so the common case needs no stack frame. */
-void hak_slab_check_live(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
-{
-    void **b = p;
-    /* one product for both tests: its low half is the boundary test of
-     * hak_block_misaligned (which an unassigned or header slab, magic 0,
-     * fails), its high half the block's index (block_index_of) */
-    uint64_t magic = s->div_magic;
-    unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
-    if ((uint64_t)prod >= magic || (char *)p >= s->bump) hak_fatal_pointer(fn, "invalid pointer", p);
-    uint32_t idx = (uint32_t)(prod >> 64);
-    if (!(atomic_load_explicit(out_word(ss, s, idx), memory_order_relaxed) >> (idx % 64) & 1))
-        hak_fatal_pointer(fn, "freed pointer", p);
-    if (unlikely(b[1] == (void *)hak_free_key)) check_live_keyed(fn, s, p);
 }
 
 /* ---- collection, decay, flush, orphaning ---------------------------------- */

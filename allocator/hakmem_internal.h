@@ -134,6 +134,9 @@ struct hak_superslab {
      * slab_index_shift (slab_shift - 6) and masked with slab_index_mask
      * ((nslabs - 1) << 6) is its slab's byte offset in slabs[]. */
     uint8_t slab_index_shift;
+    /* a slab's byte offset in slabs[] shifted right by out_index_shift is
+     * the index of its first out_bits word (6 - HAK_OUT_WORDS_SHIFT) */
+    uint8_t out_index_shift;
     uint32_t slab_index_mask;
     uint32_t empty_ms;      /* when live_slabs last became 0 (hak_decay_now, 32 bits) */
     uint32_t free_ms[HAK_MAX_SLABS]; /* when each unassigned slab was last freed */

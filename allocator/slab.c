@@ -200,6 +200,7 @@ static struct hak_superslab *ss_new(struct hak_heap *h, enum hak_tier tier)
     ss->nslabs = (uint8_t)(HAK_SEG_SIZE >> ss->slab_shift);
     ss->slab_index_shift = (uint8_t)(ss->slab_shift - 6);
     ss->slab_index_mask = (uint32_t)(ss->nslabs - 1) << 6;
+    ss->out_index_shift = (uint8_t)(6 - HAK_OUT_WORDS_SHIFT(tier));
     ss->free_mask = all_slabs_mask(ss);
     ss->dirty_mask = 0;
     ss->live_slabs = 0;
@@ -402,10 +403,12 @@ static inline uint32_t block_index(const struct hak_superslab *ss, const struct 
 }
 
 /* The first bitmap word of slab s: loops over a slab's blocks compute it
- * once (the bitmap stores may alias the header, so it is not hoisted). */
+ * once (the bitmap stores may alias the header, so it is not hoisted).  A
+ * shift of the slab's byte offset by a header byte: no tier test. */
 static inline _Atomic(uint64_t) *out_base(struct hak_superslab *ss, const struct hak_slab *s)
 {
-    return &ss->out_bits[(size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)];
+    size_t byte = (size_t)((const char *)s - (const char *)ss->slabs);
+    return &ss->out_bits[byte >> ss->out_index_shift];
 }
 
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
@@ -414,13 +417,42 @@ static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct
     return out_base(ss, s) + idx / 64;
 }
 
+/* Sets bit idx % 64 of v: one BTS on x86-64, where the shift form costs a
+ * move, a shift and an or per block. */
+static inline uint64_t bit_set(uint64_t v, uint64_t idx)
+{
+#if defined(__x86_64__)
+    __asm__("btsq %1, %0" : "+r"(v) : "r"(idx));
+    return v;
+#else
+    return v | (uint64_t)1 << (idx % 64);
+#endif
+}
+
+/* Clears bit idx % 64 of *v and says whether it was set: one BTR on
+ * x86-64, where the portable form costs a test, a shift, a not and an and
+ * per block (the returns and drains run it for every block). */
+static inline bool bit_test_clear(uint64_t *v, uint64_t idx)
+{
+#if defined(__x86_64__)
+    bool was_set;
+    __asm__("btrq %2, %0" : "+r"(*v), "=@ccc"(was_set) : "r"(idx));
+    return was_set;
+#else
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    bool was_set = (*v & bit) != 0;
+    *v &= ~bit;
+    return was_set;
+#endif
+}
+
 /* Only the owner writes the bitmap: a relaxed load and store (no locked
  * instruction) keep it free of data races with remote readers. */
 static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
 {
     _Atomic(uint64_t) *w = base + idx / 64;
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    atomic_store_explicit(w, v | (uint64_t)1 << (idx % 64), memory_order_relaxed);
+    atomic_store_explicit(w, bit_set(atomic_load_explicit(w, memory_order_relaxed), idx),
+                          memory_order_relaxed);
 }
 
 /* Sets the bits of blocks [idx, idx + n): a carved run, a word at a time. */
@@ -445,10 +477,10 @@ static inline void out_clear_checked_at(_Atomic(uint64_t) *base, struct hak_supe
 {
     uint32_t idx = block_index(ss, s, p);
     _Atomic(uint64_t) *w = base + idx / 64;
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
-    if (unlikely(!(v & bit)))
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+    if (unlikely(!bit_test_clear(&v, idx)))
         hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
-    atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+    atomic_store_explicit(w, v, memory_order_relaxed);
 }
 
 /* Whether the block at p is out of its slab, read from any thread. */
@@ -464,10 +496,12 @@ bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *
 }
 
 /* A block on the remote list that carries the free key may also sit in the
- * owner's thread cache (freed there first): look for it there. */
-static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s, void **b)
+ * owner's thread cache (freed there first): look for it there.  `key` is
+ * hak_free_key, read once per drain (the bitmap stores could alias it). */
+static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s, void **b,
+                                    void *key)
 {
-    if (unlikely(b[1] == (void *)hak_free_key) &&
+    if (unlikely(b[1] == key) &&
         atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap && hak_tls_heap)
         hak_free_key_check("free", ss, s, b);
 }
@@ -483,13 +517,14 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     if (!list) return 0;
     struct hak_superslab *ss = ss_of(s);
     _Atomic(uint64_t) *base = out_base(ss, s);
+    void *key = (void *)hak_free_key;
     uint32_t n = 1;
     void **tail = list;
-    remote_key_check(ss, s, tail);
+    remote_key_check(ss, s, tail, key);
     out_clear_checked_at(base, ss, s, tail);
     while (*tail) {
         tail = *tail;
-        remote_key_check(ss, s, tail);
+        remote_key_check(ss, s, tail, key);
         out_clear_checked_at(base, ss, s, tail);
         n++;
     }
@@ -1020,6 +1055,7 @@ static HAK_COLD void remote_double_free(void *p)
 static HAK_NOINLINE void remote_push_slow(struct hak_superslab *ss, struct hak_slab *s, void **b,
                                           void *old, bool busy)
 {
+    HAK_COUNT(free_ss_remote);
     if (busy) HAK_COUNT(early_remote_busy);
     enum hak_tier tier = (enum hak_tier)ss->hdr.tier;
     for (;;) {
@@ -1045,7 +1081,6 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
     /* a block already back in its slab was freed before; one freed twice
      * before its owner drained it is caught by the drain */
     if (unlikely(!block_is_out(ss, s, p))) remote_double_free(p);
-    HAK_COUNT(free_ss_remote);
     void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
     if (unlikely(old == p)) remote_double_free(p);
     if (unlikely(!old)) {
@@ -1054,8 +1089,13 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
     }
     b[0] = old;
     if (unlikely(!atomic_compare_exchange_strong_explicit(&s->remote, &old, b, memory_order_release,
-                                                          memory_order_relaxed)))
+                                                          memory_order_relaxed))) {
         remote_push_slow(ss, s, b, old, true);
+        return;
+    }
+    /* counted last (the thread's own slot, not the SuperSlab): the count's
+     * out-of-line case is then a tail call, and the push needs no frame */
+    HAK_COUNT(free_ss_remote);
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast
@@ -1096,7 +1136,8 @@ static HAK_COLD __attribute__((noreturn)) void trim_bad_block(const struct hak_s
  * owner, h->lock held); returns the list that follows them.  A cache
  * freed in a burst holds runs of blocks of one slab: each run goes onto
  * its slab's free list in one piece (ss_local), every block's out bit
- * checked and cleared on the way. */
+ * checked and cleared on the way.  A run keeps its links: only its last
+ * block is written, to join the slab's free list. */
 static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
 {
     uint32_t left = n;
@@ -1109,7 +1150,7 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         const uintptr_t off_mask = ss->slab_off_mask;
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
-        void *chain = s->free;
+        void **first = rest, **last;
         const uint32_t before = left;
         /* an empty asm makes base opaque: GCC keeps it in one register
          * instead of adding the slab's word offset to ss for every block */
@@ -1119,17 +1160,17 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         uintptr_t off = (uintptr_t)rest - slab_lo;
         do {
             void **next = rest[0];
-            uint32_t idx = (uint32_t)(((unsigned __int128)off * magic) >> 64);
+            uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);
             _Atomic(uint64_t) *w = base + idx / 64;
             uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-            if (unlikely(!(v >> (idx % 64) & 1))) trim_bad_block(s, rest);
-            atomic_store_explicit(w, v & ~((uint64_t)1 << (idx % 64)), memory_order_relaxed);
-            rest[0] = chain;
-            chain = rest;
+            if (unlikely(!bit_test_clear(&v, idx))) trim_bad_block(s, rest);
+            atomic_store_explicit(w, v, memory_order_relaxed);
+            last = rest;
             rest = next;
             off = (uintptr_t)rest - slab_lo;
         } while (--left && off <= off_mask);
-        s->free = chain;
+        last[0] = s->free;
+        s->free = first;
         slab_blocks_back(h, ss, s, before - left);
     }
     return rest;

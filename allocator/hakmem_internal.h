@@ -501,7 +501,7 @@ static inline bool hak_slab_plainly_live(struct hak_superslab *ss, struct hak_sl
     unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
     if ((uint64_t)prod >= magic || (char *)p >= s->bump) return false;
     uint32_t idx = (uint32_t)(prod >> 64);
-    size_t word = ((size_t)hak_slab_index(ss, s) << HAK_OUT_WORDS_SHIFT(ss->hdr.tier)) + idx / 64;
+    size_t word = ((size_t)((const char *)s - (const char *)ss->slabs) >> ss->out_index_shift) + idx / 64;
     return (atomic_load_explicit(&ss->out_bits[word], memory_order_relaxed) >> (idx % 64) & 1) &&
            ((void **)p)[1] != (void *)hak_free_key;
 }

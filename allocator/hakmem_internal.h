@@ -301,6 +301,7 @@ struct hak_thread {
     _Atomic uint8_t busy;
     _Atomic uint8_t reclaim;
     bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
+    uint32_t shared_frees; /* remote frees counted in slot 0, before the thread had a slot */
     struct hak_tcache own_cache[HAK_NUM_CLASSES];
     struct hak_tcache_adapt adapt[HAK_NUM_CLASSES]; /* read by slow paths only */
     struct hak_large_tcache large;

@@ -1073,6 +1073,20 @@ static HAK_NOINLINE void remote_push_slow(struct hak_superslab *ss, struct hak_s
     }
 }
 
+#if HAKMEM_COUNTERS
+/* The count of a remote free by a thread without a counter slot: slot 0
+ * takes it with a locked add.  A thread that keeps freeing without
+ * allocating (a consumer) gets its heap at its SLOT_AFTER-th such free,
+ * and with the heap a slot of its own, given back at its exit like any
+ * thread's; one that frees a few blocks and exits takes none. */
+static HAK_NOINLINE void remote_count_shared(void)
+{
+    enum { SLOT_AFTER = 64 };
+    if (++hak_tls.shared_frees == SLOT_AFTER && !hak_tls_heap && !hak_tls.exiting) hak_heap_get();
+    HAK_COUNT(free_ss_remote);
+}
+#endif
+
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
 void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
@@ -1095,7 +1109,10 @@ void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
     }
     /* counted last (the thread's own slot, not the SuperSlab): the count's
      * out-of-line case is then a tail call, and the push needs no frame */
-    HAK_COUNT(free_ss_remote);
+#if HAKMEM_COUNTERS
+    if (likely(hak_ctr != NULL)) hak_ctr[HAK_CTR_free_ss_remote]++;
+    else remote_count_shared();
+#endif
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast

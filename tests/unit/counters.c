@@ -11,6 +11,8 @@
  *     add up while a thread holds cached blocks, after it exits, and in a
  *     forked child, which counts from zero with the caches it inherited;
  *   - threads beyond the segment's slots lose no count once they exit;
+ *   - a thread that only frees takes no slot, unless it keeps freeing (a
+ *     consumer): then it holds one until it exits;
  *   - the segment is a memfd, never a file in /dev/shm: a forked child that
  *     lives on gets its own, readable while it runs, and nothing of it is
  *     left after _exit() or SIGKILL.
@@ -376,6 +378,59 @@ static void test_free_only_threads(void)
            (long)delta(&a, &b, "free_ss_remote"), THREADS);
 }
 
+/* A thread that keeps freeing other threads' blocks without allocating (a
+ * consumer) gets a slot of its own after a few dozen frees, so its counts
+ * stop going through the shared slot; it gives the slot back at exit, and
+ * every free is counted once either way. */
+enum { CONSUMED = 1000 };
+static void *consumed[CONSUMED];
+static pthread_mutex_t consume_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t consume_cond = PTHREAD_COND_INITIALIZER;
+static int consume_stage;
+
+static void *consume_all(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CONSUMED; i++)
+        free(consumed[i]);
+    pthread_mutex_lock(&consume_lock);
+    consume_stage = 1;
+    pthread_cond_broadcast(&consume_cond);
+    while (consume_stage != 2) pthread_cond_wait(&consume_cond, &consume_lock);
+    pthread_mutex_unlock(&consume_lock);
+    return NULL;
+}
+
+static void test_consumer_gets_slot(void)
+{
+    for (int i = 0; i < CONSUMED; i++)
+        REQUIRE((consumed[i] = malloc(OPAQUE((size_t)64))) != NULL);
+    unsigned before = slots_in_use();
+    struct snap a, b, c;
+    take(&a);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, consume_all, NULL) == 0);
+    pthread_mutex_lock(&consume_lock);
+    while (consume_stage != 1) pthread_cond_wait(&consume_cond, &consume_lock);
+    pthread_mutex_unlock(&consume_lock);
+    take(&b);
+    unsigned during = slots_in_use();
+    pthread_mutex_lock(&consume_lock);
+    consume_stage = 2;
+    pthread_cond_broadcast(&consume_cond);
+    pthread_mutex_unlock(&consume_lock);
+    pthread_join(t, NULL);
+    take(&c);
+    CHECKF(during == before + 1, "slots in use %u before the consumer, %u while it waits", before,
+           during);
+    CHECKF(delta(&a, &b, "free_ss_remote") == CONSUMED, "remote frees %ld of %d while it lives",
+           (long)delta(&a, &b, "free_ss_remote"), CONSUMED);
+    CHECKF(delta(&a, &c, "free_ss_remote") == CONSUMED, "remote frees %ld of %d after its exit",
+           (long)delta(&a, &c, "free_ss_remote"), CONSUMED);
+    CHECKF(slots_in_use() <= before, "slots in use %u before, %u after its exit", before,
+           slots_in_use());
+}
+
 /* A key destructor that re-arms itself allocates in the last destructor
  * round, after hakmem's own exit handler ran: the heap made then must still
  * be taken back once the thread is gone (its SuperSlabs orphaned, its slot
@@ -518,6 +573,7 @@ int main(void)
     test_threads_beyond_slots();
     test_external_reader();
     test_free_only_threads();
+    test_consumer_gets_slot();
     test_late_destructor();
     test_segment_lifetime();
     hak_reader_close(reader);

@@ -1434,11 +1434,11 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
         list_remove(h, s);
         list_push(h, s, HAK_SLAB_PARTIAL);
     }
-    /* a decay pass leaves the slab refills carve from and slabs they used
-     * lately; an orphan's slabs nobody uses */
-    if (purge &&
-        (cutoff == HAK_RELEASE_ALL || !h ||
-         (s->list != HAK_SLAB_ACTIVE && aged(ss->active_ms[hak_slab_index(ss, s)], cutoff))))
+    /* a decay pass leaves the slab refills carve from, slabs they used
+     * lately and slabs orphaned lately (the next threads claim them) */
+    if (purge && (cutoff == HAK_RELEASE_ALL ||
+                  ((!h || s->list != HAK_SLAB_ACTIVE) &&
+                   aged(ss->active_ms[hak_slab_index(ss, s)], cutoff))))
         return slab_purge(ss, s);
     return 0;
 }
@@ -1780,6 +1780,7 @@ static void heap_claimed_orphan(struct hak_heap *h)
                 bool serves = orphan_slab_serves(s, false), resident = orphan_slab_serves(s, true);
                 s->list = HAK_SLAB_UNASSIGNED;
                 s->next = s->prev = NULL;
+                ss->active_ms[hak_slab_index(ss, s)] = now32();
                 /* from here a pass may collect it: nothing reads it after */
                 atomic_store_explicit(&s->owner, HAK_OWNER_ORPHAN, memory_order_release);
                 if (serves) orphan_note_class(ss, c, resident);
@@ -1801,17 +1802,21 @@ void hak_heap_orphan_all(struct hak_heap *h)
         while ((ss = h->ss[tier]) != NULL) {
             ss_unlink(&h->ss[tier], ss);
             /* its free slabs wait for a claim that may not come: give them
-             * back now (whole slabs; the pages of partly used ones go with the
-             * next pass, as an orphan's; purging them here cost churn 2x time) */
+             * back now (whole slabs; the free pages of partly used ones stay for
+             * claims until they aged as an orphan's; purging them here cost churn
+             * 2x time) */
             ss_collect(NULL, h, ss, true, HAK_RELEASE_ALL, false);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;
             }
+            uint32_t now = now32();
             for (unsigned i = 1; i < ss->nslabs; i++)
-                if (ss->slabs[i].cls != HAK_CLASS_NONE)
+                if (ss->slabs[i].cls != HAK_CLASS_NONE) {
+                    ss->active_ms[i] = now;
                     atomic_store_explicit(&ss->slabs[i].owner, HAK_OWNER_ORPHAN,
                                           memory_order_relaxed);
+                }
             atomic_store_explicit(&ss->owner, HAK_OWNER_ORPHAN, memory_order_release);
             HAK_COUNT(superslabs_orphaned);
             orphan_push(tier, ss);

@@ -28,6 +28,10 @@
  *     refill of another class takes one of that SuperSlab's free slabs before mapping one;
  *   - partly: with no thread cache (HAKMEM_CHECK=1) and no free slab, the free pages inside partly
  *     used slabs still go back with no call (the decay worker runs until its idle pass);
+ *   - orphan_age: the free pages inside an exited thread's partly used slabs stay resident while
+ *     it was gone less than HAKMEM_DECAY_MS (a decay pass leaves them for the next threads'
+ *     claims), and go back with no call once it was gone that long; claim_age: a slab a thread
+ *     claimed and gave back at its exit ages from that exit, not from the first thread's;
  *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
  *     the dead threads'), the SuperSlabs it inherited.
  */
@@ -41,6 +45,7 @@ int main(void) {
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdbool.h>
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
@@ -251,6 +256,103 @@ static void part_exit(void) {
            hak_counter("bytes_decommitted") - dec0);
     CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
            grown);
+}
+
+/* ---- orphan age ------------------------------------------------------------------------ */
+
+static void **aged_v;
+static size_t aged_n;
+
+static void *keep16_exit(void *arg) {
+    (void)arg;
+    aged_v = burst_keep16(4096, 16 * MIB, &aged_n);
+    set_stage(1);
+    wait_stage(2); /* its slabs were last used long before it exits */
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: a thread exits 20 s after it last
+ * used its Mid slabs, leaving one block in 16 of them.  A decay pass leaves the free pages of
+ * those orphaned slabs alone while they were orphaned less than HAKMEM_DECAY_MS ago (the next
+ * threads would fault them in again), and gives them back once they stayed unclaimed that long. */
+/* Runs fn in a thread that stops at stage 1 until the clock moved 20 s, then exits; runs a decay
+ * pass 5 s after the exit and returns the Mid pages it purged. */
+static long long exit_late_then_pass(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fn, arg) == 0);
+    wait_stage(1);
+    fake_ms += 20000;
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    long long purged0 = hak_counter("mid_pages_purged");
+    fake_ms += 5000;
+    hak_test_decay_pass();
+    return hak_counter("mid_pages_purged") - purged0;
+}
+
+static void part_orphan_age(void) {
+    hak_test_set_clock(fake_clock);
+    long long early = exit_late_then_pass(keep16_exit, NULL);
+    long long purged0 = hak_counter("mid_pages_purged");
+    long before = (long)(rss_bytes() / 1024);
+    fake_ms += 6000; /* orphaned 11 s ago */
+    hak_test_decay_pass();
+    long after = (long)(rss_bytes() / 1024);
+    long long late = hak_counter("mid_pages_purged") - purged0;
+    CHECKF(early == 0, "a decay pass purged %lld pages of slabs orphaned 5 s ago", early);
+    /* 15 pages in 16 hold only free blocks: 15 MiB of the 16 */
+    CHECKF(late * 4 >= (long long)(8 * KIB), "%lld pages purged once orphaned past the cutoff", late);
+    CHECKF(before - after >= (long)(8 * KIB), "the late pass gave back %ld KiB", before - after);
+    check_kept(aged_v, aged_n, 4096, "Mid after the orphan's purge");
+    for (size_t i = 0; i < aged_n; i++)
+        free(aged_v[i]);
+    free(aged_v);
+}
+
+static void *keep16_exit_now(void *arg) {
+    (void)arg;
+    aged_v = burst_keep16(4096, 4 * MIB, &aged_n);
+    return NULL;
+}
+
+static void *claim_then_wait(void *arg) {
+    void *b = malloc(OPAQUE((size_t)4096)); /* claims one of the orphan's slabs */
+    REQUIRE(b != NULL);
+    *(void **)arg = b;
+    set_stage(1);
+    wait_stage(2);
+    free(b);
+    return NULL; /* the claimed slab goes back to its orphan */
+}
+
+/* Resident pages of the 256 KiB Mid slab that holds p. */
+static int slab_resident_pages(void *p) {
+    unsigned char vec[64];
+    void *base = (void *)((uintptr_t)p & ~(uintptr_t)(256 * KIB - 1));
+    REQUIRE(mincore(base, 256 * KIB, vec) == 0);
+    int n = 0;
+    for (int i = 0; i < 64; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+/* Same environment: a slab a thread claimed from an orphan and gave back when it exited, 20 s
+ * later, ages from that exit: the pass that purges the orphan's other slabs (orphaned 25 s ago)
+ * leaves its free pages resident. */
+static void part_claim_age(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, keep16_exit_now, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    void *b = NULL;
+    long long purged = exit_late_then_pass(claim_then_wait, &b);
+    CHECKF(purged >= 256, "%lld pages purged of the slabs orphaned 25 s ago", purged);
+    int resident = slab_resident_pages(b);
+    CHECKF(resident >= 48, "%d of 64 pages resident in the slab given back 5 s ago", resident);
+    check_kept(aged_v, aged_n, 4096, "Mid after the orphan's purge");
+    for (size_t i = 0; i < aged_n; i++)
+        free(aged_v[i]);
+    free(aged_v);
 }
 
 /* ---- quiet ----------------------------------------------------------------------------- */
@@ -684,6 +786,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "idle")) part_idle();
         else if (!strcmp(argv[1], "exit")) part_exit();
         else if (!strcmp(argv[1], "quiet")) part_quiet();
+        else if (!strcmp(argv[1], "orphan_age")) part_orphan_age();
+        else if (!strcmp(argv[1], "claim_age")) part_claim_age();
         else if (!strcmp(argv[1], "adopt")) part_adopt();
         else if (!strcmp(argv[1], "resident")) part_resident();
         else if (!strcmp(argv[1], "carve")) part_carve();
@@ -711,14 +815,16 @@ int main(int argc, char **argv) {
                                          "HAKMEM_IDLE_MS=200", "HAKMEM_PRESSURE=0",
                                          "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
-                                        "resident", "carve", "claim", "pool", "partly", "fork"};
+                                        "resident", "carve", "claim", "pool", "partly", "fork",
+                                        "orphan_age", "claim_age"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
-                                 unparked, manual, manual, manual, worker, manual};
+                                 unparked, manual, manual, manual, worker, manual,
+                                 manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 14; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

@@ -164,6 +164,16 @@ struct hak_superslab {
 #define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))
 _Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab header exceeds slab 0");
 
+/* The first out_bits word of slab s: a shift of the slab's byte offset in
+ * slabs[] by a header byte, no tier test.  Loops over a slab's blocks
+ * compute it once (the bitmap stores may alias the header, so the compiler
+ * does not hoist it). */
+static inline _Atomic(uint64_t) *hak_slab_out_base(struct hak_superslab *ss, const struct hak_slab *s)
+{
+    size_t byte = (size_t)((const char *)s - (const char *)ss->slabs);
+    return &ss->out_bits[byte >> ss->out_index_shift];
+}
+
 static inline struct hak_slab *hak_slab_of(struct hak_superslab *ss, const void *p)
 {
     uintptr_t byte = ((uintptr_t)p >> ss->slab_index_shift) & ss->slab_index_mask;
@@ -502,8 +512,8 @@ static inline bool hak_slab_plainly_live(struct hak_superslab *ss, struct hak_sl
     unsigned __int128 prod = (unsigned __int128)((uintptr_t)p & ss->slab_off_mask) * magic;
     if ((uint64_t)prod >= magic || (char *)p >= s->bump) return false;
     uint32_t idx = (uint32_t)(prod >> 64);
-    size_t word = ((size_t)((const char *)s - (const char *)ss->slabs) >> ss->out_index_shift) + idx / 64;
-    return (atomic_load_explicit(&ss->out_bits[word], memory_order_relaxed) >> (idx % 64) & 1) &&
+    return (atomic_load_explicit(hak_slab_out_base(ss, s) + idx / 64, memory_order_relaxed) >>
+                (idx % 64) & 1) &&
            ((void **)p)[1] != (void *)hak_free_key;
 }
 

@@ -402,19 +402,10 @@ static inline uint32_t block_index(const struct hak_superslab *ss, const struct 
     return block_index_of(ss->slab_off_mask, s->div_magic, p);
 }
 
-/* The first bitmap word of slab s: loops over a slab's blocks compute it
- * once (the bitmap stores may alias the header, so it is not hoisted).  A
- * shift of the slab's byte offset by a header byte: no tier test. */
-static inline _Atomic(uint64_t) *out_base(struct hak_superslab *ss, const struct hak_slab *s)
-{
-    size_t byte = (size_t)((const char *)s - (const char *)ss->slabs);
-    return &ss->out_bits[byte >> ss->out_index_shift];
-}
-
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
                                           uint32_t idx)
 {
-    return out_base(ss, s) + idx / 64;
+    return hak_slab_out_base(ss, s) + idx / 64;
 }
 
 /* Sets bit idx % 64 of v: one BTS on x86-64, where the shift form costs a
@@ -471,7 +462,7 @@ static inline void out_set_run(_Atomic(uint64_t) *base, uint32_t idx, uint32_t n
 
 /* A block of the owner's comes back to its slab: its bit must be set.  A
  * clear bit means a second free (or a block never handed out).  `base` is
- * out_base(ss, s). */
+ * hak_slab_out_base(ss, s). */
 static inline void out_clear_checked_at(_Atomic(uint64_t) *base, struct hak_superslab *ss,
                                         struct hak_slab *s, void *p)
 {
@@ -516,7 +507,7 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     if (!list) return 0;
     struct hak_superslab *ss = ss_of(s);
-    _Atomic(uint64_t) *base = out_base(ss, s);
+    _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
     void *key = (void *)hak_free_key;
     uint32_t n = 1;
     void **tail = list;
@@ -579,7 +570,7 @@ static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, v
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
 {
     struct hak_superslab *ss = ss_of(s);
-    _Atomic(uint64_t) *base = out_base(ss, s);
+    _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
     uint32_t n = 0;
     void *head = tc->head;
     if (s->free) {
@@ -1162,7 +1153,7 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
     while (left && rest) {
         struct hak_superslab *ss = ss_of(rest);
         struct hak_slab *s = hak_slab_of(ss, rest);
-        _Atomic(uint64_t) *base = out_base(ss, s);
+        _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
         /* in locals: the stores into the blocks could alias the headers */
         const uintptr_t off_mask = ss->slab_off_mask;
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;

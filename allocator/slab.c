@@ -1413,12 +1413,16 @@ void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_sl
  * of an orphan must not be read: a pass may unmap the orphan) and *emptied
  * when that left the SuperSlab with no live slab. */
 static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct hak_slab *s,
-                           uint64_t cutoff, bool purge, bool *unassigned, bool *emptied)
+                           uint64_t cutoff, bool purge, bool idle_owner, bool *unassigned,
+                           bool *emptied)
 {
     uint32_t drained = slab_drain_remote(s);
     if (s->used == 0) {
         *unassigned = true;
         *emptied = slab_unassign(h, ss, s, true);
+        /* other threads' frees emptied it and its owner is gone or sleeps:
+         * no refill of the owner's wants it, so it goes with this pass */
+        if (drained && idle_owner) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
         return 0;
     }
     if (drained && h && s->list == HAK_SLAB_FULL) {
@@ -1437,16 +1441,17 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
 /* Collects the slabs of one SuperSlab that `owner` owns (its heap, or
  * HAK_OWNER_ORPHAN), h being their heap for the lists (or NULL); with
  * `decommit`, returns the pages of the free slabs freed at or before
- * `cutoff` to the OS.  Returns the bytes given back. */
+ * `cutoff` to the OS, and with `idle_owner` those the drain of remote
+ * frees emptied too.  Returns the bytes given back. */
 static size_t ss_collect(struct hak_heap *h, struct hak_heap *owner, struct hak_superslab *ss,
-                         bool decommit, uint64_t cutoff, bool purge)
+                         bool decommit, uint64_t cutoff, bool purge, bool idle_owner)
 {
     size_t bytes = 0;
     for (unsigned i = 1; i < ss->nslabs; i++) {
         struct hak_slab *s = &ss->slabs[i];
         if (slab_owner(s) != owner || s->cls == HAK_CLASS_NONE) continue;
         bool unassigned = false, emptied = false;
-        bytes += slab_collect(h, ss, s, cutoff, purge, &unassigned, &emptied);
+        bytes += slab_collect(h, ss, s, cutoff, purge, idle_owner, &unassigned, &emptied);
         if (emptied && h) h->empty_ss[ss->hdr.tier]++;
     }
     return bytes + (decommit ? ss_decommit_free_slabs(ss, cutoff) : 0);
@@ -1475,7 +1480,8 @@ static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint6
                 struct hak_superslab *ss = ss_of(s);
                 if (ss_orphaned(ss)) {
                     bool unassigned = false, emptied;
-                    bytes += slab_collect(h, ss, s, cutoff, hak_cfg.purge, &unassigned, &emptied);
+                    bytes += slab_collect(h, ss, s, cutoff, hak_cfg.purge, false, &unassigned,
+                                          &emptied);
                     if (unassigned) h->claimed[tier]--;
                 }
                 s = next;
@@ -1486,8 +1492,11 @@ static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint6
 }
 
 /* Collects a heap's SuperSlabs of one tier (h->lock or late_lock held):
- * free slabs and empty SuperSlabs freed at or before `cutoff` go back. */
-static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff)
+ * free slabs and empty SuperSlabs freed at or before `cutoff` go back, and
+ * with `owner_waits` (the owner made no call since a probe) the slabs other
+ * threads' frees emptied. */
+static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff,
+                                bool owner_waits)
 {
     parked_release(h, tier, cutoff);
     size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
@@ -1495,7 +1504,7 @@ static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t
     struct hak_superslab *ss = h->ss[tier], *next;
     for (; ss; ss = next) {
         next = ss->next;
-        bytes += ss_collect(h, h, ss, true, cutoff, hak_cfg.purge);
+        bytes += ss_collect(h, h, ss, true, cutoff, hak_cfg.purge, owner_waits);
         if (ss->live_slabs == 0 && aged(ss->empty_ms, cutoff)) {
             h->empty_ss[tier]--;
             ss_unlink(&h->ss[tier], ss);
@@ -1525,7 +1534,7 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
     struct hak_superslab *ss = orphan_next_idle(orphans[tier]), *next;
     pthread_mutex_unlock(&orphan_lock);
     for (; ss; ss = next) {
-        bytes += ss_collect(NULL, HAK_OWNER_ORPHAN, ss, true, cutoff, hak_cfg.purge);
+        bytes += ss_collect(NULL, HAK_OWNER_ORPHAN, ss, true, cutoff, hak_cfg.purge, true);
         orphan_note_classes(ss);
         pthread_mutex_lock(&orphan_lock);
         bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
@@ -1645,10 +1654,14 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
     }
     /* an owner that made no call for a quarter of HAKMEM_DECAY_MS since a probe refills
      * nothing from its free slabs: they (and its slabs' free pages) need not age the rest;
-     * a thread merely waiting for a CPU answers well within that */
-    bool quiet = !mine && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
-                 h->probe_gen <= r->gen && r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
-    r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff);
+     * a thread merely waiting for a CPU answers well within that.  One that made none since
+     * an earlier pass's probe (not the other tier's of this pass) loses the slabs other
+     * threads' frees emptied at once: a thread that frees its own blocks keeps its slabs */
+    bool standing = !mine && atomic_load_explicit(&t->reclaim, memory_order_relaxed) &&
+                    h->probe_gen <= r->gen;
+    bool waits = standing && h->probe_ms < r->now;
+    bool quiet = standing && r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
+    r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff, waits);
     size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
     if (left && !r->force) heap_probe(h, r->now);
     r->cached += left;
@@ -1666,7 +1679,7 @@ static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
     r.gen = atomic_load(&probe_gen);
     if (force || r.pending) r.barrier = hak_os_membarrier();
     hak_heaps_for_each(reclaim_cb, &r);
-    r.bytes += heap_tier_release(hak_heap_late_lock(), tier, cutoff);
+    r.bytes += heap_tier_release(hak_heap_late_lock(), tier, cutoff, false);
     hak_heap_late_unlock();
     r.bytes += orphans_release(tier, cutoff);
     atomic_store_explicit(&threads_cached[tier], r.cached, memory_order_relaxed);
@@ -1796,7 +1809,7 @@ void hak_heap_orphan_all(struct hak_heap *h)
              * back now (whole slabs; the free pages of partly used ones stay for
              * claims until they aged as an orphan's; purging them here cost churn
              * 2x time) */
-            ss_collect(NULL, h, ss, true, HAK_RELEASE_ALL, false);
+            ss_collect(NULL, h, ss, true, HAK_RELEASE_ALL, false, false);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;

@@ -13,7 +13,9 @@
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
- *     waiting for HAKMEM_DECAY_MS;
+ *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
+ *     probe found it quiet go back at the next pass; orphan_remote: so do the orphaned slabs
+ *     other threads' frees empty;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -397,6 +399,62 @@ static void part_quiet(void) {
            "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 3.1 s after", before - after);
     set_stage(2);
     REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: the thread is probed while its
+ * blocks are still live and stays quiet; the slabs that other threads' frees empty after that
+ * go back at the next pass, 100 ms later, not a quarter of HAKMEM_DECAY_MS later (Larson's main
+ * thread waiting for its workers). */
+static void part_quiet_remote(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, NULL) == 0);
+    wait_stage(1);
+    hak_test_decay_pass(); /* probes the thread: nothing of its is free yet */
+    fake_ms += 100;
+    for (int i = 0; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass(); /* drains them: the slabs they emptied go */
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - after >= 6 * 1024,
+           "slabs emptied by other threads after the probe: %ld KiB given back of 8 MiB",
+           before - after);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
+/* ---- orphan_remote --------------------------------------------------------------------- */
+
+static void *fill_exit(void *arg) {
+    (void)arg;
+    quiet_blocks = malloc(QUIET_N * sizeof *quiet_blocks);
+    REQUIRE(quiet_blocks != NULL);
+    for (int i = 0; i < QUIET_N; i++) {
+        REQUIRE((quiet_blocks[i] = malloc(OPAQUE((size_t)QUIET_SIZE))) != NULL);
+        memset(quiet_blocks[i], 5, QUIET_SIZE);
+    }
+    return NULL; /* exits with all of them live: its slabs are orphaned full */
+}
+
+/* Same environment: a thread exits leaving 8 MiB of blocks that this thread then frees.  The
+ * orphaned slabs those frees empty go back at the next decay pass, not HAKMEM_DECAY_MS after:
+ * their owner is gone, and the next threads claim the orphans' resident blocks first. */
+static void part_orphan_remote(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_exit, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    fake_ms += 100;
+    for (int i = 0; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees onto orphaned slabs */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass();
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - after >= 6 * 1024,
+           "orphaned slabs emptied by other threads: %ld KiB given back of 8 MiB", before - after);
     free(quiet_blocks);
 }
 
@@ -795,6 +853,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "pool")) part_pool();
         else if (!strcmp(argv[1], "partly")) part_partly();
         else if (!strcmp(argv[1], "fork")) part_fork();
+        else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
+        else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
         else return 2;
         return test_finish();
     }
@@ -816,15 +876,16 @@ int main(int argc, char **argv) {
                                          "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
                                         "resident", "carve", "claim", "pool", "partly", "fork",
-                                        "orphan_age", "claim_age"};
+                                        "orphan_age", "claim_age", "quiet_remote",
+                                        "orphan_remote"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
-                                 manual, manual};
+                                 manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 14; i++) {
+    for (int i = 0; i < 16; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

@@ -362,14 +362,19 @@ static void part_claim_age(void) {
 static void **quiet_blocks;
 enum { QUIET_N = 4096, QUIET_SIZE = 2048 };
 
-static void *quiet_thread(void *arg) {
-    (void)arg;
+/* Fills quiet_blocks with QUIET_N blocks of QUIET_SIZE (8 MiB of Mid slabs). */
+static void quiet_fill(void) {
     quiet_blocks = malloc(QUIET_N * sizeof *quiet_blocks);
     REQUIRE(quiet_blocks != NULL);
     for (int i = 0; i < QUIET_N; i++) {
         REQUIRE((quiet_blocks[i] = malloc(OPAQUE((size_t)QUIET_SIZE))) != NULL);
         memset(quiet_blocks[i], 3, QUIET_SIZE);
     }
+}
+
+static void *quiet_thread(void *arg) {
+    (void)arg;
+    quiet_fill();
     set_stage(1);
     wait_stage(2); /* quiet: blocked, no allocator call */
     for (int i = 0; i < 100; i++)
@@ -430,12 +435,7 @@ static void part_quiet_remote(void) {
 
 static void *fill_exit(void *arg) {
     (void)arg;
-    quiet_blocks = malloc(QUIET_N * sizeof *quiet_blocks);
-    REQUIRE(quiet_blocks != NULL);
-    for (int i = 0; i < QUIET_N; i++) {
-        REQUIRE((quiet_blocks[i] = malloc(OPAQUE((size_t)QUIET_SIZE))) != NULL);
-        memset(quiet_blocks[i], 5, QUIET_SIZE);
-    }
+    quiet_fill();
     return NULL; /* exits with all of them live: its slabs are orphaned full */
 }
 

@@ -1759,6 +1759,17 @@ void hak_heap_answer_probe(struct hak_heap *h)
     hak_decay_activity();
 }
 
+/* Resident free slabs, per tier, under which an exiting thread leaves its
+ * free slabs resident for the next threads' claims instead of giving their
+ * pages back (docs/allocator.md, "Exited threads"): Larson's successor
+ * threads fault them in again at once otherwise. */
+#define EXIT_KEEP_BYTES ((size_t)4 << 20)
+
+static inline bool exit_keeps(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < EXIT_KEEP_BYTES;
+}
+
 /* The slabs h claimed from orphans go back to them: emptied ones free,
  * the others orphaned again, one by one, for another heap to claim. */
 static void heap_claimed_orphan(struct hak_heap *h)
@@ -1776,9 +1787,11 @@ static void heap_claimed_orphan(struct hak_heap *h)
                 if (!ss_orphaned(ss)) continue;
                 h->claimed[tier]--;
                 slab_drain_remote(s);
-                if (s->used == 0) { /* given back now, as the heap's own free slabs */
-                    hak_os_decommit(hak_slab_base(ss, hak_slab_index(ss, s)), slab_bytes(ss));
-                    slab_unassign(NULL, ss, s, false);
+                if (s->used == 0) { /* as the heap's own free slabs */
+                    bool keep = exit_keeps(tier);
+                    if (!keep)
+                        hak_os_decommit(hak_slab_base(ss, hak_slab_index(ss, s)), slab_bytes(ss));
+                    slab_unassign(NULL, ss, s, keep);
                     continue;
                 }
                 bool serves = orphan_slab_serves(s, false), resident = orphan_slab_serves(s, true);
@@ -1806,10 +1819,11 @@ void hak_heap_orphan_all(struct hak_heap *h)
         while ((ss = h->ss[tier]) != NULL) {
             ss_unlink(&h->ss[tier], ss);
             /* its free slabs wait for a claim that may not come: give them
-             * back now (whole slabs; the free pages of partly used ones stay for
-             * claims until they aged as an orphan's; purging them here cost churn
-             * 2x time) */
-            ss_collect(NULL, h, ss, true, HAK_RELEASE_ALL, false, false);
+             * back now unless the tier's resident free slabs are few (they
+             * age as an orphan's then); the free pages of partly used ones
+             * stay for claims until they aged as an orphan's (purging them
+             * here cost churn 2x time) */
+            ss_collect(NULL, h, ss, !exit_keeps(tier), HAK_RELEASE_ALL, false, false);
             if (ss->live_slabs == 0 && empty_kept++ >= (uint32_t)hak_cfg.ss_keep) {
                 ss_unmap(ss);
                 continue;

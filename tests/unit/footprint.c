@@ -11,6 +11,9 @@
  *   - idle: the same pages go back with no call, by the idle pass, and a decay pass leaves a slab
  *     used since its cutoff alone;
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
+ *   - exit_keep: a thread that exits with few free slabs (the tier's resident free slabs under
+ *     4 MiB) leaves their pages resident: the next thread's blocks of the size fault nothing in,
+ *     and the slabs still go back with no call once they aged HAKMEM_DECAY_MS;
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
@@ -48,6 +51,7 @@ int main(void) {
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
@@ -258,6 +262,49 @@ static void part_exit(void) {
            hak_counter("bytes_decommitted") - dec0);
     CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
            grown);
+}
+
+/* ---- exit_keep ------------------------------------------------------------------------- */
+
+enum { KEEP_N = 512, KEEP_SIZE = 1024 }; /* 512 KiB of Tiny blocks: eight slabs */
+
+/* Fills and frees KEEP_N blocks; returns the minor page faults of the fill, in the thread. */
+static void *fill_free_faults(void *arg) {
+    (void)arg;
+    static void *v[KEEP_N];
+    struct rusage r0, r1;
+    REQUIRE(getrusage(RUSAGE_THREAD, &r0) == 0);
+    for (int i = 0; i < KEEP_N; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)KEEP_SIZE))) != NULL);
+        memset(v[i], 1, KEEP_SIZE);
+    }
+    REQUIRE(getrusage(RUSAGE_THREAD, &r1) == 0);
+    for (int i = 0; i < KEEP_N; i++)
+        free(v[i]);
+    return (void *)(intptr_t)(r1.ru_minflt - r0.ru_minflt);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000, the clock driven by hand. */
+static void part_exit_keep(void) {
+    hak_test_set_clock(fake_clock);
+    void *faults;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    REQUIRE(pthread_join(t, &faults) == 0);
+    long long dec0 = hak_counter("bytes_decommitted");
+    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    REQUIRE(pthread_join(t, &faults) == 0);
+    CHECKF(hak_counter("bytes_decommitted") == dec0,
+           "a thread that exited with 512 KiB of free slabs gave back %lld bytes at once",
+           hak_counter("bytes_decommitted") - dec0);
+    CHECKF((intptr_t)faults < KEEP_N * KEEP_SIZE / 4096 / 4,
+           "the next thread faulted %ld pages in for 512 KiB an exited thread left free",
+           (long)(intptr_t)faults);
+    fake_ms += 20000;
+    hak_test_decay_pass();
+    CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(KEEP_N * KEEP_SIZE / 2),
+           "a decay pass gave back %lld bytes of the free slabs exited threads left 20 s ago",
+           hak_counter("bytes_decommitted") - dec0);
 }
 
 /* ---- orphan age ------------------------------------------------------------------------ */
@@ -843,6 +890,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "purge")) part_purge();
         else if (!strcmp(argv[1], "idle")) part_idle();
         else if (!strcmp(argv[1], "exit")) part_exit();
+        else if (!strcmp(argv[1], "exit_keep")) part_exit_keep();
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "orphan_age")) part_orphan_age();
         else if (!strcmp(argv[1], "claim_age")) part_claim_age();
@@ -877,15 +925,15 @@ int main(int argc, char **argv) {
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
-                                        "orphan_remote"};
+                                        "orphan_remote", "exit_keep"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
-                                 manual, manual, manual, manual};
+                                 manual, manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = 0;
-    for (int i = 0; i < 16; i++) {
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         int rc = run_part(self, parts[i], envs[i], err, sizeof err);
         printf("part %s: exit %d\n%s", parts[i], rc, err);
         CHECKF(rc == 0, "part %s failed (exit %d)", parts[i], rc);

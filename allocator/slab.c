@@ -599,7 +599,18 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         size_t from = (size_t)(s->bump - hak_slab_base(ss, i));
         char *first = s->bump, *last = first + (size_t)(k - 1) * s->block_size;
         size_t size = s->block_size;
-        for (char *b = first; b < last; b += size) *(void **)b = b + size;
+        char *b = first;
+        /* four links a step: a teardown's blocks come back mostly carved
+         * again, so this loop runs for most allocations */
+        for (uint32_t j = (k - 1) / 4; j; j--) {
+            char *b1 = b + size, *b2 = b1 + size, *b3 = b2 + size, *b4 = b3 + size;
+            *(void **)b = b1;
+            *(void **)b1 = b2;
+            *(void **)b2 = b3;
+            *(void **)b3 = b4;
+            b = b4;
+        }
+        for (; b < last; b += size) *(void **)b = b + size;
         *(void **)last = head;
         head = first;
         s->bump = last + size;

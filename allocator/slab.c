@@ -408,42 +408,37 @@ static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct
     return hak_slab_out_base(ss, s) + idx / 64;
 }
 
-/* Sets bit idx % 64 of v: one BTS on x86-64, where the shift form costs a
- * move, a shift and an or per block. */
-static inline uint64_t bit_set(uint64_t v, uint64_t idx)
-{
-#if defined(__x86_64__)
-    __asm__("btsq %1, %0" : "+r"(v) : "r"(idx));
-    return v;
-#else
-    return v | (uint64_t)1 << (idx % 64);
-#endif
-}
+/* The owner's writes of the bitmap (only the owner writes it): relaxed,
+ * with no locked instruction, free of data races with remote readers.  On
+ * x86-64 one BTS or BTR on memory addresses the word, loads, changes and
+ * stores it: four instructions less per block than the portable form (the
+ * returns, refills and drains run them for every block). */
 
-/* Clears bit idx % 64 of *v and says whether it was set: one BTR on
- * x86-64, where the portable form costs a test, a shift, a not and an and
- * per block (the returns and drains run it for every block). */
-static inline bool bit_test_clear(uint64_t *v, uint64_t idx)
+/* Clears bit idx of the bitmap at base and says whether it was set. */
+static inline bool out_test_clear(_Atomic(uint64_t) *base, uint64_t idx)
 {
 #if defined(__x86_64__)
     bool was_set;
-    __asm__("btrq %2, %0" : "+r"(*v), "=@ccc"(was_set) : "r"(idx));
+    __asm__ volatile("btrq %1, %2" : "=@ccc"(was_set) : "r"(idx), "m"(*base) : "memory");
     return was_set;
 #else
-    uint64_t bit = (uint64_t)1 << (idx % 64);
-    bool was_set = (*v & bit) != 0;
-    *v &= ~bit;
-    return was_set;
+    _Atomic(uint64_t) *w = base + idx / 64;
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed), bit = (uint64_t)1 << (idx % 64);
+    atomic_store_explicit(w, v & ~bit, memory_order_relaxed);
+    return (v & bit) != 0;
 #endif
 }
 
-/* Only the owner writes the bitmap: a relaxed load and store (no locked
- * instruction) keep it free of data races with remote readers. */
+/* Sets bit idx of the bitmap at base. */
 static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
 {
+#if defined(__x86_64__)
+    __asm__ volatile("btsq %0, %1" : : "r"((uint64_t)idx), "m"(*base) : "memory", "cc");
+#else
     _Atomic(uint64_t) *w = base + idx / 64;
-    atomic_store_explicit(w, bit_set(atomic_load_explicit(w, memory_order_relaxed), idx),
+    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | (uint64_t)1 << (idx % 64),
                           memory_order_relaxed);
+#endif
 }
 
 /* Sets the bits of blocks [idx, idx + n): a carved run, a word at a time. */
@@ -466,12 +461,8 @@ static inline void out_set_run(_Atomic(uint64_t) *base, uint32_t idx, uint32_t n
 static inline void out_clear_checked_at(_Atomic(uint64_t) *base, struct hak_superslab *ss,
                                         struct hak_slab *s, void *p)
 {
-    uint32_t idx = block_index(ss, s, p);
-    _Atomic(uint64_t) *w = base + idx / 64;
-    uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-    if (unlikely(!bit_test_clear(&v, idx)))
+    if (unlikely(!out_test_clear(base, block_index(ss, s, p))))
         hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
-    atomic_store_explicit(w, v, memory_order_relaxed);
 }
 
 /* Whether the block at p is out of its slab, read from any thread. */
@@ -1180,10 +1171,7 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         do {
             void **next = rest[0];
             uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);
-            _Atomic(uint64_t) *w = base + idx / 64;
-            uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
-            if (unlikely(!bit_test_clear(&v, idx))) trim_bad_block(s, rest);
-            atomic_store_explicit(w, v, memory_order_relaxed);
+            if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);
             last = rest;
             rest = next;
             off = (uintptr_t)rest - slab_lo;

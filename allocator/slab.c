@@ -1168,6 +1168,8 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         /* the block's offset in the slab: its index, and whether the next
          * block is in the same slab (NULL is not) */
         uintptr_t off = (uintptr_t)rest - slab_lo;
+        /* two blocks a step: the copies of a block's pointers between steps go */
+#pragma GCC unroll 2
         do {
             void **next = rest[0];
             uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);

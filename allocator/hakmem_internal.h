@@ -40,7 +40,7 @@
 #define HAK_LARGE_MAX ((size_t)1 << 20)
 
 #define HAK_TINY_SLAB_SHIFT 16 /* 64 KiB Tiny slabs, 32 per SuperSlab  */
-#define HAK_MID_SLAB_SHIFT 18  /* 256 KiB Mid page runs, 8 per SuperSlab */
+#define HAK_MID_SLAB_SHIFT 16  /* 64 KiB Mid page runs, 32 per SuperSlab (docs/allocator.md) */
 #define HAK_MAX_SLABS 32
 
 #define HAK_NUM_TINY 32

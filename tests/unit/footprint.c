@@ -609,7 +609,7 @@ static void part_adopt(void) {
 
 /* ---- resident --------------------------------------------------------------------------- */
 
-enum { RES_KEPT_SIZE = 3072, RES_FREE_SIZE = 5120, RES_RUNS = 4, RES_RUN = 256 * 1024 };
+enum { RES_KEPT_SIZE = 3072, RES_FREE_SIZE = 5120, RES_RUNS = 4, RES_RUN = MID_SLAB };
 static void *res_kept;
 
 /* Fills a run of one Mid class and keeps its first block: the orphan it leaves has free
@@ -656,10 +656,10 @@ static void part_resident(void) {
 
 /* ---- carve ----------------------------------------------------------------------------- */
 
-enum { CARVE_SIZE = 2048, CARVE_RUN = 256 * 1024 / CARVE_SIZE };
+enum { CARVE_SIZE = 2048, CARVE_RUN = MID_SLAB / CARVE_SIZE };
 static void *carve_kept;
 
-/* Fills a run of the class and frees all but its first block: its orphan has 127 free blocks
+/* Fills a slab of the class and frees all but its first block: its orphan has 31 free blocks
  * of the class on a slab's free list. */
 static void *carve_orphan_thread(void *arg) {
     (void)arg;
@@ -701,7 +701,7 @@ static void part_carve(void) {
 
 /* A thread fills one slab of each of two Mid classes and keeps the first block of each: its
  * SuperSlab is orphaned with two slabs whose free lists hold the rest. */
-enum { CLAIM_X = 3072, CLAIM_Y = 5120, SLAB_MID = 256 * 1024 };
+enum { CLAIM_X = 3072, CLAIM_Y = 5120, SLAB_MID = MID_SLAB };
 static void *claim_kept[2];
 
 static void *claim_orphan_thread(void *arg) {

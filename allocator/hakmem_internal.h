@@ -159,7 +159,7 @@ struct hak_superslab {
      * by remote frees; HAK_OUT_WORDS(tier) words per slab. */
     _Atomic(uint64_t) out_bits[];
 };
-/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 227. */
+/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 56 (four words). */
 #define HAK_OUT_WORDS_SHIFT(tier) ((tier) == HAK_TIER_TINY ? 6 : 2)
 #define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))
 _Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab header exceeds slab 0");

@@ -40,7 +40,7 @@
 #define HAK_LARGE_MAX ((size_t)1 << 20)
 
 #define HAK_TINY_SLAB_SHIFT 16 /* 64 KiB Tiny slabs, 32 per SuperSlab  */
-#define HAK_MID_SLAB_SHIFT 18  /* 256 KiB Mid page runs, 8 per SuperSlab */
+#define HAK_MID_SLAB_SHIFT 16  /* 64 KiB Mid page runs, 32 per SuperSlab (docs/allocator.md) */
 #define HAK_MAX_SLABS 32
 
 #define HAK_NUM_TINY 32
@@ -159,7 +159,7 @@ struct hak_superslab {
      * by remote frees; HAK_OUT_WORDS(tier) words per slab. */
     _Atomic(uint64_t) out_bits[];
 };
-/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 227. */
+/* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 56 (four words). */
 #define HAK_OUT_WORDS_SHIFT(tier) ((tier) == HAK_TIER_TINY ? 6 : 2)
 #define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))
 _Static_assert(HAK_SS_HEADER_BYTES <= (1u << HAK_TINY_SLAB_SHIFT), "SuperSlab header exceeds slab 0");

@@ -400,6 +400,16 @@ size_t hak_mid_cached(void);
 
 uint64_t hak_decay_now(void); /* milliseconds, through the test seam */
 void hak_decay_cached(void);  /* a free left memory cached; call outside tier locks */
+
+/* A slow path's tier lock is released: if it left a slab or SuperSlab
+ * free (hak_tls.cached_event), decay hears of it now. */
+static inline void hak_cached_event_done(void)
+{
+    if (unlikely(hak_tls.cached_event)) {
+        hak_tls.cached_event = false;
+        hak_decay_cached();
+    }
+}
 void hak_decay_alloc_slow(void);
 void hak_decay_locks(int op);
 void hak_decay_fork_child(void);

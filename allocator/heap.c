@@ -207,10 +207,7 @@ void hak_heap_release(struct hak_heap *h)
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     h->released = true;
     pthread_mutex_unlock(&h->lock);
-    if (hak_tls.cached_event) { /* free slabs left resident: decay ages them */
-        hak_tls.cached_event = false;
-        hak_decay_cached();
-    }
+    hak_cached_event_done(); /* free slabs left resident: decay ages them */
     hak_tls_heap = NULL;
     pthread_mutex_lock(&heap_lock);
     heap_unlink_locked(h);

@@ -978,16 +978,6 @@ static void tcache_miss(unsigned cls)
     HAK_COUNT(tcache_grows);
 }
 
-/* After a slow path unlocked its heap: a slab or SuperSlab it freed is
- * news for decay (which may start its worker). */
-static inline void slow_path_done(void)
-{
-    if (unlikely(hak_tls.cached_event)) {
-        hak_tls.cached_event = false;
-        hak_decay_cached();
-    }
-}
-
 static void *parked_take(struct hak_heap *h, unsigned cls); /* "parked blocks" below */
 
 void *hak_slab_alloc_slow(unsigned cls)
@@ -1008,7 +998,7 @@ void *hak_slab_alloc_slow(unsigned cls)
     if (!p) p = refill(h, cls);
     pthread_mutex_unlock(&h->lock);
     hak_decay_activity();
-    slow_path_done();
+    hak_cached_event_done();
     return p;
 }
 
@@ -1132,7 +1122,7 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     }
     pthread_mutex_unlock(&h->lock);
     if (overflow) hak_decay_activity();
-    slow_path_done();
+    hak_cached_event_done();
 }
 
 /* A block the trim found back in its slab already (its out bit clear): a
@@ -1348,7 +1338,7 @@ void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
     tcache_return(h, &hak_tls, first, last);
     parked_return(h, first, last);
     pthread_mutex_unlock(&h->lock);
-    slow_path_done();
+    hak_cached_event_done();
 }
 
 static bool list_holds(void *head, uint32_t count, const void *p)

@@ -305,95 +305,78 @@ static void part_mid_slab(void) {
 
 enum { KEEP_N = 512, KEEP_SIZE = 1024 }; /* 512 KiB of Tiny blocks: eight slabs */
 
-/* Fills and frees KEEP_N blocks; returns the minor page faults of the fill, in the thread. */
-static void *fill_free_faults(void *arg) {
-    (void)arg;
-    static void *v[KEEP_N];
+/* Fills and frees n blocks of `size`; returns the minor page faults of the fill, in the thread. */
+static void *fill_free_count_faults(int n, size_t size) {
+    void **v = malloc((size_t)n * sizeof *v);
+    REQUIRE(v != NULL);
     struct rusage r0, r1;
     REQUIRE(getrusage(RUSAGE_THREAD, &r0) == 0);
-    for (int i = 0; i < KEEP_N; i++) {
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)KEEP_SIZE))) != NULL);
-        memset(v[i], 1, KEEP_SIZE);
+    for (int i = 0; i < n; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+        memset(v[i], 1, size);
     }
     REQUIRE(getrusage(RUSAGE_THREAD, &r1) == 0);
-    for (int i = 0; i < KEEP_N; i++)
+    for (int i = 0; i < n; i++)
         free(v[i]);
+    free(v);
     return (void *)(intptr_t)(r1.ru_minflt - r0.ru_minflt);
 }
 
-/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000, the clock driven by hand. */
-static void part_exit_keep(void) {
+static void *fill_free_faults(void *arg) {
+    (void)arg;
+    return fill_free_count_faults(KEEP_N, KEEP_SIZE);
+}
+
+/* Bytes given back so far: pages decommitted and SuperSlabs unmapped. */
+static long long given_back(void) {
+    return hak_counter("bytes_decommitted") + hak_counter("bytes_munmapped");
+}
+
+/* A thread runs `fill` (fills and frees `bytes`, returns its faults) and exits; nothing may go
+ * back at once; a second one's fill must fault fewer than a quarter of the pages in; a decay
+ * pass 20 s later must give back at least half of them.  The clock driven by hand. */
+static void check_exit_keeps(void *(*fill)(void *), long long bytes, const char *what) {
     hak_test_set_clock(fake_clock);
     void *faults;
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    long long back0 = given_back();
+    REQUIRE(pthread_create(&t, NULL, fill, NULL) == 0);
     REQUIRE(pthread_join(t, &faults) == 0);
-    long long dec0 = hak_counter("bytes_decommitted");
-    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    CHECKF(given_back() == back0, "a thread that exited with %s of free slabs gave back %lld bytes "
+           "at once", what, given_back() - back0);
+    back0 = given_back();
+    REQUIRE(pthread_create(&t, NULL, fill, NULL) == 0);
     REQUIRE(pthread_join(t, &faults) == 0);
-    CHECKF(hak_counter("bytes_decommitted") == dec0,
-           "a thread that exited with 512 KiB of free slabs gave back %lld bytes at once",
-           hak_counter("bytes_decommitted") - dec0);
-    CHECKF((intptr_t)faults < KEEP_N * KEEP_SIZE / 4096 / 4,
-           "the next thread faulted %ld pages in for 512 KiB an exited thread left free",
-           (long)(intptr_t)faults);
+    CHECKF((intptr_t)faults < bytes / 4096 / 4,
+           "the next thread faulted %ld pages in for the %s an exited thread left free",
+           (long)(intptr_t)faults, what);
     fake_ms += 20000;
     hak_test_decay_pass();
-    CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(KEEP_N * KEEP_SIZE / 2),
-           "a decay pass gave back %lld bytes of the free slabs exited threads left 20 s ago",
-           hak_counter("bytes_decommitted") - dec0);
+    CHECKF(given_back() - back0 >= bytes / 2,
+           "a decay pass gave back %lld bytes of the %s of free slabs exited threads left 20 s ago",
+           given_back() - back0, what);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000. */
+static void part_exit_keep(void) {
+    check_exit_keeps(fill_free_faults, (long long)KEEP_N * KEEP_SIZE, "512 KiB");
 }
 
 /* ---- exit_keep_mid --------------------------------------------------------------------- */
 
 enum { KEEP_MID_N = 8 * 1024, KEEP_MID_SIZE = 2048 }; /* 16 MiB of Mid blocks */
 
-/* Fills and frees KEEP_MID_N blocks; returns the minor page faults of the fill, in the thread. */
 static void *fill_free_mid_faults(void *arg) {
     (void)arg;
-    void **v = malloc(KEEP_MID_N * sizeof *v);
-    REQUIRE(v != NULL);
-    struct rusage r0, r1;
-    REQUIRE(getrusage(RUSAGE_THREAD, &r0) == 0);
-    for (int i = 0; i < KEEP_MID_N; i++) {
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)KEEP_MID_SIZE))) != NULL);
-        memset(v[i], 1, KEEP_MID_SIZE);
-    }
-    REQUIRE(getrusage(RUSAGE_THREAD, &r1) == 0);
-    for (int i = 0; i < KEEP_MID_N; i++)
-        free(v[i]);
-    free(v);
-    return (void *)(intptr_t)(r1.ru_minflt - r0.ru_minflt);
+    return fill_free_count_faults(KEEP_MID_N, KEEP_MID_SIZE);
 }
 
 /* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 HAKMEM_SS_KEEP=1024 (a thread's
- * emptied SuperSlabs stay mapped), the clock driven by hand: a thread that exits with 16 MiB of
- * free Mid slabs (the tier's resident free slabs under
- * 32 MiB) leaves their pages resident, the next thread's 16 MiB fault nothing in, and the slabs
- * still go back with no call once they aged HAKMEM_DECAY_MS. */
+ * emptied SuperSlabs stay mapped): a thread that exits with 16 MiB of free Mid slabs (the tier's
+ * resident free slabs under 32 MiB) leaves their pages resident, the next thread's 16 MiB fault
+ * nothing in, and the slabs still go back with no call once they aged HAKMEM_DECAY_MS. */
 static void part_exit_keep_mid(void) {
-    hak_test_set_clock(fake_clock);
-    void *faults;
-    pthread_t t;
-    long long dec0 = hak_counter("bytes_decommitted"), unmapped0 = hak_counter("bytes_munmapped");
-    REQUIRE(pthread_create(&t, NULL, fill_free_mid_faults, NULL) == 0);
-    REQUIRE(pthread_join(t, &faults) == 0);
-    CHECKF(hak_counter("bytes_decommitted") == dec0 && hak_counter("bytes_munmapped") == unmapped0,
-           "a thread that exited with 16 MiB of free Mid slabs gave back %lld bytes at once",
-           hak_counter("bytes_decommitted") + hak_counter("bytes_munmapped") - dec0 - unmapped0);
-    dec0 += unmapped0;
-    REQUIRE(pthread_create(&t, NULL, fill_free_mid_faults, NULL) == 0);
-    REQUIRE(pthread_join(t, &faults) == 0);
-    long pages = (long)(KEEP_MID_N * KEEP_MID_SIZE / 4096);
-    CHECKF((intptr_t)faults < pages / 4,
-           "the next thread faulted %ld pages in for the 16 MiB (%ld pages) an exited thread left free",
-           (long)(intptr_t)faults, pages);
-    fake_ms += 20000;
-    hak_test_decay_pass();
-    long long back = hak_counter("bytes_decommitted") + hak_counter("bytes_munmapped") - dec0;
-    CHECKF(back >= (long long)(8 * MIB),
-           "a decay pass gave back %lld bytes of the free Mid slabs exited threads left 20 s ago",
-           back);
+    check_exit_keeps(fill_free_mid_faults, (long long)KEEP_MID_N * KEEP_MID_SIZE, "16 MiB");
 }
 
 /* ---- orphan age ------------------------------------------------------------------------ */

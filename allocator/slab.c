@@ -721,6 +721,18 @@ static inline bool orphan_slab_serves(const struct hak_slab *s, bool resident)
     return !resident && slab_has_free(s);
 }
 
+/* The classes some orphan's class mask has set, [1] of orphan_res and [0]
+ * of orphan_cls: a refill of a class no orphan serves takes no lock and
+ * walks no orphan list.  Set after an orphan's bit, cleared by a claim that
+ * walks the list (so a bit set during its walk sets this again). */
+static uint64_t orphan_any[2][2];
+
+static inline void orphan_any_set(bool resident, unsigned word, uint64_t bits)
+{
+    if (bits && (__atomic_load_n(&orphan_any[resident][word], __ATOMIC_RELAXED) & bits) != bits)
+        __atomic_fetch_or(&orphan_any[resident][word], bits, __ATOMIC_SEQ_CST);
+}
+
 /* The classes an orphan's own slabs have free blocks of (or remote frees
  * for), noted when it joins the orphan list and when a pass collected it:
  * a refill claims a slab of its class from an orphan whose bit is set
@@ -738,8 +750,10 @@ static void orphan_note_classes(struct hak_superslab *ss)
         if (orphan_slab_serves(s, false)) m[s->cls / 64] |= bit;
     }
     for (unsigned w = 0; w < 2; w++) {
-        __atomic_store_n(&ss->orphan_cls[w], m[w], __ATOMIC_RELAXED);
-        __atomic_store_n(&ss->orphan_res[w], res[w], __ATOMIC_RELAXED);
+        __atomic_store_n(&ss->orphan_cls[w], m[w], __ATOMIC_SEQ_CST);
+        __atomic_store_n(&ss->orphan_res[w], res[w], __ATOMIC_SEQ_CST);
+        orphan_any_set(false, w, m[w]);
+        orphan_any_set(true, w, res[w]);
     }
 }
 
@@ -748,9 +762,12 @@ static void orphan_note_class(struct hak_superslab *ss, unsigned cls, bool resid
 {
     uint64_t bit = (uint64_t)1 << (cls % 64);
     if (!(__atomic_load_n(&ss->orphan_cls[cls / 64], __ATOMIC_RELAXED) & bit))
-        __atomic_fetch_or(&ss->orphan_cls[cls / 64], bit, __ATOMIC_RELAXED);
-    if (resident && !(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) & bit))
-        __atomic_fetch_or(&ss->orphan_res[cls / 64], bit, __ATOMIC_RELAXED);
+        __atomic_fetch_or(&ss->orphan_cls[cls / 64], bit, __ATOMIC_SEQ_CST);
+    orphan_any_set(false, cls / 64, bit);
+    if (!resident) return;
+    if (!(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) & bit))
+        __atomic_fetch_or(&ss->orphan_res[cls / 64], bit, __ATOMIC_SEQ_CST);
+    orphan_any_set(true, cls / 64, bit);
 }
 
 /* A remote free started a slab's remote list: if the slab is an orphan,
@@ -787,7 +804,12 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
 {
     enum hak_tier tier = hak_class_tier(cls);
     uint64_t bit = (uint64_t)1 << (cls % 64);
+    uint64_t *any = &orphan_any[resident][cls / 64];
+    if (!(__atomic_load_n(any, __ATOMIC_RELAXED) & bit)) return NULL;
     pthread_mutex_lock(&orphan_lock);
+    /* cleared with a full barrier before the masks are read: an orphan's
+     * bit set after its mask was read here sets it again */
+    __atomic_fetch_and(any, ~bit, __ATOMIC_SEQ_CST);
     for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next) {
         uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
         if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
@@ -798,6 +820,7 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
                 !orphan_slab_serves(s, resident))
                 continue;
             atomic_store_explicit(&s->owner, h, memory_order_release);
+            orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
             claim_take(h, ss, s);
             slab_drain_remote(s);
             slab_file(h, s);
@@ -1753,12 +1776,15 @@ void hak_heap_answer_probe(struct hak_heap *h)
 /* Resident free slabs, per tier, under which an exiting thread leaves its
  * free slabs resident for the next threads' claims instead of giving their
  * pages back (docs/allocator.md, "Exited threads"): Larson's successor
- * threads fault them in again at once otherwise. */
-#define EXIT_KEEP_BYTES ((size_t)4 << 20)
+ * threads fault them in again at once otherwise.  Mid blocks are large, so
+ * a wave of threads that each free a burst of them leaves tens of MiB that
+ * the next wave takes again: the Mid tier keeps 32 MiB (thread churn: half
+ * the page faults, the same peak). */
+static const size_t exit_keep_bytes[2] = {(size_t)4 << 20, (size_t)32 << 20};
 
 static inline bool exit_keeps(enum hak_tier tier)
 {
-    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < EXIT_KEEP_BYTES;
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
 }
 
 /* The slabs h claimed from orphans go back to them: emptied ones free,

@@ -13,7 +13,8 @@
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - exit_keep: a thread that exits with few free slabs (the tier's resident free slabs under
  *     4 MiB) leaves their pages resident: the next thread's blocks of the size fault nothing in,
- *     and the slabs still go back with no call once they aged HAKMEM_DECAY_MS;
+ *     and the slabs still go back with no call once they aged HAKMEM_DECAY_MS; exit_keep_mid:
+ *     the same for 16 MiB of free Mid slabs (the Mid tier keeps up to 32 MiB);
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
@@ -29,6 +30,9 @@
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
  *     back to the orphan when the claimer exits, for the next claim;
+ *   - remote_claim: a thread exits with a full slab of a class; refills of the class skip the
+ *     orphans while none has a free block of it, and once another thread frees a block onto that
+ *     slab, the next refill of the class claims it;
  *   - pool: while a live thread holds a slab of an exited thread's SuperSlab, another thread's
  *     refill of another class takes one of that SuperSlab's free slabs before mapping one;
  *   - partly: with no thread cache (HAKMEM_CHECK=1) and no free slab, the free pages inside partly
@@ -237,7 +241,7 @@ static void part_idle(void) {
 
 static void *fill_free_exit(void *arg) {
     (void)arg;
-    enum { N = 8 * 1024 };
+    enum { N = 24 * 1024 }; /* 48 MiB: beyond what the Mid tier's exits keep (32 MiB) */
     void **v = malloc(N * sizeof *v);
     REQUIRE(v != NULL);
     for (int i = 0; i < N; i++) {
@@ -260,11 +264,11 @@ static void part_exit(void) {
     REQUIRE(pthread_join(t, NULL) == 0);
     long grown = (long)(rss_bytes() / 1024) - base;
     CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(8 * MIB),
-           "the exiting thread gave back %lld bytes of its 16 MiB",
+           "the exiting thread gave back %lld bytes of its 48 MiB",
            hak_counter("bytes_decommitted") - dec0);
-    /* the exit keeps a SuperSlab's free slabs while the tier's resident ones total under 4 MiB
-     * (EXIT_KEEP_BYTES): at most 4 MiB and one SuperSlab's */
-    CHECKF(grown < 6 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
+    /* the exit keeps a SuperSlab's free slabs while the Mid tier's resident ones total under
+     * 32 MiB (exit_keep_bytes): at most 32 MiB and one SuperSlab's */
+    CHECKF(grown < 38 * 1024, "RSS grew %ld KiB over a thread that freed 48 MiB and exited",
            grown);
 }
 
@@ -301,43 +305,78 @@ static void part_mid_slab(void) {
 
 enum { KEEP_N = 512, KEEP_SIZE = 1024 }; /* 512 KiB of Tiny blocks: eight slabs */
 
-/* Fills and frees KEEP_N blocks; returns the minor page faults of the fill, in the thread. */
-static void *fill_free_faults(void *arg) {
-    (void)arg;
-    static void *v[KEEP_N];
+/* Fills and frees n blocks of `size`; returns the minor page faults of the fill, in the thread. */
+static void *fill_free_count_faults(int n, size_t size) {
+    void **v = malloc((size_t)n * sizeof *v);
+    REQUIRE(v != NULL);
     struct rusage r0, r1;
     REQUIRE(getrusage(RUSAGE_THREAD, &r0) == 0);
-    for (int i = 0; i < KEEP_N; i++) {
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)KEEP_SIZE))) != NULL);
-        memset(v[i], 1, KEEP_SIZE);
+    for (int i = 0; i < n; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+        memset(v[i], 1, size);
     }
     REQUIRE(getrusage(RUSAGE_THREAD, &r1) == 0);
-    for (int i = 0; i < KEEP_N; i++)
+    for (int i = 0; i < n; i++)
         free(v[i]);
+    free(v);
     return (void *)(intptr_t)(r1.ru_minflt - r0.ru_minflt);
 }
 
-/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000, the clock driven by hand. */
-static void part_exit_keep(void) {
+static void *fill_free_faults(void *arg) {
+    (void)arg;
+    return fill_free_count_faults(KEEP_N, KEEP_SIZE);
+}
+
+/* Bytes given back so far: pages decommitted and SuperSlabs unmapped. */
+static long long given_back(void) {
+    return hak_counter("bytes_decommitted") + hak_counter("bytes_munmapped");
+}
+
+/* A thread runs `fill` (fills and frees `bytes`, returns its faults) and exits; nothing may go
+ * back at once; a second one's fill must fault fewer than a quarter of the pages in; a decay
+ * pass 20 s later must give back at least half of them.  The clock driven by hand. */
+static void check_exit_keeps(void *(*fill)(void *), long long bytes, const char *what) {
     hak_test_set_clock(fake_clock);
     void *faults;
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    long long back0 = given_back();
+    REQUIRE(pthread_create(&t, NULL, fill, NULL) == 0);
     REQUIRE(pthread_join(t, &faults) == 0);
-    long long dec0 = hak_counter("bytes_decommitted");
-    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
+    CHECKF(given_back() == back0, "a thread that exited with %s of free slabs gave back %lld bytes "
+           "at once", what, given_back() - back0);
+    back0 = given_back();
+    REQUIRE(pthread_create(&t, NULL, fill, NULL) == 0);
     REQUIRE(pthread_join(t, &faults) == 0);
-    CHECKF(hak_counter("bytes_decommitted") == dec0,
-           "a thread that exited with 512 KiB of free slabs gave back %lld bytes at once",
-           hak_counter("bytes_decommitted") - dec0);
-    CHECKF((intptr_t)faults < KEEP_N * KEEP_SIZE / 4096 / 4,
-           "the next thread faulted %ld pages in for 512 KiB an exited thread left free",
-           (long)(intptr_t)faults);
+    CHECKF((intptr_t)faults < bytes / 4096 / 4,
+           "the next thread faulted %ld pages in for the %s an exited thread left free",
+           (long)(intptr_t)faults, what);
     fake_ms += 20000;
     hak_test_decay_pass();
-    CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(KEEP_N * KEEP_SIZE / 2),
-           "a decay pass gave back %lld bytes of the free slabs exited threads left 20 s ago",
-           hak_counter("bytes_decommitted") - dec0);
+    CHECKF(given_back() - back0 >= bytes / 2,
+           "a decay pass gave back %lld bytes of the %s of free slabs exited threads left 20 s ago",
+           given_back() - back0, what);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000. */
+static void part_exit_keep(void) {
+    check_exit_keeps(fill_free_faults, (long long)KEEP_N * KEEP_SIZE, "512 KiB");
+}
+
+/* ---- exit_keep_mid --------------------------------------------------------------------- */
+
+enum { KEEP_MID_N = 8 * 1024, KEEP_MID_SIZE = 2048 }; /* 16 MiB of Mid blocks */
+
+static void *fill_free_mid_faults(void *arg) {
+    (void)arg;
+    return fill_free_count_faults(KEEP_MID_N, KEEP_MID_SIZE);
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 HAKMEM_SS_KEEP=1024 (a thread's
+ * emptied SuperSlabs stay mapped): a thread that exits with 16 MiB of free Mid slabs (the tier's
+ * resident free slabs under 32 MiB) leaves their pages resident, the next thread's 16 MiB fault
+ * nothing in, and the slabs still go back with no call once they aged HAKMEM_DECAY_MS. */
+static void part_exit_keep_mid(void) {
+    check_exit_keeps(fill_free_mid_faults, (long long)KEEP_MID_N * KEEP_MID_SIZE, "16 MiB");
 }
 
 /* ---- orphan age ------------------------------------------------------------------------ */
@@ -785,6 +824,53 @@ static void part_claim(void) {
     free(claim_kept[1]);
 }
 
+/* ---- remote_claim ---------------------------------------------------------------------- */
+
+static void *remote_claim_v[SLAB_MID / CLAIM_X];
+
+/* Fills one slab of class X and exits with every block live: its orphan has no free block. */
+static void *fill_slab_exit(void *arg) {
+    (void)arg;
+    for (size_t i = 0; i < SLAB_MID / CLAIM_X; i++)
+        REQUIRE((remote_claim_v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    return NULL;
+}
+
+static void *alloc_x_thread(void *arg) {
+    *(void **)arg = malloc(OPAQUE((size_t)CLAIM_X));
+    return NULL;
+}
+
+/* HAKMEM_CHECK=1 (no thread cache: one block a refill) HAKMEM_DECAY_MS=0: a thread exits with a
+ * full slab of class X; while no orphan has a free block of X, refills of X skip the orphan list; once this
+ * thread frees one of those blocks (a remote free onto the orphan), the next thread's refill of X
+ * claims that slab instead of carving one of its own. */
+static void part_remote_claim(void) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_slab_exit, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    void *before = NULL, *after = NULL;
+    REQUIRE(pthread_create(&t, NULL, alloc_x_thread, &before) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    REQUIRE(before != NULL);
+    CHECKF(!same_slab(before, remote_claim_v[0]),
+           "a refill took a block %p from the exited thread's full slab (%p)", before,
+           remote_claim_v[0]);
+    long long claimed0 = hak_counter("slabs_claimed");
+    void *freed = remote_claim_v[5];
+    free(freed);
+    REQUIRE(pthread_create(&t, NULL, alloc_x_thread, &after) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(after == freed, "the next refill of the class got %p, not the block %p freed onto the "
+           "exited thread's slab", after, freed);
+    CHECKF(hak_counter("slabs_claimed") - claimed0 == 1, "%lld slabs claimed, not 1",
+           hak_counter("slabs_claimed") - claimed0);
+    free(before);
+    free(after);
+    for (size_t i = 0; i < SLAB_MID / CLAIM_X; i++)
+        if (i != 5) free(remote_claim_v[i]);
+}
+
 /* ---- pool ------------------------------------------------------------------------------ */
 
 enum { POOL_Z = 4096 };
@@ -925,6 +1011,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "idle")) part_idle();
         else if (!strcmp(argv[1], "exit")) part_exit();
         else if (!strcmp(argv[1], "exit_keep")) part_exit_keep();
+        else if (!strcmp(argv[1], "exit_keep_mid")) part_exit_keep_mid();
+        else if (!strcmp(argv[1], "remote_claim")) part_remote_claim();
         else if (!strcmp(argv[1], "quiet")) part_quiet();
         else if (!strcmp(argv[1], "orphan_age")) part_orphan_age();
         else if (!strcmp(argv[1], "claim_age")) part_claim_age();
@@ -954,6 +1042,14 @@ int main(int argc, char **argv) {
                                            "HAKMEM_PARK_KB=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
+    /* empty SuperSlabs stay mapped: their free slabs are the exit's to keep or give back */
+    static const char *const keep_mid[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
+                                           "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                           "HAKMEM_SS_KEEP=1024", "HAKMEM_COUNTERS_SHARED=0", NULL};
+    /* no decay pass, whose collection of the orphans would note their classes anew */
+    static const char *const checked_no_decay[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=0",
+                                                   "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
+                                                   "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const checked[] = {"HAKMEM_CHECK=1", "HAKMEM_DECAY_MS=10000",
                                           "HAKMEM_IDLE_MS=0", "HAKMEM_BACKGROUND=0",
                                           "HAKMEM_PRESSURE=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
@@ -963,10 +1059,12 @@ int main(int argc, char **argv) {
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
-                                        "orphan_remote", "exit_keep", "mid_slab"};
+                                        "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
+                                        "remote_claim"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
-                                 manual, manual, manual, manual, manual, checked};
+                                 manual, manual, manual, manual, manual, checked, keep_mid,
+                                 checked_no_decay};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

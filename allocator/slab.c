@@ -1687,6 +1687,46 @@ static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
     return r.bytes;
 }
 
+/* A check between passes: a heap whose owner made no call since a probe
+ * of an earlier pass loses the slabs other threads' frees emptied, as at
+ * a pass, without the pass's probes, steals and barrier.  Larson's main
+ * thread waits for its workers while they free its blocks and carve slabs
+ * of their own: its slabs go back a quarter of a pass interval after the
+ * probe instead of a whole one. */
+static void waiting_cb(struct hak_heap *h, void *arg)
+{
+    struct reclaim *r = arg;
+    struct hak_thread *t = h->thread;
+    if (h == hak_tls_heap || !atomic_load_explicit(&t->reclaim, memory_order_relaxed) ||
+        !heap_lock_for(h, r))
+        return;
+    if (atomic_load_explicit(&t->reclaim, memory_order_relaxed) && h->probe_gen <= r->gen &&
+        h->probe_ms < r->now) {
+        bool quiet = r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
+        r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff, true);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+static size_t tier_release_waiting(enum hak_tier tier, uint64_t cutoff)
+{
+    struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now()};
+    r.gen = atomic_load(&probe_gen);
+    hak_heaps_for_each(waiting_cb, &r);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_released_decay + 4 * tier + HAK_RELEASE_DECAY, r.bytes);
+    return r.bytes;
+}
+
+size_t hak_tiny_release_waiting(uint64_t cutoff)
+{
+    return tier_release_waiting(HAK_TIER_TINY, cutoff);
+}
+
+size_t hak_mid_release_waiting(uint64_t cutoff)
+{
+    return tier_release_waiting(HAK_TIER_MID, cutoff);
+}
+
 /* A flush reaches every other live thread's caches of the tier. */
 size_t hak_slab_flush_others(enum hak_tier tier)
 {

@@ -17,8 +17,9 @@
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
- *     probe found it quiet go back at the next pass; orphan_remote: so do the orphaned slabs
- *     other threads' frees empty;
+ *     probe found it quiet go back at the next pass; quiet_check: or at a check between passes,
+ *     but only once a probe stands; orphan_remote: so do the orphaned slabs other threads' frees
+ *     empty;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -56,6 +57,7 @@ int main(void) {
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
 size_t hak_test_decay_pass(void);
+void hak_test_decay_check(void);
 
 #define KIB ((size_t)1 << 10)
 /* A Mid slab's bytes (HAK_MID_SLAB_SHIFT) and pages. */
@@ -512,6 +514,36 @@ static void part_quiet_remote(void) {
     free(quiet_blocks);
 }
 
+/* Same environment: between two passes a check gives back what a pass would of a quiet thread's
+ * slabs that other threads' frees emptied, once a pass's probe stands: Larson's main thread loses
+ * its slabs a quarter of a pass interval after the probe, before its workers carve many more.  A
+ * check with no probe standing leaves the thread's slabs alone: nothing says it is quiet. */
+static void part_quiet_check(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, NULL) == 0);
+    wait_stage(1);
+    for (int i = 0; i < QUIET_N / 2; i++)
+        free(quiet_blocks[i]); /* remote frees, before any probe */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_check();
+    long unprobed = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass(); /* probes the thread */
+    fake_ms += 20;
+    for (int i = QUIET_N / 2; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees after the probe */
+    long mid = (long)(rss_bytes() / 1024);
+    hak_test_decay_check();
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - unprobed < 1024, "a check with no probe standing gave back %ld KiB",
+           before - unprobed);
+    CHECKF(mid - after >= 3 * 1024,
+           "a check 20 ms after the probe: %ld KiB given back of the 4 MiB emptied since", mid - after);
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
 /* ---- orphan_remote --------------------------------------------------------------------- */
 
 static void *fill_exit(void *arg) {
@@ -937,6 +969,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "fork")) part_fork();
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
+        else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
         return test_finish();
@@ -963,10 +996,10 @@ int main(int argc, char **argv) {
     static const char *const parts[] = {"adapt", "purge", "idle",  "exit", "quiet",  "adopt",
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
-                                        "orphan_remote", "exit_keep", "mid_slab"};
+                                        "orphan_remote", "exit_keep", "mid_slab", "quiet_check"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
-                                 manual, manual, manual, manual, manual, checked};
+                                 manual, manual, manual, manual, manual, checked, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

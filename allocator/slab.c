@@ -1804,7 +1804,7 @@ void hak_heap_answer_probe(struct hak_heap *h)
  * free slabs resident for the next threads' claims instead of giving their
  * pages back (docs/allocator.md, "Exited threads"): Larson's successor
  * threads fault them in again at once otherwise. */
-#define EXIT_KEEP_BYTES ((size_t)4 << 20)
+#define EXIT_KEEP_BYTES ((size_t)2 << 20)
 
 static inline bool exit_keeps(enum hak_tier tier)
 {

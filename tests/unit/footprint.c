@@ -12,7 +12,7 @@
  *     used since its cutoff alone;
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - exit_keep: a thread that exits with few free slabs (the tier's resident free slabs under
- *     4 MiB) leaves their pages resident: the next thread's blocks of the size fault nothing in,
+ *     2 MiB) leaves their pages resident: the next thread's blocks of the size fault nothing in,
  *     and the slabs still go back with no call once they aged HAKMEM_DECAY_MS;
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
@@ -264,9 +264,9 @@ static void part_exit(void) {
     CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(8 * MIB),
            "the exiting thread gave back %lld bytes of its 16 MiB",
            hak_counter("bytes_decommitted") - dec0);
-    /* the exit keeps a SuperSlab's free slabs while the tier's resident ones total under 4 MiB
-     * (EXIT_KEEP_BYTES): at most 4 MiB and one SuperSlab's */
-    CHECKF(grown < 6 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
+    /* the exit keeps a SuperSlab's free slabs while the tier's resident ones total under 2 MiB
+     * (EXIT_KEEP_BYTES): at most 2 MiB and one SuperSlab's */
+    CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed everything and exited",
            grown);
 }
 

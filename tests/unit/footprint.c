@@ -465,6 +465,13 @@ static void *quiet_thread(void *arg) {
     return NULL;
 }
 
+/* Lets quiet_thread finish and exit. */
+static void quiet_thread_done(pthread_t t) {
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
 /* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
 static void part_quiet(void) {
     hak_test_set_clock(fake_clock);
@@ -485,9 +492,7 @@ static void part_quiet(void) {
            before - mid);
     CHECKF(before - after >= 6 * 1024,
            "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 3.1 s after", before - after);
-    set_stage(2);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    free(quiet_blocks);
+    quiet_thread_done(t);
 }
 
 /* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: the thread is probed while its
@@ -509,9 +514,7 @@ static void part_quiet_remote(void) {
     CHECKF(before - after >= 6 * 1024,
            "slabs emptied by other threads after the probe: %ld KiB given back of 8 MiB",
            before - after);
-    set_stage(2);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    free(quiet_blocks);
+    quiet_thread_done(t);
 }
 
 /* Same environment: between two passes a check gives back what a pass would of a quiet thread's
@@ -539,9 +542,7 @@ static void part_quiet_check(void) {
            before - unprobed);
     CHECKF(mid - after >= 3 * 1024,
            "a check 20 ms after the probe: %ld KiB given back of the 4 MiB emptied since", mid - after);
-    set_stage(2);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    free(quiet_blocks);
+    quiet_thread_done(t);
 }
 
 /* ---- orphan_remote --------------------------------------------------------------------- */

@@ -36,11 +36,12 @@ static const struct hak_decay_tier {
     const char *name;
     size_t (*release)(uint64_t cutoff, enum hak_release_why why); /* bytes given back  */
     size_t (*cached)(void); /* bytes a release of everything would give back, read unlocked */
+    size_t (*release_waiting)(uint64_t cutoff); /* between passes: quiet owners' emptied slabs */
 } tiers[] = {
-    {"tiny", hak_tiny_release, hak_tiny_cached},
-    {"mid", hak_mid_release, hak_mid_cached},
-    {"large", hak_large_release, hak_large_cached},
-    {"huge", hak_huge_release, hak_huge_cached},
+    {"tiny", hak_tiny_release, hak_tiny_cached, hak_tiny_release_waiting},
+    {"mid", hak_mid_release, hak_mid_cached, hak_mid_release_waiting},
+    {"large", hak_large_release, hak_large_cached, NULL},
+    {"huge", hak_huge_release, hak_huge_cached, NULL},
 };
 #define NTIERS (sizeof(tiers) / sizeof(tiers[0]))
 
@@ -137,6 +138,24 @@ static size_t decay_pass_locked(void)
     return cached_total();
 }
 
+/* The check between two passes (pass_lock held): what quiet owners' slabs
+ * other threads emptied since gives back, with the last pass's cutoff. */
+static void decay_check_locked(void)
+{
+    uint64_t now = hak_decay_now();
+    uint64_t cutoff = now > (uint64_t)hak_cfg.decay_ms ? now - (uint64_t)hak_cfg.decay_ms : 0;
+    for (unsigned i = 0; i < NTIERS; i++)
+        if (tiers[i].release_waiting) tiers[i].release_waiting(cutoff);
+}
+
+/* A check now (tests drive it as they drive passes). */
+void hak_test_decay_check(void)
+{
+    pthread_mutex_lock(&pass_lock);
+    decay_check_locked();
+    pthread_mutex_unlock(&pass_lock);
+}
+
 /* One pass now, whoever runs passes (tests drive decay with it). */
 size_t hak_test_decay_pass(void)
 {
@@ -162,6 +181,26 @@ static _Atomic int worker_state;
 static _Atomic int worker_parked; /* asleep with no timeout: needs a wake-up */
 static int wake_fd = -1;          /* eventfd the allocator writes to wake it */
 
+/* Sleeps up to `timeout` ms (-1: until woken), on the PSI trigger too when
+ * `psi`; a trigger that fired leaves pressure_pending set. */
+static void worker_wait(int timeout, bool psi)
+{
+    struct pollfd fds[2] = {{.fd = wake_fd, .events = POLLIN}, {.fd = psi_fd, .events = POLLPRI}};
+    int n = poll(fds, psi_fd >= 0 && psi ? 2 : 1, timeout);
+    HAK_COUNT(decay_wakeups);
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+        eventfd_t v;
+        eventfd_read(wake_fd, &v);
+    }
+    if (n > 0 && (fds[1].revents & POLLPRI)) atomic_store(&pressure_pending, 1);
+    if (n > 0 && (fds[1].revents & (POLLERR | POLLNVAL))) {
+        close(psi_fd); /* the cgroup went away: fall back to reading avg10 */
+        psi_fd = -1;
+    }
+}
+
+/* While something is cached: a pass, then three checks a quarter of the
+ * interval apart (decay_check_locked), then the next pass. */
 static void *worker_main(void *arg)
 {
     (void)arg;
@@ -181,18 +220,15 @@ static void *worker_main(void *arg)
             if (cached_total() == 0) timeout = -1;
             else atomic_store(&worker_parked, 0);
         }
-        struct pollfd fds[2] = {{.fd = wake_fd, .events = POLLIN}, {.fd = psi_fd, .events = POLLPRI}};
-        int n = poll(fds, psi_fd >= 0 && left ? 2 : 1, timeout);
-        HAK_COUNT(decay_wakeups);
-        if (n > 0 && (fds[0].revents & POLLIN)) {
-            eventfd_t v;
-            eventfd_read(wake_fd, &v);
+        int step = timeout / 4;
+        for (int i = 0; i < 3 && step > 0 && !atomic_load(&pressure_pending); i++) {
+            worker_wait(step, true);
+            timeout -= step;
+            pthread_mutex_lock(&pass_lock);
+            decay_check_locked();
+            pthread_mutex_unlock(&pass_lock);
         }
-        if (n > 0 && (fds[1].revents & POLLPRI)) atomic_store(&pressure_pending, 1);
-        if (n > 0 && (fds[1].revents & (POLLERR | POLLNVAL))) {
-            close(psi_fd); /* the cgroup went away: fall back to reading avg10 */
-            psi_fd = -1;
-        }
+        if (!atomic_load(&pressure_pending)) worker_wait(timeout, left);
         atomic_store(&worker_parked, 0);
     }
     return NULL;

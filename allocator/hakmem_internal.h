@@ -397,6 +397,9 @@ size_t hak_tiny_release(uint64_t cutoff, enum hak_release_why why);
 size_t hak_tiny_cached(void);
 size_t hak_mid_release(uint64_t cutoff, enum hak_release_why why);
 size_t hak_mid_cached(void);
+/* Between passes: quiet owners' slabs that other threads' frees emptied. */
+size_t hak_tiny_release_waiting(uint64_t cutoff);
+size_t hak_mid_release_waiting(uint64_t cutoff);
 
 uint64_t hak_decay_now(void); /* milliseconds, through the test seam */
 void hak_decay_cached(void);  /* a free left memory cached; call outside tier locks */

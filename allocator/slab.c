@@ -1700,6 +1700,46 @@ static size_t tier_release(enum hak_tier tier, uint64_t cutoff, bool force)
     return r.bytes;
 }
 
+/* A check between passes: a heap whose owner made no call since a probe
+ * of an earlier pass loses the slabs other threads' frees emptied, as at
+ * a pass, without the pass's probes, steals and barrier.  Larson's main
+ * thread waits for its workers while they free its blocks and carve slabs
+ * of their own: its slabs go back a quarter of a pass interval after the
+ * probe instead of a whole one. */
+static void waiting_cb(struct hak_heap *h, void *arg)
+{
+    struct reclaim *r = arg;
+    struct hak_thread *t = h->thread;
+    if (h == hak_tls_heap || !atomic_load_explicit(&t->reclaim, memory_order_relaxed) ||
+        !heap_lock_for(h, r))
+        return;
+    if (atomic_load_explicit(&t->reclaim, memory_order_relaxed) && h->probe_gen <= r->gen &&
+        h->probe_ms < r->now) {
+        bool quiet = r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
+        r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff, true);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+static size_t tier_release_waiting(enum hak_tier tier, uint64_t cutoff)
+{
+    struct reclaim r = {.tier = tier, .cutoff = cutoff, .now = hak_decay_now()};
+    r.gen = atomic_load(&probe_gen);
+    hak_heaps_for_each(waiting_cb, &r);
+    HAK_COUNT_ADD_ID(HAK_CTR_tiny_released_decay + 4 * tier + HAK_RELEASE_DECAY, r.bytes);
+    return r.bytes;
+}
+
+size_t hak_tiny_release_waiting(uint64_t cutoff)
+{
+    return tier_release_waiting(HAK_TIER_TINY, cutoff);
+}
+
+size_t hak_mid_release_waiting(uint64_t cutoff)
+{
+    return tier_release_waiting(HAK_TIER_MID, cutoff);
+}
+
 /* A flush reaches every other live thread's caches of the tier. */
 size_t hak_slab_flush_others(enum hak_tier tier)
 {
@@ -1776,11 +1816,12 @@ void hak_heap_answer_probe(struct hak_heap *h)
 /* Resident free slabs, per tier, under which an exiting thread leaves its
  * free slabs resident for the next threads' claims instead of giving their
  * pages back (docs/allocator.md, "Exited threads"): Larson's successor
- * threads fault them in again at once otherwise.  Mid blocks are large, so
- * a wave of threads that each free a burst of them leaves tens of MiB that
- * the next wave takes again: the Mid tier keeps 32 MiB (thread churn: half
- * the page faults, the same peak). */
-static const size_t exit_keep_bytes[2] = {(size_t)4 << 20, (size_t)32 << 20};
+ * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
+ * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
+ * that each free a burst of them leaves tens of MiB that the next wave takes
+ * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
+ * same peak). */
+static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
 
 static inline bool exit_keeps(enum hak_tier tier)
 {

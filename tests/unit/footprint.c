@@ -12,14 +12,15 @@
  *     used since its cutoff alone;
  *   - exit: a thread that exits gives back its free slabs at once, not at some later refill;
  *   - exit_keep: a thread that exits with few free slabs (the tier's resident free slabs under
- *     4 MiB) leaves their pages resident: the next thread's blocks of the size fault nothing in,
- *     and the slabs still go back with no call once they aged HAKMEM_DECAY_MS; exit_keep_mid:
- *     the same for 16 MiB of free Mid slabs (the Mid tier keeps up to 32 MiB);
+ *     2 MiB for Tiny) leaves their pages resident: the next thread's blocks of the size fault
+ *     nothing in, and the slabs still go back with no call once they aged HAKMEM_DECAY_MS;
+ *     exit_keep_mid: the same for 16 MiB of free Mid slabs (the Mid tier keeps up to 32 MiB);
  *   - quiet: a live thread that stopped calling the allocator has the slabs other threads emptied
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
- *     probe found it quiet go back at the next pass; orphan_remote: so do the orphaned slabs
- *     other threads' frees empty;
+ *     probe found it quiet go back at the next pass; quiet_check: or at a check between passes,
+ *     but only once a probe stands; orphan_remote: so do the orphaned slabs other threads' frees
+ *     empty;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -60,6 +61,7 @@ int main(void) {
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
 size_t hak_test_decay_pass(void);
+void hak_test_decay_check(void);
 
 #define KIB ((size_t)1 << 10)
 /* A Mid slab's bytes (HAK_MID_SLAB_SHIFT) and pages. */
@@ -254,6 +256,21 @@ static void *fill_free_exit(void *arg) {
     return NULL;
 }
 
+static void *fill_free_exit_tiny(void *arg) {
+    (void)arg;
+    enum { N = 64 * 1024 }; /* 16 MiB: beyond what the Tiny tier's exits keep (2 MiB) */
+    void **v = malloc(N * sizeof *v);
+    REQUIRE(v != NULL);
+    for (int i = 0; i < N; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)256))) != NULL);
+        memset(v[i], 1, 256);
+    }
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    free(v);
+    return NULL;
+}
+
 /* HAKMEM_BACKGROUND=0 HAKMEM_SS_KEEP=1024: the exited thread's empty SuperSlabs stay mapped
  * (orphaned), yet their pages go back when the thread exits. */
 static void part_exit(void) {
@@ -270,6 +287,13 @@ static void part_exit(void) {
      * 32 MiB (exit_keep_bytes): at most 32 MiB and one SuperSlab's */
     CHECKF(grown < 38 * 1024, "RSS grew %ld KiB over a thread that freed 48 MiB and exited",
            grown);
+    /* the Tiny tier keeps 2 MiB: 16 MiB of Tiny blocks leave at most 2 MiB and one SuperSlab's */
+    base = (long)(rss_bytes() / 1024);
+    REQUIRE(pthread_create(&t, NULL, fill_free_exit_tiny, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    grown = (long)(rss_bytes() / 1024) - base;
+    CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed 16 MiB of Tiny blocks "
+           "and exited", grown);
 }
 
 /* ---- mid_slab -------------------------------------------------------------------------- */
@@ -502,6 +526,13 @@ static void *quiet_thread(void *arg) {
     return NULL;
 }
 
+/* Lets quiet_thread finish and exit. */
+static void quiet_thread_done(pthread_t t) {
+    set_stage(2);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    free(quiet_blocks);
+}
+
 /* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
 static void part_quiet(void) {
     hak_test_set_clock(fake_clock);
@@ -522,9 +553,7 @@ static void part_quiet(void) {
            before - mid);
     CHECKF(before - after >= 6 * 1024,
            "a quiet thread's emptied slabs: %ld KiB given back of 8 MiB, 3.1 s after", before - after);
-    set_stage(2);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    free(quiet_blocks);
+    quiet_thread_done(t);
 }
 
 /* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: the thread is probed while its
@@ -546,9 +575,35 @@ static void part_quiet_remote(void) {
     CHECKF(before - after >= 6 * 1024,
            "slabs emptied by other threads after the probe: %ld KiB given back of 8 MiB",
            before - after);
-    set_stage(2);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    free(quiet_blocks);
+    quiet_thread_done(t);
+}
+
+/* Same environment: between two passes a check gives back what a pass would of a quiet thread's
+ * slabs that other threads' frees emptied, once a pass's probe stands: Larson's main thread loses
+ * its slabs a quarter of a pass interval after the probe, before its workers carve many more.  A
+ * check with no probe standing leaves the thread's slabs alone: nothing says it is quiet. */
+static void part_quiet_check(void) {
+    hak_test_set_clock(fake_clock);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, quiet_thread, NULL) == 0);
+    wait_stage(1);
+    for (int i = 0; i < QUIET_N / 2; i++)
+        free(quiet_blocks[i]); /* remote frees, before any probe */
+    long before = (long)(rss_bytes() / 1024);
+    hak_test_decay_check();
+    long unprobed = (long)(rss_bytes() / 1024);
+    hak_test_decay_pass(); /* probes the thread */
+    fake_ms += 20;
+    for (int i = QUIET_N / 2; i < QUIET_N; i++)
+        free(quiet_blocks[i]); /* remote frees after the probe */
+    long mid = (long)(rss_bytes() / 1024);
+    hak_test_decay_check();
+    long after = (long)(rss_bytes() / 1024);
+    CHECKF(before - unprobed < 1024, "a check with no probe standing gave back %ld KiB",
+           before - unprobed);
+    CHECKF(mid - after >= 3 * 1024,
+           "a check 20 ms after the probe: %ld KiB given back of the 4 MiB emptied since", mid - after);
+    quiet_thread_done(t);
 }
 
 /* ---- orphan_remote --------------------------------------------------------------------- */
@@ -1025,6 +1080,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "fork")) part_fork();
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
+        else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
         return test_finish();
@@ -1060,11 +1116,11 @@ int main(int argc, char **argv) {
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
-                                        "remote_claim"};
+                                        "remote_claim", "quiet_check"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay};
+                                 checked_no_decay, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

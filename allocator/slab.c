@@ -399,7 +399,7 @@ static inline uint32_t block_index_of(uintptr_t off_mask, uint64_t magic, const 
 static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
                                    const void *p)
 {
-    return block_index_of(ss->slab_off_mask, s->div_magic, p);
+    return block_index_of(hak_slab_off_mask(ss), s->div_magic, p);
 }
 
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
@@ -567,7 +567,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
     if (s->free) {
         /* in locals: the stores into the blocks and the bitmap could alias
          * the headers */
-        const uintptr_t off_mask = ss->slab_off_mask;
+        const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uint64_t magic = s->div_magic;
         void **b = s->free;
         do {
@@ -1157,10 +1157,10 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         struct hak_slab *s = hak_slab_of(ss, rest);
         _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
         /* in locals: the stores into the blocks could alias the headers */
-        const uintptr_t off_mask = ss->slab_off_mask;
+        const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
-        void **first = rest, **last;
+        void **first = rest, **last = rest;
         const uint32_t before = left;
         /* an empty asm makes base opaque: GCC keeps it in one register
          * instead of adding the slab's word offset to ss for every block */
@@ -1168,16 +1168,38 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         /* the block's offset in the slab: its index, and whether the next
          * block is in the same slab (NULL is not) */
         uintptr_t off = (uintptr_t)rest - slab_lo;
-        /* two blocks a step: the copies of a block's pointers between steps go */
-#pragma GCC unroll 2
-        do {
-            void **next = rest[0];
-            uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);
-            if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);
-            last = rest;
-            rest = next;
-            off = (uintptr_t)rest - slab_lo;
-        } while (--left && off <= off_mask);
+        /* one block: its bit checked and cleared, the next one's offset */
+#define RETURN_ONE()                                                                    \
+    do {                                                                                \
+        void **next = rest[0];                                                          \
+        uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);              \
+        if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);              \
+        last = rest;                                                                    \
+        rest = next;                                                                    \
+        off = (uintptr_t)rest - slab_lo;                                                \
+    } while (0)
+        /* two blocks a step while the budget holds two: one count and one
+         * test a pair (`pair` is the budget less the step's two) */
+        int32_t pair = (int32_t)left - 2;
+        for (;;) {
+            if (pair < 0) { /* a budget of one (-1) or none (-2) left */
+                if (pair == -1) RETURN_ONE();
+                left = 0;
+                break;
+            }
+            RETURN_ONE();
+            if (off > off_mask) {
+                left = (uint32_t)pair + 1;
+                break;
+            }
+            RETURN_ONE();
+            if (off > off_mask) {
+                left = (uint32_t)pair;
+                break;
+            }
+            pair -= 2;
+        }
+#undef RETURN_ONE
         last[0] = s->free;
         s->free = first;
         slab_blocks_back(h, ss, s, before - left);

@@ -376,7 +376,8 @@ void hak_heap_fork_child(void);
 
 void *hak_slab_alloc_slow(unsigned cls);
 void hak_tcache_overflow(struct hak_tcache *tc, void *p);
-void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p);
+/* p first: free keeps the block in the first argument's register from entry to this tail call */
+void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss);
 HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);

@@ -92,14 +92,14 @@ HAK_API void *malloc(size_t n)
  * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another heap's slab (pushed
  * onto its slab's remote list), a block carrying the free key (a probable
  * double free), or a full thread cache. */
-static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_slab *s, void *p,
+static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak_superslab *ss,
                                          const char *fn)
 {
     if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p))
         hak_fatal_pointer(fn, "invalid pointer", p);
     if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
     if (atomic_load_explicit(&s->owner, memory_order_relaxed) != hak_tls_heap) {
-        hak_slab_free_remote(ss, s, p);
+        hak_slab_free_remote(p, s, ss);
         return;
     }
     hak_slab_free_owned(ss, s, p, fn);
@@ -134,11 +134,11 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
-            hak_slab_free_remote(ss, s, p);
+            hak_slab_free_remote(p, s, ss);
             return;
         }
     }
-    free_block_slow(ss, s, p, fn);
+    free_block_slow(p, s, ss, fn);
 }
 
 static HAK_NOINLINE void free_big(struct hak_segment *seg, void *p, const char *fn)
@@ -166,9 +166,12 @@ static HAK_NOINLINE void free_other(void *p)
 
 HAK_API void free(void *p)
 {
-    if (likely(hak_in_superslab(p)))
-        free_block((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), p, "free");
-    else free_other(p);
+    /* the SuperSlab from the map's index shifted back: no copy of p to mask */
+    uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
+    if (likely(hak_in_superslab(p))) {
+        __asm__("" : "+r"(chunk)); /* else GCC masks a copy of p again */
+        free_block((struct hak_superslab *)(chunk << HAK_SEG_SHIFT), p, "free");
+    } else free_other(p);
 }
 
 /* ---- slow paths --------------------------------------------------------------- */

@@ -1082,7 +1082,7 @@ static HAK_NOINLINE void remote_count_shared(void)
 
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
-void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
+void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss)
 {
     void **b = p;
     /* a block already back in its slab was freed before; one freed twice

@@ -569,14 +569,16 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
          * the headers */
         const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uint64_t magic = s->div_magic;
-        void **b = s->free;
+        void **b = s->free, **last;
+        /* the slab's list keeps its links: only the last block taken is
+         * written, to join the cache */
         do {
-            void **next = b[0];
-            b[0] = head;
-            head = b;
             out_set_at(base, block_index_of(off_mask, magic, b));
-            b = next;
+            last = b;
+            b = b[0];
         } while (++n < want && b);
+        last[0] = head;
+        head = s->free;
         s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);

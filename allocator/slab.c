@@ -386,17 +386,31 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
 
 /* ---- the out bitmap: which blocks are out of their slab ------------------ */
 
+/* The high half of a * b.  On x86-64 a written MUL with a in RAX: GCC's
+ * own computes a into another register and copies it (the return loop
+ * runs it for every block). */
+static inline uint64_t mul_hi(uint64_t a, uint64_t b)
+{
+#if defined(__x86_64__)
+    uint64_t hi;
+    __asm__("mulq %2" : "=d"(hi), "+a"(a) : "r"(b) : "cc");
+    return hi;
+#else
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+#endif
+}
+
 /* Index of the block at p in a slab of offset mask `off_mask` whose
  * blocks have division magic `magic`. */
-static inline uint32_t block_index_of(uintptr_t off_mask, uint64_t magic, const void *p)
+static inline uint64_t block_index_of(uintptr_t off_mask, uint64_t magic, const void *p)
 {
     uint64_t off = (uintptr_t)p & off_mask;
     /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
-    return (uint32_t)(((unsigned __int128)off * magic) >> 64);
+    return mul_hi(off, magic);
 }
 
 /* Index of the block that starts at p (p passed hak_block_misaligned). */
-static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
+static inline uint64_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
                                    const void *p)
 {
     return block_index_of(hak_slab_off_mask(ss), s->div_magic, p);
@@ -430,10 +444,10 @@ static inline bool out_test_clear(_Atomic(uint64_t) *base, uint64_t idx)
 }
 
 /* Sets bit idx of the bitmap at base. */
-static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
+static inline void out_set_at(_Atomic(uint64_t) *base, uint64_t idx)
 {
 #if defined(__x86_64__)
-    __asm__ volatile("btsq %0, %1" : : "r"((uint64_t)idx), "m"(*base) : "memory", "cc");
+    __asm__ volatile("btsq %0, %1" : : "r"(idx), "m"(*base) : "memory", "cc");
 #else
     _Atomic(uint64_t) *w = base + idx / 64;
     atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | (uint64_t)1 << (idx % 64),
@@ -573,7 +587,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         /* the slab's list keeps its links: only the last block taken is
          * written, to join the cache */
         do {
-            out_set_at(base, block_index_of(off_mask, magic, b));
+            out_set_at(base, mul_hi((uintptr_t)b & off_mask, magic)); /* its index */
             last = b;
             b = b[0];
         } while (++n < want && b);
@@ -1168,17 +1182,22 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
          * instead of adding the slab's word offset to ss for every block */
         __asm__("" : "+r"(base));
         /* the block's offset in the slab: its index, and whether the next
-         * block is in the same slab (NULL is not) */
-        uintptr_t off = (uintptr_t)rest - slab_lo;
+         * block is in the same slab (NULL is not).  Added to the slab's
+         * negated base, one LEA into the multiply's register, where a
+         * subtraction needs a copy first (the empty asm keeps GCC from
+         * turning the sum back into one). */
+        uintptr_t neg_lo = -slab_lo;
+        __asm__("" : "+r"(neg_lo));
+        uintptr_t off = (uintptr_t)rest + neg_lo;
         /* one block: its bit checked and cleared, the next one's offset */
 #define RETURN_ONE()                                                                    \
     do {                                                                                \
         void **next = rest[0];                                                          \
-        uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);              \
+        uint64_t idx = mul_hi(off, magic);                                              \
         if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);              \
         last = rest;                                                                    \
         rest = next;                                                                    \
-        off = (uintptr_t)rest - slab_lo;                                                \
+        off = (uintptr_t)rest + neg_lo;                                                 \
     } while (0)
         /* two blocks a step while the budget holds two: one count and one
          * test a pair (`pair` is the budget less the step's two) */

@@ -73,7 +73,9 @@ static HAK_NOINLINE void *alloc_small_slow(size_t n)
 
 static void *alloc_big(size_t n, size_t align, bool zero);
 
-HAK_API void *malloc(size_t n)
+/* malloc's body, inline where hakmem allocates for itself (realloc's move):
+ * a call to the exported malloc goes through the PLT. */
+static inline void *malloc_inline(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
         void *p = tcache_pop(hak_tiny_cache_off[n]);
@@ -86,6 +88,11 @@ HAK_API void *malloc(size_t n)
         return alloc_small_slow(n);
     }
     return alloc_big(n, HAK_ALIGN, false);
+}
+
+HAK_API void *malloc(size_t n)
+{
+    return malloc_inline(n);
 }
 
 /* Every free of a Tiny or Mid block that is not the common case: a bad
@@ -164,7 +171,8 @@ static HAK_NOINLINE void free_other(void *p)
     else free_big(seg, p, "free");
 }
 
-HAK_API void free(void *p)
+/* free's body, inline for realloc's move (as malloc_inline) */
+static inline void free_inline(void *p)
 {
     /* the SuperSlab from the map's index shifted back: no copy of p to mask */
     uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
@@ -172,6 +180,11 @@ HAK_API void free(void *p)
         __asm__("" : "+r"(chunk)); /* else GCC masks a copy of p again */
         free_block((struct hak_superslab *)(chunk << HAK_SEG_SHIFT), p, "free");
     } else free_other(p);
+}
+
+HAK_API void free(void *p)
+{
+    free_inline(p);
 }
 
 /* ---- slow paths --------------------------------------------------------------- */
@@ -263,10 +276,10 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
         struct hak_segment *seg = hak_region_lookup(p);
         if (seg->tier == HAK_TIER_LARGE && hak_large_resize(seg, p, n, "realloc")) return p;
     }
-    void *q = malloc(grown_size(n, usable));
+    void *q = malloc_inline(grown_size(n, usable));
     if (!q) return NULL;
     memcpy(q, p, n < usable ? n : usable);
-    free(p);
+    free_inline(p);
     return q;
 }
 

@@ -41,8 +41,11 @@ static struct hak_heap *heap_record_new(void)
     return h;
 }
 
-/* Thread cache sizes: Tiny about 32 KiB per class (16..256 blocks) unless
- * HAKMEM_TINY_CACHE_MAX says otherwise; Mid HAKMEM_MID_CACHE_KB per class. */
+/* Thread cache sizes: Tiny about 32 KiB per class (16..1024 blocks) unless
+ * HAKMEM_TINY_CACHE_MAX says otherwise; Mid HAKMEM_MID_CACHE_KB per class.
+ * The adaptive cache of a class that keeps overflowing grows to this bound,
+ * so the small classes' bound is their 32 KiB too (1024 blocks of 32 B):
+ * each overflow and refill then moves more blocks for its fixed cost. */
 uint32_t hak_tcache_cap(unsigned c)
 {
     uint32_t size = hak_class_size[c];
@@ -51,7 +54,7 @@ uint32_t hak_tcache_cap(unsigned c)
     if (c < HAK_NUM_TINY) {
         if (!hak_cfg.tiny_use_superslab) return 0;
         cap = hak_cfg.tiny_cache_max ? hak_cfg.tiny_cache_max : 32768 / (long)size;
-        if (!hak_cfg.tiny_cache_max) cap = cap < 16 ? 16 : cap > 256 ? 256 : cap;
+        if (!hak_cfg.tiny_cache_max) cap = cap < 16 ? 16 : cap > 1024 ? 1024 : cap;
     } else {
         cap = hak_cfg.mid_cache_kb * 1024 / (long)size;
         if (cap < 2) cap = 2;

@@ -41,6 +41,17 @@ static inline void *tcache_pop(size_t off)
     return b;
 }
 
+/* Adds one to *v in memory: GCC keeps a compared count in a register and
+ * adds and stores it back, one instruction more on free's fast path. */
+static inline void count_up(uint64_t *v)
+{
+#if defined(__x86_64__)
+    __asm__("addq $1, %0" : "+m"(*v));
+#else
+    (*v)++;
+#endif
+}
+
 /* Counter id of a Tiny or Mid class's front counter (hit or miss). */
 #define FRONT_ID(counter, cls) (HAK_CTR_##counter + 2 * ((cls) >= HAK_NUM_TINY))
 
@@ -62,7 +73,9 @@ static HAK_NOINLINE void *alloc_small_slow(size_t n)
 
 static void *alloc_big(size_t n, size_t align, bool zero);
 
-HAK_API void *malloc(size_t n)
+/* malloc's body, inline where hakmem allocates for itself (realloc's move):
+ * a call to the exported malloc goes through the PLT. */
+static inline void *malloc_inline(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
         void *p = tcache_pop(hak_tiny_cache_off[n]);
@@ -77,18 +90,23 @@ HAK_API void *malloc(size_t n)
     return alloc_big(n, HAK_ALIGN, false);
 }
 
+HAK_API void *malloc(size_t n)
+{
+    return malloc_inline(n);
+}
+
 /* Every free of a Tiny or Mid block that is not the common case: a bad
  * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another heap's slab (pushed
  * onto its slab's remote list), a block carrying the free key (a probable
  * double free), or a full thread cache. */
-static HAK_NOINLINE void free_block_slow(struct hak_superslab *ss, struct hak_slab *s, void *p,
+static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak_superslab *ss,
                                          const char *fn)
 {
     if (s->cls >= HAK_NUM_CLASSES || hak_block_misaligned(ss, s, p))
         hak_fatal_pointer(fn, "invalid pointer", p);
     if (hak_cfg.check) hak_slab_check_block(fn, ss, s, p);
     if (atomic_load_explicit(&s->owner, memory_order_relaxed) != hak_tls_heap) {
-        hak_slab_free_remote(ss, s, p);
+        hak_slab_free_remote(p, s, ss);
         return;
     }
     hak_slab_free_owned(ss, s, p, fn);
@@ -110,12 +128,11 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
             if (likely(b[1] != key)) {
                 hak_fast_enter();
                 struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
-                uint64_t pushes = tc->pushes;
-                if (likely(pushes != tc->limit)) {
+                if (likely(tc->pushes != tc->limit)) {
                     b[1] = key;
                     b[0] = tc->head;
                     tc->head = b;
-                    tc->pushes = pushes + 1; /* free_tls_sll, as readers derive it */
+                    count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
                     hak_fast_leave();
                     return;
                 }
@@ -124,11 +141,11 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
-            hak_slab_free_remote(ss, s, p);
+            hak_slab_free_remote(p, s, ss);
             return;
         }
     }
-    free_block_slow(ss, s, p, fn);
+    free_block_slow(p, s, ss, fn);
 }
 
 static HAK_NOINLINE void free_big(struct hak_segment *seg, void *p, const char *fn)
@@ -154,11 +171,20 @@ static HAK_NOINLINE void free_other(void *p)
     else free_big(seg, p, "free");
 }
 
+/* free's body, inline for realloc's move (as malloc_inline) */
+static inline void free_inline(void *p)
+{
+    /* the SuperSlab from the map's index shifted back: no copy of p to mask */
+    uintptr_t chunk = (uintptr_t)p >> HAK_SEG_SHIFT;
+    if (likely(hak_in_superslab(p))) {
+        __asm__("" : "+r"(chunk)); /* else GCC masks a copy of p again */
+        free_block((struct hak_superslab *)(chunk << HAK_SEG_SHIFT), p, "free");
+    } else free_other(p);
+}
+
 HAK_API void free(void *p)
 {
-    if (likely(hak_in_superslab(p)))
-        free_block((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), p, "free");
-    else free_other(p);
+    free_inline(p);
 }
 
 /* ---- slow paths --------------------------------------------------------------- */
@@ -250,10 +276,10 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
         struct hak_segment *seg = hak_region_lookup(p);
         if (seg->tier == HAK_TIER_LARGE && hak_large_resize(seg, p, n, "realloc")) return p;
     }
-    void *q = malloc(grown_size(n, usable));
+    void *q = malloc_inline(grown_size(n, usable));
     if (!q) return NULL;
     memcpy(q, p, n < usable ? n : usable);
-    free(p);
+    free_inline(p);
     return q;
 }
 

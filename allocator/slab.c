@@ -386,20 +386,34 @@ static void slab_release(struct hak_heap *h, struct hak_superslab *ss, struct ha
 
 /* ---- the out bitmap: which blocks are out of their slab ------------------ */
 
+/* The high half of a * b.  On x86-64 a written MUL with a in RAX: GCC's
+ * own computes a into another register and copies it (the return loop
+ * runs it for every block). */
+static inline uint64_t mul_hi(uint64_t a, uint64_t b)
+{
+#if defined(__x86_64__)
+    uint64_t hi;
+    __asm__("mulq %2" : "=d"(hi), "+a"(a) : "r"(b) : "cc");
+    return hi;
+#else
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+#endif
+}
+
 /* Index of the block at p in a slab of offset mask `off_mask` whose
  * blocks have division magic `magic`. */
-static inline uint32_t block_index_of(uintptr_t off_mask, uint64_t magic, const void *p)
+static inline uint64_t block_index_of(uintptr_t off_mask, uint64_t magic, const void *p)
 {
     uint64_t off = (uintptr_t)p & off_mask;
     /* floor(off / d) is the high half of off * ceil(2^64 / d) for off < 2^18 */
-    return (uint32_t)(((unsigned __int128)off * magic) >> 64);
+    return mul_hi(off, magic);
 }
 
 /* Index of the block that starts at p (p passed hak_block_misaligned). */
-static inline uint32_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
+static inline uint64_t block_index(const struct hak_superslab *ss, const struct hak_slab *s,
                                    const void *p)
 {
-    return block_index_of(ss->slab_off_mask, s->div_magic, p);
+    return block_index_of(hak_slab_off_mask(ss), s->div_magic, p);
 }
 
 static inline _Atomic(uint64_t) *out_word(struct hak_superslab *ss, const struct hak_slab *s,
@@ -430,10 +444,10 @@ static inline bool out_test_clear(_Atomic(uint64_t) *base, uint64_t idx)
 }
 
 /* Sets bit idx of the bitmap at base. */
-static inline void out_set_at(_Atomic(uint64_t) *base, uint32_t idx)
+static inline void out_set_at(_Atomic(uint64_t) *base, uint64_t idx)
 {
 #if defined(__x86_64__)
-    __asm__ volatile("btsq %0, %1" : : "r"((uint64_t)idx), "m"(*base) : "memory", "cc");
+    __asm__ volatile("btsq %0, %1" : : "r"(idx), "m"(*base) : "memory", "cc");
 #else
     _Atomic(uint64_t) *w = base + idx / 64;
     atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | (uint64_t)1 << (idx % 64),
@@ -567,16 +581,18 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
     if (s->free) {
         /* in locals: the stores into the blocks and the bitmap could alias
          * the headers */
-        const uintptr_t off_mask = ss->slab_off_mask;
+        const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uint64_t magic = s->div_magic;
-        void **b = s->free;
+        void **b = s->free, **last;
+        /* the slab's list keeps its links: only the last block taken is
+         * written, to join the cache */
         do {
-            void **next = b[0];
-            b[0] = head;
-            head = b;
-            out_set_at(base, block_index_of(off_mask, magic, b));
-            b = next;
+            out_set_at(base, mul_hi((uintptr_t)b & off_mask, magic)); /* its index */
+            last = b;
+            b = b[0];
         } while (++n < want && b);
+        last[0] = head;
+        head = s->free;
         s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);
@@ -1095,7 +1111,7 @@ static HAK_NOINLINE void remote_count_shared(void)
 
 /* A block freed by another thread: one atomic push onto the slab's remote
  * list (ss_remote); the owner drains it when it refills. */
-void hak_slab_free_remote(struct hak_superslab *ss, struct hak_slab *s, void *p)
+void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss)
 {
     void **b = p;
     /* a block already back in its slab was freed before; one freed twice
@@ -1170,27 +1186,54 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         struct hak_slab *s = hak_slab_of(ss, rest);
         _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
         /* in locals: the stores into the blocks could alias the headers */
-        const uintptr_t off_mask = ss->slab_off_mask;
+        const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
-        void **first = rest, **last;
+        void **first = rest, **last = rest;
         const uint32_t before = left;
         /* an empty asm makes base opaque: GCC keeps it in one register
          * instead of adding the slab's word offset to ss for every block */
         __asm__("" : "+r"(base));
         /* the block's offset in the slab: its index, and whether the next
-         * block is in the same slab (NULL is not) */
-        uintptr_t off = (uintptr_t)rest - slab_lo;
-        /* two blocks a step: the copies of a block's pointers between steps go */
-#pragma GCC unroll 2
-        do {
-            void **next = rest[0];
-            uint64_t idx = (uint64_t)(((unsigned __int128)off * magic) >> 64);
-            if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);
-            last = rest;
-            rest = next;
-            off = (uintptr_t)rest - slab_lo;
-        } while (--left && off <= off_mask);
+         * block is in the same slab (NULL is not).  Added to the slab's
+         * negated base, one LEA into the multiply's register, where a
+         * subtraction needs a copy first (the empty asm keeps GCC from
+         * turning the sum back into one). */
+        uintptr_t neg_lo = -slab_lo;
+        __asm__("" : "+r"(neg_lo));
+        uintptr_t off = (uintptr_t)rest + neg_lo;
+        /* one block: its bit checked and cleared, the next one's offset */
+#define RETURN_ONE()                                                                    \
+    do {                                                                                \
+        void **next = rest[0];                                                          \
+        uint64_t idx = mul_hi(off, magic);                                              \
+        if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);              \
+        last = rest;                                                                    \
+        rest = next;                                                                    \
+        off = (uintptr_t)rest + neg_lo;                                                 \
+    } while (0)
+        /* two blocks a step while the budget holds two: one count and one
+         * test a pair (`pair` is the budget less the step's two) */
+        int32_t pair = (int32_t)left - 2;
+        for (;;) {
+            if (pair < 0) { /* a budget of one (-1) or none (-2) left */
+                if (pair == -1) RETURN_ONE();
+                left = 0;
+                break;
+            }
+            RETURN_ONE();
+            if (off > off_mask) {
+                left = (uint32_t)pair + 1;
+                break;
+            }
+            RETURN_ONE();
+            if (off > off_mask) {
+                left = (uint32_t)pair;
+                break;
+            }
+            pair -= 2;
+        }
+#undef RETURN_ONE
         last[0] = s->free;
         s->free = first;
         slab_blocks_back(h, ss, s, before - left);

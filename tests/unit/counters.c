@@ -82,7 +82,7 @@ static void test_one_thread(void)
     struct snap a, b, c;
     hak_tiny_flush(); /* empty thread cache: every block must come from a refill */
     take(&a);
-    for (int i = 0; i < N; i++) blocks[i] = malloc(OPAQUE(32));
+    for (int i = 0; i < N; i++) blocks[i] = malloc(OPAQUE(128)) /* 256 blocks a cache, fewer than N */;
     take(&b);
     for (int i = 0; i < N; i++) free(blocks[i]);
     take(&c);

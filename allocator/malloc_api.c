@@ -30,6 +30,11 @@ static inline struct hak_tcache *fast_cache(unsigned cls)
 static inline void *tcache_pop(size_t off)
 {
     hak_fast_enter();
+#if defined(__x86_64__)
+    /* the cache's address out of rax, where the block is returned: else
+     * GCC loads the block elsewhere and copies it back (one instruction) */
+    __asm__("" : "+d"(off));
+#endif
     struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + off);
     void **b = tc->head;
     if (likely(b != NULL)) {

@@ -30,6 +30,11 @@ static inline struct hak_tcache *fast_cache(unsigned cls)
 static inline void *tcache_pop(size_t off)
 {
     hak_fast_enter();
+#if defined(__x86_64__)
+    /* the cache's address out of rax, where the block is returned: else
+     * GCC loads the block elsewhere and copies it back (one instruction) */
+    __asm__("" : "+d"(off));
+#endif
     struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + off);
     void **b = tc->head;
     if (likely(b != NULL)) {
@@ -112,20 +117,23 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
     hak_slab_free_owned(ss, s, p, fn);
 }
 
-/* Frees a Tiny or Mid block.  The fast path pushes it onto the thread
- * cache when this thread's heap owns its slab; it calls nothing, so it needs
- * no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of 0, so all
- * frees take the slow path and its checks. */
-static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
+/* Frees a Tiny or Mid block of slab s.  The fast path pushes it onto the
+ * thread cache when this thread's heap owns its slab; it calls nothing, so
+ * it needs no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of
+ * 0, so all frees take the slow path and its checks.  `live` (a constant)
+ * says the caller found p plainly live (hak_slab_plainly_live: it starts
+ * a block, and word 1 is not the free key), so the boundary and free-key
+ * tests are not made again. */
+static inline void free_block_of(struct hak_superslab *ss, struct hak_slab *s, void *p, bool live,
+                                 const char *fn)
 {
-    struct hak_slab *s = hak_slab_of(ss, p);
     void **b = p;
     void *key = (void *)hak_free_key; /* one load for the test and the store */
     /* an unassigned slab (and the header slab) has div_magic 0, which every
      * pointer fails, so s->cls is a class here */
-    if (likely(!hak_block_misaligned(ss, s, p))) {
+    if (likely(live || !hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(b[1] != key)) {
+            if (likely(live || b[1] != key)) {
                 hak_fast_enter();
                 struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
                 if (likely(tc->pushes != tc->limit)) {
@@ -146,6 +154,11 @@ static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
         }
     }
     free_block_slow(p, s, ss, fn);
+}
+
+static inline void free_block(struct hak_superslab *ss, void *p, const char *fn)
+{
+    free_block_of(ss, hak_slab_of(ss, p), p, false, fn);
 }
 
 static HAK_NOINLINE void free_big(struct hak_segment *seg, void *p, const char *fn)
@@ -283,6 +296,21 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
     return q;
 }
 
+/* realloc_move of a SuperSlab block of slab s that realloc_impl found
+ * plainly live: the old block goes back by free's push without the tests
+ * that found it live (the SuperSlab map, the boundary, the free key). */
+static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
+{
+    size_t usable = s->block_size;
+    void *q = malloc_inline(grown_size(n, usable));
+    if (!q) return NULL;
+    memcpy(q, p, n < usable ? n : usable);
+    /* "realloc" for reallocarray too: a live block fails no check */
+    free_block_of((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), s, p, true,
+                  "realloc");
+    return q;
+}
+
 /* realloc of NULL, to 0 bytes, of a block outside the SuperSlabs, or of
  * one that is not plainly live (the checks stop the process or pass). */
 static HAK_NOINLINE void *realloc_other(void *p, size_t n, const char *fn)
@@ -307,7 +335,7 @@ static inline void *realloc_impl(void *p, size_t n, const char *fn)
         if (likely(hak_slab_plainly_live(ss, s, p))) {
             size_t usable = s->block_size;
             if (fits_in_place(n, usable)) return p;
-            return realloc_move(p, n, usable);
+            return realloc_move_live(p, n, s);
         }
     }
     return realloc_other(p, n, fn); /* the checks' messages too */

@@ -55,6 +55,25 @@ static void check_tier_counts(const struct tier_case *c) {
     CHECKF(freed == N, "%s: %lld frees counted for %d", c->tier, freed, N);
 }
 
+/* A realloc that moves a Tiny or Mid block frees the old one: one small
+ * free counted per move, and the old block is free again (no leak). */
+static void check_realloc_move_frees(void) {
+    for (int i = 0; i < N; i++)
+        REQUIRE((blocks[i] = malloc(OPAQUE((size_t)48))) != NULL);
+    long long f0 = small_frees();
+    for (int i = 0; i < N; i++) {
+        void *q = realloc(blocks[i], OPAQUE((size_t)2000)); /* Tiny -> Mid: a move */
+        REQUIRE(q != NULL);
+        CHECKF(q != blocks[i], "realloc 48 -> 2000 stayed in place");
+        blocks[i] = q;
+    }
+    long long freed = small_frees() - f0;
+    printf("%d moving reallocs counted %lld small frees\n", N, freed);
+    CHECKF(freed == N, "%lld frees counted for %d moving reallocs", freed, N);
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+}
+
 /* Allocates, touches and frees a mix of every tier so that a flush has work. */
 static void churn(void) {
     for (int i = 0; i < N; i++) {
@@ -88,6 +107,7 @@ int main(void) {
     hak_counter("flush_calls"); /* skips here when counters are compiled out */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_tier_counts(&cases[i]);
+    check_realloc_move_frees();
     check_flush_bytes();
     return test_finish();
 }

@@ -242,31 +242,18 @@ static void part_idle(void) {
 
 /* ---- exit ------------------------------------------------------------------------------ */
 
-static void *fill_free_exit(void *arg) {
-    (void)arg;
-    enum { N = 24 * 1024 }; /* 48 MiB: beyond what the Mid tier's exits keep (32 MiB) */
-    void **v = malloc(N * sizeof *v);
-    REQUIRE(v != NULL);
-    for (int i = 0; i < N; i++) {
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)2048))) != NULL);
-        memset(v[i], 1, 2048);
-    }
-    for (int i = 0; i < N; i++)
-        free(v[i]);
-    free(v);
-    return NULL;
-}
+/* A thread's burst: n blocks of size bytes, written, then freed. */
+struct burst { int n; size_t size; };
 
-static void *fill_free_exit_tiny(void *arg) {
-    (void)arg;
-    enum { N = 64 * 1024 }; /* 16 MiB: beyond what the Tiny tier's exits keep (2 MiB) */
-    void **v = malloc(N * sizeof *v);
+static void *fill_free_exit(void *arg) {
+    const struct burst *b = arg;
+    void **v = malloc((size_t)b->n * sizeof *v);
     REQUIRE(v != NULL);
-    for (int i = 0; i < N; i++) {
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)256))) != NULL);
-        memset(v[i], 1, 256);
+    for (int i = 0; i < b->n; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE(b->size))) != NULL);
+        memset(v[i], 1, b->size);
     }
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < b->n; i++)
         free(v[i]);
     free(v);
     return NULL;
@@ -278,7 +265,8 @@ static void part_exit(void) {
     long base = (long)(rss_bytes() / 1024);
     long long dec0 = hak_counter("bytes_decommitted");
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, fill_free_exit, NULL) == 0);
+    /* 48 MiB: beyond what the Mid tier's exits keep (32 MiB) */
+    REQUIRE(pthread_create(&t, NULL, fill_free_exit, &(struct burst){24 * 1024, 2048}) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
     long grown = (long)(rss_bytes() / 1024) - base;
     CHECKF(hak_counter("bytes_decommitted") - dec0 >= (long long)(8 * MIB),
@@ -290,7 +278,7 @@ static void part_exit(void) {
            grown);
     /* the Tiny tier keeps 2 MiB: 16 MiB of Tiny blocks leave at most 2 MiB and one SuperSlab's */
     base = (long)(rss_bytes() / 1024);
-    REQUIRE(pthread_create(&t, NULL, fill_free_exit_tiny, NULL) == 0);
+    REQUIRE(pthread_create(&t, NULL, fill_free_exit, &(struct burst){64 * 1024, 256}) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
     grown = (long)(rss_bytes() / 1024) - base;
     CHECKF(grown < 4 * 1024, "RSS grew %ld KiB over a thread that freed 16 MiB of Tiny blocks "

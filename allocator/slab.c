@@ -73,21 +73,6 @@ static void dirty_add(enum hak_tier tier, size_t bytes, bool add)
     HAK_COUNT_ADD_ID(HAK_CTR_tiny_cached + tier, add ? bytes : -(uint64_t)bytes);
 }
 
-/* Resident free slabs, per tier, under which an exiting thread leaves its
- * free slabs resident for the next threads' claims instead of giving their
- * pages back (docs/allocator.md, "Exited threads"): Larson's successor
- * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
- * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
- * that each free a burst of them leaves tens of MiB that the next wave takes
- * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
- * same peak). */
-static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
-
-static inline bool exit_keeps(enum hak_tier tier)
-{
-    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
-}
-
 /* Blocks came back to a slab that still holds live ones.  Not called for
  * an emptied slab: it is released, or reused by its owner, and a pass woken
  * for it could unassign the owner's active slab between the two calls of a
@@ -1491,15 +1476,10 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
     uint32_t drained = slab_drain_remote(s);
     if (s->used == 0) {
         *unassigned = true;
-        /* a Tiny orphan's stays for the next claim while the tier's
-         * resident free slabs are few, and ages as an exit's: Larson's
-         * successor empties its predecessor's slabs and carves as many
-         * again meanwhile.  Mid keeps 32 MiB at exit for churn, none here */
-        bool keep = !h && ss->hdr.tier == HAK_TIER_TINY && exit_keeps(HAK_TIER_TINY);
         *emptied = slab_unassign(h, ss, s, true);
         /* other threads' frees emptied it and its owner is gone or sleeps:
          * no refill of the owner's wants it, so it goes with this pass */
-        if (drained && idle_owner && !keep) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
+        if (drained && idle_owner) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
         return 0;
     }
     if (drained && h && s->list == HAK_SLAB_FULL) {
@@ -1874,6 +1854,21 @@ void hak_heap_answer_probe(struct hak_heap *h)
     hak_tls.fast_cache = hak_tls_cache;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     hak_decay_activity();
+}
+
+/* Resident free slabs, per tier, under which an exiting thread leaves its
+ * free slabs resident for the next threads' claims instead of giving their
+ * pages back (docs/allocator.md, "Exited threads"): Larson's successor
+ * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
+ * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
+ * that each free a burst of them leaves tens of MiB that the next wave takes
+ * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
+ * same peak). */
+static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
+
+static inline bool exit_keeps(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
 }
 
 /* The slabs h claimed from orphans go back to them: emptied ones free,

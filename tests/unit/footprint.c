@@ -19,9 +19,8 @@
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
  *     probe found it quiet go back at the next pass; quiet_check: or at a check between passes,
- *     but only once a probe stands; orphan_remote: so do the orphaned Mid slabs other threads'
- *     frees empty; orphan_remote_keep: Tiny ones stay resident for the next thread while the
- *     tier's resident free slabs are under 2 MiB, and go back once they aged HAKMEM_DECAY_MS;
+ *     but only once a probe stands; orphan_remote: so do the orphaned slabs other threads' frees
+ *     empty;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -623,52 +622,6 @@ static void part_orphan_remote(void) {
     free(quiet_blocks);
 }
 
-/* ---- orphan_remote_keep ---------------------------------------------------------------- */
-
-static void **keep_remote_v;
-
-static void *fill_keep_exit(void *arg) {
-    (void)arg;
-    for (int i = 0; i < KEEP_N; i++) {
-        REQUIRE((keep_remote_v[i] = malloc(OPAQUE((size_t)KEEP_SIZE))) != NULL);
-        memset(keep_remote_v[i], 1, KEEP_SIZE);
-    }
-    return NULL; /* exits with all of them live: its slabs are orphaned full */
-}
-
-/* Same environment: a thread exits leaving 512 KiB of Tiny blocks that this thread then frees.
- * The tier's resident free slabs are under 2 MiB, so the orphaned slabs those frees empty stay
- * resident at the next decay pass (Larson's successor empties its predecessor's slabs and would
- * carve as many again); the next thread's fill of the size faults fewer than a quarter of their
- * pages in, and they still go back with no call once they aged HAKMEM_DECAY_MS. */
-static void part_orphan_remote_keep(void) {
-    hak_test_set_clock(fake_clock);
-    pthread_t t;
-    void *faults;
-    keep_remote_v = malloc(KEEP_N * sizeof *keep_remote_v); /* this thread's: no orphan's Mid slab */
-    REQUIRE(keep_remote_v != NULL);
-    REQUIRE(pthread_create(&t, NULL, fill_keep_exit, NULL) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    fake_ms += 100;
-    for (int i = 0; i < KEEP_N; i++)
-        free(keep_remote_v[i]); /* remote frees onto orphaned slabs */
-    free(keep_remote_v);
-    long long back0 = given_back();
-    hak_test_decay_pass();
-    CHECKF(given_back() == back0, "a decay pass gave back %lld bytes of the 512 KiB of Tiny "
-           "slabs other threads' frees emptied in an orphan", given_back() - back0);
-    REQUIRE(pthread_create(&t, NULL, fill_free_faults, NULL) == 0);
-    REQUIRE(pthread_join(t, &faults) == 0);
-    CHECKF((intptr_t)faults < KEEP_N * KEEP_SIZE / 4096 / 4,
-           "the next thread faulted %ld pages in for the 512 KiB of emptied orphaned slabs",
-           (long)(intptr_t)faults);
-    back0 = given_back();
-    fake_ms += 20000;
-    hak_test_decay_pass();
-    CHECKF(given_back() - back0 >= KEEP_N * KEEP_SIZE / 2,
-           "a decay pass 20 s later gave back %lld bytes of the 512 KiB", given_back() - back0);
-}
-
 /* ---- adopt ---------------------------------------------------------------------------- */
 
 /* Four threads, each using seven Mid classes of its own (256 KiB of slabs each, so one SuperSlab
@@ -1116,7 +1069,6 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "fork")) part_fork();
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
-        else if (!strcmp(argv[1], "orphan_remote_keep")) part_orphan_remote_keep();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
@@ -1153,11 +1105,11 @@ int main(int argc, char **argv) {
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
-                                        "remote_claim", "quiet_check", "orphan_remote_keep"};
+                                        "remote_claim", "quiet_check"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual};
+                                 checked_no_decay, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

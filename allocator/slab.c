@@ -1463,6 +1463,21 @@ void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_sl
 
 /* ---- collection, decay, flush, orphaning ---------------------------------- */
 
+/* Resident free slabs, per tier, under which an exiting thread leaves its
+ * free slabs resident for the next threads' claims instead of giving their
+ * pages back (docs/allocator.md, "Exited threads"): Larson's successor
+ * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
+ * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
+ * that each free a burst of them leaves tens of MiB that the next wave takes
+ * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
+ * same peak). */
+static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
+
+static inline bool exit_keeps(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
+}
+
 /* Drains the remote list of an assigned slab of heap h (NULL: an orphan's
  * slab, or a slab of a heap being orphaned) and purges its free pages; an
  * emptied slab is unassigned instead.  Returns the bytes given back; sets
@@ -1478,8 +1493,12 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
         *unassigned = true;
         *emptied = slab_unassign(h, ss, s, true);
         /* other threads' frees emptied it and its owner is gone or sleeps:
-         * no refill of the owner's wants it, so it goes with this pass */
-        if (drained && idle_owner) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
+         * no refill of the owner's wants it, so it goes with this pass;
+         * an orphan's Mid slab stays while the tier's resident free slabs
+         * are under the exit's bound, for the next threads' claims (thread
+         * churn's faults; Larson's Tiny peak grows when Tiny slabs stay) */
+        bool stays = !h && ss->hdr.tier == HAK_TIER_MID && exit_keeps(HAK_TIER_MID);
+        if (drained && idle_owner && !stays) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
         return 0;
     }
     if (drained && h && s->list == HAK_SLAB_FULL) {
@@ -1854,21 +1873,6 @@ void hak_heap_answer_probe(struct hak_heap *h)
     hak_tls.fast_cache = hak_tls_cache;
     atomic_store_explicit(&hak_tls.reclaim, 0, memory_order_relaxed);
     hak_decay_activity();
-}
-
-/* Resident free slabs, per tier, under which an exiting thread leaves its
- * free slabs resident for the next threads' claims instead of giving their
- * pages back (docs/allocator.md, "Exited threads"): Larson's successor
- * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
- * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
- * that each free a burst of them leaves tens of MiB that the next wave takes
- * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
- * same peak). */
-static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
-
-static inline bool exit_keeps(enum hak_tier tier)
-{
-    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
 }
 
 /* The slabs h claimed from orphans go back to them: emptied ones free,

@@ -19,8 +19,9 @@
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
  *     probe found it quiet go back at the next pass; quiet_check: or at a check between passes,
- *     but only once a probe stands; orphan_remote: so do the orphaned slabs other threads' frees
- *     empty;
+ *     but only once a probe stands; orphan_remote: so do the orphaned Tiny slabs other threads'
+ *     frees empty; orphan_remote_mid: orphaned Mid slabs they empty stay resident while the tier's
+ *     resident free slabs total under 32 MiB (as an exit's), and only those beyond go back;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -597,29 +598,60 @@ static void part_quiet_check(void) {
 
 /* ---- orphan_remote --------------------------------------------------------------------- */
 
+static void **remote_blocks;
+static size_t remote_n, remote_size;
+
 static void *fill_exit(void *arg) {
     (void)arg;
-    quiet_fill();
+    remote_blocks = malloc(remote_n * sizeof *remote_blocks);
+    REQUIRE(remote_blocks != NULL);
+    for (size_t i = 0; i < remote_n; i++) {
+        REQUIRE((remote_blocks[i] = malloc(OPAQUE(remote_size))) != NULL);
+        memset(remote_blocks[i], 3, remote_size);
+    }
     return NULL; /* exits with all of them live: its slabs are orphaned full */
 }
 
-/* Same environment: a thread exits leaving 8 MiB of blocks that this thread then frees.  The
- * orphaned slabs those frees empty go back at the next decay pass, not HAKMEM_DECAY_MS after:
- * their owner is gone, and the next threads claim the orphans' resident blocks first. */
-static void part_orphan_remote(void) {
-    hak_test_set_clock(fake_clock);
+/* A thread exits leaving `mib` MiB of `size`-byte blocks, which this thread then frees onto the
+ * orphaned slabs; returns the KiB the next decay pass gave back. */
+static long orphan_remote_pass(size_t mib, size_t size) {
+    remote_n = mib * MIB / size;
+    remote_size = size;
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, fill_exit, NULL) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
     fake_ms += 100;
-    for (int i = 0; i < QUIET_N; i++)
-        free(quiet_blocks[i]); /* remote frees onto orphaned slabs */
+    for (size_t i = 0; i < remote_n; i++)
+        free(remote_blocks[i]); /* remote frees onto orphaned slabs */
+    free(remote_blocks);
     long before = (long)(rss_bytes() / 1024);
     hak_test_decay_pass();
-    long after = (long)(rss_bytes() / 1024);
-    CHECKF(before - after >= 6 * 1024,
-           "orphaned slabs emptied by other threads: %ld KiB given back of 8 MiB", before - after);
-    free(quiet_blocks);
+    return before - (long)(rss_bytes() / 1024);
+}
+
+/* Same environment: the orphaned Tiny slabs other threads' frees empty go back at the next decay
+ * pass, not HAKMEM_DECAY_MS after: their owner is gone, and the next threads claim the orphans'
+ * resident blocks first. */
+static void part_orphan_remote(void) {
+    hak_test_set_clock(fake_clock);
+    long back = orphan_remote_pass(8, 512);
+    CHECKF(back >= 6 * 1024, "orphaned Tiny slabs emptied by other threads: %ld KiB given back of 8 MiB",
+           back);
+}
+
+/* Same environment: orphaned Mid slabs that other threads' frees empty stay resident for the
+ * next threads' claims while the tier's resident free slabs total under 32 MiB, as an exit's
+ * free slabs do; beyond that the next decay pass gives them back.  40 MiB emptied: at least 24
+ * MiB stay, at least 6 MiB go. */
+static void part_orphan_remote_mid(void) {
+    hak_test_set_clock(fake_clock);
+    long back = orphan_remote_pass(40, 2048);
+    long long cached = hak_counter("mid_cached");
+    CHECKF(back >= 6 * 1024, "orphaned Mid slabs emptied beyond 32 MiB: %ld KiB given back of 40 MiB",
+           back);
+    CHECKF(cached >= 24 * (long long)MIB,
+           "orphaned Mid slabs emptied by other threads: %lld KiB of free slabs left resident",
+           cached / 1024);
 }
 
 /* ---- adopt ---------------------------------------------------------------------------- */
@@ -1069,6 +1101,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "fork")) part_fork();
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
+        else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
@@ -1105,11 +1138,11 @@ int main(int argc, char **argv) {
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
-                                        "remote_claim", "quiet_check"};
+                                        "remote_claim", "quiet_check", "orphan_remote_mid"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual};
+                                 checked_no_decay, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -803,10 +803,17 @@ static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
 }
 
 /* A slab of an orphan becomes h's (orphan_lock held until here): its remote
- * frees are drained and it joins h's lists. */
+ * frees are drained and it joins h's lists.  The orphan moves to the head
+ * of its list, where the next claim looks first: an orphan that served one
+ * claim often holds more of the kind. */
 static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
                                    struct hak_slab *s)
 {
+    struct hak_superslab **head = &orphans[ss->hdr.tier];
+    if (*head != ss) {
+        ss_unlink(head, ss);
+        ss_link(head, ss);
+    }
     pthread_mutex_unlock(&orphan_lock);
     h->claimed[ss->hdr.tier]++;
     HAK_COUNT(slabs_claimed);

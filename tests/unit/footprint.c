@@ -31,7 +31,8 @@
  *   - claim: a refill claims one slab of an exited thread's SuperSlab, of its class, and leaves
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
- *     back to the orphan when the claimer exits, for the next claim;
+ *     back to the orphan when the claimer exits, for the next claim; claim_front: the orphan that
+ *     served a claim is the first the next claim looks at;
  *   - remote_claim: a thread exits with a full slab of a class; refills of the class skip the
  *     orphans while none has a free block of it, and once another thread frees a block onto that
  *     slab, the next refill of the class claims it;
@@ -900,6 +901,65 @@ static void part_claim(void) {
     free(claim_kept[1]);
 }
 
+/* ---- claim_front ----------------------------------------------------------------------- */
+
+static void *front_b_kept, *front_x, *front_y;
+
+/* Orphan A: claim_orphan_thread's slabs of X and Y, its thread alive until stage 3 (so that B's
+ * thread cannot claim them); exits first, at stage 3. */
+static void *front_a_thread(void *arg) {
+    claim_orphan_thread(arg);
+    set_stage(1);
+    wait_stage(3);
+    return NULL;
+}
+
+/* Orphan B: a slab of class Y of its own, first block kept; exits after A, so B is orphaned
+ * later and comes first on the orphan list (stage 4). */
+static void *front_b_thread(void *arg) {
+    (void)arg;
+    static void *v[SLAB_MID / CLAIM_Y];
+    int n = (int)(SLAB_MID / CLAIM_Y);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
+    front_b_kept = v[0];
+    for (int i = 1; i < n; i++)
+        free(v[i]);
+    set_stage(2);
+    wait_stage(4);
+    return NULL;
+}
+
+static void *claim_x_then_y_thread(void *arg) {
+    (void)arg;
+    REQUIRE((front_x = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    REQUIRE((front_y = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: orphan A holds free blocks of
+ * classes X and Y, orphan B (orphaned later, so first on the list) of class Y only.  A new
+ * thread's refill of X claims A's slab, and A moves to the head of the list: its next refill,
+ * of Y, claims A's class-Y slab, not B's (an orphan that served a claim is looked at first). */
+static void part_claim_front(void) {
+    pthread_t a, b, t;
+    REQUIRE(pthread_create(&a, NULL, front_a_thread, NULL) == 0);
+    wait_stage(1);
+    REQUIRE(pthread_create(&b, NULL, front_b_thread, NULL) == 0);
+    wait_stage(2);
+    set_stage(3); /* A exits first, then B */
+    REQUIRE(pthread_join(a, NULL) == 0);
+    set_stage(4);
+    REQUIRE(pthread_join(b, NULL) == 0);
+    REQUIRE(pthread_create(&t, NULL, claim_x_then_y_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(same_slab(front_x, claim_kept[0]), "the class-X block %p is not in orphan A's class-X "
+           "slab (%p)", front_x, claim_kept[0]);
+    CHECKF(same_slab(front_y, claim_kept[1]), "the class-Y block %p is not in orphan A's class-Y "
+           "slab (%p; orphan B's is %p): the orphan that served the claim was not looked at first",
+           front_y, claim_kept[1], front_b_kept);
+}
+
 /* ---- remote_claim ---------------------------------------------------------------------- */
 
 static void *remote_claim_v[SLAB_MID / CLAIM_X];
@@ -1102,6 +1162,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
         else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
+        else if (!strcmp(argv[1], "claim_front")) part_claim_front();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
@@ -1138,11 +1199,12 @@ int main(int argc, char **argv) {
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
-                                        "remote_claim", "quiet_check", "orphan_remote_mid"};
+                                        "remote_claim", "quiet_check", "orphan_remote_mid",
+                                        "claim_front"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual};
+                                 checked_no_decay, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -21,7 +21,10 @@
 
 #include "counters.h"
 
-static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Adaptive: a refill that finds it taken spins a while before it sleeps;
+ * the holder's walk is short, and a sleep hands the core to another thread
+ * (thread churn: two thousand futex waits a run, each a switch). */
+static pthread_mutex_t orphan_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */
 
 static const uint8_t tier_slab_shift[2] = {HAK_TINY_SLAB_SHIFT, HAK_MID_SLAB_SHIFT};
@@ -1961,5 +1964,12 @@ void hak_slab_locks(int op)
 {
     if (op == 0) pthread_mutex_lock(&orphan_lock);
     else if (op == 1) pthread_mutex_unlock(&orphan_lock);
-    else pthread_mutex_init(&orphan_lock, NULL);
+    else orphan_lock = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+}
+
+/* Test seam (not exported from libhakmem.so): whether the orphan lock
+ * spins before it sleeps, in this process (a fork child re-creates it). */
+bool hak_test_orphan_lock_spins(void)
+{
+    return (orphan_lock.__data.__kind & 3) == PTHREAD_MUTEX_ADAPTIVE_NP;
 }

@@ -44,6 +44,7 @@
  *     it was gone less than HAKMEM_DECAY_MS (a decay pass leaves them for the next threads'
  *     claims), and go back with no call once it was gone that long; claim_age: a slab a thread
  *     claimed and gave back at its exit ages from that exit, not from the first thread's;
+ *   - lock_spins: the orphan lock, which claims take, spins before it sleeps (in a fork child too);
  *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
  *     the dead threads'), the SuperSlabs it inherited.
  */
@@ -63,6 +64,7 @@ int main(void) {
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
 size_t hak_test_decay_pass(void);
+bool hak_test_orphan_lock_spins(void);
 void hak_test_decay_check(void);
 
 #define KIB ((size_t)1 << 10)
@@ -960,6 +962,23 @@ static void part_claim_front(void) {
            front_y, claim_kept[1], front_b_kept);
 }
 
+/* ---- lock_spins ------------------------------------------------------------------------ */
+
+/* The orphan lock, which every claim takes, spins a while before it sleeps: a refill that slept
+ * on it handed its core to another thread, so thread churn's bursts overlapped more (its peak
+ * live bytes grew by a sixth) and took more context switches.  So in a fork child, whose lock
+ * is made anew. */
+static void part_lock_spins(void) {
+    CHECKF(hak_test_orphan_lock_spins(), "the orphan lock sleeps at once when taken");
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(hak_test_orphan_lock_spins() ? 0 : 1);
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "in a fork child the orphan lock sleeps at once when taken");
+}
+
 /* ---- remote_claim ---------------------------------------------------------------------- */
 
 static void *remote_claim_v[SLAB_MID / CLAIM_X];
@@ -1163,6 +1182,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
         else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
         else if (!strcmp(argv[1], "claim_front")) part_claim_front();
+        else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
@@ -1200,11 +1220,11 @@ int main(int argc, char **argv) {
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
-                                        "claim_front"};
+                                        "claim_front", "lock_spins"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual, manual};
+                                 checked_no_decay, manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -21,7 +21,10 @@
 
 #include "counters.h"
 
-static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Adaptive: a refill that finds it taken spins a while before it sleeps;
+ * the holder's walk is short, and a sleep hands the core to another thread
+ * (thread churn: two thousand futex waits a run, each a switch). */
+static pthread_mutex_t orphan_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static struct hak_superslab *orphans[2]; /* per tier, under orphan_lock */
 
 static const uint8_t tier_slab_shift[2] = {HAK_TINY_SLAB_SHIFT, HAK_MID_SLAB_SHIFT};
@@ -803,10 +806,17 @@ static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
 }
 
 /* A slab of an orphan becomes h's (orphan_lock held until here): its remote
- * frees are drained and it joins h's lists. */
+ * frees are drained and it joins h's lists.  The orphan moves to the head
+ * of its list, where the next claim looks first: an orphan that served one
+ * claim often holds more of the kind. */
 static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
                                    struct hak_slab *s)
 {
+    struct hak_superslab **head = &orphans[ss->hdr.tier];
+    if (*head != ss) {
+        ss_unlink(head, ss);
+        ss_link(head, ss);
+    }
     pthread_mutex_unlock(&orphan_lock);
     h->claimed[ss->hdr.tier]++;
     HAK_COUNT(slabs_claimed);
@@ -1463,6 +1473,21 @@ void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_sl
 
 /* ---- collection, decay, flush, orphaning ---------------------------------- */
 
+/* Resident free slabs, per tier, under which an exiting thread leaves its
+ * free slabs resident for the next threads' claims instead of giving their
+ * pages back (docs/allocator.md, "Exited threads"): Larson's successor
+ * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
+ * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
+ * that each free a burst of them leaves tens of MiB that the next wave takes
+ * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
+ * same peak). */
+static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
+
+static inline bool exit_keeps(enum hak_tier tier)
+{
+    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
+}
+
 /* Drains the remote list of an assigned slab of heap h (NULL: an orphan's
  * slab, or a slab of a heap being orphaned) and purges its free pages; an
  * emptied slab is unassigned instead.  Returns the bytes given back; sets
@@ -1478,8 +1503,12 @@ static size_t slab_collect(struct hak_heap *h, struct hak_superslab *ss, struct 
         *unassigned = true;
         *emptied = slab_unassign(h, ss, s, true);
         /* other threads' frees emptied it and its owner is gone or sleeps:
-         * no refill of the owner's wants it, so it goes with this pass */
-        if (drained && idle_owner) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
+         * no refill of the owner's wants it, so it goes with this pass;
+         * an orphan's Mid slab stays while the tier's resident free slabs
+         * are under the exit's bound, for the next threads' claims (thread
+         * churn's faults; Larson's Tiny peak grows when Tiny slabs stay) */
+        bool stays = !h && ss->hdr.tier == HAK_TIER_MID && exit_keeps(HAK_TIER_MID);
+        if (drained && idle_owner && !stays) ss->free_ms[hak_slab_index(ss, s)] = (uint32_t)cutoff;
         return 0;
     }
     if (drained && h && s->list == HAK_SLAB_FULL) {
@@ -1856,21 +1885,6 @@ void hak_heap_answer_probe(struct hak_heap *h)
     hak_decay_activity();
 }
 
-/* Resident free slabs, per tier, under which an exiting thread leaves its
- * free slabs resident for the next threads' claims instead of giving their
- * pages back (docs/allocator.md, "Exited threads"): Larson's successor
- * threads fault them in again at once otherwise; the Tiny tier keeps 2 MiB,
- * Larson's peak grows with more.  Mid blocks are large, so a wave of threads
- * that each free a burst of them leaves tens of MiB that the next wave takes
- * again: the Mid tier keeps 32 MiB (thread churn: half the page faults, the
- * same peak). */
-static const size_t exit_keep_bytes[2] = {(size_t)2 << 20, (size_t)32 << 20};
-
-static inline bool exit_keeps(enum hak_tier tier)
-{
-    return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) < exit_keep_bytes[tier];
-}
-
 /* The slabs h claimed from orphans go back to them: emptied ones free,
  * the others orphaned again, one by one, for another heap to claim. */
 static void heap_claimed_orphan(struct hak_heap *h)
@@ -1950,5 +1964,12 @@ void hak_slab_locks(int op)
 {
     if (op == 0) pthread_mutex_lock(&orphan_lock);
     else if (op == 1) pthread_mutex_unlock(&orphan_lock);
-    else pthread_mutex_init(&orphan_lock, NULL);
+    else orphan_lock = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+}
+
+/* Test seam (not exported from libhakmem.so): whether the orphan lock
+ * spins before it sleeps, in this process (a fork child re-creates it). */
+bool hak_test_orphan_lock_spins(void)
+{
+    return (orphan_lock.__data.__kind & 3) == PTHREAD_MUTEX_ADAPTIVE_NP;
 }

@@ -19,8 +19,9 @@
  *     given back once it was quiet for a quarter of HAKMEM_DECAY_MS, not at once, and without
  *     waiting for HAKMEM_DECAY_MS; quiet_remote: the slabs other threads' frees empty after a
  *     probe found it quiet go back at the next pass; quiet_check: or at a check between passes,
- *     but only once a probe stands; orphan_remote: so do the orphaned slabs other threads' frees
- *     empty;
+ *     but only once a probe stands; orphan_remote: so do the orphaned Tiny slabs other threads'
+ *     frees empty; orphan_remote_mid: orphaned Mid slabs they empty stay resident while the tier's
+ *     resident free slabs total under 32 MiB (as an exit's), and only those beyond go back;
  *   - adopt: new threads adopt the exited threads' SuperSlabs that serve their classes, each its
  *     own, and map none;
  *   - resident: a refill takes a free slab of its own whose pages are still resident before it
@@ -30,7 +31,8 @@
  *   - claim: a refill claims one slab of an exited thread's SuperSlab, of its class, and leaves
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
- *     back to the orphan when the claimer exits, for the next claim;
+ *     back to the orphan when the claimer exits, for the next claim; claim_front: the orphan that
+ *     served a claim is the first the next claim looks at;
  *   - remote_claim: a thread exits with a full slab of a class; refills of the class skip the
  *     orphans while none has a free block of it, and once another thread frees a block onto that
  *     slab, the next refill of the class claims it;
@@ -42,6 +44,7 @@
  *     it was gone less than HAKMEM_DECAY_MS (a decay pass leaves them for the next threads'
  *     claims), and go back with no call once it was gone that long; claim_age: a slab a thread
  *     claimed and gave back at its exit ages from that exit, not from the first thread's;
+ *   - lock_spins: the orphan lock, which claims take, spins before it sleeps (in a fork child too);
  *   - fork: a fork child's gauges hold what the child holds: its one thread's cache capacity (not
  *     the dead threads'), the SuperSlabs it inherited.
  */
@@ -61,6 +64,7 @@ int main(void) {
 
 void hak_test_set_clock(uint64_t (*now_ms)(void));
 size_t hak_test_decay_pass(void);
+bool hak_test_orphan_lock_spins(void);
 void hak_test_decay_check(void);
 
 #define KIB ((size_t)1 << 10)
@@ -597,29 +601,60 @@ static void part_quiet_check(void) {
 
 /* ---- orphan_remote --------------------------------------------------------------------- */
 
+static void **remote_blocks;
+static size_t remote_n, remote_size;
+
 static void *fill_exit(void *arg) {
     (void)arg;
-    quiet_fill();
+    remote_blocks = malloc(remote_n * sizeof *remote_blocks);
+    REQUIRE(remote_blocks != NULL);
+    for (size_t i = 0; i < remote_n; i++) {
+        REQUIRE((remote_blocks[i] = malloc(OPAQUE(remote_size))) != NULL);
+        memset(remote_blocks[i], 3, remote_size);
+    }
     return NULL; /* exits with all of them live: its slabs are orphaned full */
 }
 
-/* Same environment: a thread exits leaving 8 MiB of blocks that this thread then frees.  The
- * orphaned slabs those frees empty go back at the next decay pass, not HAKMEM_DECAY_MS after:
- * their owner is gone, and the next threads claim the orphans' resident blocks first. */
-static void part_orphan_remote(void) {
-    hak_test_set_clock(fake_clock);
+/* A thread exits leaving `mib` MiB of `size`-byte blocks, which this thread then frees onto the
+ * orphaned slabs; returns the KiB the next decay pass gave back. */
+static long orphan_remote_pass(size_t mib, size_t size) {
+    remote_n = mib * MIB / size;
+    remote_size = size;
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, fill_exit, NULL) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
     fake_ms += 100;
-    for (int i = 0; i < QUIET_N; i++)
-        free(quiet_blocks[i]); /* remote frees onto orphaned slabs */
+    for (size_t i = 0; i < remote_n; i++)
+        free(remote_blocks[i]); /* remote frees onto orphaned slabs */
+    free(remote_blocks);
     long before = (long)(rss_bytes() / 1024);
     hak_test_decay_pass();
-    long after = (long)(rss_bytes() / 1024);
-    CHECKF(before - after >= 6 * 1024,
-           "orphaned slabs emptied by other threads: %ld KiB given back of 8 MiB", before - after);
-    free(quiet_blocks);
+    return before - (long)(rss_bytes() / 1024);
+}
+
+/* Same environment: the orphaned Tiny slabs other threads' frees empty go back at the next decay
+ * pass, not HAKMEM_DECAY_MS after: their owner is gone, and the next threads claim the orphans'
+ * resident blocks first. */
+static void part_orphan_remote(void) {
+    hak_test_set_clock(fake_clock);
+    long back = orphan_remote_pass(8, 512);
+    CHECKF(back >= 6 * 1024, "orphaned Tiny slabs emptied by other threads: %ld KiB given back of 8 MiB",
+           back);
+}
+
+/* Same environment: orphaned Mid slabs that other threads' frees empty stay resident for the
+ * next threads' claims while the tier's resident free slabs total under 32 MiB, as an exit's
+ * free slabs do; beyond that the next decay pass gives them back.  40 MiB emptied: at least 24
+ * MiB stay, at least 6 MiB go. */
+static void part_orphan_remote_mid(void) {
+    hak_test_set_clock(fake_clock);
+    long back = orphan_remote_pass(40, 2048);
+    long long cached = hak_counter("mid_cached");
+    CHECKF(back >= 6 * 1024, "orphaned Mid slabs emptied beyond 32 MiB: %ld KiB given back of 40 MiB",
+           back);
+    CHECKF(cached >= 24 * (long long)MIB,
+           "orphaned Mid slabs emptied by other threads: %lld KiB of free slabs left resident",
+           cached / 1024);
 }
 
 /* ---- adopt ---------------------------------------------------------------------------- */
@@ -868,6 +903,82 @@ static void part_claim(void) {
     free(claim_kept[1]);
 }
 
+/* ---- claim_front ----------------------------------------------------------------------- */
+
+static void *front_b_kept, *front_x, *front_y;
+
+/* Orphan A: claim_orphan_thread's slabs of X and Y, its thread alive until stage 3 (so that B's
+ * thread cannot claim them); exits first, at stage 3. */
+static void *front_a_thread(void *arg) {
+    claim_orphan_thread(arg);
+    set_stage(1);
+    wait_stage(3);
+    return NULL;
+}
+
+/* Orphan B: a slab of class Y of its own, first block kept; exits after A, so B is orphaned
+ * later and comes first on the orphan list (stage 4). */
+static void *front_b_thread(void *arg) {
+    (void)arg;
+    static void *v[SLAB_MID / CLAIM_Y];
+    int n = (int)(SLAB_MID / CLAIM_Y);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
+    front_b_kept = v[0];
+    for (int i = 1; i < n; i++)
+        free(v[i]);
+    set_stage(2);
+    wait_stage(4);
+    return NULL;
+}
+
+static void *claim_x_then_y_thread(void *arg) {
+    (void)arg;
+    REQUIRE((front_x = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    REQUIRE((front_y = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: orphan A holds free blocks of
+ * classes X and Y, orphan B (orphaned later, so first on the list) of class Y only.  A new
+ * thread's refill of X claims A's slab, and A moves to the head of the list: its next refill,
+ * of Y, claims A's class-Y slab, not B's (an orphan that served a claim is looked at first). */
+static void part_claim_front(void) {
+    pthread_t a, b, t;
+    REQUIRE(pthread_create(&a, NULL, front_a_thread, NULL) == 0);
+    wait_stage(1);
+    REQUIRE(pthread_create(&b, NULL, front_b_thread, NULL) == 0);
+    wait_stage(2);
+    set_stage(3); /* A exits first, then B */
+    REQUIRE(pthread_join(a, NULL) == 0);
+    set_stage(4);
+    REQUIRE(pthread_join(b, NULL) == 0);
+    REQUIRE(pthread_create(&t, NULL, claim_x_then_y_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(same_slab(front_x, claim_kept[0]), "the class-X block %p is not in orphan A's class-X "
+           "slab (%p)", front_x, claim_kept[0]);
+    CHECKF(same_slab(front_y, claim_kept[1]), "the class-Y block %p is not in orphan A's class-Y "
+           "slab (%p; orphan B's is %p): the orphan that served the claim was not looked at first",
+           front_y, claim_kept[1], front_b_kept);
+}
+
+/* ---- lock_spins ------------------------------------------------------------------------ */
+
+/* The orphan lock, which every claim takes, spins a while before it sleeps: a refill that slept
+ * on it handed its core to another thread, so thread churn's bursts overlapped more (its peak
+ * live bytes grew by a sixth) and took more context switches.  So in a fork child, whose lock
+ * is made anew. */
+static void part_lock_spins(void) {
+    CHECKF(hak_test_orphan_lock_spins(), "the orphan lock sleeps at once when taken");
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(hak_test_orphan_lock_spins() ? 0 : 1);
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "in a fork child the orphan lock sleeps at once when taken");
+}
+
 /* ---- remote_claim ---------------------------------------------------------------------- */
 
 static void *remote_claim_v[SLAB_MID / CLAIM_X];
@@ -1069,6 +1180,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "fork")) part_fork();
         else if (!strcmp(argv[1], "quiet_remote")) part_quiet_remote();
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
+        else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
+        else if (!strcmp(argv[1], "claim_front")) part_claim_front();
+        else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else return 2;
@@ -1105,11 +1219,12 @@ int main(int argc, char **argv) {
                                         "resident", "carve", "claim", "pool", "partly", "fork",
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
-                                        "remote_claim", "quiet_check"};
+                                        "remote_claim", "quiet_check", "orphan_remote_mid",
+                                        "claim_front", "lock_spins"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  unparked, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual};
+                                 checked_no_decay, manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -1017,8 +1017,6 @@ static void tcache_miss(unsigned cls)
     HAK_COUNT(tcache_grows);
 }
 
-static void *parked_take(struct hak_heap *h, unsigned cls); /* "parked blocks" below */
-
 void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_tls_heap;
@@ -1033,8 +1031,7 @@ void *hak_slab_alloc_slow(unsigned cls)
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     if (!hak_tls_cache[cls].head) tcache_miss(cls);
-    void *p = parked_take(h, cls);
-    if (!p) p = refill(h, cls);
+    void *p = refill(h, cls);
     pthread_mutex_unlock(&h->lock);
     hak_decay_activity();
     hak_cached_event_done();
@@ -1256,120 +1253,8 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_thread *t, unsigned c
     return n;
 }
 
-/* ---- parked blocks (docs/allocator.md, "Parked blocks") ------------------ */
-
-/* Parked bytes of every heap, per tier: decay runs passes while any are. */
-static _Atomic size_t parked_total[2];
-
-static void parked_count(struct hak_heap *h, enum hak_tier tier, size_t bytes, bool add)
-{
-    if (add) {
-        h->parked_bytes[tier] += bytes;
-        atomic_fetch_add_explicit(&parked_total[tier], bytes, memory_order_relaxed);
-    } else {
-        h->parked_bytes[tier] -= bytes;
-        atomic_fetch_sub_explicit(&parked_total[tier], bytes, memory_order_relaxed);
-    }
-    HAK_COUNT_ADD_ID(HAK_CTR_tiny_parked + tier, add ? bytes : -(uint64_t)bytes);
-}
-
-/* A full cache of the calling thread's (h->lock held) sets its newest
- * blocks beyond `keep` aside on the heap's parked list of the class, as
- * they are (out of their slabs, free key kept): a walk to the cut and one
- * splice instead of a trip through their slabs.  False, with nothing
- * moved, when the tier's parked bytes would pass HAKMEM_PARK_KB or the
- * caches are off (HAKMEM_CHECK=1, capacity 0). */
-static bool tcache_park(struct hak_heap *h, unsigned cls, uint32_t keep)
-{
-    struct hak_tcache *tc = &hak_tls_cache[cls];
-    uint32_t count = hak_tcache_count(tc);
-    if (count <= keep || !tc->cap || hak_cfg.check) return false;
-    uint32_t n = count - keep;
-    enum hak_tier tier = hak_class_tier(cls);
-    size_t bytes = (size_t)n * hak_class_size[cls];
-    if (h->parked_bytes[tier] + bytes > (size_t)hak_cfg.park_kb << 10) return false;
-    /* the cache holds count >= n blocks: the n-th is found without a NULL
-     * test, four links at a time (smallobj: 221.2 -> 218.8 instructions an
-     * allocation with the take's walk below) */
-    void **last = tc->head;
-#pragma GCC unroll 4
-    for (uint32_t i = n; --i;) last = last[0];
-    struct hak_parked *pk = &h->parked[cls];
-    void *rest = last[0];
-    last[0] = pk->head;
-    pk->head = tc->head;
-    tc->head = rest;
-    pk->n += n;
-    if (!h->parked_bytes[tier]) hak_tls.cached_event = true; /* decay must come for them */
-    h->parked_ms[tier] = now32();
-    parked_count(h, tier, bytes, true);
-    hak_tcache_room(&hak_tls, cls, n);
-    HAK_COUNT_ADD(blocks_parked, n);
-    return true;
-}
-
-/* A refill of the calling thread's empty cache of `cls` from the heap's
- * parked blocks of the class (h->lock held): up to a refill's batch, no
- * slab touched.  Returns one block for the caller, or NULL when none is
- * parked (or the cache is not empty). */
-static void *parked_take(struct hak_heap *h, unsigned cls)
-{
-    struct hak_parked *pk = &h->parked[cls];
-    struct hak_tcache *tc = &hak_tls_cache[cls];
-    if (!pk->head || tc->head) return NULL;
-    enum hak_tier tier = hak_class_tier(cls);
-    uint32_t k = refill_batch(tc);
-    if (k > pk->n) k = pk->n;
-    void **b = pk->head, **last = b;
-#pragma GCC unroll 4
-    for (uint32_t i = k; --i;) last = last[0];
-    pk->head = last[0];
-    pk->n -= k;
-    last[0] = NULL;
-    tc->head = b[0];
-    b[1] = NULL; /* clear the free key */
-    parked_count(h, tier, (size_t)k * hak_class_size[cls], false);
-    hak_tcache_room(&hak_tls, cls, 1 - (int64_t)k); /* a miss: no hit to derive */
-    HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
-    HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_parked, tier));
-    HAK_COUNT_ADD_ID(HAK_CTR_TIER(tiny_refill_blocks, tier), k);
-    return b;
-}
-
-/* Every parked block of classes [first, last) of heap h back to its slab
- * (h->lock held). */
-static void parked_return(struct hak_heap *h, unsigned first, unsigned last)
-{
-    for (unsigned c = first; c < last; c++) {
-        struct hak_parked *pk = &h->parked[c];
-        if (!pk->n) continue;
-        void **list = pk->head;
-        uint32_t n = pk->n;
-        pk->head = NULL;
-        pk->n = 0;
-        parked_count(h, hak_class_tier(c), (size_t)n * hak_class_size[c], false);
-        blocks_return(h, list, n);
-    }
-}
-
-void hak_parked_return_all(struct hak_heap *h)
-{
-    parked_return(h, 0, HAK_NUM_CLASSES);
-}
-
-/* A release pass's share (h->lock held): the tier's parked blocks go back
- * once nothing was parked since the cutoff; a flush, idle or pressure pass
- * (HAK_RELEASE_ALL) takes them at once. */
-static void parked_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff)
-{
-    if (!h->parked_bytes[tier] || !aged(h->parked_ms[tier], cutoff)) return;
-    if (tier == HAK_TIER_TINY) parked_return(h, 0, HAK_NUM_TINY);
-    else parked_return(h, HAK_NUM_TINY, HAK_NUM_CLASSES);
-}
-
-/* Moves the newest half of a full thread cache (with `p`) to the heap's
- * parked list of the class, or back to the slabs when the tier has parked
- * all it may.  h->lock held. */
+/* Moves the newest half of a full thread cache (with `p`) back to the
+ * slabs.  h->lock held. */
 void hak_tcache_overflow(struct hak_tcache *tc, void *p)
 {
     void **b = p;
@@ -1378,9 +1263,7 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     tc->head = b;
     tc->pushes++; /* free_tls_sll; the cache holds cap + 1 until the trim */
     HAK_COUNT_FAST(early_tcache_full);
-    struct hak_heap *h = hak_tls_heap;
-    unsigned cls = (unsigned)(tc - hak_tls_cache);
-    if (!tcache_park(h, cls, tc->cap / 2)) tcache_trim(h, &hak_tls, cls, tc->cap / 2);
+    tcache_trim(hak_tls_heap, &hak_tls, (unsigned)(tc - hak_tls_cache), tc->cap / 2);
 }
 
 /* Returns every block of the caches of classes [first, last) to its slab
@@ -1395,33 +1278,22 @@ static size_t tcache_return(struct hak_heap *h, struct hak_thread *t, unsigned f
     return bytes;
 }
 
-/* Returns every block the calling thread caches or parked of classes
- * [first, last). */
+/* Returns every block the calling thread caches of classes [first, last). */
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
 {
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     tcache_return(h, &hak_tls, first, last);
-    parked_return(h, first, last);
     pthread_mutex_unlock(&h->lock);
     hak_cached_event_done();
 }
 
-static bool list_holds(void *head, uint32_t count, const void *p)
+static bool tcache_holds(const struct hak_tcache *tc, const void *p)
 {
-    uint32_t n = 0;
-    for (void **b = head; b && n <= count; b = b[0], n++)
+    uint32_t n = 0, count = hak_tcache_count(tc);
+    for (void **b = tc->head; b && n <= count; b = b[0], n++)
         if (b == p) return true;
     return false;
-}
-
-/* Whether p sits in the calling thread's cache of class `cls` or among its
- * heap's parked blocks of it (h->lock held). */
-static bool tcache_holds(struct hak_heap *h, unsigned cls, const void *p)
-{
-    const struct hak_tcache *tc = &hak_tls_cache[cls];
-    return list_holds(tc->head, hak_tcache_count(tc), p) ||
-           list_holds(h->parked[cls].head, h->parked[cls].n, p);
 }
 
 /* Word 1 of the block holds the free key: it is probably in the owner's
@@ -1429,7 +1301,7 @@ static bool tcache_holds(struct hak_heap *h, unsigned cls, const void *p)
  * process if it is either. */
 void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
-    if (tcache_holds(hak_tls_heap, s->cls, p) || !hak_block_is_out(ss, s, p))
+    if (tcache_holds(&hak_tls_cache[s->cls], p) || !hak_block_is_out(ss, s, p))
         hak_fatal_pointer(fn, "double free of", p);
     HAK_COUNT_FAST(early_double_free_suspect);
 }
@@ -1455,7 +1327,7 @@ void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_sl
     struct hak_heap *h = hak_tls_heap;
     if (h && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
         pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
-        bool cached = tcache_holds(h, s->cls, p);
+        bool cached = tcache_holds(&hak_tls_cache[s->cls], p);
         pthread_mutex_unlock(&h->lock);
         if (cached) hak_fatal_pointer(fn, "freed pointer", p);
     }
@@ -1555,7 +1427,6 @@ static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint6
 static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff,
                                 bool owner_waits)
 {
-    parked_release(h, tier, cutoff);
     size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
     h->unmapped_bytes[tier] = 0;
     struct hak_superslab *ss = h->ss[tier], *next;
@@ -1815,7 +1686,6 @@ static size_t tier_cached(enum hak_tier tier)
 {
     return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
            atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
-           atomic_load_explicit(&parked_total[tier], memory_order_relaxed) +
            (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed) +
            (size_t)atomic_load_explicit(&purge_pending[tier], memory_order_relaxed);
 }

@@ -117,7 +117,7 @@ _Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
  * Its heap (`owner`) owns every assigned slab and its free slabs, and
  * alone writes the masks and counts below; once that heap's thread exited
  * (HAK_OWNER_ORPHAN), any heap may claim a slab of it, and those fields
- * are written under slab.c's orphan_lock.  hidden_mask and purged_pages
+ * are written under slab.c's orphan_lock.  hidden_mask, loose_mask and purged_pages
  * hold bits per slab, each slab's written by the slab's owner, so they are
  * changed with atomic operations. */
 struct hak_superslab {
@@ -145,6 +145,9 @@ struct hak_superslab {
      * slab last became a refill's active slab; pages given back while
      * their slab stayed assigned (one bit per 4 KiB page of the 2 MiB). */
     uint32_t hidden_mask;
+    /* slabs with resident free blocks off their free list, returned by a
+     * cache's overflow, flush or exit: found by their clear out bits */
+    uint32_t loose_mask;
     uint32_t warm_mask; /* assigned slabs whose uncarved pages are resident (reused free slabs) */
     uint32_t active_ms[HAK_MAX_SLABS];
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];

@@ -152,23 +152,39 @@ static inline char *slab_end(const struct hak_superslab *ss, const struct hak_sl
            (size_t)s->capacity * s->block_size;
 }
 
-/* Whether slab i keeps free blocks off its free list (purged pages). */
-static inline bool slab_hidden(const struct hak_superslab *ss, unsigned i)
+/* Bit i of a per-slab mask of the SuperSlab that other threads read:
+ * hidden_mask (slab i keeps free blocks off its free list on purged pages)
+ * or loose_mask (it keeps resident ones off it, returned from a cache). */
+static inline bool slab_bit(const uint32_t *mask, unsigned i)
 {
-    return __atomic_load_n(&ss->hidden_mask, __ATOMIC_RELAXED) >> i & 1;
+    return __atomic_load_n(mask, __ATOMIC_RELAXED) >> i & 1;
 }
 
-static inline void slab_hidden_set(struct hak_superslab *ss, unsigned i, bool on)
+static inline void slab_bit_set(uint32_t *mask, unsigned i, bool on)
 {
-    if (on) __atomic_fetch_or(&ss->hidden_mask, 1u << i, __ATOMIC_RELAXED);
-    else __atomic_fetch_and(&ss->hidden_mask, ~(1u << i), __ATOMIC_RELAXED);
+    if (on) __atomic_fetch_or(mask, 1u << i, __ATOMIC_RELAXED);
+    else __atomic_fetch_and(mask, ~(1u << i), __ATOMIC_RELAXED);
 }
 
-/* Free list, unused space, or free blocks on purged pages (hidden_mask). */
+/* Free blocks off the free list, found by the out bitmap: loose or hidden. */
+static inline bool slab_off_list(const struct hak_superslab *ss, unsigned i)
+{
+    return (__atomic_load_n(&ss->hidden_mask, __ATOMIC_RELAXED) |
+            __atomic_load_n(&ss->loose_mask, __ATOMIC_RELAXED)) >> i & 1;
+}
+
+/* Free blocks on resident pages: on the free list or loose. */
+static inline bool slab_resident_free(const struct hak_slab *s)
+{
+    const struct hak_superslab *ss = ss_of(s);
+    return s->free || slab_bit(&ss->loose_mask, hak_slab_index(ss, s));
+}
+
+/* Free list, loose blocks, unused space, or free blocks on purged pages. */
 static inline bool slab_has_free(const struct hak_slab *s)
 {
     const struct hak_superslab *ss = ss_of(s);
-    return s->free || s->bump < slab_end(ss, s) || slab_hidden(ss, hak_slab_index(ss, s));
+    return s->free || s->bump < slab_end(ss, s) || slab_off_list(ss, hak_slab_index(ss, s));
 }
 
 /* ---- SuperSlabs ---------------------------------------------------------- */
@@ -342,7 +358,8 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->bump = NULL;
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     unsigned i = hak_slab_index(ss, s);
-    slab_hidden_set(ss, i, false);
+    slab_bit_set(&ss->hidden_mask, i, false);
+    slab_bit_set(&ss->loose_mask, i, false);
     purged_set(ss, i, 0); /* the whole slab is dirty-tracked from now on */
     hak_tls.cached_event = true; /* the slow path tells decay once unlocked */
     bool orphan = ss_orphaned(ss);
@@ -538,35 +555,59 @@ static inline uint32_t slab_carved(struct hak_superslab *ss, const struct hak_sl
     return (uint32_t)((size_t)(s->bump - hak_slab_base(ss, hak_slab_index(ss, s))) / s->block_size);
 }
 
-/* Takes up to `want` of the free blocks kept off the free list because they
- * lie on purged pages.  With the free list empty, those are exactly the
- * carved blocks whose out bit is clear. */
-static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, void **headp,
-                                 uint32_t want)
+/* Takes up to `want` of the free blocks kept off the free list (loose, or
+ * hidden on purged pages), in address order, so the cache hands them out
+ * that way as it does a carve's.  With the free list empty, those are
+ * exactly the carved blocks whose out bit is clear. */
+static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s, void **headp,
+                                   uint32_t want)
 {
     unsigned i = hak_slab_index(ss, s);
     char *base = hak_slab_base(ss, i);
     uint32_t carved = slab_carved(ss, s), n = 0;
+    const size_t size = s->block_size;
+    const uint64_t marks = purged_get(ss, i);
     uint64_t touched = 0;
-    void *head = *headp;
+    void *chain = NULL, **tail = &chain; /* in address order: appended at its tail */
     for (uint32_t w = 0; w * 64 < carved && n < want; w++) {
         _Atomic(uint64_t) *word = out_word(ss, s, w * 64);
         uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
-        uint64_t free_blocks = ~v & low_bits(carved - w * 64);
-        for (; free_blocks && n < want; free_blocks &= free_blocks - 1, n++) {
-            unsigned k = (unsigned)__builtin_ctzll(free_blocks);
-            size_t off = (size_t)(w * 64 + k) * s->block_size;
-            void **b = (void **)(base + off);
-            v |= (uint64_t)1 << k;
-            touched |= page_span(off, off + s->block_size);
-            b[0] = head;
-            head = b;
+        const uint64_t free_blocks = ~v & low_bits(carved - w * 64);
+        if (!free_blocks) continue;
+        char *wbase = base + (size_t)w * 64 * size;
+        uint32_t m = (uint32_t)__builtin_popcountll(free_blocks);
+        if (m > want - n) m = want - n;
+        n += m;
+        uint64_t left = free_blocks;
+        if (m == 64) { /* a whole word of free blocks (a torn-down run): no bit search */
+            char *b = wbase;
+            for (uint32_t c = 64; c; c--, b += size) {
+                *tail = b;
+                tail = (void **)b;
+            }
+            left = 0;
+        } else {
+            for (uint32_t c = m; c; c--, left &= left - 1) {
+                void **b = (void **)(wbase + (size_t)__builtin_ctzll(left) * size);
+                *tail = b;
+                tail = b;
+            }
         }
-        atomic_store_explicit(word, v, memory_order_relaxed);
+        uint64_t taken = free_blocks & ~left;
+        atomic_store_explicit(word, v | taken, memory_order_relaxed);
+        if (unlikely(marks)) /* pages an earlier purge gave back fault in again */
+            for (; taken; taken &= taken - 1) {
+                size_t off = (size_t)(wbase - base) + (size_t)__builtin_ctzll(taken) * size;
+                touched |= page_span(off, off + size);
+            }
     }
-    if (n < want) slab_hidden_set(ss, i, false);
-    purged_set(ss, i, purged_get(ss, i) & ~touched);
-    *headp = head;
+    *tail = *headp;
+    if (n < want) {
+        slab_bit_set(&ss->hidden_mask, i, false);
+        slab_bit_set(&ss->loose_mask, i, false);
+    }
+    if (unlikely(touched)) purged_set(ss, i, marks & ~touched);
+    *headp = chain;
     return n;
 }
 
@@ -596,8 +637,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);
-    if (unlikely(n < want && slab_hidden(ss, i)))
-        n += slab_take_hidden(ss, s, &head, want - n);
+    if (n < want && slab_off_list(ss, i)) n += slab_take_off_list(ss, s, &head, want - n);
     if (n < want && s->bump < slab_end(ss, s)) {
         /* k blocks from the bump pointer, linked in address order so the
          * cache hands them out that way: a store and an add per block */
@@ -648,7 +688,7 @@ static bool out_any(struct hak_superslab *ss, const struct hak_slab *s, uint32_t
 /* Gives back the pages of an assigned slab on which every carved block is
  * free (docs/allocator.md, "Footprint").  Their blocks' links would read as
  * zero afterwards, so the free list is rebuilt without them; they stay
- * "hidden" until slab_take_hidden hands them out.  The slab's lock held, its
+ * "hidden" until slab_take_off_list hands them out.  The slab's lock held, its
  * remote list drained.  Returns the bytes given back. */
 static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
 {
@@ -677,7 +717,7 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     }
     *tail = NULL;
     s->free = kept;
-    slab_hidden_set(ss, i, true);
+    slab_bit_set(&ss->hidden_mask, i, true);
     for (uint64_t m = fresh; m;) {
         unsigned a = (unsigned)__builtin_ctzll(m);
         uint64_t run = ~(m >> a);
@@ -733,7 +773,7 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
  * free or remote list, which cost no page fault. */
 static inline bool orphan_slab_serves(const struct hak_slab *s, bool resident)
 {
-    if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
+    if (slab_resident_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
     return !resident && slab_has_free(s);
 }
 
@@ -917,7 +957,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
     bool claimed = false;
     while (!tc->head) {
         struct hak_slab *s = l->active;
-        if (s && !s->free && s->bump < slab_end(ss_of(s), s) &&
+        if (s && !slab_resident_free(s) && s->bump < slab_end(ss_of(s), s) &&
             !(__atomic_load_n(&ss_of(s)->warm_mask, __ATOMIC_RELAXED) >>
                   hak_slab_index(ss_of(s), s) & 1) &&
             !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
@@ -925,9 +965,9 @@ static void *refill(struct hak_heap *h, unsigned cls)
              * back): resident free blocks of the class first, a partial
              * slab's, else an orphaned slab's (one claim per refill) */
             struct hak_slab *p = l->partial;
-            for (unsigned k = 0; p && !p->free && k < 4; k++)
+            for (unsigned k = 0; p && !slab_resident_free(p) && k < 4; k++)
                 p = p->next != l->partial ? p->next : NULL;
-            if (p && p->free) {
+            if (p && slab_resident_free(p)) {
                 list_remove(h, p);
                 list_remove(h, s);
                 list_push(h, s, HAK_SLAB_PARTIAL);
@@ -1040,7 +1080,7 @@ void *hak_slab_alloc_slow(unsigned cls)
 
 /* ---- frees ---------------------------------------------------------------- */
 
-/* `k` blocks of slab s came back from the owner's cache onto s->free. */
+/* `k` blocks of slab s came back from the owner's cache (loose). */
 static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss,
                                     struct hak_slab *s, uint32_t k)
 {
@@ -1186,7 +1226,6 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
-        void **first = rest, **last = rest;
         const uint32_t before = left;
         /* an empty asm makes base opaque: GCC keeps it in one register
          * instead of adding the slab's word offset to ss for every block */
@@ -1205,7 +1244,6 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         void **next = rest[0];                                                          \
         uint64_t idx = mul_hi(off, magic);                                              \
         if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);              \
-        last = rest;                                                                    \
         rest = next;                                                                    \
         off = (uintptr_t)rest + neg_lo;                                                 \
     } while (0)
@@ -1231,8 +1269,10 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
             pair -= 2;
         }
 #undef RETURN_ONE
-        last[0] = s->free;
-        s->free = first;
+        /* loose: the next refill finds them by their clear bits, in
+         * address order (set before a release clears the slab's masks) */
+        unsigned i = hak_slab_index(ss, s);
+        if (!slab_bit(&ss->loose_mask, i)) slab_bit_set(&ss->loose_mask, i, true);
         slab_blocks_back(h, ss, s, before - left);
     }
     return rest;

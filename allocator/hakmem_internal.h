@@ -117,7 +117,7 @@ _Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
  * Its heap (`owner`) owns every assigned slab and its free slabs, and
  * alone writes the masks and counts below; once that heap's thread exited
  * (HAK_OWNER_ORPHAN), any heap may claim a slab of it, and those fields
- * are written under slab.c's orphan_lock.  hidden_mask and purged_pages
+ * are written under slab.c's orphan_lock.  hidden_mask, loose_mask and purged_pages
  * hold bits per slab, each slab's written by the slab's owner, so they are
  * changed with atomic operations. */
 struct hak_superslab {
@@ -145,6 +145,9 @@ struct hak_superslab {
      * slab last became a refill's active slab; pages given back while
      * their slab stayed assigned (one bit per 4 KiB page of the 2 MiB). */
     uint32_t hidden_mask;
+    /* slabs with resident free blocks off their free list, returned by a
+     * cache's overflow, flush or exit: found by their clear out bits */
+    uint32_t loose_mask;
     uint32_t warm_mask; /* assigned slabs whose uncarved pages are resident (reused free slabs) */
     uint32_t active_ms[HAK_MAX_SLABS];
     uint64_t purged_pages[(HAK_SEG_SIZE >> HAK_PAGE_SHIFT) / 64];
@@ -274,15 +277,6 @@ struct hak_class_lists {
     struct hak_slab *full;    /* slabs without; may have remote frees */
 };
 
-/* A class's blocks that a full thread cache set aside instead of sending
- * them back to their slabs (docs/allocator.md, "Parked blocks"): still out
- * of their slabs, free key in word 1, linked through word 0.  The class's
- * next refill takes them first.  Under the heap's lock. */
-struct hak_parked {
-    void *head;
-    uint32_t n;
-};
-
 struct hak_thread;
 struct hak_heap {
     /* Taken by the owner's slow paths and by a reclaimer (decay, another
@@ -298,9 +292,6 @@ struct hak_heap {
     uint32_t empty_ss[2];        /* owned SuperSlabs with no live slab */
     uint32_t claimed[2];         /* slabs it owns in orphaned SuperSlabs, per tier */
     size_t unmapped_bytes[2];    /* per tier, unmapped by frees since the last flush */
-    struct hak_parked parked[HAK_NUM_CLASSES];
-    size_t parked_bytes[2]; /* per tier, at most HAKMEM_PARK_KB */
-    uint32_t parked_ms[2];  /* per tier, when blocks were last parked */
     struct hak_heap *next, *prev; /* live heaps / free pool          */
 };
 
@@ -391,7 +382,6 @@ void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_s
 HAK_COLD void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn);
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last);
-void hak_parked_return_all(struct hak_heap *h); /* every parked block back to its slab, h->lock held */
 size_t hak_slab_flush_others(enum hak_tier tier); /* the tier in every live heap, others' caches too */
 void hak_heap_orphan_all(struct hak_heap *h);
 void hak_slab_locks(int op); /* 0 lock, 1 unlock, 2 reinit */

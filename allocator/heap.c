@@ -246,8 +246,7 @@ void hak_heap_fork_parent(void)
 /* In the child only the forking thread survives: the other threads' heaps
  * are orphaned so their SuperSlabs can be adopted, and their caches'
  * capacities leave the gauges (their TLS is still readable here).  Blocks
- * that sat in the dead threads' caches stay counted as used; the blocks
- * their heaps parked go back to their slabs. */
+ * that sat in the dead threads' caches stay counted as used. */
 void hak_heap_fork_child(void)
 {
     pthread_mutex_init(&heap_lock, NULL);
@@ -260,7 +259,6 @@ void hak_heap_fork_child(void)
         for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
             HAK_COUNT_SUB_ID(HAK_CTR_tiny_tcache_cap + hak_class_tier(c),
                              (uint64_t)h->thread->adapt[c].target * hak_class_size[c]);
-        hak_parked_return_all(h); /* the heap's own list: its blocks go back, its gauge down */
         hak_heap_orphan_all(h);
         heap_unlink_locked(h);
     }

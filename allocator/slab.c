@@ -155,23 +155,39 @@ static inline char *slab_end(const struct hak_superslab *ss, const struct hak_sl
            (size_t)s->capacity * s->block_size;
 }
 
-/* Whether slab i keeps free blocks off its free list (purged pages). */
-static inline bool slab_hidden(const struct hak_superslab *ss, unsigned i)
+/* Bit i of a per-slab mask of the SuperSlab that other threads read:
+ * hidden_mask (slab i keeps free blocks off its free list on purged pages)
+ * or loose_mask (it keeps resident ones off it, returned from a cache). */
+static inline bool slab_bit(const uint32_t *mask, unsigned i)
 {
-    return __atomic_load_n(&ss->hidden_mask, __ATOMIC_RELAXED) >> i & 1;
+    return __atomic_load_n(mask, __ATOMIC_RELAXED) >> i & 1;
 }
 
-static inline void slab_hidden_set(struct hak_superslab *ss, unsigned i, bool on)
+static inline void slab_bit_set(uint32_t *mask, unsigned i, bool on)
 {
-    if (on) __atomic_fetch_or(&ss->hidden_mask, 1u << i, __ATOMIC_RELAXED);
-    else __atomic_fetch_and(&ss->hidden_mask, ~(1u << i), __ATOMIC_RELAXED);
+    if (on) __atomic_fetch_or(mask, 1u << i, __ATOMIC_RELAXED);
+    else __atomic_fetch_and(mask, ~(1u << i), __ATOMIC_RELAXED);
 }
 
-/* Free list, unused space, or free blocks on purged pages (hidden_mask). */
+/* Free blocks off the free list, found by the out bitmap: loose or hidden. */
+static inline bool slab_off_list(const struct hak_superslab *ss, unsigned i)
+{
+    return (__atomic_load_n(&ss->hidden_mask, __ATOMIC_RELAXED) |
+            __atomic_load_n(&ss->loose_mask, __ATOMIC_RELAXED)) >> i & 1;
+}
+
+/* Free blocks on resident pages: on the free list or loose. */
+static inline bool slab_resident_free(const struct hak_slab *s)
+{
+    const struct hak_superslab *ss = ss_of(s);
+    return s->free || slab_bit(&ss->loose_mask, hak_slab_index(ss, s));
+}
+
+/* Free list, loose blocks, unused space, or free blocks on purged pages. */
 static inline bool slab_has_free(const struct hak_slab *s)
 {
     const struct hak_superslab *ss = ss_of(s);
-    return s->free || s->bump < slab_end(ss, s) || slab_hidden(ss, hak_slab_index(ss, s));
+    return s->free || s->bump < slab_end(ss, s) || slab_off_list(ss, hak_slab_index(ss, s));
 }
 
 /* ---- SuperSlabs ---------------------------------------------------------- */
@@ -345,7 +361,8 @@ static bool slab_unassign(struct hak_heap *h, struct hak_superslab *ss, struct h
     s->bump = NULL;
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     unsigned i = hak_slab_index(ss, s);
-    slab_hidden_set(ss, i, false);
+    slab_bit_set(&ss->hidden_mask, i, false);
+    slab_bit_set(&ss->loose_mask, i, false);
     purged_set(ss, i, 0); /* the whole slab is dirty-tracked from now on */
     hak_tls.cached_event = true; /* the slow path tells decay once unlocked */
     bool orphan = ss_orphaned(ss);
@@ -541,35 +558,59 @@ static inline uint32_t slab_carved(struct hak_superslab *ss, const struct hak_sl
     return (uint32_t)((size_t)(s->bump - hak_slab_base(ss, hak_slab_index(ss, s))) / s->block_size);
 }
 
-/* Takes up to `want` of the free blocks kept off the free list because they
- * lie on purged pages.  With the free list empty, those are exactly the
- * carved blocks whose out bit is clear. */
-static uint32_t slab_take_hidden(struct hak_superslab *ss, struct hak_slab *s, void **headp,
-                                 uint32_t want)
+/* Takes up to `want` of the free blocks kept off the free list (loose, or
+ * hidden on purged pages), in address order, so the cache hands them out
+ * that way as it does a carve's.  With the free list empty, those are
+ * exactly the carved blocks whose out bit is clear. */
+static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s, void **headp,
+                                   uint32_t want)
 {
     unsigned i = hak_slab_index(ss, s);
     char *base = hak_slab_base(ss, i);
     uint32_t carved = slab_carved(ss, s), n = 0;
+    const size_t size = s->block_size;
+    const uint64_t marks = purged_get(ss, i);
     uint64_t touched = 0;
-    void *head = *headp;
+    void *chain = NULL, **tail = &chain; /* in address order: appended at its tail */
     for (uint32_t w = 0; w * 64 < carved && n < want; w++) {
         _Atomic(uint64_t) *word = out_word(ss, s, w * 64);
         uint64_t v = atomic_load_explicit(word, memory_order_relaxed);
-        uint64_t free_blocks = ~v & low_bits(carved - w * 64);
-        for (; free_blocks && n < want; free_blocks &= free_blocks - 1, n++) {
-            unsigned k = (unsigned)__builtin_ctzll(free_blocks);
-            size_t off = (size_t)(w * 64 + k) * s->block_size;
-            void **b = (void **)(base + off);
-            v |= (uint64_t)1 << k;
-            touched |= page_span(off, off + s->block_size);
-            b[0] = head;
-            head = b;
+        const uint64_t free_blocks = ~v & low_bits(carved - w * 64);
+        if (!free_blocks) continue;
+        char *wbase = base + (size_t)w * 64 * size;
+        uint32_t m = (uint32_t)__builtin_popcountll(free_blocks);
+        if (m > want - n) m = want - n;
+        n += m;
+        uint64_t left = free_blocks;
+        if (m == 64) { /* a whole word of free blocks (a torn-down run): no bit search */
+            char *b = wbase;
+            for (uint32_t c = 64; c; c--, b += size) {
+                *tail = b;
+                tail = (void **)b;
+            }
+            left = 0;
+        } else {
+            for (uint32_t c = m; c; c--, left &= left - 1) {
+                void **b = (void **)(wbase + (size_t)__builtin_ctzll(left) * size);
+                *tail = b;
+                tail = b;
+            }
         }
-        atomic_store_explicit(word, v, memory_order_relaxed);
+        uint64_t taken = free_blocks & ~left;
+        atomic_store_explicit(word, v | taken, memory_order_relaxed);
+        if (unlikely(marks)) /* pages an earlier purge gave back fault in again */
+            for (; taken; taken &= taken - 1) {
+                size_t off = (size_t)(wbase - base) + (size_t)__builtin_ctzll(taken) * size;
+                touched |= page_span(off, off + size);
+            }
     }
-    if (n < want) slab_hidden_set(ss, i, false);
-    purged_set(ss, i, purged_get(ss, i) & ~touched);
-    *headp = head;
+    *tail = *headp;
+    if (n < want) {
+        slab_bit_set(&ss->hidden_mask, i, false);
+        slab_bit_set(&ss->loose_mask, i, false);
+    }
+    if (unlikely(touched)) purged_set(ss, i, marks & ~touched);
+    *headp = chain;
     return n;
 }
 
@@ -599,8 +640,7 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
         s->free = b;
     }
     unsigned i = hak_slab_index(ss, s);
-    if (unlikely(n < want && slab_hidden(ss, i)))
-        n += slab_take_hidden(ss, s, &head, want - n);
+    if (n < want && slab_off_list(ss, i)) n += slab_take_off_list(ss, s, &head, want - n);
     if (n < want && s->bump < slab_end(ss, s)) {
         /* k blocks from the bump pointer, linked in address order so the
          * cache hands them out that way: a store and an add per block */
@@ -651,7 +691,7 @@ static bool out_any(struct hak_superslab *ss, const struct hak_slab *s, uint32_t
 /* Gives back the pages of an assigned slab on which every carved block is
  * free (docs/allocator.md, "Footprint").  Their blocks' links would read as
  * zero afterwards, so the free list is rebuilt without them; they stay
- * "hidden" until slab_take_hidden hands them out.  The slab's lock held, its
+ * "hidden" until slab_take_off_list hands them out.  The slab's lock held, its
  * remote list drained.  Returns the bytes given back. */
 static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
 {
@@ -680,7 +720,7 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     }
     *tail = NULL;
     s->free = kept;
-    slab_hidden_set(ss, i, true);
+    slab_bit_set(&ss->hidden_mask, i, true);
     for (uint64_t m = fresh; m;) {
         unsigned a = (unsigned)__builtin_ctzll(m);
         uint64_t run = ~(m >> a);
@@ -736,7 +776,7 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
  * free or remote list, which cost no page fault. */
 static inline bool orphan_slab_serves(const struct hak_slab *s, bool resident)
 {
-    if (s->free || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
+    if (slab_resident_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
     return !resident && slab_has_free(s);
 }
 
@@ -927,7 +967,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
     bool claimed = false;
     while (!tc->head) {
         struct hak_slab *s = l->active;
-        if (s && !s->free && s->bump < slab_end(ss_of(s), s) &&
+        if (s && !slab_resident_free(s) && s->bump < slab_end(ss_of(s), s) &&
             !(__atomic_load_n(&ss_of(s)->warm_mask, __ATOMIC_RELAXED) >>
                   hak_slab_index(ss_of(s), s) & 1) &&
             !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
@@ -935,9 +975,9 @@ static void *refill(struct hak_heap *h, unsigned cls)
              * back): resident free blocks of the class first, a partial
              * slab's, else an orphaned slab's (one claim per refill) */
             struct hak_slab *p = l->partial;
-            for (unsigned k = 0; p && !p->free && k < 4; k++)
+            for (unsigned k = 0; p && !slab_resident_free(p) && k < 4; k++)
                 p = p->next != l->partial ? p->next : NULL;
-            if (p && p->free) {
+            if (p && slab_resident_free(p)) {
                 list_remove(h, p);
                 list_remove(h, s);
                 list_push(h, s, HAK_SLAB_PARTIAL);
@@ -1027,8 +1067,6 @@ static void tcache_miss(unsigned cls)
     HAK_COUNT(tcache_grows);
 }
 
-static void *parked_take(struct hak_heap *h, unsigned cls); /* "parked blocks" below */
-
 void *hak_slab_alloc_slow(unsigned cls)
 {
     struct hak_heap *h = hak_tls_heap;
@@ -1043,8 +1081,7 @@ void *hak_slab_alloc_slow(unsigned cls)
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     if (!hak_tls_cache[cls].head) tcache_miss(cls);
-    void *p = parked_take(h, cls);
-    if (!p) p = refill(h, cls);
+    void *p = refill(h, cls);
     pthread_mutex_unlock(&h->lock);
     hak_decay_activity();
     hak_cached_event_done();
@@ -1053,7 +1090,7 @@ void *hak_slab_alloc_slow(unsigned cls)
 
 /* ---- frees ---------------------------------------------------------------- */
 
-/* `k` blocks of slab s came back from the owner's cache onto s->free. */
+/* `k` blocks of slab s came back from the owner's cache (loose). */
 static inline void slab_blocks_back(struct hak_heap *h, struct hak_superslab *ss,
                                     struct hak_slab *s, uint32_t k)
 {
@@ -1199,7 +1236,6 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uintptr_t slab_lo = (uintptr_t)rest & ~off_mask;
         const uint64_t magic = s->div_magic;
-        void **first = rest, **last = rest;
         const uint32_t before = left;
         /* an empty asm makes base opaque: GCC keeps it in one register
          * instead of adding the slab's word offset to ss for every block */
@@ -1218,7 +1254,6 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         void **next = rest[0];                                                          \
         uint64_t idx = mul_hi(off, magic);                                              \
         if (unlikely(!out_test_clear(base, idx))) trim_bad_block(s, rest);              \
-        last = rest;                                                                    \
         rest = next;                                                                    \
         off = (uintptr_t)rest + neg_lo;                                                 \
     } while (0)
@@ -1244,8 +1279,10 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
             pair -= 2;
         }
 #undef RETURN_ONE
-        last[0] = s->free;
-        s->free = first;
+        /* loose: the next refill finds them by their clear bits, in
+         * address order (set before a release clears the slab's masks) */
+        unsigned i = hak_slab_index(ss, s);
+        if (!slab_bit(&ss->loose_mask, i)) slab_bit_set(&ss->loose_mask, i, true);
         slab_blocks_back(h, ss, s, before - left);
     }
     return rest;
@@ -1266,120 +1303,8 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_thread *t, unsigned c
     return n;
 }
 
-/* ---- parked blocks (docs/allocator.md, "Parked blocks") ------------------ */
-
-/* Parked bytes of every heap, per tier: decay runs passes while any are. */
-static _Atomic size_t parked_total[2];
-
-static void parked_count(struct hak_heap *h, enum hak_tier tier, size_t bytes, bool add)
-{
-    if (add) {
-        h->parked_bytes[tier] += bytes;
-        atomic_fetch_add_explicit(&parked_total[tier], bytes, memory_order_relaxed);
-    } else {
-        h->parked_bytes[tier] -= bytes;
-        atomic_fetch_sub_explicit(&parked_total[tier], bytes, memory_order_relaxed);
-    }
-    HAK_COUNT_ADD_ID(HAK_CTR_tiny_parked + tier, add ? bytes : -(uint64_t)bytes);
-}
-
-/* A full cache of the calling thread's (h->lock held) sets its newest
- * blocks beyond `keep` aside on the heap's parked list of the class, as
- * they are (out of their slabs, free key kept): a walk to the cut and one
- * splice instead of a trip through their slabs.  False, with nothing
- * moved, when the tier's parked bytes would pass HAKMEM_PARK_KB or the
- * caches are off (HAKMEM_CHECK=1, capacity 0). */
-static bool tcache_park(struct hak_heap *h, unsigned cls, uint32_t keep)
-{
-    struct hak_tcache *tc = &hak_tls_cache[cls];
-    uint32_t count = hak_tcache_count(tc);
-    if (count <= keep || !tc->cap || hak_cfg.check) return false;
-    uint32_t n = count - keep;
-    enum hak_tier tier = hak_class_tier(cls);
-    size_t bytes = (size_t)n * hak_class_size[cls];
-    if (h->parked_bytes[tier] + bytes > (size_t)hak_cfg.park_kb << 10) return false;
-    /* the cache holds count >= n blocks: the n-th is found without a NULL
-     * test, four links at a time (smallobj: 221.2 -> 218.8 instructions an
-     * allocation with the take's walk below) */
-    void **last = tc->head;
-#pragma GCC unroll 4
-    for (uint32_t i = n; --i;) last = last[0];
-    struct hak_parked *pk = &h->parked[cls];
-    void *rest = last[0];
-    last[0] = pk->head;
-    pk->head = tc->head;
-    tc->head = rest;
-    pk->n += n;
-    if (!h->parked_bytes[tier]) hak_tls.cached_event = true; /* decay must come for them */
-    h->parked_ms[tier] = now32();
-    parked_count(h, tier, bytes, true);
-    hak_tcache_room(&hak_tls, cls, n);
-    HAK_COUNT_ADD(blocks_parked, n);
-    return true;
-}
-
-/* A refill of the calling thread's empty cache of `cls` from the heap's
- * parked blocks of the class (h->lock held): up to a refill's batch, no
- * slab touched.  Returns one block for the caller, or NULL when none is
- * parked (or the cache is not empty). */
-static void *parked_take(struct hak_heap *h, unsigned cls)
-{
-    struct hak_parked *pk = &h->parked[cls];
-    struct hak_tcache *tc = &hak_tls_cache[cls];
-    if (!pk->head || tc->head) return NULL;
-    enum hak_tier tier = hak_class_tier(cls);
-    uint32_t k = refill_batch(tc);
-    if (k > pk->n) k = pk->n;
-    void **b = pk->head, **last = b;
-#pragma GCC unroll 4
-    for (uint32_t i = k; --i;) last = last[0];
-    pk->head = last[0];
-    pk->n -= k;
-    last[0] = NULL;
-    tc->head = b[0];
-    b[1] = NULL; /* clear the free key */
-    parked_count(h, tier, (size_t)k * hak_class_size[cls], false);
-    hak_tcache_room(&hak_tls, cls, 1 - (int64_t)k); /* a miss: no hit to derive */
-    HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill, tier));
-    HAK_COUNT_ID(HAK_CTR_TIER(tiny_refill_parked, tier));
-    HAK_COUNT_ADD_ID(HAK_CTR_TIER(tiny_refill_blocks, tier), k);
-    return b;
-}
-
-/* Every parked block of classes [first, last) of heap h back to its slab
- * (h->lock held). */
-static void parked_return(struct hak_heap *h, unsigned first, unsigned last)
-{
-    for (unsigned c = first; c < last; c++) {
-        struct hak_parked *pk = &h->parked[c];
-        if (!pk->n) continue;
-        void **list = pk->head;
-        uint32_t n = pk->n;
-        pk->head = NULL;
-        pk->n = 0;
-        parked_count(h, hak_class_tier(c), (size_t)n * hak_class_size[c], false);
-        blocks_return(h, list, n);
-    }
-}
-
-void hak_parked_return_all(struct hak_heap *h)
-{
-    parked_return(h, 0, HAK_NUM_CLASSES);
-}
-
-/* A release pass's share (h->lock held): the tier's parked blocks go back
- * once nothing was parked since the cutoff; a flush, idle or pressure pass
- * (HAK_RELEASE_ALL) takes them at once. */
-static void parked_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff)
-{
-    if (!h->parked_bytes[tier] || !aged(h->parked_ms[tier], cutoff)) return;
-    if (tier == HAK_TIER_TINY) parked_return(h, 0, HAK_NUM_TINY);
-    else parked_return(h, HAK_NUM_TINY, HAK_NUM_CLASSES);
-}
-
-/* Moves the newest half of a full thread cache (with `p`) to the heap's
- * parked list of the class, or back to the slabs when the tier has parked
- * all it may.  h->lock held. */
+/* Moves the newest half of a full thread cache (with `p`) back to the
+ * slabs.  h->lock held. */
 void hak_tcache_overflow(struct hak_tcache *tc, void *p)
 {
     void **b = p;
@@ -1388,9 +1313,7 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p)
     tc->head = b;
     tc->pushes++; /* free_tls_sll; the cache holds cap + 1 until the trim */
     HAK_COUNT_FAST(early_tcache_full);
-    struct hak_heap *h = hak_tls_heap;
-    unsigned cls = (unsigned)(tc - hak_tls_cache);
-    if (!tcache_park(h, cls, tc->cap / 2)) tcache_trim(h, &hak_tls, cls, tc->cap / 2);
+    tcache_trim(hak_tls_heap, &hak_tls, (unsigned)(tc - hak_tls_cache), tc->cap / 2);
 }
 
 /* Returns every block of the caches of classes [first, last) to its slab
@@ -1405,33 +1328,22 @@ static size_t tcache_return(struct hak_heap *h, struct hak_thread *t, unsigned f
     return bytes;
 }
 
-/* Returns every block the calling thread caches or parked of classes
- * [first, last). */
+/* Returns every block the calling thread caches of classes [first, last). */
 void hak_tcache_return_all(struct hak_heap *h, unsigned first, unsigned last)
 {
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
     tcache_return(h, &hak_tls, first, last);
-    parked_return(h, first, last);
     pthread_mutex_unlock(&h->lock);
     hak_cached_event_done();
 }
 
-static bool list_holds(void *head, uint32_t count, const void *p)
+static bool tcache_holds(const struct hak_tcache *tc, const void *p)
 {
-    uint32_t n = 0;
-    for (void **b = head; b && n <= count; b = b[0], n++)
+    uint32_t n = 0, count = hak_tcache_count(tc);
+    for (void **b = tc->head; b && n <= count; b = b[0], n++)
         if (b == p) return true;
     return false;
-}
-
-/* Whether p sits in the calling thread's cache of class `cls` or among its
- * heap's parked blocks of it (h->lock held). */
-static bool tcache_holds(struct hak_heap *h, unsigned cls, const void *p)
-{
-    const struct hak_tcache *tc = &hak_tls_cache[cls];
-    return list_holds(tc->head, hak_tcache_count(tc), p) ||
-           list_holds(h->parked[cls].head, h->parked[cls].n, p);
 }
 
 /* Word 1 of the block holds the free key: it is probably in the owner's
@@ -1439,7 +1351,7 @@ static bool tcache_holds(struct hak_heap *h, unsigned cls, const void *p)
  * process if it is either. */
 void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
-    if (tcache_holds(hak_tls_heap, s->cls, p) || !hak_block_is_out(ss, s, p))
+    if (tcache_holds(&hak_tls_cache[s->cls], p) || !hak_block_is_out(ss, s, p))
         hak_fatal_pointer(fn, "double free of", p);
     HAK_COUNT_FAST(early_double_free_suspect);
 }
@@ -1465,7 +1377,7 @@ void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_sl
     struct hak_heap *h = hak_tls_heap;
     if (h && atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
         pthread_mutex_lock(&h->lock); /* no reclaimer walks the cache meanwhile */
-        bool cached = tcache_holds(h, s->cls, p);
+        bool cached = tcache_holds(&hak_tls_cache[s->cls], p);
         pthread_mutex_unlock(&h->lock);
         if (cached) hak_fatal_pointer(fn, "freed pointer", p);
     }
@@ -1584,7 +1496,6 @@ static size_t heap_claimed_release(struct hak_heap *h, enum hak_tier tier, uint6
 static size_t heap_tier_release(struct hak_heap *h, enum hak_tier tier, uint64_t cutoff,
                                 bool owner_waits)
 {
-    parked_release(h, tier, cutoff);
     size_t bytes = h->unmapped_bytes[tier]; /* SuperSlabs the cache drain emptied */
     h->unmapped_bytes[tier] = 0;
     struct hak_superslab *ss = h->ss[tier], *next;
@@ -1844,7 +1755,6 @@ static size_t tier_cached(enum hak_tier tier)
 {
     return atomic_load_explicit(&dirty_bytes[tier], memory_order_relaxed) +
            atomic_load_explicit(&threads_cached[tier], memory_order_relaxed) +
-           atomic_load_explicit(&parked_total[tier], memory_order_relaxed) +
            (size_t)atomic_load_explicit(&remote_pending[tier], memory_order_relaxed) +
            (size_t)atomic_load_explicit(&purge_pending[tier], memory_order_relaxed);
 }

@@ -88,10 +88,10 @@ static long long kept_of(size_t size, int n) {
     REQUIRE(v != NULL);
     for (int i = 0; i < n; i++)
         REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
-    long long left0 = hak_counter("free_ss_local") + hak_counter("blocks_parked");
+    long long local0 = hak_counter("free_ss_local");
     for (int i = 0; i < n; i++)
         free(v[i]);
-    long long kept = n - (hak_counter("free_ss_local") + hak_counter("blocks_parked") - left0);
+    long long kept = n - (hak_counter("free_ss_local") - local0);
     free(v);
     return kept;
 }
@@ -1195,10 +1195,6 @@ int main(int argc, char **argv) {
     static const char *const idle[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=3000",
                                        "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
-    /* the resident part needs its frees back in their slabs: nothing parked */
-    static const char *const unparked[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
-                                           "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0",
-                                           "HAKMEM_PARK_KB=0", "HAKMEM_COUNTERS_SHARED=0", NULL};
     static const char *const keep[] = {"HAKMEM_BACKGROUND=0", "HAKMEM_SS_KEEP=1024",
                                        "HAKMEM_COUNTERS_SHARED=0", NULL};
     /* empty SuperSlabs stay mapped: their free slabs are the exit's to keep or give back */
@@ -1222,7 +1218,7 @@ int main(int argc, char **argv) {
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
                                         "claim_front", "lock_spins"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
-                                 unparked, manual, manual, manual, worker, manual,
+                                 manual, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
                                  checked_no_decay, manual, manual, manual, manual};
     char self[4096], err[8192];

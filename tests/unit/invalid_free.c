@@ -33,9 +33,6 @@ enum bad_free {
     DOUBLE_FREE_CLOBBERED_KEY,
     FREE_RELEASED_SUPERSLAB,
     DOUBLE_FREE_CLOBBERED_KEY_RETURNED,
-    DOUBLE_FREE_PARKED,
-    REALLOC_PARKED,
-    USABLE_SIZE_PARKED,
 };
 
 /* Frees the block from another thread, so that the free takes the remote path. */
@@ -139,31 +136,6 @@ static void *bad_free_case(enum bad_free kind, int ptrfd) {
         free(OPAQUE(p));
         if (kind == DOUBLE_FREE_CLOBBERED_KEY_RETURNED) api.tiny_flush();
         return p;
-    case DOUBLE_FREE_PARKED:
-    case REALLOC_PARKED:
-    case USABLE_SIZE_PARKED: {
-        /* p is freed between two runs of 4096 frees: the cache holds at
-         * least half its capacity then, so the first overflow after p parks
-         * it with the newest half (docs/allocator.md, "Parked blocks"): out
-         * of the cache, still out of its slab */
-        enum { MANY = 4096 };
-        void **v = mmap(NULL, 2 * MANY * sizeof *v, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (v == MAP_FAILED) _exit(3);
-        for (int i = 0; i < 2 * MANY; i++)
-            if (!(v[i] = malloc(OPAQUE((size_t)80)))) _exit(3);
-        if (!(p = malloc(OPAQUE((size_t)80)))) _exit(3);
-        for (int i = 0; i < MANY; i++)
-            free(v[i]);
-        free(p);
-        for (int i = MANY; i < 2 * MANY; i++)
-            free(v[i]);
-        report_pointer(ptrfd, p);
-        if (kind == DOUBLE_FREE_PARKED) free(OPAQUE(p));
-        else if (kind == REALLOC_PARKED) p = realloc(OPAQUE(p), 72);
-        else if (malloc_usable_size(OPAQUE(p)) == 0) _exit(3);
-        return p;
-    }
     case FREE_RELEASED_SUPERSLAB: {
         /* a block of a SuperSlab the flush gave back to the OS: its address
          * is no longer hakmem's */
@@ -212,8 +184,7 @@ static void run_child(enum bad_free kind, int checked, struct child_result *r) {
             static char preload[4096];
             const char *lib = getenv("LD_PRELOAD");
             snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib ? lib : "");
-            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_SHARED=0", "HAKMEM_PARK_KB=16384",
-                           lib ? preload : NULL, NULL};
+            char *env[] = {"HAKMEM_CHECK=1", "HAKMEM_COUNTERS_SHARED=0", lib ? preload : NULL, NULL};
             execle("/proc/self/exe", "invalid_free", "--case", kind_arg, fd_arg, (char *)NULL, env);
             _exit(4);
         }
@@ -302,14 +273,6 @@ int main(int argc, char **argv) {
         bad_free_case((enum bad_free)atoi(argv[2]), atoi(argv[3]));
         return 0;
     }
-    /* the parked-block cases need parking, which is off by default: the
-     * whole test runs with a bound set (HAKMEM_CHECK=1 children too) */
-    if (!getenv("HAKMEM_PARK_KB")) {
-        setenv("HAKMEM_PARK_KB", "16384", 1);
-        execv("/proc/self/exe", argv);
-        perror("execv /proc/self/exe");
-        return 1;
-    }
     require_hakmem(&api);
     check_case("stack pointer", FREE_STACK, "invalid pointer");
     check_case("static pointer", FREE_STATIC, "invalid pointer");
@@ -323,10 +286,6 @@ int main(int argc, char **argv) {
     check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "free(): double free");
     check_case("realloc of a freed block", REALLOC_FREED, "realloc(): freed pointer");
     check_case("block of a released SuperSlab", FREE_RELEASED_SUPERSLAB, "free(): invalid pointer");
-    check_case("double free of a parked block", DOUBLE_FREE_PARKED, "free(): double free");
-    check_case("realloc of a parked block", REALLOC_PARKED, "realloc(): freed pointer");
-    check_case("usable size of a parked block", USABLE_SIZE_PARKED,
-               "malloc_usable_size(): freed pointer");
 
     /* A double free whose block had its free key overwritten is not caught
      * by default until the block goes back to its slab; HAKMEM_CHECK=1

@@ -23,16 +23,15 @@ enum { K = 600 };
 static void *blocks[K];
 
 /* Frees K blocks of `size` from an emptied cache; prints how many of them the
- * thread cache kept (the rest went back to their slabs as free_ss_local, or
- * were parked for the next refill as blocks_parked). */
+ * thread cache kept (the rest went back to their slabs as free_ss_local). */
 static void cache_kept(size_t size, size_t (*flush)(void)) {
     flush();
     for (int i = 0; i < K; i++)
         REQUIRE((blocks[i] = malloc(OPAQUE(size))) != NULL);
-    long long left0 = hak_counter("free_ss_local") + hak_counter("blocks_parked");
+    long long local0 = hak_counter("free_ss_local");
     for (int i = 0; i < K; i++)
         free(blocks[i]);
-    printf("%lld\n", K - (hak_counter("free_ss_local") + hak_counter("blocks_parked") - left0));
+    printf("%lld\n", K - (hak_counter("free_ss_local") - local0));
 }
 
 /* Frees 20 touched Large spans of 512 KiB (too big for the Large thread

@@ -688,6 +688,25 @@ static bool out_any(struct hak_superslab *ss, const struct hak_slab *s, uint32_t
     return false;
 }
 
+/* Whether slab s has a free block off its free list (`listed` blocks long)
+ * on none of the `purged` pages: a loose block, resident.  The free list's
+ * blocks touch no purged page, so there is one when the free blocks on
+ * resident pages outnumber the list's. */
+static bool slab_loose_resident(struct hak_superslab *ss, const struct hak_slab *s,
+                                uint64_t purged, uint32_t listed)
+{
+    size_t size = s->block_size;
+    uint32_t carved = slab_carved(ss, s), resident = 0;
+    for (uint32_t w = 0; w * 64 < carved; w++) {
+        uint64_t v = atomic_load_explicit(out_word(ss, s, w * 64), memory_order_relaxed);
+        for (uint64_t f = ~v & low_bits(carved - w * 64); f; f &= f - 1) {
+            size_t off = ((size_t)w * 64 + (size_t)__builtin_ctzll(f)) * size;
+            if (!(page_span(off, off + size) & purged) && ++resident > listed) return true;
+        }
+    }
+    return false;
+}
+
 /* Gives back the pages of an assigned slab on which every carved block is
  * free (docs/allocator.md, "Footprint").  Their blocks' links would read as
  * zero afterwards, so the free list is rebuilt without them; they stay
@@ -711,16 +730,22 @@ static size_t slab_purge(struct hak_superslab *ss, struct hak_slab *s)
     uint64_t old = purged_get(ss, i), fresh = free_pages & ~old;
     if (!fresh) return 0;
     void *kept = NULL, **tail = &kept;
+    uint32_t listed = 0;
     for (void **b = s->free, **next; b; b = next) {
         next = b[0];
         size_t off = (size_t)((char *)b - base);
         if (page_span(off, off + size) & free_pages) continue;
         *tail = b;
         tail = b;
+        listed++;
     }
     *tail = NULL;
     s->free = kept;
     slab_bit_set(&ss->hidden_mask, i, true);
+    /* loose blocks all on the pages going back are hidden now: the slab
+     * no longer counts as holding resident free blocks */
+    if (slab_bit(&ss->loose_mask, i) && !slab_loose_resident(ss, s, old | fresh, listed))
+        slab_bit_set(&ss->loose_mask, i, false);
     for (uint64_t m = fresh; m;) {
         unsigned a = (unsigned)__builtin_ctzll(m);
         uint64_t run = ~(m >> a);

@@ -28,6 +28,9 @@
  *     adopts an orphan with free blocks of the class (whose free pages the exit gave back);
  *   - carve: a refill whose active slab has only pages never touched left adopts an orphan with
  *     free blocks of the class on its free lists (resident memory) before it carves them;
+ *   - loose_purged: a slab whose loose blocks (a cache's returns) a flush's purge gave back holds
+ *     no resident free blocks: a refill that would carve pages never touched in it takes a
+ *     partial slab's resident loose blocks instead;
  *   - claim: a refill claims one slab of an exited thread's SuperSlab, of its class, and leaves
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
@@ -815,6 +818,52 @@ static void part_carve(void) {
     free(carve_kept);
 }
 
+/* ---- loose_purged ---------------------------------------------------------------------- */
+
+enum { LP_SIZE = 2048, LP_RUN = MID_SLAB / LP_SIZE, LP_N = LP_RUN + LP_RUN / 4 };
+
+/* Which 64 KiB slab a block lies in, and its index there. */
+static uintptr_t lp_slab(const void *p) { return (uintptr_t)p / MID_SLAB; }
+static unsigned lp_index(const void *p) { return (unsigned)((uintptr_t)p % MID_SLAB / LP_SIZE); }
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000 */
+static void part_loose_purged(void) {
+    /* a full slab B and the first quarter of the next, A, the slab refills carve from */
+    static void *v[LP_N];
+    for (int i = 0; i < LP_N; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)LP_SIZE))) != NULL);
+    uintptr_t b = lp_slab(v[0]), a = lp_slab(v[LP_N - 1]);
+    REQUIRE(a != b);
+    /* B keeps one block of each page: its free blocks stay resident, loose after the flush;
+     * A keeps the two blocks of its first page: all its free blocks' pages go back */
+    int kept_b = 0;
+    for (int i = 0; i < LP_N; i++) {
+        bool keep = lp_slab(v[i]) == b ? lp_index(v[i]) % 2 == 0
+                                       : lp_slab(v[i]) != a || lp_index(v[i]) < 2;
+        kept_b += keep && lp_slab(v[i]) == b;
+        if (!keep) {
+            free(v[i]);
+            v[i] = NULL;
+        }
+    }
+    REQUIRE(kept_b == LP_RUN / 2);
+    long long purged0 = hak_counter("mid_pages_purged");
+    hak_flush_all();
+    CHECKF(hak_counter("mid_pages_purged") - purged0 >= 2,
+           "the flush purged %lld pages of the slabs' free blocks",
+           hak_counter("mid_pages_purged") - purged0);
+    /* A would carve pages never touched and holds free blocks only on pages given back: the
+     * refill takes B's resident free blocks, not A's, which would fault their pages in again */
+    void *p = malloc(OPAQUE((size_t)LP_SIZE));
+    REQUIRE(p != NULL);
+    CHECKF(lp_slab(p) == b,
+           "a refill took a block of the slab whose free pages were given back, not one of the "
+           "slab with resident free blocks");
+    free(p);
+    for (int i = 0; i < LP_N; i++)
+        free(v[i]);
+}
+
 /* ---- claim ----------------------------------------------------------------------------- */
 
 /* A thread fills one slab of each of two Mid classes and keeps the first block of each: its
@@ -1185,6 +1234,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
+        else if (!strcmp(argv[1], "loose_purged")) part_loose_purged();
         else return 2;
         return test_finish();
     }
@@ -1216,11 +1266,11 @@ int main(int argc, char **argv) {
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
-                                        "claim_front", "lock_spins"};
+                                        "claim_front", "lock_spins", "loose_purged"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  manual, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual, manual, manual};
+                                 checked_no_decay, manual, manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -92,11 +92,12 @@ struct hak_heap;
 
 /* One slab of a SuperSlab: blocks of one size class, owned by one heap
  * (docs/allocator.md, "SuperSlabs, slabs and thread caches").  Only the
- * owner touches the plain fields; other threads push onto `remote`. */
+ * owner touches the plain fields; other threads push onto its remote list
+ * (hak_slab_remote). */
 struct hak_slab {
     void *free;             /* blocks returned by the owner           */
     char *bump;             /* next never-used block                  */
-    _Atomic(void *) remote; /* blocks freed by other threads (MPSC)   */
+    void *spare;            /* unused: slabs[] strides 64 bytes       */
     struct hak_slab *next, *prev;
     /* a heap, HAK_OWNER_ORPHAN once its heap's thread exited, NULL while
      * unassigned: free's fast path pushes onto the thread cache when the
@@ -112,6 +113,15 @@ struct hak_slab {
 /* owner, cls and div_magic, which every free reads, share one cache line
  * (slabs[] is 64-byte aligned) */
 _Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
+
+/* A slab's remote list (blocks freed by other threads, MPSC), alone on a
+ * cache line: a remote push writes it, and on the slab's line it would take
+ * that line from the owner, whose every free reads owner and div_magic
+ * there (docs/allocator.md, "SuperSlabs, slabs and thread caches"). */
+struct hak_slab_remote {
+    _Alignas(64) _Atomic(void *) head;
+};
+_Static_assert(sizeof(struct hak_slab_remote) == 64, "a remote list takes one cache line");
 
 /* A 2 MiB SuperSlab.  Slab 0 holds this header; slabs 1.. carry blocks.
  * Its heap (`owner`) owns every assigned slab and its free slabs, and
@@ -156,12 +166,25 @@ struct hak_superslab {
     uint8_t orphan_busy;    /* an orphan being collected (none of its slabs is claimed
                              * meanwhile), under slab.c's orphan_lock */
     _Alignas(64) struct hak_slab slabs[HAK_MAX_SLABS];
+    /* slab i's remote list: right after slabs[], so it lies a constant
+     * distance from the slab (hak_slab_remote) */
+    struct hak_slab_remote remote[HAK_MAX_SLABS];
     /* One bit per block, set while the block is out of its slab (with the
      * user, in a thread cache or on the remote list): a block coming back
      * whose bit is clear was freed twice.  Written by the owner only, read
      * by remote frees; HAK_OUT_WORDS(tier) words per slab. */
     _Atomic(uint64_t) out_bits[];
 };
+/* The remote list of slab s: HAK_MAX_SLABS lines past it, no index computed. */
+static inline _Atomic(void *) *hak_slab_remote(const struct hak_slab *s)
+{
+    uintptr_t line = (uintptr_t)s + sizeof(((struct hak_superslab *)0)->slabs);
+    return &((struct hak_slab_remote *)line)->head;
+}
+_Static_assert(offsetof(struct hak_superslab, remote) ==
+                   offsetof(struct hak_superslab, slabs) + HAK_MAX_SLABS * sizeof(struct hak_slab),
+               "a slab's remote list lies HAK_MAX_SLABS slabs past it");
+
 /* Words of out_bits per slab: a Tiny slab holds up to 4096 blocks, a Mid one 56 (four words). */
 #define HAK_OUT_WORDS_SHIFT(tier) ((tier) == HAK_TIER_TINY ? 6 : 2)
 #define HAK_SS_HEADER_BYTES (sizeof(struct hak_superslab) + HAK_MAX_SLABS * 64 * sizeof(uint64_t))

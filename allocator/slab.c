@@ -528,8 +528,8 @@ static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s
  * clear the second time and stops the process instead of looping. */
 static uint32_t slab_drain_remote(struct hak_slab *s)
 {
-    if (!atomic_load_explicit(&s->remote, memory_order_relaxed)) return 0;
-    void *list = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
+    if (!atomic_load_explicit(hak_slab_remote(s), memory_order_relaxed)) return 0;
+    void *list = atomic_exchange_explicit(hak_slab_remote(s), NULL, memory_order_acquire);
     if (!list) return 0;
     struct hak_superslab *ss = ss_of(s);
     _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
@@ -801,7 +801,7 @@ static void slab_file(struct hak_heap *h, struct hak_slab *s)
  * free or remote list, which cost no page fault. */
 static inline bool orphan_slab_serves(const struct hak_slab *s, bool resident)
 {
-    if (slab_resident_free(s) || atomic_load_explicit(&s->remote, memory_order_relaxed)) return true;
+    if (slab_resident_free(s) || atomic_load_explicit(hak_slab_remote(s), memory_order_relaxed)) return true;
     return !resident && slab_has_free(s);
 }
 
@@ -995,7 +995,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
         if (s && !slab_resident_free(s) && s->bump < slab_end(ss_of(s), s) &&
             !(__atomic_load_n(&ss_of(s)->warm_mask, __ATOMIC_RELAXED) >>
                   hak_slab_index(ss_of(s), s) & 1) &&
-            !atomic_load_explicit(&s->remote, memory_order_relaxed)) {
+            !atomic_load_explicit(hak_slab_remote(s), memory_order_relaxed)) {
             /* the active slab would carve pages never touched (or given
              * back): resident free blocks of the class first, a partial
              * slab's, else an orphaned slab's (one claim per refill) */
@@ -1156,7 +1156,7 @@ static HAK_NOINLINE void remote_push_slow(struct hak_superslab *ss, struct hak_s
         if (unlikely(old == b)) remote_double_free(b);
         if (!old) orphan_note_free(ss, s);
         b[0] = old;
-        if (atomic_compare_exchange_weak_explicit(&s->remote, &old, b, memory_order_release,
+        if (atomic_compare_exchange_weak_explicit(hak_slab_remote(s), &old, b, memory_order_release,
                                                   memory_order_relaxed))
             break;
         HAK_COUNT(early_remote_busy);
@@ -1189,14 +1189,14 @@ void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss)
     /* a block already back in its slab was freed before; one freed twice
      * before its owner drained it is caught by the drain */
     if (unlikely(!block_is_out(ss, s, p))) remote_double_free(p);
-    void *old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    void *old = atomic_load_explicit(hak_slab_remote(s), memory_order_relaxed);
     if (unlikely(old == p)) remote_double_free(p);
     if (unlikely(!old)) {
         remote_push_slow(ss, s, b, old, false); /* may start the list */
         return;
     }
     b[0] = old;
-    if (unlikely(!atomic_compare_exchange_strong_explicit(&s->remote, &old, b, memory_order_release,
+    if (unlikely(!atomic_compare_exchange_strong_explicit(hak_slab_remote(s), &old, b, memory_order_release,
                                                           memory_order_relaxed))) {
         remote_push_slow(ss, s, b, old, true);
         return;

@@ -117,6 +117,25 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
     hak_slab_free_owned(ss, s, p, fn);
 }
 
+/* Pushes block b of slab s, which this thread's heap owns, onto its
+ * thread cache, marked with the free key; false when the cache is full
+ * (or a reclaimer's probe stands). */
+static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
+{
+    hak_fast_enter();
+    struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
+    if (likely(tc->pushes != tc->limit)) {
+        b[1] = key;
+        b[0] = tc->head;
+        tc->head = b;
+        count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
+        hak_fast_leave();
+        return true;
+    }
+    hak_fast_leave();
+    return false;
+}
+
 /* Frees a Tiny or Mid block of slab s.  The fast path pushes it onto the
  * thread cache when this thread's heap owns its slab; it calls nothing, so
  * it needs no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of
@@ -133,19 +152,7 @@ static inline void free_block_of(struct hak_superslab *ss, struct hak_slab *s, v
      * pointer fails, so s->cls is a class here */
     if (likely(live || !hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(live || b[1] != key)) {
-                hak_fast_enter();
-                struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
-                if (likely(tc->pushes != tc->limit)) {
-                    b[1] = key;
-                    b[0] = tc->head;
-                    tc->head = b;
-                    count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
-                    hak_fast_leave();
-                    return;
-                }
-                hak_fast_leave();
-            }
+            if (likely(live || b[1] != key) && likely(tcache_push(s, b, key))) return;
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
@@ -299,7 +306,7 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
 /* realloc_move of a SuperSlab block of slab s that realloc_impl found
  * plainly live: the old block goes back by free's push without the tests
  * that found it live (the SuperSlab map, the boundary, the free key). */
-static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
+static HAK_NOINLINE void *realloc_move_live_slow(void *p, size_t n, struct hak_slab *s)
 {
     size_t usable = s->block_size;
     void *q = malloc_inline(grown_size(n, usable));
@@ -309,6 +316,44 @@ static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *
     free_block_of((struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK), s, p, true,
                   "realloc");
     return q;
+}
+
+/* The end of a realloc_move_live whose old block p did not fit the thread
+ * cache: free's slow path, then the new block q. */
+static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q)
+{
+    free_block_slow(p, s, (struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK),
+                    "realloc");
+    return q;
+}
+
+/* Longest move realloc_move_live makes itself: past it memcpy's wider
+ * moves win. */
+#define MOVE_INLINE_MAX 128
+
+/* realloc_move_live_slow's common case: a block shrunk below half of it
+ * to at most MOVE_INLINE_MAX bytes (python's strings, shrunk from 160
+ * bytes to 48), moved to a cached block, and the old block pushed onto
+ * this thread's cache.  Tiny blocks are 16-byte aligned and a multiple of
+ * 16 bytes long, so the copy moves whole 16-byte units in a loop; it calls
+ * nothing and every other way out is a tail call, so it needs no stack
+ * frame. */
+static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
+{
+    if (unlikely(n >= s->block_size || n > MOVE_INLINE_MAX))
+        return realloc_move_live_slow(p, n, s);
+    void *q = tcache_pop(hak_tiny_cache_off[n]);
+    if (unlikely(!q)) return realloc_move_live_slow(p, n, s);
+    size_t i = 0; /* n > 0 */
+    do {
+        __asm__("" : "+r"(i)); /* else GCC turns the loop back into a memcpy call */
+        __builtin_memcpy((char *)q + i, (char *)p + i, 16);
+        i += 16;
+    } while (i < n);
+    if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap) &&
+        likely(tcache_push(s, p, (void *)hak_free_key)))
+        return q;
+    return realloc_free_live(p, s, q);
 }
 
 /* realloc of NULL, to 0 bytes, of a block outside the SuperSlabs, or of

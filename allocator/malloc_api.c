@@ -306,7 +306,7 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
 /* realloc_move of a SuperSlab block of slab s that realloc_impl found
  * plainly live: the old block goes back by free's push without the tests
  * that found it live (the SuperSlab map, the boundary, the free key). */
-static HAK_NOINLINE void *realloc_move_live_slow(void *p, size_t n, struct hak_slab *s)
+static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
 {
     size_t usable = s->block_size;
     void *q = malloc_inline(grown_size(n, usable));
@@ -318,8 +318,8 @@ static HAK_NOINLINE void *realloc_move_live_slow(void *p, size_t n, struct hak_s
     return q;
 }
 
-/* The end of a realloc_move_live whose old block p did not fit the thread
- * cache: free's slow path, then the new block q. */
+/* The end of a realloc_shrink_live whose old block p did not fit the
+ * thread cache: free's slow path, then the new block q. */
 static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q)
 {
     free_block_slow(p, s, (struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK),
@@ -327,23 +327,22 @@ static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q
     return q;
 }
 
-/* Longest move realloc_move_live makes itself: past it memcpy's wider
+/* Longest move realloc_shrink_live makes itself: past it memcpy's wider
  * moves win. */
-#define MOVE_INLINE_MAX 128
+#define SHRINK_INLINE_MAX 128
 
-/* realloc_move_live_slow's common case: a block shrunk below half of it
- * to at most MOVE_INLINE_MAX bytes (python's strings, shrunk from 160
- * bytes to 48), moved to a cached block, and the old block pushed onto
- * this thread's cache.  Tiny blocks are 16-byte aligned and a multiple of
- * 16 bytes long, so the copy moves whole 16-byte units in a loop; it calls
+/* realloc_move_live of a block shrunk below half of it to at most
+ * SHRINK_INLINE_MAX bytes, the common move (python's strings, shrunk from
+ * 160 bytes to 48): a cached block, and the old block pushed onto this
+ * thread's cache.  Tiny blocks are 16-byte aligned and a multiple of 16
+ * bytes long, so the copy moves whole 16-byte units in a loop; it calls
  * nothing and every other way out is a tail call, so it needs no stack
  * frame. */
-static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
+static HAK_NOINLINE void *realloc_shrink_live(void *p, size_t n, struct hak_slab *s)
 {
-    if (unlikely(n >= s->block_size || n > MOVE_INLINE_MAX))
-        return realloc_move_live_slow(p, n, s);
+    if (unlikely(n > SHRINK_INLINE_MAX)) return realloc_move_live(p, n, s);
     void *q = tcache_pop(hak_tiny_cache_off[n]);
-    if (unlikely(!q)) return realloc_move_live_slow(p, n, s);
+    if (unlikely(!q)) return realloc_move_live(p, n, s);
     size_t i = 0; /* n > 0 */
     do {
         __asm__("" : "+r"(i)); /* else GCC turns the loop back into a memcpy call */
@@ -380,6 +379,7 @@ static inline void *realloc_impl(void *p, size_t n, const char *fn)
         if (likely(hak_slab_plainly_live(ss, s, p))) {
             size_t usable = s->block_size;
             if (fits_in_place(n, usable)) return p;
+            if (n < usable) return realloc_shrink_live(p, n, s);
             return realloc_move_live(p, n, s);
         }
     }

@@ -335,15 +335,15 @@ static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q
  * SHRINK_INLINE_MAX bytes, the common move (python's strings, shrunk from
  * 160 bytes to 48): a cached block, and the old block pushed onto this
  * thread's cache.  Tiny blocks are 16-byte aligned and a multiple of 16
- * bytes long, so the copy moves whole 16-byte units, a fixed number a
- * branch; it calls nothing and every other way out is a tail call, so it
- * needs no stack frame. */
+ * bytes long, so the copy moves whole 16-byte units, a fixed number in
+ * each of three size ranges; it calls nothing and every other way out is
+ * a tail call, so it needs no stack frame. */
 static HAK_NOINLINE void *realloc_shrink_live(void *p, size_t n, struct hak_slab *s)
 {
     if (unlikely(n > SHRINK_INLINE_MAX)) return realloc_move_live(p, n, s);
     void *q = tcache_pop(hak_tiny_cache_off[n]);
     if (unlikely(!q)) return realloc_move_live(p, n, s);
-    /* n rounded up to whole units, as two runs that may overlap: the
+    /* n taken up to whole units, as two runs that may overlap: the
      * first and the last 16, 32 or 64 bytes */
     size_t r = (n + 15) & ~(size_t)15;
     char *to = q;

@@ -117,6 +117,25 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
     hak_slab_free_owned(ss, s, p, fn);
 }
 
+/* Pushes block b of slab s, which this thread's heap owns, onto its
+ * thread cache, marked with the free key; false when the cache is full
+ * (or a reclaimer's probe stands). */
+static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
+{
+    hak_fast_enter();
+    struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
+    if (likely(tc->pushes != tc->limit)) {
+        b[1] = key;
+        b[0] = tc->head;
+        tc->head = b;
+        count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
+        hak_fast_leave();
+        return true;
+    }
+    hak_fast_leave();
+    return false;
+}
+
 /* Frees a Tiny or Mid block of slab s.  The fast path pushes it onto the
  * thread cache when this thread's heap owns its slab; it calls nothing, so
  * it needs no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of
@@ -133,19 +152,7 @@ static inline void free_block_of(struct hak_superslab *ss, struct hak_slab *s, v
      * pointer fails, so s->cls is a class here */
     if (likely(live || !hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(live || b[1] != key)) {
-                hak_fast_enter();
-                struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
-                if (likely(tc->pushes != tc->limit)) {
-                    b[1] = key;
-                    b[0] = tc->head;
-                    tc->head = b;
-                    count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
-                    hak_fast_leave();
-                    return;
-                }
-                hak_fast_leave();
-            }
+            if (likely(live || b[1] != key) && likely(tcache_push(s, b, key))) return;
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
@@ -311,6 +318,52 @@ static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *
     return q;
 }
 
+/* The end of a realloc_shrink_live whose old block p did not fit the
+ * thread cache: free's slow path, then the new block q. */
+static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q)
+{
+    free_block_slow(p, s, (struct hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SEG_MASK),
+                    "realloc");
+    return q;
+}
+
+/* Longest move realloc_shrink_live makes itself: past it memcpy's wider
+ * moves win. */
+#define SHRINK_INLINE_MAX 128
+
+/* realloc_move_live of a block shrunk below half of it to at most
+ * SHRINK_INLINE_MAX bytes, the common move (python's strings, shrunk from
+ * 160 bytes to 48): a cached block, and the old block pushed onto this
+ * thread's cache.  Tiny blocks are 16-byte aligned and a multiple of 16
+ * bytes long, so the copy moves whole 16-byte units, a fixed number in
+ * each of three size ranges; it calls nothing and every other way out is
+ * a tail call, so it needs no stack frame. */
+static HAK_NOINLINE void *realloc_shrink_live(void *p, size_t n, struct hak_slab *s)
+{
+    if (unlikely(n > SHRINK_INLINE_MAX)) return realloc_move_live(p, n, s);
+    void *q = tcache_pop(hak_tiny_cache_off[n]);
+    if (unlikely(!q)) return realloc_move_live(p, n, s);
+    /* n taken up to whole units, as two runs that may overlap: the
+     * first and the last 16, 32 or 64 bytes */
+    size_t r = (n + 15) & ~(size_t)15;
+    char *to = q;
+    const char *from = p;
+    if (r <= 32) {
+        __builtin_memcpy(to, from, 16);
+        __builtin_memcpy(to + r - 16, from + r - 16, 16);
+    } else if (r <= 64) {
+        __builtin_memcpy(to, from, 32);
+        __builtin_memcpy(to + r - 32, from + r - 32, 32);
+    } else {
+        __builtin_memcpy(to, from, 64);
+        __builtin_memcpy(to + r - 64, from + r - 64, 64);
+    }
+    if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap) &&
+        likely(tcache_push(s, p, (void *)hak_free_key)))
+        return q;
+    return realloc_free_live(p, s, q);
+}
+
 /* realloc of NULL, to 0 bytes, of a block outside the SuperSlabs, or of
  * one that is not plainly live (the checks stop the process or pass). */
 static HAK_NOINLINE void *realloc_other(void *p, size_t n, const char *fn)
@@ -335,6 +388,7 @@ static inline void *realloc_impl(void *p, size_t n, const char *fn)
         if (likely(hak_slab_plainly_live(ss, s, p))) {
             size_t usable = s->block_size;
             if (fits_in_place(n, usable)) return p;
+            if (n < usable) return realloc_shrink_live(p, n, s);
             return realloc_move_live(p, n, s);
         }
     }

@@ -56,20 +56,23 @@ static void check_tier_counts(const struct tier_case *c) {
 }
 
 /* A realloc that moves a Tiny or Mid block frees the old one: one small
- * free counted per move, and the old block is free again (no leak). */
-static void check_realloc_move_frees(void) {
+ * free counted per move, and the old block is free again (no leak).  A
+ * block grown from Tiny to Mid, and one shrunk below half to a few units
+ * (realloc_move_live's own copy and push, not memcpy and free's). */
+static void check_realloc_move_frees(size_t from, size_t to) {
     for (int i = 0; i < N; i++)
-        REQUIRE((blocks[i] = malloc(OPAQUE((size_t)48))) != NULL);
+        REQUIRE((blocks[i] = malloc(OPAQUE(from))) != NULL);
     long long f0 = small_frees();
     for (int i = 0; i < N; i++) {
-        void *q = realloc(blocks[i], OPAQUE((size_t)2000)); /* Tiny -> Mid: a move */
+        void *q = realloc(blocks[i], OPAQUE(to));
         REQUIRE(q != NULL);
-        CHECKF(q != blocks[i], "realloc 48 -> 2000 stayed in place");
+        CHECKF(q != blocks[i], "realloc %zu -> %zu stayed in place", from, to);
         blocks[i] = q;
     }
     long long freed = small_frees() - f0;
-    printf("%d moving reallocs counted %lld small frees\n", N, freed);
-    CHECKF(freed == N, "%lld frees counted for %d moving reallocs", freed, N);
+    printf("%d moving reallocs %zu -> %zu counted %lld small frees\n", N, from, to, freed);
+    CHECKF(freed == N, "%lld frees counted for %d moving reallocs %zu -> %zu", freed, N, from,
+           to);
     for (int i = 0; i < N; i++)
         free(blocks[i]);
 }
@@ -107,7 +110,8 @@ int main(void) {
     hak_counter("flush_calls"); /* skips here when counters are compiled out */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_tier_counts(&cases[i]);
-    check_realloc_move_frees();
+    check_realloc_move_frees(48, 2000); /* Tiny -> Mid */
+    check_realloc_move_frees(160, 48);  /* shrunk below half */
     check_flush_bytes();
     return test_finish();
 }

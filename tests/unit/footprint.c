@@ -967,17 +967,23 @@ static void *front_a_thread(void *arg) {
     return NULL;
 }
 
+/* Fills one slab of class `size` (CLAIM_X or larger) and frees its blocks but the first, which
+ * it returns. */
+static void *fill_slab_keep_first(size_t size) {
+    void *v[SLAB_MID / CLAIM_X];
+    int n = (int)(SLAB_MID / size);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+    for (int i = 1; i < n; i++)
+        free(v[i]);
+    return v[0];
+}
+
 /* Orphan B: a slab of class Y of its own, first block kept; exits after A, so B is orphaned
  * later and comes first on the orphan list (stage 4). */
 static void *front_b_thread(void *arg) {
     (void)arg;
-    static void *v[SLAB_MID / CLAIM_Y];
-    int n = (int)(SLAB_MID / CLAIM_Y);
-    for (int i = 0; i < n; i++)
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
-    front_b_kept = v[0];
-    for (int i = 1; i < n; i++)
-        free(v[i]);
+    front_b_kept = fill_slab_keep_first(CLAIM_Y);
     set_stage(2);
     wait_stage(4);
     return NULL;
@@ -1037,31 +1043,23 @@ static void *hint_a_thread(void *arg) {
  * orphan to claim), its first block kept; exits at stage 3, after the first claim. */
 static void *hint_d_thread(void *arg) {
     (void)arg;
-    static void *v[SLAB_MID / CLAIM_X];
-    int n = (int)(SLAB_MID / CLAIM_X);
-    for (int i = 0; i < n; i++)
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
-    hint_d_kept = v[0];
-    for (int i = 1; i < n; i++)
-        free(v[i]);
+    hint_d_kept = fill_slab_keep_first(CLAIM_X);
     set_stage(1);
     wait_stage(3);
     return NULL;
 }
 
-/* Take one block of class X each, then live until stage 5 (their claimed slabs stay theirs). */
-static void *hint_first_thread(void *arg) {
-    (void)arg;
-    REQUIRE((hint_first = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
-    set_stage(2);
-    wait_stage(5);
-    return NULL;
-}
+/* A claimer: takes one block of class X into *out, sets stage `done` and lives until stage 5
+ * (its claimed slab stays its). */
+struct hint_claimer {
+    void **out;
+    int done;
+};
 
-static void *hint_second_thread(void *arg) {
-    (void)arg;
-    REQUIRE((hint_second = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
-    set_stage(4);
+static void *hint_claim_thread(void *arg) {
+    struct hint_claimer *c = arg;
+    REQUIRE((*c->out = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    set_stage(c->done);
     wait_stage(5);
     return NULL;
 }
@@ -1080,11 +1078,12 @@ static void part_claim_hint(void) {
     wait_stage(1);
     REQUIRE(pthread_create(&t, NULL, hint_a_thread, NULL) == 0);
     REQUIRE(pthread_join(t, NULL) == 0);
-    REQUIRE(pthread_create(&t1, NULL, hint_first_thread, NULL) == 0);
+    struct hint_claimer first = {&hint_first, 2}, second = {&hint_second, 4};
+    REQUIRE(pthread_create(&t1, NULL, hint_claim_thread, &first) == 0);
     wait_stage(2);
     set_stage(3); /* D exits: its orphan comes first on the list */
     REQUIRE(pthread_join(d, NULL) == 0);
-    REQUIRE(pthread_create(&t2, NULL, hint_second_thread, NULL) == 0);
+    REQUIRE(pthread_create(&t2, NULL, hint_claim_thread, &second) == 0);
     wait_stage(4);
     set_stage(5);
     REQUIRE(pthread_join(t1, NULL) == 0);

@@ -888,42 +888,9 @@ static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
     return s;
 }
 
-/* The orphan whose slab served the last claim of each class, looked at
- * before the list: an orphan holds several slabs of a class, and a Mid
- * tier's list is tens of SuperSlabs long, two cache misses each.  Under
- * orphan_lock; cleared when its orphan is unmapped. */
-static struct hak_superslab *orphan_hint[HAK_NUM_CLASSES];
-
-/* Takes the first slab of `cls` of orphan ss that serves a claim (see
- * claim_orphan_slab) for h, orphan_lock held until claim_take drops it;
- * NULL, with the orphan's stale mask bit cleared, when none does. */
-static struct hak_slab *orphan_take_slab(struct hak_heap *h, struct hak_superslab *ss,
-                                         unsigned cls, bool resident)
-{
-    uint64_t bit = (uint64_t)1 << (cls % 64);
-    uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
-    if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) return NULL;
-    for (unsigned i = 1; i < ss->nslabs; i++) {
-        struct hak_slab *s = &ss->slabs[i];
-        /* the owner first: a claimed slab's fields are its claimer's */
-        if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls || !orphan_slab_serves(s, resident))
-            continue;
-        atomic_store_explicit(&s->owner, h, memory_order_release);
-        orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
-        orphan_hint[cls] = ss;
-        claim_take(h, ss, s);
-        slab_drain_remote(s);
-        slab_file(h, s);
-        return s;
-    }
-    __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
-    return NULL;
-}
-
 /* Claims an orphaned slab of `cls` with free blocks (with `resident`, on
- * its free or remote list): the last orphan that served the class first,
- * then the first an orphan's class mask points to; an orphan whose mask
- * was stale loses the bit.  NULL when none. */
+ * its free or remote list), the first an orphan's class mask points to; an
+ * orphan whose mask was stale loses the bit.  NULL when none. */
 static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool resident)
 {
     enum hak_tier tier = hak_class_tier(cls);
@@ -934,11 +901,24 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
     /* cleared with a full barrier before the masks are read: an orphan's
      * bit set after its mask was read here sets it again */
     __atomic_fetch_and(any, ~bit, __ATOMIC_SEQ_CST);
-    struct hak_superslab *hint = orphan_hint[cls];
-    struct hak_slab *s;
-    if (hint && (s = orphan_take_slab(h, hint, cls, resident))) return s;
-    for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next)
-        if (ss != hint && (s = orphan_take_slab(h, ss, cls, resident))) return s;
+    for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next) {
+        uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
+        if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
+        for (unsigned i = 1; i < ss->nslabs; i++) {
+            struct hak_slab *s = &ss->slabs[i];
+            /* the owner first: a claimed slab's fields are its claimer's */
+            if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls ||
+                !orphan_slab_serves(s, resident))
+                continue;
+            atomic_store_explicit(&s->owner, h, memory_order_release);
+            orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
+            claim_take(h, ss, s);
+            slab_drain_remote(s);
+            slab_file(h, s);
+            return s;
+        }
+        __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
+    }
     pthread_mutex_unlock(&orphan_lock);
     return NULL;
 }
@@ -1582,11 +1562,7 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
         bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
         next = orphan_next_idle(ss->next);
         ss->orphan_busy = 0;
-        if (unmap) {
-            ss_unlink(&orphans[tier], ss);
-            for (unsigned c = 0; c < HAK_NUM_CLASSES; c++)
-                if (orphan_hint[c] == ss) orphan_hint[c] = NULL;
-        }
+        if (unmap) ss_unlink(&orphans[tier], ss);
         pthread_mutex_unlock(&orphan_lock);
         if (unmap) bytes += ss_unmap(ss);
     }

@@ -35,9 +35,7 @@
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
  *     back to the orphan when the claimer exits, for the next claim; claim_front: the orphan that
- *     served a claim is the first the next claim looks at; claim_hint: the orphan that served a
- *     class's last claim is the first the class's next claim looks at, even after another
- *     orphan joined the head of the list;
+ *     served a claim is the first the next claim looks at;
  *   - remote_claim: a thread exits with a full slab of a class; refills of the class skip the
  *     orphans while none has a free block of it, and once another thread frees a block onto that
  *     slab, the next refill of the class claims it;
@@ -967,23 +965,17 @@ static void *front_a_thread(void *arg) {
     return NULL;
 }
 
-/* Fills one slab of class `size` (CLAIM_X or larger) and frees its blocks but the first, which
- * it returns. */
-static void *fill_slab_keep_first(size_t size) {
-    void *v[SLAB_MID / CLAIM_X];
-    int n = (int)(SLAB_MID / size);
-    for (int i = 0; i < n; i++)
-        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
-    for (int i = 1; i < n; i++)
-        free(v[i]);
-    return v[0];
-}
-
 /* Orphan B: a slab of class Y of its own, first block kept; exits after A, so B is orphaned
  * later and comes first on the orphan list (stage 4). */
 static void *front_b_thread(void *arg) {
     (void)arg;
-    front_b_kept = fill_slab_keep_first(CLAIM_Y);
+    static void *v[SLAB_MID / CLAIM_Y];
+    int n = (int)(SLAB_MID / CLAIM_Y);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_Y))) != NULL);
+    front_b_kept = v[0];
+    for (int i = 1; i < n; i++)
+        free(v[i]);
     set_stage(2);
     wait_stage(4);
     return NULL;
@@ -1017,84 +1009,6 @@ static void part_claim_front(void) {
     CHECKF(same_slab(front_y, claim_kept[1]), "the class-Y block %p is not in orphan A's class-Y "
            "slab (%p; orphan B's is %p): the orphan that served the claim was not looked at first",
            front_y, claim_kept[1], front_b_kept);
-}
-
-/* ---- claim_hint ------------------------------------------------------------------------ */
-
-static void *hint_a_kept[2], *hint_d_kept, *hint_first, *hint_second;
-
-/* Orphan A: two slabs of class X, one block of each kept. */
-static void *hint_a_thread(void *arg) {
-    (void)arg;
-    enum { N = 2 * (SLAB_MID / CLAIM_X) };
-    static void *v[N];
-    for (int i = 0; i < N; i++)
-        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
-    hint_a_kept[0] = v[0];
-    for (int i = 1; i < N && !hint_a_kept[1]; i++)
-        if (!same_slab(v[i], v[0])) hint_a_kept[1] = v[i];
-    REQUIRE(hint_a_kept[1] != NULL);
-    for (int i = 1; i < N; i++)
-        if (v[i] != hint_a_kept[1]) free(v[i]);
-    return NULL;
-}
-
-/* Orphan D: one slab of class X of its own (carved before A's thread starts, while there is no
- * orphan to claim), its first block kept; exits at stage 3, after the first claim. */
-static void *hint_d_thread(void *arg) {
-    (void)arg;
-    hint_d_kept = fill_slab_keep_first(CLAIM_X);
-    set_stage(1);
-    wait_stage(3);
-    return NULL;
-}
-
-/* A claimer: takes one block of class X into *out, sets stage `done` and lives until stage 5
- * (its claimed slab stays its). */
-struct hint_claimer {
-    void **out;
-    int done;
-};
-
-static void *hint_claim_thread(void *arg) {
-    struct hint_claimer *c = arg;
-    REQUIRE((*c->out = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
-    set_stage(c->done);
-    wait_stage(5);
-    return NULL;
-}
-
-static bool in_a(const void *p) {
-    return same_slab(p, hint_a_kept[0]) || same_slab(p, hint_a_kept[1]);
-}
-
-/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: orphan A holds two slabs of class
- * X with free blocks; a thread's refill of X claims one, and A moves to the head of the list.
- * Orphan D, orphaned then, comes first on the list with a slab of X too; another thread's refill of X claims A's other slab, not D's
- * (the orphan that served the class's last claim is looked at first). */
-static void part_claim_hint(void) {
-    pthread_t d, t, t1, t2;
-    REQUIRE(pthread_create(&d, NULL, hint_d_thread, NULL) == 0);
-    wait_stage(1);
-    REQUIRE(pthread_create(&t, NULL, hint_a_thread, NULL) == 0);
-    REQUIRE(pthread_join(t, NULL) == 0);
-    struct hint_claimer first = {&hint_first, 2}, second = {&hint_second, 4};
-    REQUIRE(pthread_create(&t1, NULL, hint_claim_thread, &first) == 0);
-    wait_stage(2);
-    set_stage(3); /* D exits: its orphan comes first on the list */
-    REQUIRE(pthread_join(d, NULL) == 0);
-    REQUIRE(pthread_create(&t2, NULL, hint_claim_thread, &second) == 0);
-    wait_stage(4);
-    set_stage(5);
-    REQUIRE(pthread_join(t1, NULL) == 0);
-    REQUIRE(pthread_join(t2, NULL) == 0);
-    CHECKF(in_a(hint_first), "the first class-X block %p is not in orphan A's slabs (%p, %p)",
-           hint_first, hint_a_kept[0], hint_a_kept[1]);
-    CHECKF(in_a(hint_second) && !same_slab(hint_second, hint_first),
-           "the second class-X block %p is not in orphan A's other slab (A's: %p, %p; the "
-           "first claim's: %p; orphan D's: %p): the orphan that served the class's last claim "
-           "was not looked at first", hint_second, hint_a_kept[0], hint_a_kept[1], hint_first,
-           hint_d_kept);
 }
 
 /* ---- lock_spins ------------------------------------------------------------------------ */
@@ -1318,7 +1232,6 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
         else if (!strcmp(argv[1], "claim_front")) part_claim_front();
         else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
-        else if (!strcmp(argv[1], "claim_hint")) part_claim_hint();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else if (!strcmp(argv[1], "loose_purged")) part_loose_purged();
@@ -1353,13 +1266,11 @@ int main(int argc, char **argv) {
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
-                                        "claim_front", "lock_spins", "loose_purged",
-                                        "claim_hint"};
+                                        "claim_front", "lock_spins", "loose_purged"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  manual, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual, manual, manual, manual,
-                                 manual};
+                                 checked_no_decay, manual, manual, manual, manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

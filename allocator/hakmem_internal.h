@@ -165,6 +165,7 @@ struct hak_superslab {
     uint64_t orphan_res[2]; /* of those, the classes with blocks on free or remote lists */
     uint8_t orphan_busy;    /* an orphan being collected (none of its slabs is claimed
                              * meanwhile), under slab.c's orphan_lock */
+    uint16_t orphan_slot;   /* an orphan's slot in slab.c's class index, plus one (0: none) */
     _Alignas(64) struct hak_slab slabs[HAK_MAX_SLABS];
     /* slab i's remote list: right after slabs[], so it lies a constant
      * distance from the slab (hak_slab_remote) */

@@ -817,6 +817,80 @@ static inline void orphan_any_set(bool resident, unsigned word, uint64_t bits)
         __atomic_fetch_or(&orphan_any[resident][word], bits, __ATOMIC_SEQ_CST);
 }
 
+/* The class index: each orphan on a list holds a slot (the first
+ * ORPHAN_SLOTS to come), and for each class and kind a bitmap of the slots
+ * whose orphan's class mask has the class, so a claim finds a serving
+ * orphan without walking the list (a Mid claim walked ten SuperSlab
+ * headers, two cache misses each, under the lock).  Slots and orphans
+ * under orphan_lock; bits set with the masks' bits (after them), cleared
+ * under the lock.  Orphans beyond the slots are walked as before. */
+#define ORPHAN_SLOTS 256
+#define ORPHAN_SLOT_WORDS (ORPHAN_SLOTS / 64)
+static struct hak_superslab *orphan_slot_ss[ORPHAN_SLOTS];
+static uint64_t orphan_slot_used[ORPHAN_SLOT_WORDS];
+static uint64_t orphan_by_class[2][HAK_NUM_CLASSES][ORPHAN_SLOT_WORDS];
+static uint32_t orphans_unslotted[2]; /* per tier: orphans on the list without a slot */
+
+/* Sets or clears orphan ss's bit for `cls` in the class index (slot + 1 = ss->orphan_slot). */
+static inline void orphan_slot_mark(unsigned slot1, bool resident, unsigned cls, bool on)
+{
+    unsigned slot = slot1 - 1;
+    uint64_t *w = &orphan_by_class[resident][cls][slot / 64], bit = (uint64_t)1 << (slot % 64);
+    if (on) {
+        if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit)) __atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
+    } else if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit) {
+        __atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED);
+    }
+}
+
+/* Orphan ss's class masks, copied to its slot's bits (a slot just taken, or
+ * masks just noted anew). */
+static void orphan_slot_copy(struct hak_superslab *ss)
+{
+    unsigned slot1 = __atomic_load_n(&ss->orphan_slot, __ATOMIC_SEQ_CST);
+    if (!slot1) return;
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        uint64_t bit = (uint64_t)1 << (c % 64);
+        orphan_slot_mark(slot1, false, c, __atomic_load_n(&ss->orphan_cls[c / 64], __ATOMIC_SEQ_CST) & bit);
+        orphan_slot_mark(slot1, true, c, __atomic_load_n(&ss->orphan_res[c / 64], __ATOMIC_SEQ_CST) & bit);
+    }
+}
+
+/* An orphan joins its list with a slot when one is free (orphan_lock held). */
+static void orphan_slot_take(enum hak_tier tier, struct hak_superslab *ss)
+{
+    for (unsigned w = 0; w < ORPHAN_SLOT_WORDS; w++) {
+        if (orphan_slot_used[w] == ~(uint64_t)0) continue;
+        unsigned slot = w * 64 + (unsigned)__builtin_ctzll(~orphan_slot_used[w]);
+        orphan_slot_used[w] |= (uint64_t)1 << (slot % 64);
+        orphan_slot_ss[slot] = ss;
+        /* stored before the masks are read: a remote free that set a mask
+         * bit after they were read sees the slot and sets its bit */
+        __atomic_store_n(&ss->orphan_slot, (uint16_t)(slot + 1), __ATOMIC_SEQ_CST);
+        orphan_slot_copy(ss);
+        return;
+    }
+    orphans_unslotted[tier]++;
+}
+
+/* An orphan leaves its list to be unmapped (orphan_lock held): nothing of
+ * it is live, so no free notes a class of it meanwhile. */
+static void orphan_slot_give(enum hak_tier tier, struct hak_superslab *ss)
+{
+    unsigned slot1 = ss->orphan_slot;
+    if (!slot1) {
+        orphans_unslotted[tier]--;
+        return;
+    }
+    for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        orphan_slot_mark(slot1, false, c, false);
+        orphan_slot_mark(slot1, true, c, false);
+    }
+    orphan_slot_used[(slot1 - 1) / 64] &= ~((uint64_t)1 << ((slot1 - 1) % 64));
+    orphan_slot_ss[slot1 - 1] = NULL;
+    ss->orphan_slot = 0;
+}
+
 /* The classes an orphan's own slabs have free blocks of (or remote frees
  * for), noted when it joins the orphan list and when a pass collected it:
  * a refill claims a slab of its class from an orphan whose bit is set
@@ -839,6 +913,7 @@ static void orphan_note_classes(struct hak_superslab *ss)
         orphan_any_set(false, w, m[w]);
         orphan_any_set(true, w, res[w]);
     }
+    orphan_slot_copy(ss);
 }
 
 /* An orphaned slab of class `cls` has (or may have) free blocks. */
@@ -847,10 +922,14 @@ static void orphan_note_class(struct hak_superslab *ss, unsigned cls, bool resid
     uint64_t bit = (uint64_t)1 << (cls % 64);
     if (!(__atomic_load_n(&ss->orphan_cls[cls / 64], __ATOMIC_RELAXED) & bit))
         __atomic_fetch_or(&ss->orphan_cls[cls / 64], bit, __ATOMIC_SEQ_CST);
+    unsigned slot1 = __atomic_load_n(&ss->orphan_slot, __ATOMIC_SEQ_CST);
+    if (slot1) orphan_slot_mark(slot1, false, cls, true);
     orphan_any_set(false, cls / 64, bit);
     if (!resident) return;
     if (!(__atomic_load_n(&ss->orphan_res[cls / 64], __ATOMIC_RELAXED) & bit))
         __atomic_fetch_or(&ss->orphan_res[cls / 64], bit, __ATOMIC_SEQ_CST);
+    slot1 = __atomic_load_n(&ss->orphan_slot, __ATOMIC_SEQ_CST);
+    if (slot1) orphan_slot_mark(slot1, true, cls, true);
     orphan_any_set(true, cls / 64, bit);
 }
 
@@ -867,6 +946,7 @@ static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
     orphan_note_classes(ss);
     pthread_mutex_lock(&orphan_lock);
     ss_link(&orphans[tier], ss);
+    orphan_slot_take(tier, ss);
     pthread_mutex_unlock(&orphan_lock);
 }
 
@@ -888,9 +968,37 @@ static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
     return s;
 }
 
+/* Takes the first slab of `cls` of orphan ss that serves a claim (see
+ * claim_orphan_slab) for h; orphan_lock held, dropped by claim_take when it
+ * does.  NULL, with the orphan's stale bits cleared, when none does. */
+static struct hak_slab *orphan_take_slab(struct hak_heap *h, struct hak_superslab *ss,
+                                         unsigned cls, bool resident)
+{
+    uint64_t bit = (uint64_t)1 << (cls % 64);
+    uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
+    if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) return NULL;
+    for (unsigned i = 1; i < ss->nslabs; i++) {
+        struct hak_slab *s = &ss->slabs[i];
+        /* the owner first: a claimed slab's fields are its claimer's */
+        if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls || !orphan_slab_serves(s, resident))
+            continue;
+        atomic_store_explicit(&s->owner, h, memory_order_release);
+        orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
+        claim_take(h, ss, s);
+        slab_drain_remote(s);
+        slab_file(h, s);
+        return s;
+    }
+    __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
+    if (ss->orphan_slot) orphan_slot_mark(ss->orphan_slot, resident, cls, false);
+    return NULL;
+}
+
 /* Claims an orphaned slab of `cls` with free blocks (with `resident`, on
- * its free or remote list), the first an orphan's class mask points to; an
- * orphan whose mask was stale loses the bit.  NULL when none. */
+ * its free or remote list): the head orphan's first (the last to serve a
+ * claim), then those of the orphans the class index points to, then the
+ * slotless orphans' on the list.  An orphan whose mask was stale loses the
+ * bit.  NULL when none. */
 static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool resident)
 {
     enum hak_tier tier = hak_class_tier(cls);
@@ -901,24 +1009,20 @@ static struct hak_slab *claim_orphan_slab(struct hak_heap *h, unsigned cls, bool
     /* cleared with a full barrier before the masks are read: an orphan's
      * bit set after its mask was read here sets it again */
     __atomic_fetch_and(any, ~bit, __ATOMIC_SEQ_CST);
-    for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next) {
-        uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
-        if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) continue;
-        for (unsigned i = 1; i < ss->nslabs; i++) {
-            struct hak_slab *s = &ss->slabs[i];
-            /* the owner first: a claimed slab's fields are its claimer's */
-            if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls ||
-                !orphan_slab_serves(s, resident))
-                continue;
-            atomic_store_explicit(&s->owner, h, memory_order_release);
-            orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
-            claim_take(h, ss, s);
-            slab_drain_remote(s);
-            slab_file(h, s);
-            return s;
+    struct hak_superslab *head = orphans[tier];
+    struct hak_slab *s;
+    if (head && (s = orphan_take_slab(h, head, cls, resident))) return s;
+    const uint64_t *idx = orphan_by_class[resident][cls];
+    for (unsigned w = 0; w < ORPHAN_SLOT_WORDS; w++) {
+        for (uint64_t m = __atomic_load_n(&idx[w], __ATOMIC_RELAXED); m; m &= m - 1) {
+            struct hak_superslab *ss = orphan_slot_ss[w * 64 + (unsigned)__builtin_ctzll(m)];
+            if (ss && ss != head && (s = orphan_take_slab(h, ss, cls, resident))) return s;
         }
-        __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
     }
+    if (orphans_unslotted[tier])
+        for (struct hak_superslab *ss = orphans[tier]; ss; ss = ss->next)
+            if (!ss->orphan_slot && ss != head && (s = orphan_take_slab(h, ss, cls, resident)))
+                return s;
     pthread_mutex_unlock(&orphan_lock);
     return NULL;
 }
@@ -1562,7 +1666,10 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
         bool unmap = ss->live_slabs == 0 && aged(ss->empty_ms, cutoff);
         next = orphan_next_idle(ss->next);
         ss->orphan_busy = 0;
-        if (unmap) ss_unlink(&orphans[tier], ss);
+        if (unmap) {
+            ss_unlink(&orphans[tier], ss);
+            orphan_slot_give(tier, ss);
+        }
         pthread_mutex_unlock(&orphan_lock);
         if (unmap) bytes += ss_unmap(ss);
     }

@@ -36,6 +36,9 @@
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
  *     back to the orphan when the claimer exits, for the next claim; claim_front: the orphan that
  *     served a claim is the first the next claim looks at;
+ *   - orphan_slots: a refill claims an orphan's slab of its class when that orphan came after the
+ *     orphans' class index had no slot left (it is looked for on the orphan list), and one a
+ *     remote free gave a free block when that orphan is not the list's head (the index has it);
  *   - remote_claim: a thread exits with a full slab of a class; refills of the class skip the
  *     orphans while none has a free block of it, and once another thread frees a block onto that
  *     slab, the next refill of the class claims it;
@@ -1045,6 +1048,11 @@ static void *alloc_x_thread(void *arg) {
     return NULL;
 }
 
+static void *alloc_y_thread(void *arg) {
+    *(void **)arg = malloc(OPAQUE((size_t)CLAIM_Y));
+    return NULL;
+}
+
 /* HAKMEM_CHECK=1 (no thread cache: one block a refill) HAKMEM_DECAY_MS=0: a thread exits with a
  * full slab of class X; while no orphan has a free block of X, refills of X skip the orphan list; once this
  * thread frees one of those blocks (a remote free onto the orphan), the next thread's refill of X
@@ -1073,6 +1081,68 @@ static void part_remote_claim(void) {
     free(after);
     for (size_t i = 0; i < SLAB_MID / CLAIM_X; i++)
         if (i != 5) free(remote_claim_v[i]);
+}
+
+/* ---- orphan_slots ---------------------------------------------------------------------- */
+
+/* More orphans than the class index has slots (256): thread SLOTS_LATE's orphan has none. */
+enum { SLOTS_THREADS = 300, SLOTS_LATE = SLOTS_THREADS - 2 };
+static void *slots_kept[SLOTS_THREADS];
+static void *slots_y[SLAB_MID / CLAIM_Y];
+
+/* Fills a slab from its own SuperSlab (every thread before it is alive, so it claims no other's)
+ * and exits at stage k + 2: thread 0 a slab of class Y, every block kept; thread SLOTS_LATE one
+ * of class X, all its blocks freed but one; the others one of X, every block kept, so theirs
+ * serve no claim. */
+static void *slots_thread(void *arg) {
+    int k = (int)(intptr_t)arg;
+    void *v[SLAB_MID / CLAIM_X];
+    size_t size = k == 0 ? CLAIM_Y : CLAIM_X;
+    int n = (int)(SLAB_MID / size);
+    for (int i = 0; i < n; i++)
+        REQUIRE((v[i] = malloc(OPAQUE(size))) != NULL);
+    slots_kept[k] = v[0];
+    if (k == 0) memcpy(slots_y, v, sizeof slots_y);
+    if (k == SLOTS_LATE)
+        for (int i = 1; i < n; i++)
+            free(v[i]);
+    set_stage(1);
+    wait_stage(k + 2);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: 300 threads exit one by one, each
+ * leaving an orphan.  Only thread SLOTS_LATE's has free blocks of class X, and it joined the list
+ * after the index's slots were all taken, behind the head: a new thread's refill of X claims its
+ * slab.  A block of the first orphan's full class-Y slab freed here then (a remote free) is what
+ * the next refill of Y takes, found through the index (that orphan is not the list's head). */
+static void part_orphan_slots(void) {
+    static pthread_t t[SLOTS_THREADS];
+    pthread_attr_t attr;
+    REQUIRE(pthread_attr_init(&attr) == 0);
+    REQUIRE(pthread_attr_setstacksize(&attr, 256 * KIB) == 0);
+    for (int k = 0; k < SLOTS_THREADS; k++) {
+        REQUIRE(pthread_create(&t[k], &attr, slots_thread, (void *)(intptr_t)k) == 0);
+        wait_stage(1); /* one at a time */
+        set_stage(0);
+    }
+    for (int k = 0; k < SLOTS_THREADS; k++) {
+        set_stage(k + 2);
+        REQUIRE(pthread_join(t[k], NULL) == 0);
+    }
+    void *x = NULL, *y = NULL;
+    REQUIRE(pthread_create(&t[0], NULL, alloc_x_thread, &x) == 0);
+    REQUIRE(pthread_join(t[0], NULL) == 0);
+    CHECKF(same_slab(x, slots_kept[SLOTS_LATE]), "the refill of class X got %p, not a block of "
+           "the slab (%p) of the orphan that has no slot in the class index", x,
+           slots_kept[SLOTS_LATE]);
+    void *freed = slots_y[5];
+    free(freed);
+    REQUIRE(pthread_create(&t[0], NULL, alloc_y_thread, &y) == 0);
+    REQUIRE(pthread_join(t[0], NULL) == 0);
+    CHECKF(same_slab(y, freed), "the refill of class Y got %p, not a block of the orphaned slab "
+           "(%p) that a remote free gave a free block", y, freed);
+    pthread_attr_destroy(&attr);
 }
 
 /* ---- pool ------------------------------------------------------------------------------ */
@@ -1232,6 +1302,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
         else if (!strcmp(argv[1], "claim_front")) part_claim_front();
         else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
+        else if (!strcmp(argv[1], "orphan_slots")) part_orphan_slots();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
         else if (!strcmp(argv[1], "mid_slab")) part_mid_slab();
         else if (!strcmp(argv[1], "loose_purged")) part_loose_purged();
@@ -1266,11 +1337,13 @@ int main(int argc, char **argv) {
                                         "orphan_age", "claim_age", "quiet_remote",
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
-                                        "claim_front", "lock_spins", "loose_purged"};
+                                        "claim_front", "lock_spins", "loose_purged",
+                                        "orphan_slots"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  manual, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
-                                 checked_no_decay, manual, manual, manual, manual, manual};
+                                 checked_no_decay, manual, manual, manual, manual, manual,
+                                 manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

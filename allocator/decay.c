@@ -11,10 +11,10 @@
  *   pressure  everything free, when the kernel reports memory pressure
  *             (PSI) or the cgroup nears memory.high / memory.max.
  *
- * The passes run on one background thread, started lazily the first time
- * a tier caches something, or (HAKMEM_BACKGROUND=0) piggy-backed on the
- * Large/Huge slow paths.  The Tiny/Mid rows also reclaim quiet threads'
- * caches (slab.c).  The worker sleeps with no timeout while nothing
+ * The passes run on one background thread, started lazily by the first
+ * allocation slow path (never by a free: see hak_decay_start), or
+ * (HAKMEM_BACKGROUND=0) piggy-backed on the Large/Huge slow paths.  The
+ * Tiny/Mid rows also reclaim quiet threads' caches (slab.c).  The worker sleeps with no timeout while nothing
  * is cached, so a quiet process that gave its memory back is never woken.
  * Time and pressure are read through two seams a test can replace.
  * docs/allocator.md ("Giving memory back") describes the interface.
@@ -258,18 +258,30 @@ static void worker_start(void)
     atomic_store(&worker_state, ok ? WORKER_RUNNING : WORKER_FAILED);
 }
 
+/* Called by an allocation's slow path, outside every lock: starts the
+ * worker the first time.  Never from a free: glibc frees the thread
+ * vectors of cached thread stacks while it holds its stack-cache lock, and
+ * pthread_create takes that lock, so a start from such a free would wait
+ * on itself.  glibc allocates nothing under that lock, and every block a
+ * free can cache was allocated first, so the worker is up before anything
+ * is cached (a fork child's inherited blocks aside: see hak_decay_cached). */
+void hak_decay_start(void)
+{
+    if (hak_cfg.decay_ms && hak_cfg.background &&
+        atomic_load_explicit(&worker_state, memory_order_relaxed) == WORKER_NONE)
+        worker_start();
+}
+
 /* Called by a tier, outside its lock, after a free left memory cached:
- * starts or wakes the worker, or runs a due pass itself. */
+ * wakes the worker, or runs a due pass itself where there is none yet (a
+ * fork child freeing what its parent allocated, before its own first
+ * allocation's slow path starts one). */
 void hak_decay_cached(void)
 {
     if (!hak_cfg.decay_ms) return;
     int state = atomic_load_explicit(&worker_state, memory_order_relaxed);
-    if (!hak_cfg.background || state == WORKER_FAILED) {
+    if (!hak_cfg.background || state == WORKER_FAILED || state == WORKER_NONE) {
         decay_piggyback();
-        return;
-    }
-    if (state == WORKER_NONE) {
-        worker_start();
         return;
     }
     atomic_thread_fence(memory_order_seq_cst); /* pairs with the worker's park-then-look */
@@ -278,9 +290,11 @@ void hak_decay_cached(void)
         eventfd_write(wake_fd, 1);
 }
 
-/* Large/Huge allocations without a worker run due passes too. */
+/* Large/Huge allocations start the worker, or without one run due
+ * passes too. */
 void hak_decay_alloc_slow(void)
 {
+    hak_decay_start();
     if (hak_cfg.decay_ms && (!hak_cfg.background || worker_state == WORKER_FAILED))
         decay_piggyback();
 }
@@ -292,8 +306,8 @@ void hak_decay_locks(int op)
     else pthread_mutex_init(&pass_lock, NULL);
 }
 
-/* In a fork child the worker does not exist: the next free that caches
- * something starts a new one, with descriptors of its own. */
+/* In a fork child the worker does not exist: the next allocation slow
+ * path starts a new one, with descriptors of its own. */
 void hak_decay_fork_child(void)
 {
     if (atomic_load(&worker_state) != WORKER_FAILED) atomic_store(&worker_state, WORKER_NONE);

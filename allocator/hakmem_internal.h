@@ -459,6 +459,7 @@ static inline void hak_cached_event_done(void)
     }
 }
 void hak_decay_alloc_slow(void);
+void hak_decay_start(void); /* an allocation slow path, outside every lock */
 void hak_decay_locks(int op);
 void hak_decay_fork_child(void);
 

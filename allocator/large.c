@@ -254,12 +254,16 @@ void *hak_large_alloc(size_t size, size_t align, bool *zeroed)
     return (char *)g + (size_t)start * HAK_PAGE;
 }
 
-static unsigned span_start_checked(struct large_seg *g, const void *p, const char *fn)
+static unsigned span_start_checked(struct large_seg *g, const void *p, const char *fn,
+                                   const char *freed)
 {
     uintptr_t off = (uintptr_t)p - (uintptr_t)g;
     unsigned page = (unsigned)(off >> HAK_PAGE_SHIFT);
-    if ((off & (HAK_PAGE - 1)) || page == 0 || g->span_pages[page] == 0)
-        hak_fatal_pointer(fn, "invalid pointer", p);
+    if ((off & (HAK_PAGE - 1)) || page == 0) hak_fatal_pointer(fn, "invalid pointer", p);
+    /* a page no span holds: a span freed already (to its segment, not a
+     * thread cache: while a probe stands, a free skips the cache) */
+    if (g->span_pages[page] == 0)
+        hak_fatal_pointer(fn, bit_get(g->used, page) ? "invalid pointer" : freed, p);
     return page;
 }
 
@@ -304,7 +308,7 @@ bool hak_large_resize(struct hak_segment *seg, void *p, size_t size, const char 
     bool cached = false, done = true;
     hak_decay_activity();
     pthread_mutex_lock(&large_lock);
-    unsigned start = span_start_checked(g, p, fn), pages = g->span_pages[start];
+    unsigned start = span_start_checked(g, p, fn, "freed pointer"), pages = g->span_pages[start];
     if (want < pages) {
         g->span_pages[start] = (uint16_t)want;
         cached = pages_release_locked(g, start + want, pages - want, now);
@@ -416,7 +420,7 @@ void hak_large_free(struct hak_segment *seg, void *p, const char *fn)
 {
     struct large_seg *g = (struct large_seg *)seg;
     /* span_pages of a live span is only written by its allocation */
-    unsigned start = span_start_checked(g, p, fn);
+    unsigned start = span_start_checked(g, p, fn, "double free of");
     HAK_COUNT(free_large);
     hak_decay_activity();
     if (tcache_put(p, g->span_pages[start])) return;
@@ -427,7 +431,7 @@ size_t hak_large_usable(struct hak_segment *seg, const void *p, const char *fn)
 {
     struct large_seg *g = (struct large_seg *)seg;
     pthread_mutex_lock(&large_lock);
-    size_t n = (size_t)g->span_pages[span_start_checked(g, p, fn)] * HAK_PAGE;
+    size_t n = (size_t)g->span_pages[span_start_checked(g, p, fn, "freed pointer")] * HAK_PAGE;
     pthread_mutex_unlock(&large_lock);
     return n;
 }

@@ -1204,6 +1204,7 @@ void *hak_slab_alloc_slow(unsigned cls)
         h = hak_heap_late_lock();
         void *p = refill(h, cls);
         hak_heap_late_unlock();
+        hak_decay_start();
         return p;
     }
     if (!h && !(h = hak_heap_get())) return NULL;
@@ -1212,6 +1213,7 @@ void *hak_slab_alloc_slow(unsigned cls)
     if (!hak_tls_cache[cls].head) tcache_miss(cls);
     void *p = refill(h, cls);
     pthread_mutex_unlock(&h->lock);
+    hak_decay_start();
     hak_decay_activity();
     hak_cached_event_done();
     return p;

@@ -11,7 +11,10 @@
  *   - idle: no Large/Huge activity for HAKMEM_IDLE_MS releases the rest;
  *   - pressure: a pressure signal releases everything, counted;
  *   - fork with the worker running: the child allocates and frees, and gets
- *     a worker of its own on its first cached free;
+ *     a worker of its own with its first allocation's slow path;
+ *   - the worker never starts from a free: glibc frees inside its
+ *     thread-stack lock, which pthread_create takes (waves of detached
+ *     threads exiting before anything else was freed);
  *   - bad option values: one warning line each, defaults used.
  * Each part runs in a child started with its own HAKMEM_* environment.
  */
@@ -24,6 +27,9 @@ int main(void) {
 #else
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <malloc.h>
 #include <stdbool.h>
 
@@ -161,24 +167,33 @@ static void part_decay(void) {
     CHECK(hak_counter("huge_released_flush") - fl == (long long)(6 * MIB));
 }
 
+/* The threads of this process, read without allocating (opendir would
+ * allocate, and an allocation may start the worker being counted). */
 static int count_tasks(void) {
-    DIR *d = opendir("/proc/self/task");
-    REQUIRE(d != NULL);
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
     int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
+    char buf[4096];
+    long got;
+    while ((got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < got;) {
+            struct dirent64 *e = (struct dirent64 *)(buf + off);
+            n += e->d_name[0] != '.';
+            off += e->d_reclen;
+        }
+    close(fd);
     return n;
 }
 
-/* HAKMEM_BACKGROUND=1: the worker starts with the first cached free, and a
- * fork child gets its own on its first cached free. */
+/* HAKMEM_BACKGROUND=1: the worker starts with the first allocation's slow
+ * path, and a fork child gets its own with its first one. */
 static void part_fork(void) {
     CHECK(count_tasks() == 1);
-    free(malloc(3 * MIB));
+    void *first = malloc(3 * MIB);
     CHECK(hak_counter("decay_worker_starts") == 1);
     CHECK(count_tasks() == 2);
+    free(first);
+    CHECK(hak_counter("decay_worker_starts") == 1);
     for (int round = 0; round < 8; round++) {
         char *keep = malloc(5 * MIB);
         memset(keep, round, 5 * MIB);
@@ -195,10 +210,9 @@ static void part_fork(void) {
             }
             if (keep[5 * MIB - 1] != (char)round) _exit(5);
             free(keep);
-            /* The worker may now start on a Tiny free (reading the counters
-             * frees stdio buffers), and a start made inside hak_stats_print
-             * is not always counted in the child's fresh counter segment:
-             * the thread count is what shows the child's own worker. */
+            /* A start made inside hak_stats_print is not always counted in
+             * the child's fresh counter segment: the thread count is what
+             * shows the child's own worker. */
             if (count_tasks() != 2) _exit(7);
             _exit(0);
         }
@@ -210,11 +224,46 @@ static void part_fork(void) {
     }
 }
 
+/* HAKMEM_BACKGROUND=1, nothing freed yet: waves of detached threads that
+ * exit together.  glibc frees the thread vectors of its cached stacks (the
+ * main thread allocated them) from an exiting thread while it holds its
+ * stack-cache lock; a worker started from one of those frees would wait
+ * on that lock forever.  The alarm turns such a hang into a failure. */
+static pthread_barrier_t wave;
+static void *wave_member(void *arg) {
+    pthread_barrier_wait(&wave);
+    return arg;
+}
+
+static void part_stacks(void) {
+    alarm(60);
+    pthread_attr_t attr;
+    REQUIRE(pthread_attr_init(&attr) == 0);
+    REQUIRE(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0);
+    REQUIRE(pthread_attr_setstacksize(&attr, 16 * MIB) == 0); /* 3 pass glibc's 40 MiB */
+    long long remote = hak_counter("free_ss_remote");
+    for (int w = 0; w < 12; w++) {
+        REQUIRE(pthread_barrier_init(&wave, NULL, 9) == 0);
+        for (int i = 0; i < 8; i++) {
+            pthread_t t;
+            REQUIRE(pthread_create(&t, &attr, wave_member, NULL) == 0);
+        }
+        pthread_barrier_wait(&wave);
+        for (int spins = 0; count_tasks() > 2 && spins < 1000; spins++) usleep(1000);
+        pthread_barrier_destroy(&wave);
+    }
+    /* the exiting threads freed the main thread's blocks: the case happened */
+    CHECK(hak_counter("free_ss_remote") > remote);
+    CHECK(hak_counter("decay_worker_starts") == 1);
+    alarm(0);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         if (!strcmp(argv[1], "reuse")) part_reuse();
         else if (!strcmp(argv[1], "decay")) part_decay();
         else if (!strcmp(argv[1], "fork")) part_fork();
+        else if (!strcmp(argv[1], "stacks")) part_stacks();
         else if (!strcmp(argv[1], "noop")) free(malloc(3 * MIB));
         return test_finish();
     }
@@ -233,6 +282,8 @@ int main(int argc, char **argv) {
     CHECKF(rc == 0, "decay part: exit %d\n%s", rc, err);
     rc = run_part(self, "fork", worker, err, sizeof err);
     CHECKF(rc == 0, "fork part: exit %d\n%s", rc, err);
+    rc = run_part(self, "stacks", worker, err, sizeof err);
+    CHECKF(rc == 0, "thread stacks part: exit %d (a hang ends in SIGALRM, 14)\n%s", rc, err);
 
     static const char *const bad[] = {"HAKMEM_DECAY_MS=soon", "HAKMEM_IDLE_MS=-5",
                                       "HAKMEM_PRESSURE=maybe", "HAKMEM_BACKGROUND=2",

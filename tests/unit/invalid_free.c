@@ -279,6 +279,9 @@ int main(int argc, char **argv) {
     check_case("mmap'd page", FREE_MMAP, "invalid pointer");
     check_case("tiny double free", DOUBLE_FREE_TINY, "double free");
     check_case("remote double free", DOUBLE_FREE_REMOTE, "double free");
+    /* the child's first allocation starts the decay worker, whose first
+     * probe stands at the free: the span skips the thread cache and goes
+     * back to its segment, where the second free must still read as one */
     check_case("large double free", DOUBLE_FREE_LARGE, "double free");
     check_case("cross-thread double free", DOUBLE_FREE_CROSS_THREAD, "free(): double free");
     check_case("tiny interior free", INTERIOR_FREE_TINY, "free(): invalid pointer");

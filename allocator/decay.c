@@ -208,6 +208,14 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&pass_lock);
     last_activity_ms = hak_decay_now();
     pthread_mutex_unlock(&pass_lock);
+    /* Started by an allocation, usually before anything is cached: the
+     * first pass waits for the first free that caches something, as the
+     * later ones do once everything went back (no probe of threads that
+     * have nothing to give). */
+    atomic_store(&worker_parked, 1);
+    atomic_thread_fence(memory_order_seq_cst); /* pairs with hak_decay_cached's */
+    if (cached_total() == 0) worker_wait(-1, true);
+    atomic_store(&worker_parked, 0);
     for (;;) {
         pthread_mutex_lock(&pass_lock);
         size_t left = decay_pass_locked();

@@ -192,6 +192,9 @@ static void part_fork(void) {
     void *first = malloc(3 * MIB);
     CHECK(hak_counter("decay_worker_starts") == 1);
     CHECK(count_tasks() == 2);
+    /* nothing cached yet: the worker waits for it before its first pass */
+    usleep(50000);
+    CHECK(hak_counter("decay_passes") == 0);
     free(first);
     CHECK(hak_counter("decay_worker_starts") == 1);
     for (int round = 0; round < 8; round++) {

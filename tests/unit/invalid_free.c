@@ -33,6 +33,7 @@ enum bad_free {
     DOUBLE_FREE_CLOBBERED_KEY,
     FREE_RELEASED_SUPERSLAB,
     DOUBLE_FREE_CLOBBERED_KEY_RETURNED,
+    DOUBLE_FREE_LARGE_EVICTED,
 };
 
 /* Frees the block from another thread, so that the free takes the remote path. */
@@ -218,6 +219,18 @@ static void run_child(enum bad_free kind, int checked, struct child_result *r) {
             if (!p) _exit(3);
             free(p);
             break;
+        case DOUBLE_FREE_LARGE_EVICTED: {
+            /* 16 spans freed, twice the thread cache's 8 entries: the first
+             * goes back to its segment (kept mapped by `pin`), where its
+             * second free finds a page no span holds */
+            void *pin = malloc(OPAQUE((size_t)100000)), *spans[16];
+            if (!pin) _exit(3);
+            for (int i = 0; i < 16; i++)
+                if (!(spans[i] = malloc(OPAQUE((size_t)100000)))) _exit(3);
+            for (int i = 0; i < 16; i++) free(spans[i]);
+            p = spans[0];
+            break;
+        }
         default:
             bad_free_case(kind, ptrpipe[1]);
             _exit(0); /* not reached when the bad call is caught */
@@ -279,10 +292,9 @@ int main(int argc, char **argv) {
     check_case("mmap'd page", FREE_MMAP, "invalid pointer");
     check_case("tiny double free", DOUBLE_FREE_TINY, "double free");
     check_case("remote double free", DOUBLE_FREE_REMOTE, "double free");
-    /* the child's first allocation starts the decay worker, whose first
-     * probe stands at the free: the span skips the thread cache and goes
-     * back to its segment, where the second free must still read as one */
     check_case("large double free", DOUBLE_FREE_LARGE, "double free");
+    check_case("large double free, out of the cache", DOUBLE_FREE_LARGE_EVICTED,
+               "free(): double free");
     check_case("cross-thread double free", DOUBLE_FREE_CROSS_THREAD, "free(): double free");
     check_case("tiny interior free", INTERIOR_FREE_TINY, "free(): invalid pointer");
     check_case("mid interior free", INTERIOR_FREE_MID, "free(): invalid pointer");

@@ -14,8 +14,9 @@
  * The passes run on one background thread, started lazily by the first
  * allocation slow path (never by a free: see hak_decay_start), or
  * (HAKMEM_BACKGROUND=0) piggy-backed on the Large/Huge slow paths.  The
- * Tiny/Mid rows also reclaim quiet threads' caches (slab.c).  The worker sleeps with no timeout while nothing
- * is cached, so a quiet process that gave its memory back is never woken.
+ * Tiny/Mid rows also reclaim quiet threads' caches (slab.c).  The worker
+ * sleeps with no timeout while nothing is cached, so a quiet process that
+ * gave its memory back is never woken.
  * Time and pressure are read through two seams a test can replace.
  * docs/allocator.md ("Giving memory back") describes the interface.
  */
@@ -199,6 +200,17 @@ static void worker_wait(int timeout, bool psi)
     }
 }
 
+/* Parks the worker when nothing is cached (true: it stays parked, to sleep
+ * with no timeout).  A free that caches something after the look either
+ * sees `parked` or is seen by it (both fenced, seq_cst). */
+static bool park_if_nothing_cached(void)
+{
+    atomic_store(&worker_parked, 1);
+    if (cached_total() == 0) return true;
+    atomic_store(&worker_parked, 0);
+    return false;
+}
+
 /* While something is cached: a pass, then three checks a quarter of the
  * interval apart (decay_check_locked), then the next pass. */
 static void *worker_main(void *arg)
@@ -212,22 +224,14 @@ static void *worker_main(void *arg)
      * first pass waits for the first free that caches something, as the
      * later ones do once everything went back (no probe of threads that
      * have nothing to give). */
-    atomic_store(&worker_parked, 1);
-    atomic_thread_fence(memory_order_seq_cst); /* pairs with hak_decay_cached's */
-    if (cached_total() == 0) worker_wait(-1, true);
+    if (park_if_nothing_cached()) worker_wait(-1, true);
     atomic_store(&worker_parked, 0);
     for (;;) {
         pthread_mutex_lock(&pass_lock);
         size_t left = decay_pass_locked();
         pthread_mutex_unlock(&pass_lock);
         int timeout = (int)pass_interval_ms();
-        if (!left) {
-            /* Park, then look again: a free that cached something after the
-             * pass either sees `parked` or is seen here (both fenced). */
-            atomic_store(&worker_parked, 1);
-            if (cached_total() == 0) timeout = -1;
-            else atomic_store(&worker_parked, 0);
-        }
+        if (!left && park_if_nothing_cached()) timeout = -1;
         int step = timeout / 4;
         for (int i = 0; i < 3 && step > 0 && !atomic_load(&pressure_pending); i++) {
             worker_wait(step, true);

@@ -260,8 +260,8 @@ static unsigned span_start_checked(struct large_seg *g, const void *p, const cha
     uintptr_t off = (uintptr_t)p - (uintptr_t)g;
     unsigned page = (unsigned)(off >> HAK_PAGE_SHIFT);
     if ((off & (HAK_PAGE - 1)) || page == 0) hak_fatal_pointer(fn, "invalid pointer", p);
-    /* a page no span holds: a span freed already (to its segment, not a
-     * thread cache: while a probe stands, a free skips the cache) */
+    /* a page no span holds: a span freed already, back in its segment (out
+     * of a full thread cache, or freed while a probe stood) */
     if (g->span_pages[page] == 0)
         hak_fatal_pointer(fn, bit_get(g->used, page) ? "invalid pointer" : freed, p);
     return page;

@@ -673,10 +673,30 @@ static void row_print(struct row *r) {
     r->len = 0;
 }
 
-/* Prints one section's table; returns hakmem's median throughput over the best peer's, or 0
- * when the table has no hakmem or no peer that ran. */
-static double print_table(const struct profile_section *sec, const struct hak_allocator **allocs,
-                          int nalloc, struct run_result *runs, int repeat, int icount) {
+/* hakmem's throughput over a peer's, repetition by repetition: within a repetition the two ran
+ * within seconds of each other (interleaved), so a slow spell of a shared machine that spans both
+ * runs cancels out of their ratio.  Fills out[] with one ratio per repetition where both ran and
+ * returns how many. */
+static int paired_ratios(const struct run_result *hak, const struct run_result *peer, int repeat,
+                         double *out) {
+    int n = 0;
+    for (int r = 0; r < repeat; r++)
+        if (hak[r].ok && peer[r].ok && peer[r].ops_per_sec > 0)
+            out[n++] = hak[r].ops_per_sec / peer[r].ops_per_sec;
+    return n;
+}
+
+/* Where hakmem stands in one table: its median throughput over the best peer's, and the median
+ * of the paired ratios (0 when fewer than two repetitions paired). */
+struct standing {
+    double vs_best, paired;
+};
+
+/* Prints one section's table; returns where hakmem stands (zeros when the table has no hakmem
+ * or no peer that ran). */
+static struct standing print_table(const struct profile_section *sec,
+                                   const struct hak_allocator **allocs, int nalloc,
+                                   struct run_result *runs, int repeat, int icount) {
     char params[1024];
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     printf("\n[%s] %s\n", sec->spec->name, params);
@@ -738,12 +758,19 @@ static double print_table(const struct profile_section *sec, const struct hak_al
         if (strcmp(allocs[a]->name, "tcmalloc") == 0) tc = a;
         if (best_peer < 0 || sums[a].med > sums[best_peer].med) best_peer = a;
     }
-    double vs_best = 0;
+    struct standing st = {0, 0};
     if (hak >= 0 && best_peer >= 0) {
-        vs_best = sums[hak].med / sums[best_peer].med;
-        printf("hakmem: throughput %.2fx the best peer (%s)", vs_best, allocs[best_peer]->name);
+        st.vs_best = sums[hak].med / sums[best_peer].med;
+        printf("hakmem: throughput %.2fx the best peer (%s)", st.vs_best, allocs[best_peer]->name);
         if (tc >= 0) printf(", peak RSS %.2fx tcmalloc's", sums[hak].rss_med / sums[tc].rss_med);
         printf("\n");
+        double ratio[MAX_REPEAT];
+        int n = paired_ratios(&runs[hak * repeat], &runs[best_peer * repeat], repeat, ratio);
+        if (n >= 2) {
+            st.paired = median_of(ratio, n); /* sorts ratio[] */
+            printf("hakmem: paired by repetition %.2fx %s's (%.2f - %.2f, %d pairs)\n", st.paired,
+                   allocs[best_peer]->name, ratio[0], ratio[n - 1], n);
+        }
     }
     /* Instructions: fewer is better, so the best peer is the one with the fewest. */
     int fewest = -1;
@@ -754,25 +781,44 @@ static double print_table(const struct profile_section *sec, const struct hak_al
         printf("hakmem: %.1f instructions per op, %.2fx the best peer (%s, %.1f)\n",
                sums[hak].ipo_med, sums[hak].ipo_med / sums[fewest].ipo_med, allocs[fewest]->name,
                sums[fewest].ipo_med);
-    return vs_best;
+    return st;
+}
+
+/* The geometric mean of the ratios above 0 among v[0..n) into *mean, the lowest one's index
+ * into *low; returns how many count. */
+static int geomean_of(const double *v, int n, double *mean, int *low) {
+    double log_sum = 0;
+    int k = 0;
+    *low = -1;
+    for (int s = 0; s < n; s++) {
+        if (!(v[s] > 0)) continue;
+        log_sum += log(v[s]);
+        k++;
+        if (*low < 0 || v[s] < v[*low]) *low = s;
+    }
+    *mean = k ? exp(log_sum / k) : 0;
+    return k;
 }
 
 /* A profile of several tables ends with one figure for all of them: the geometric mean of
  * hakmem's throughput over the best peer's (a ratio per table, so no workload's scale
- * weighs more than another's), and the table where hakmem stands lowest. */
-static void print_geomean(const struct profile *p, const double *vs_best) {
-    double log_sum = 0;
-    int n = 0, low = -1;
+ * weighs more than another's), and the table where hakmem stands lowest; then the same over
+ * the paired ratios, when every one of those tables has them. */
+static void print_geomean(const struct profile *p, const struct standing *st) {
+    double vs_best[PROFILE_MAX_SECTIONS], paired[PROFILE_MAX_SECTIONS], mean;
     for (int s = 0; s < p->nsections; s++) {
-        if (!(vs_best[s] > 0)) continue;
-        log_sum += log(vs_best[s]);
-        n++;
-        if (low < 0 || vs_best[s] < vs_best[low]) low = s;
+        vs_best[s] = st[s].vs_best;
+        paired[s] = st[s].vs_best > 0 ? st[s].paired : 0;
     }
+    int low, n = geomean_of(vs_best, p->nsections, &mean, &low);
     if (n < 2) return;
     printf("\nhakmem: throughput over %d tables: geometric mean %.2fx the best peer, lowest %.2fx "
            "(table %d, %s)\n",
-           n, exp(log_sum / n), vs_best[low], low + 1, p->sections[low].spec->name);
+           n, mean, vs_best[low], low + 1, p->sections[low].spec->name);
+    if (geomean_of(paired, p->nsections, &mean, &low) != n) return;
+    printf("hakmem: paired by repetition over %d tables: geometric mean %.2fx, lowest %.2fx "
+           "(table %d, %s)\n",
+           n, mean, paired[low], low + 1, p->sections[low].spec->name);
 }
 
 static void list_profile(const char *name, const char *description, void *arg) {
@@ -971,11 +1017,11 @@ int cmd_bench(int argc, char **argv) {
            "rel = median / best median,\n         ops/cpu-s = operations per CPU-second of the "
            "benchmark (median), peak RSS = ru_maxrss median (min - max)\n",
            o.repeat);
-    double vs_best[PROFILE_MAX_SECTIONS];
+    struct standing standing[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
-        vs_best[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
+        standing[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
                                  o.repeat, o.icount != NULL);
-    print_geomean(&p, vs_best);
+    print_geomean(&p, standing);
     fflush(stdout);
 
     if (csv && fclose(csv) != 0) fprintf(stderr, "hak bench: writing %s failed\n", o.csv);

@@ -17,11 +17,45 @@ static int works(const char *cmd) {
     return system(line) == 0 ? 0 : -1;
 }
 
+/* "--LL=SIZE,WAYS,LINE" for this CPU's L2 from sysfs, into buf; "" when sysfs does not say or
+ * valgrind could not simulate that shape (its sets must be a power of two). */
+static void l2_shape(char *buf, size_t len, char *words, size_t words_len) {
+    static const char *const files[3] = {"size", "ways_of_associativity", "coherency_line_size"};
+    unsigned long v[3];
+    buf[0] = '\0';
+    snprintf(words, words_len, "valgrind's default last level");
+    for (int i = 0; i < 3; i++) {
+        char path[96], text[32];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index2/%s", files[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) return;
+        char *got = fgets(text, sizeof text, f);
+        fclose(f);
+        if (!got) return;
+        char *end;
+        v[i] = strtoul(text, &end, 10);
+        if (*end == 'K') v[i] *= 1024;
+        if (v[i] == 0) return;
+    }
+    unsigned long sets = v[0] / (v[1] * v[2]);
+    if (sets == 0 || (sets & (sets - 1)) || sets * v[1] * v[2] != v[0]) return;
+    snprintf(buf, len, "--LL=%lu,%lu,%lu", v[0], v[1], v[2]);
+    snprintf(words, words_len, "this CPU's L2 (%lu KiB, %lu-way)", v[0] / 1024, v[1]);
+}
+
 int icount_open(struct icount *ic, char *why, size_t why_len) {
+    int cache_sim = ic->cache_sim;
     memset(ic, 0, sizeof *ic);
+    ic->cache_sim = cache_sim;
     const char *forced = getenv("HAK_ICOUNT_TOOL");
     int perf_ok = -1;
-    if (forced && *forced) {
+    if (cache_sim) {
+        if (works("valgrind --version") != 0) {
+            snprintf(why, why_len, "--cachesim needs valgrind (scripts/install-deps.sh installs it)");
+            return -1;
+        }
+        ic->tool = ICOUNT_CALLGRIND;
+    } else if (forced && *forced) {
         if (!strcmp(forced, "perf"))
             ic->tool = ICOUNT_PERF;
         else if (!strcmp(forced, "callgrind"))
@@ -65,10 +99,21 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
         ic->prefix[n++] = "--trace-children=yes";
         ic->prefix[n++] = "-q";
         ic->prefix[n++] = ic->arg_out;
-        snprintf(why, why_len, "counting instructions with valgrind --tool=callgrind%s",
-                 forced ? " (HAK_ICOUNT_TOOL)"
-                 : perf_ok ? " (perf stat -e instructions is not supported on this machine)"
-                           : "");
+        if (cache_sim) {
+            char words[64];
+            ic->prefix[n++] = "--cache-sim=yes";
+            l2_shape(ic->arg_ll, sizeof ic->arg_ll, words, sizeof words);
+            if (ic->arg_ll[0]) ic->prefix[n++] = ic->arg_ll;
+            snprintf(why, why_len,
+                     "simulating the caches with valgrind --tool=callgrind --cache-sim=yes: "
+                     "D1 as valgrind finds it, LL as %s",
+                     words);
+        } else {
+            snprintf(why, why_len, "counting instructions with valgrind --tool=callgrind%s",
+                     forced ? " (HAK_ICOUNT_TOOL)"
+                     : perf_ok ? " (perf stat -e instructions is not supported on this machine)"
+                               : "");
+        }
     }
     ic->prefix[n] = NULL;
     return 0;
@@ -98,45 +143,87 @@ void icount_wrap(struct icount *ic, char **argv, char **out) {
     out[n] = NULL;
 }
 
-/* Adds the count in one counter file: callgrind's "summary:"/"totals:" line, or perf's CSV row
- * "N,,instructions:u,...".  1 when the file had one. */
-static int add_file(const struct icount *ic, const char *path, double *sum) {
+/* What one run's counter files add up to. */
+struct counts {
+    double ir, d1, ll;
+    int files;
+};
+
+/* Adds one counter file: callgrind's "events:" names the columns of its "summary:" (or
+ * "totals:") line, of which Ir is the instructions and D1mr + D1mw, DLmr + DLmw the data misses;
+ * perf's CSV row "N,,instructions:u,..." has the instructions only.  Counts the file when it
+ * had instructions. */
+static void add_file(const struct icount *ic, const char *path, struct counts *c) {
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    if (!f) return;
     char line[1024];
-    int found = 0;
-    double total = 0;
+    int found = 0, col[5] = {-1, -1, -1, -1, -1}; /* Ir D1mr D1mw DLmr DLmw */
+    static const char *const names[5] = {"Ir", "D1mr", "D1mw", "DLmr", "DLmw"};
+    double v[5] = {0, 0, 0, 0, 0};
     while (fgets(line, sizeof line, f)) {
         if (ic->tool == ICOUNT_CALLGRIND) {
+            if (!strncmp(line, "events:", 7)) {
+                int k = 0;
+                for (char *t = strtok(line + 7, " \t\n"); t; t = strtok(NULL, " \t\n"), k++)
+                    for (int i = 0; i < 5; i++)
+                        if (!strcmp(t, names[i])) col[i] = k;
+            }
             /* "summary:" is the whole run; "totals:" repeats it, so take one of them. */
             if (!strncmp(line, "summary:", 8) || (!found && !strncmp(line, "totals:", 7))) {
-                total = strtod(strchr(line, ':') + 1, NULL);
+                char *p = strchr(line, ':') + 1;
+                memset(v, 0, sizeof v);
+                for (int k = 0;; k++) {
+                    char *end;
+                    double x = strtod(p, &end);
+                    if (end == p) break;
+                    for (int i = 0; i < 5; i++)
+                        if (col[i] == k) v[i] = x;
+                    p = end;
+                }
+                if (col[0] < 0) v[0] = strtod(strchr(line, ':') + 1, NULL); /* no events line */
                 found = 1;
             }
         } else if (strstr(line, ",instructions") && line[0] >= '0' && line[0] <= '9') {
-            total += strtod(line, NULL);
+            v[0] += strtod(line, NULL);
             found = 1;
         }
     }
     fclose(f);
-    if (found) *sum += total;
-    return found;
+    if (!found) return;
+    c->ir += v[0];
+    c->d1 += v[1] + v[2];
+    c->ll += v[3] + v[4];
+    c->files++;
 }
 
-int icount_read(struct icount *ic, double *instructions) {
-    *instructions = 0;
+/* The sums over the last wrapped run's counter files. */
+static void read_counts(struct icount *ic, struct counts *c) {
+    memset(c, 0, sizeof *c);
     DIR *d = opendir(ic->dir);
-    if (!d) return -1;
+    if (!d) return;
     struct dirent *e;
     char path[512];
-    int files = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "%s/%s", ic->dir, e->d_name);
-        files += add_file(ic, path, instructions);
+        add_file(ic, path, c);
     }
     closedir(d);
-    return files > 0 && *instructions > 0 ? 0 : -1;
+}
+
+int icount_read(struct icount *ic, double *instructions) {
+    struct counts c;
+    read_counts(ic, &c);
+    *instructions = c.ir;
+    return c.files > 0 && c.ir > 0 ? 0 : -1;
+}
+
+int icount_read_misses(struct icount *ic, double *d1, double *ll) {
+    struct counts c;
+    read_counts(ic, &c);
+    *d1 = c.d1;
+    *ll = c.ll;
+    return c.files > 0 && ic->cache_sim && c.d1 > 0 ? 0 : -1;
 }
 
 void icount_close(struct icount *ic) {

@@ -15,9 +15,11 @@ enum icount_tool { ICOUNT_NONE, ICOUNT_PERF, ICOUNT_CALLGRIND };
 
 struct icount {
     enum icount_tool tool;
+    int cache_sim; /* set before icount_open: callgrind simulates the caches too (--cachesim) */
     char dir[64]; /* private directory for the counter files of one run at a time */
     char out[128];
     char arg_out[160];
+    char arg_ll[64]; /* --LL=SIZE,WAYS,LINE: the simulated last level is this CPU's L2 */
     const char *prefix[ICOUNT_MAX_PREFIX + 1]; /* argv to put before the command, NULL-ended */
 };
 
@@ -33,6 +35,11 @@ void icount_wrap(struct icount *ic, char **argv, char **out);
 /* Instructions the last wrapped run executed (all its processes).  0, or -1 when the tool wrote
  * no count (the run failed before it ended). */
 int icount_read(struct icount *ic, double *instructions);
+
+/* With cache_sim: the simulated data-cache misses of the last wrapped run, reads and writes, in
+ * the first level (d1) and the last (ll, this CPU's L2 where sysfs gives its shape).  0, or -1
+ * when no file had them. */
+int icount_read_misses(struct icount *ic, double *d1, double *ll);
 
 /* Removes the private directory. */
 void icount_close(struct icount *ic);

@@ -4,7 +4,7 @@
  *
  *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
  *                     [--csv FILE] [-o RUN.DB [--interval MS] [--events LIST]]
- *                     [--timeout S] [--icount] [--verbose] [--quiet]
+ *                     [--timeout S] [--icount] [--cachesim] [--verbose] [--quiet]
  *   hak bench --list
  *
  * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
@@ -19,7 +19,8 @@
  *
  * With --icount every run goes under an instruction counter (collectors/icount.h) and the table
  * shows instructions per operation, stored with -o as the result `instr_per_op` (source 'icount')
- * that hak diff compares.
+ * that hak diff compares.  --cachesim runs it under callgrind's cache simulation and adds the
+ * simulated data-cache misses per operation (results `d1_miss_per_op`, `ll_miss_per_op`).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@ struct bench_opts {
     int timeout_s;
     int verbose, quiet, list;
     struct icount *icount; /* --icount: the counter every run goes under; NULL without */
+    int cachesim;          /* --cachesim: the counter simulates the caches too */
 };
 
 /* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
@@ -95,6 +97,7 @@ struct run_result {
     long peak_rss_kb;
     double wall_s;
     double instr_per_op; /* --icount: instructions / the ops of the result line; 0 without */
+    double d1_per_op, ll_per_op; /* --cachesim: simulated data-cache misses / ops; 0 without */
     char status[160];
     char result_line[1024];
 };
@@ -119,6 +122,9 @@ static void bench_usage(FILE *out) {
             "      --timeout S      kill a run after S seconds (default %d)\n"
             "      --icount         count instructions per operation (perf, else callgrind:\n"
             "                       ~50x slower; use a fixed-work profile such as icount)\n"
+            "      --cachesim       --icount under callgrind's cache simulation, adding data-cache\n"
+            "                       misses per operation: first level, and last level shaped as\n"
+            "                       this CPU's L2 (for machines without a PMU)\n"
             "  -v, --verbose        show the benchmarks' output\n"
             "  -q, --quiet          no progress lines\n"
             "      --list           list profiles and allocators\n",
@@ -170,6 +176,8 @@ static int parse_int(const char *text, int lo, int hi, int *out) {
     return 0;
 }
 
+static struct icount counter; /* --icount and --cachesim */
+
 static int parse_options(int argc, char **argv, struct bench_opts *o) {
     memset(o, 0, sizeof *o);
     o->alloc_list = "all";
@@ -190,8 +198,10 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
         } else if (strcmp(arg, "--list") == 0) {
             o->list = 1;
         } else if (strcmp(arg, "--icount") == 0) {
-            static struct icount ic;
-            o->icount = &ic;
+            o->icount = &counter;
+        } else if (strcmp(arg, "--cachesim") == 0) {
+            o->icount = &counter;
+            o->cachesim = counter.cache_sim = 1;
         } else if (option_value("--alloc", "-a", argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a list of allocators", arg);
             o->alloc_list = value;
@@ -354,6 +364,15 @@ static void judge_icount(struct run_result *r, const struct bench_opts *o) {
         snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
     } else {
         r->instr_per_op = instr / ops;
+        double d1, ll;
+        if (!o->cachesim) return;
+        if (icount_read_misses(o->icount, &d1, &ll) != 0) {
+            r->ok = 0;
+            snprintf(r->status, sizeof r->status, "--cachesim: the simulation wrote no misses");
+            return;
+        }
+        r->d1_per_op = d1 / ops;
+        r->ll_per_op = ll / ops;
     }
 }
 
@@ -451,6 +470,12 @@ static void run_recorded(char **argv, const struct profile_section *sec,
     if (r->instr_per_op > 0)
         run_db_add_result(ctx->db, res.run_id, -1, -1, "instr_per_op", r->instr_per_op, NULL,
                           "icount");
+    if (r->d1_per_op > 0) {
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "d1_miss_per_op", r->d1_per_op, NULL,
+                          "cachesim");
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "ll_miss_per_op", r->ll_per_op, NULL,
+                          "cachesim");
+    }
     if (res.db_failed && r->ok) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "writing the run database failed");
@@ -583,6 +608,7 @@ struct summary {
     double cpu_med;                   /* ops per CPU-second */
     double rss_med, rss_min, rss_max; /* MiB */
     double ipo_med, ipo_min, ipo_max; /* instructions per op (--icount) */
+    double d1_med, ll_med;            /* simulated data-cache misses per op (--cachesim) */
 };
 
 static double median_of(double *v, int n) {
@@ -594,7 +620,7 @@ static struct summary summarize(const struct run_result *runs, int n) {
     struct summary s;
     memset(&s, 0, sizeof s);
     double ops[MAX_REPEAT], cpu[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
-    double ipo[MAX_REPEAT];
+    double ipo[MAX_REPEAT], d1[MAX_REPEAT], ll[MAX_REPEAT];
     s.total = n;
     for (int i = 0; i < n; i++) {
         if (!runs[i].ok) continue;
@@ -602,6 +628,8 @@ static struct summary summarize(const struct run_result *runs, int n) {
         cpu[s.ok] = runs[i].ops_per_cpu_s;
         rss[s.ok] = (double)runs[i].peak_rss_kb / 1024.0;
         ipo[s.ok] = runs[i].instr_per_op;
+        d1[s.ok] = runs[i].d1_per_op;
+        ll[s.ok] = runs[i].ll_per_op;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             extra[e][s.ok] = runs[i].extra_kb[e] / 1024.0;
         s.ok++;
@@ -619,6 +647,8 @@ static struct summary summarize(const struct run_result *runs, int n) {
     s.ipo_med = median_of(ipo, s.ok);
     s.ipo_min = ipo[0];
     s.ipo_max = ipo[s.ok - 1];
+    s.d1_med = median_of(d1, s.ok);
+    s.ll_med = median_of(ll, s.ok);
     return s;
 }
 
@@ -692,8 +722,8 @@ struct standing {
     double vs_best, paired;
 };
 
-/* Prints one section's table; returns where hakmem stands (zeros when the table has no hakmem
- * or no peer that ran). */
+/* Prints one section's table (icount: 0, 1 with instructions per op, 2 with simulated misses
+ * too); returns where hakmem stands (zeros when the table has no hakmem or no peer that ran). */
 static struct standing print_table(const struct profile_section *sec,
                                    const struct hak_allocator **allocs, int nalloc,
                                    struct run_result *runs, int repeat, int icount) {
@@ -707,6 +737,7 @@ static struct standing print_table(const struct profile_section *sec,
         if (strcmp(extra_columns[e].bench, sec->spec->name) == 0)
             row_add(&row, "  %9s", extra_columns[e].title);
     if (icount) row_add(&row, "  %9s  %-17s", "instr/op", "(min - max)");
+    if (icount > 1) row_add(&row, "  %10s  %10s", "D1 miss/op", "LL miss/op");
     row_print(&row);
 
     struct summary sums[HAK_ALLOC_MAX];
@@ -744,6 +775,7 @@ static struct standing print_table(const struct profile_section *sec,
             snprintf(ipo_range, sizeof ipo_range, "(%.1f - %.1f)", s->ipo_min, s->ipo_max);
             row_add(&row, "  %9.1f  %-17s", s->ipo_med, ipo_range);
         }
+        if (icount > 1) row_add(&row, "  %10.3f  %10.3f", s->d1_med, s->ll_med);
         row_print(&row);
     }
 
@@ -1020,7 +1052,7 @@ int cmd_bench(int argc, char **argv) {
     struct standing standing[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
         standing[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
-                                 o.repeat, o.icount != NULL);
+                                 o.repeat, o.cachesim ? 2 : o.icount != NULL);
     print_geomean(&p, standing);
     fflush(stdout);
 

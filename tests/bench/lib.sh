@@ -34,3 +34,19 @@ preload_of() {
 field() {
     tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -n1
 }
+
+# Writes a profile of small fixed-work sections to FILE: small_profile FILE DESCRIPTION BENCH...
+# (mallocfree, prodcons, smallobj), each a fraction of a second on any allocator.
+small_profile() {
+    local file=$1 description=$2
+    shift 2
+    echo "description = $description" >"$file"
+    for b in "$@"; do
+        case $b in
+        mallocfree) printf '[mallocfree]\npairs    = 20000\nmin_size = 8\nmax_size = 1000\nwindow   = 64\nseed     = 1\n' ;;
+        prodcons) printf '[prodcons]\nblocks     = 20000\nblock_size = 64\nqueue      = 1024\npairs      = 1\n' ;;
+        smallobj) printf '[smallobj]\ntrees   = 2\ndepth   = 8\nnumbers = 2000\nseed    = 1\n' ;;
+        *) fail "small_profile: no small section for '$b'" ;;
+        esac
+    done >>"$file"
+}

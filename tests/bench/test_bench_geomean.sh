@@ -7,25 +7,7 @@
 # shellcheck source=tests/bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-cat >"$WORK/three.profile" <<'P'
-description = three small tables
-[mallocfree]
-pairs    = 20000
-min_size = 8
-max_size = 1000
-window   = 64
-seed     = 1
-[prodcons]
-blocks     = 20000
-block_size = 64
-queue      = 1024
-pairs      = 1
-[smallobj]
-trees   = 2
-depth   = 8
-numbers = 2000
-seed    = 1
-P
+small_profile "$WORK/three.profile" "three small tables" mallocfree prodcons smallobj
 "$HAK" bench "$WORK/three.profile" --alloc hakmem,glibc -q >"$WORK/out" 2>"$WORK/err" ||
     { cat "$WORK/out" "$WORK/err"; fail "hak bench failed"; }
 cat "$WORK/out"

@@ -7,20 +7,7 @@
 # shellcheck source=tests/bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-cat >"$WORK/two.profile" <<'P'
-description = two small tables
-[mallocfree]
-pairs    = 20000
-min_size = 8
-max_size = 1000
-window   = 64
-seed     = 1
-[smallobj]
-trees   = 2
-depth   = 8
-numbers = 2000
-seed    = 1
-P
+small_profile "$WORK/two.profile" "two small tables" mallocfree smallobj
 "$HAK" bench "$WORK/two.profile" --alloc hakmem,glibc --repeat 3 -q --csv "$WORK/runs.csv" \
     >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/out" "$WORK/err"; fail "hak bench failed"; }
 cat "$WORK/out"

@@ -143,17 +143,11 @@ void icount_wrap(struct icount *ic, char **argv, char **out) {
     out[n] = NULL;
 }
 
-/* What one run's counter files add up to. */
-struct counts {
-    double ir, d1, ll;
-    int files;
-};
-
 /* Adds one counter file: callgrind's "events:" names the columns of its "summary:" (or
  * "totals:") line, of which Ir is the instructions and D1mr + D1mw, DLmr + DLmw the data misses;
- * perf's CSV row "N,,instructions:u,..." has the instructions only.  Counts the file when it
- * had instructions. */
-static void add_file(const struct icount *ic, const char *path, struct counts *c) {
+ * perf's CSV row "N,,instructions:u,..." has the instructions only.  A file without one adds
+ * nothing. */
+static void add_file(const struct icount *ic, const char *path, struct icount_counts *c) {
     FILE *f = fopen(path, "r");
     if (!f) return;
     char line[1024];
@@ -190,14 +184,13 @@ static void add_file(const struct icount *ic, const char *path, struct counts *c
     }
     fclose(f);
     if (!found) return;
-    c->ir += v[0];
+    c->instructions += v[0];
     c->d1 += v[1] + v[2];
     c->ll += v[3] + v[4];
-    c->files++;
 }
 
 /* The sums over the last wrapped run's counter files. */
-static void read_counts(struct icount *ic, struct counts *c) {
+static void read_counts(struct icount *ic, struct icount_counts *c) {
     memset(c, 0, sizeof *c);
     DIR *d = opendir(ic->dir);
     if (!d) return;
@@ -211,19 +204,10 @@ static void read_counts(struct icount *ic, struct counts *c) {
     closedir(d);
 }
 
-int icount_read(struct icount *ic, double *instructions) {
-    struct counts c;
-    read_counts(ic, &c);
-    *instructions = c.ir;
-    return c.files > 0 && c.ir > 0 ? 0 : -1;
-}
-
-int icount_read_misses(struct icount *ic, double *d1, double *ll) {
-    struct counts c;
-    read_counts(ic, &c);
-    *d1 = c.d1;
-    *ll = c.ll;
-    return c.files > 0 && ic->cache_sim && c.d1 > 0 ? 0 : -1;
+int icount_read(struct icount *ic, struct icount_counts *out) {
+    read_counts(ic, out);
+    if (out->instructions <= 0) return -1;
+    return ic->cache_sim && out->d1 <= 0 ? -2 : 0;
 }
 
 void icount_close(struct icount *ic) {

@@ -32,14 +32,16 @@ int icount_open(struct icount *ic, char *why, size_t why_len);
  * Clears the counter files of a previous run. */
 void icount_wrap(struct icount *ic, char **argv, char **out);
 
-/* Instructions the last wrapped run executed (all its processes).  0, or -1 when the tool wrote
- * no count (the run failed before it ended). */
-int icount_read(struct icount *ic, double *instructions);
+/* What the last wrapped run's counter files say, summed over all its processes: the
+ * instructions, and with cache_sim the simulated data-cache misses, reads and writes, in the
+ * first level (d1) and the last (ll, this CPU's L2 where sysfs gives its shape). */
+struct icount_counts {
+    double instructions, d1, ll;
+};
 
-/* With cache_sim: the simulated data-cache misses of the last wrapped run, reads and writes, in
- * the first level (d1) and the last (ll, this CPU's L2 where sysfs gives its shape).  0, or -1
- * when no file had them. */
-int icount_read_misses(struct icount *ic, double *d1, double *ll);
+/* Reads them once.  0; -1 when the tool wrote no instruction count (the run failed before it
+ * ended); -2 when cache_sim is on and no file had misses. */
+int icount_read(struct icount *ic, struct icount_counts *out);
 
 /* Removes the private directory. */
 void icount_close(struct icount *ic);

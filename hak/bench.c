@@ -352,27 +352,26 @@ static void judge_run(struct run_result *r, int status, int timed_out,
 
 /* --icount: instructions per op of a run judged ok, or the run fails saying why. */
 static void judge_icount(struct run_result *r, const struct bench_opts *o) {
-    double instr, ops;
+    double ops;
     char field[64];
+    struct icount_counts c;
     if (!o->icount || !r->ok) return;
-    if (icount_read(o->icount, &instr) != 0) {
+    int got = icount_read(o->icount, &c);
+    if (got == -1) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "the instruction counter wrote no count");
+    } else if (got == -2) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "--cachesim: the simulation wrote no misses");
     } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
                (ops = strtod(field, NULL)) <= 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
     } else {
-        r->instr_per_op = instr / ops;
-        double d1, ll;
+        r->instr_per_op = c.instructions / ops;
         if (!o->cachesim) return;
-        if (icount_read_misses(o->icount, &d1, &ll) != 0) {
-            r->ok = 0;
-            snprintf(r->status, sizeof r->status, "--cachesim: the simulation wrote no misses");
-            return;
-        }
-        r->d1_per_op = d1 / ops;
-        r->ll_per_op = ll / ops;
+        r->d1_per_op = c.d1 / ops;
+        r->ll_per_op = c.ll / ops;
     }
 }
 

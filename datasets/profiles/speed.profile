@@ -2,7 +2,7 @@
 # it comes from (same parameters), and hak bench ends with the geometric mean of hakmem's
 # throughput over the best peer's across the tables, and the table where it stands lowest.
 # About 15 minutes for five allocators at --repeat 3 on two cores.
-description = All throughput workloads (Larson, producer/consumer, small objects, realloc growth, mixed, churn, big buffers, malloc/free loop, four traces): geometric mean against the best peer
+description = All throughput workloads (Larson, producer/consumer, small objects, realloc growth, mixed, churn, big buffers, malloc/free loop hot and cold, four traces): geometric mean against the best peer
 
 # larson-server
 [larson]
@@ -77,6 +77,14 @@ pairs    = 2000000
 min_size = 8
 max_size = 1000
 window   = 64
+seed     = 4141
+
+# coldfree
+[mallocfree]
+pairs    = 5000000
+min_size = 8
+max_size = 1000
+window   = 50000
 seed     = 4141
 
 # trace-python3, trace-sqlite3, trace-gcc, trace-sort

@@ -19,6 +19,15 @@ wait_for() {
     fail "timed out waiting for $2"
 }
 
+# On any exit, a failed check included, the commands below are let go, so that no shell or
+# python is left polling files in a removed directory (and no recorder waiting on them).
+let_go() {
+    touch "$WORK/exec-go" "$WORK/exec-end" "$WORK/kids-end" 2>/dev/null
+    wait
+    rm -rf "$WORK"
+}
+trap let_go EXIT
+
 # A program that holds MiB of memory until the file $2 exists, after creating $3.
 hold() { # MIB GO READY
     echo "$PY -c 'import os,time; x=bytearray($1<<20); x[::4096]=b\"x\"*len(x[::4096]); open(\"$3\",\"w\").close()

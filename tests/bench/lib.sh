@@ -17,7 +17,20 @@ for b in hak larson battle; do
 done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hakmem-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# On any exit, a failed check included: the background commands still running are stopped, and
+# the processes they started (a recorder's command), so that none is left polling for a file in
+# the removed WORK; then WORK goes.
+finish() {
+    local p pids
+    pids=$(jobs -p)
+    disown -a # no "Killed" notices in the log
+    for p in $pids; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+trap finish EXIT
 
 # Allocators whose library is present, as `hak bench --list` resolves them (glibc always).
 available_allocators() {

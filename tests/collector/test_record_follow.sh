@@ -19,12 +19,12 @@ wait_for() {
     fail "timed out waiting for $2"
 }
 
-# On any exit, a failed check included, the commands below are let go, so that no shell or
-# python is left polling files in a removed directory (and no recorder waiting on them).
+# On any exit, a failed check included, the commands below are let go (the files they wait for
+# created) and end on their own before lib.sh's finish removes WORK.
 let_go() {
     touch "$WORK/exec-go" "$WORK/exec-end" "$WORK/kids-end" 2>/dev/null
     wait
-    rm -rf "$WORK"
+    finish
 }
 trap let_go EXIT
 

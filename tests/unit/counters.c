@@ -219,7 +219,7 @@ static void test_derived_counts(void)
  * come from that cache, and no refill brings in others.  They are cache
  * hits, or slow-path allocations the cache served where a decay worker's
  * probe stood (the child's, started by the reader's allocations, or the
- * parent's at fork); answering one may trim the cache, never empty it. */
+ * parent's at fork); answering one may trim the cache. */
 static void test_fork_counts(void)
 {
     enum { CACHED = 6 };

@@ -366,6 +366,11 @@ extern const struct hak_tcache hak_tcache_none[HAK_NUM_CLASSES];
 #define hak_tls_cache (hak_tls.caches)
 #define hak_tls_heap (hak_tls.heap)
 extern uintptr_t hak_free_key;
+/* Word 1 of a block a cache hands out: neither the free key nor 0, so a
+ * refill that finds it on a block its slab holds as free has found a block
+ * handed out twice (slab.c, slab_take_off_list).  A constant: its store
+ * costs no more than a store of 0, and it tells the program nothing. */
+#define HAK_LIVE_MARK ((void *)2)
 
 /* Around a fast-path push or pop: a plain store each (no fence, no locked
  * instruction); the reclaimer's membarrier supplies the ordering. */
@@ -401,6 +406,10 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p);
 /* p first: free keeps the block in the first argument's register from entry to this tail call */
 void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss);
 HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
+/* A cached block without the free key, found by a pop: stops the process.
+ * Declared as returning (a block, never NULL) so that the pop reaches it
+ * by a jump: a call would give malloc a stack frame. */
+HAK_COLD __attribute__((returns_nonnull)) void *hak_cached_block_bad(void *p);
 bool hak_block_is_out(struct hak_superslab *ss, struct hak_slab *s, const void *p);
 void hak_slab_check_block(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
 HAK_COLD void hak_slab_check_slow(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);

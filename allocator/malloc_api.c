@@ -26,7 +26,12 @@ static inline struct hak_tcache *fast_cache(unsigned cls)
 /* A pop from the thread cache whose byte offset in the cache array is `off`
  * (hak_tiny_cache_off, hak_mid_cache_off); none while a reclaimer's probe
  * stands.  It counts nothing: the pop's one add to `limit` is the hit count
- * readers derive (docs/counters.md). */
+ * readers derive (docs/counters.md).  Every cached block carries the free
+ * key in word 1, and the pop replaces it with HAK_LIVE_MARK: a block that
+ * comes up without the key was handed out already (a double free put it
+ * in the cache twice) or written after its free, and stops the process
+ * before it is handed out (again).  The test reads the line the link is
+ * read from, so free need not read the block at all. */
 static inline void *tcache_pop(size_t off)
 {
     hak_fast_enter();
@@ -38,9 +43,13 @@ static inline void *tcache_pop(size_t off)
     struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + off);
     void **b = tc->head;
     if (likely(b != NULL)) {
+        if (unlikely(b[1] != (void *)hak_free_key)) {
+            hak_fast_leave();
+            return hak_cached_block_bad(b);
+        }
         tc->head = b[0];
         tc->limit++; /* one more block of room */
-        b[1] = NULL; /* clear the free key */
+        b[1] = HAK_LIVE_MARK;
     }
     hak_fast_leave();
     return b;
@@ -102,7 +111,7 @@ HAK_API void *malloc(size_t n)
 
 /* Every free of a Tiny or Mid block that is not the common case: a bad
  * pointer (no class, or not the start of a block), HAKMEM_CHECK=1, a block of another heap's slab (pushed
- * onto its slab's remote list), a block carrying the free key (a probable
+ * onto its slab's remote list), the block heading the cache already (a
  * double free), or a full thread cache. */
 static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak_superslab *ss,
                                          const char *fn)
@@ -119,14 +128,22 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
 
 /* Pushes block b of slab s, which this thread's heap owns, onto its
  * thread cache, marked with the free key; false when the cache is full
- * (or a reclaimer's probe stands). */
+ * (or a reclaimer's probe stands), or when b heads it already (freed twice
+ * in a row).  The block is only written: a load of a block the program
+ * has not touched for long would miss the caches and hold up the free
+ * until it arrives. */
 static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
 {
     hak_fast_enter();
     struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
-    if (likely(tc->pushes != tc->limit)) {
+    void *head = tc->head;
+    if (likely(tc->pushes != tc->limit) && likely(head != b)) {
         b[1] = key;
-        b[0] = tc->head;
+        /* b through an empty asm: GCC no longer knows the two stores
+         * adjacent, and keeps them two (it packs them into a vector, four
+         * instructions) */
+        __asm__("" : "+r"(b));
+        b[0] = head;
         tc->head = b;
         count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
         hak_fast_leave();
@@ -138,21 +155,23 @@ static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
 
 /* Frees a Tiny or Mid block of slab s.  The fast path pushes it onto the
  * thread cache when this thread's heap owns its slab; it calls nothing, so
- * it needs no stack frame.  HAKMEM_CHECK=1 gives every cache a capacity of
- * 0, so all frees take the slow path and its checks.  `live` (a constant)
- * says the caller found p plainly live (hak_slab_plainly_live: it starts
- * a block, and word 1 is not the free key), so the boundary and free-key
- * tests are not made again. */
+ * it needs no stack frame.  A block freed twice is caught by the pop that
+ * would hand it out twice (tcache_pop), or at once when it heads the cache
+ * or the free takes the slow path (docs/allocator.md, "Invalid frees").
+ * HAKMEM_CHECK=1 gives every cache a capacity of 0, so all frees take the
+ * slow path and its checks.  `live` (a constant) says the caller found p
+ * plainly live (hak_slab_plainly_live), so the boundary test is not made
+ * again. */
 static inline void free_block_of(struct hak_superslab *ss, struct hak_slab *s, void *p, bool live,
                                  const char *fn)
 {
     void **b = p;
-    void *key = (void *)hak_free_key; /* one load for the test and the store */
+    void *key = (void *)hak_free_key;
     /* an unassigned slab (and the header slab) has div_magic 0, which every
      * pointer fails, so s->cls is a class here */
     if (likely(live || !hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(live || b[1] != key) && likely(tcache_push(s, b, key))) return;
+            if (likely(tcache_push(s, b, key))) return;
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
@@ -305,7 +324,7 @@ static HAK_NOINLINE void *realloc_move(void *p, size_t n, size_t usable)
 
 /* realloc_move of a SuperSlab block of slab s that realloc_impl found
  * plainly live: the old block goes back by free's push without the tests
- * that found it live (the SuperSlab map, the boundary, the free key). */
+ * that found it live (the SuperSlab map, the boundary). */
 static HAK_NOINLINE void *realloc_move_live(void *p, size_t n, struct hak_slab *s)
 {
     size_t usable = s->block_size;

@@ -525,7 +525,8 @@ static inline void remote_key_check(struct hak_superslab *ss, struct hak_slab *s
 /* Moves the slab's remote frees to its local free list; returns how many.
  * Each block's out bit is cleared on the way: a block pushed twice (a
  * cross-thread double free, which makes the list a cycle) finds its bit
- * clear the second time and stops the process instead of looping. */
+ * clear the second time and stops the process instead of looping.  Each
+ * gets the free key, which every free block carries (take_check). */
 static uint32_t slab_drain_remote(struct hak_slab *s)
 {
     if (!atomic_load_explicit(hak_slab_remote(s), memory_order_relaxed)) return 0;
@@ -538,10 +539,12 @@ static uint32_t slab_drain_remote(struct hak_slab *s)
     void **tail = list;
     remote_key_check(ss, s, tail, key);
     out_clear_checked_at(base, ss, s, tail);
+    tail[1] = key; /* as every free block (take_check) */
     while (*tail) {
         tail = *tail;
         remote_key_check(ss, s, tail, key);
         out_clear_checked_at(base, ss, s, tail);
+        tail[1] = key;
         n++;
     }
     *tail = s->free;
@@ -562,9 +565,25 @@ static inline uint32_t slab_carved(struct hak_superslab *ss, const struct hak_sl
  * hidden on purged pages), in address order, so the cache hands them out
  * that way as it does a carve's.  With the free list empty, those are
  * exactly the carved blocks whose out bit is clear. */
+/* A block its slab holds as free, taken into the thread cache.  Every
+ * free block carries the free key in word 1 (the cache's pushes, the
+ * drain and the overflow write it), or 0 on a page a purge gave back; one
+ * that carries anything else is with the program: a double free put it
+ * back in the slab while it was in use (it was back in its slab when freed
+ * again, and the cache then handed it out).  It stops the process before
+ * the block is handed out a second time.  The key is written for the
+ * cache's pop (tcache_pop). */
+static inline void take_check(void **b, void *key)
+{
+    void *w = b[1];
+    if (unlikely(w != key && w != NULL)) hak_fatal_pointer("malloc", "double free of", b);
+    b[1] = key;
+}
+
 static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s, void **headp,
                                    uint32_t want)
 {
+    void *key = (void *)hak_free_key;
     unsigned i = hak_slab_index(ss, s);
     char *base = hak_slab_base(ss, i);
     uint32_t carved = slab_carved(ss, s), n = 0;
@@ -585,6 +604,7 @@ static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s,
         if (m == 64) { /* a whole word of free blocks (a torn-down run): no bit search */
             char *b = wbase;
             for (uint32_t c = 64; c; c--, b += size) {
+                take_check((void **)b, key);
                 *tail = b;
                 tail = (void **)b;
             }
@@ -592,6 +612,7 @@ static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s,
         } else {
             for (uint32_t c = m; c; c--, left &= left - 1) {
                 void **b = (void **)(wbase + (size_t)__builtin_ctzll(left) * size);
+                take_check(b, key);
                 *tail = b;
                 tail = b;
             }
@@ -622,16 +643,18 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
     _Atomic(uint64_t) *base = hak_slab_out_base(ss, s);
     uint32_t n = 0;
     void *head = tc->head;
+    void *key = (void *)hak_free_key;
     if (s->free) {
         /* in locals: the stores into the blocks and the bitmap could alias
          * the headers */
         const uintptr_t off_mask = hak_slab_off_mask(ss);
         const uint64_t magic = s->div_magic;
         void **b = s->free, **last;
-        /* the slab's list keeps its links: only the last block taken is
-         * written, to join the cache */
+        /* the slab's list keeps its links: only the last block taken gets
+         * a new one, to join the cache */
         do {
             out_set_at(base, mul_hi((uintptr_t)b & off_mask, magic)); /* its index */
+            take_check(b, key);
             last = b;
             b = b[0];
         } while (++n < want && b);
@@ -654,14 +677,22 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
          * again, so this loop runs for most allocations */
         for (uint32_t j = (k - 1) / 4; j; j--) {
             char *b1 = b + size, *b2 = b1 + size, *b3 = b2 + size, *b4 = b3 + size;
-            *(void **)b = b1;
-            *(void **)b1 = b2;
-            *(void **)b2 = b3;
-            *(void **)b3 = b4;
+            ((void **)b)[0] = b1;
+            ((void **)b)[1] = key;
+            ((void **)b1)[0] = b2;
+            ((void **)b1)[1] = key;
+            ((void **)b2)[0] = b3;
+            ((void **)b2)[1] = key;
+            ((void **)b3)[0] = b4;
+            ((void **)b3)[1] = key;
             b = b4;
         }
-        for (; b < last; b += size) *(void **)b = b + size;
-        *(void **)last = head;
+        for (; b < last; b += size) {
+            ((void **)b)[0] = b + size;
+            ((void **)b)[1] = key;
+        }
+        ((void **)last)[0] = head;
+        ((void **)last)[1] = key;
         head = first;
         s->bump = last + size;
         n += k;
@@ -1175,7 +1206,7 @@ static void *refill(struct hak_heap *h, unsigned cls)
     void **b = tc->head;
     tc->head = b[0];
     hak_tcache_room(&hak_tls, cls, 1 - (int64_t)taken); /* a miss: no hit to derive */
-    b[1] = NULL;
+    b[1] = HAK_LIVE_MARK;
     return b;
 }
 
@@ -1316,8 +1347,8 @@ void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss)
 }
 
 /* A free of a block of the calling thread's own SuperSlab that the fast
- * path did not take: a probable double free (free key), a full cache, or
- * a reclaimer's probe (every cap 0).  Under the heap's lock, so a
+ * path did not take: a double free (the block heads the cache), a full
+ * cache, or a reclaimer's probe (every cap 0).  Under the heap's lock, so a
  * reclaimer never works on the cache at the same time. */
 void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn)
 {
@@ -1326,7 +1357,10 @@ void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, 
     void **b = p;
     pthread_mutex_lock(&h->lock);
     hak_heap_answer_probe(h);
-    if (b[1] == (void *)hak_free_key) hak_free_key_check(fn, ss, s, p);
+    /* a block back in its slab, or one the cache may hold (it heads it, or
+     * carries the key): freed before */
+    if (b[1] == (void *)hak_free_key || b == tc->head || !block_is_out(ss, s, p))
+        hak_free_key_check(fn, ss, s, p);
     if (tc->pushes == tc->limit) tcache_miss(s->cls);
     bool overflow = tc->pushes == tc->limit;
     if (overflow) {
@@ -1477,14 +1511,19 @@ static bool tcache_holds(const struct hak_tcache *tc, const void *p)
     return false;
 }
 
-/* Word 1 of the block holds the free key: it is probably in the owner's
- * (the calling thread's) cache already, or back in its slab.  Stops the
- * process if it is either. */
+/* The block may be free already: word 1 holds the free key, it heads the
+ * cache, or its bit says it is back in its slab.  Stops the process if it
+ * is in the owner's (the calling thread's) cache or back in its slab. */
 void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p)
 {
     if (tcache_holds(&hak_tls_cache[s->cls], p) || !hak_block_is_out(ss, s, p))
         hak_fatal_pointer(fn, "double free of", p);
     HAK_COUNT_FAST(early_double_free_suspect);
+}
+
+void *hak_cached_block_bad(void *p)
+{
+    hak_fatal_pointer("malloc", "double free (or write after free) of", p);
 }
 
 /* HAKMEM_CHECK=1 (every free, as the thread caches are off): the block must

@@ -406,7 +406,7 @@ void hak_tcache_overflow(struct hak_tcache *tc, void *p);
 /* p first: free keeps the block in the first argument's register from entry to this tail call */
 void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss);
 HAK_COLD void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_slab *s, void *p);
-/* A cached block without the free key, found by a pop: stops the process.
+/* A free block without the free key, found by a pop or a refill: stops the process.
  * Declared as returning (a block, never NULL) so that the pop reaches it
  * by a jump: a call would give malloc a stack frame. */
 HAK_COLD __attribute__((returns_nonnull)) void *hak_cached_block_bad(void *p);

@@ -561,25 +561,28 @@ static inline uint32_t slab_carved(struct hak_superslab *ss, const struct hak_sl
     return (uint32_t)((size_t)(s->bump - hak_slab_base(ss, hak_slab_index(ss, s))) / s->block_size);
 }
 
+/* A block its slab holds as free, taken into the thread cache.  Every
+ * free block carries the free key in word 1 (the cache's pushes, the
+ * drain and the overflow write it), or 0 on a page a purge gave back; one
+ * that carries anything else is with the program (a double free put it
+ * back in the slab while it was in use: it was back in its slab when freed
+ * again, and the cache then handed it out), or the program wrote it after
+ * freeing it.  It stops the process before the block is handed out a
+ * second time.  A purged page's block gets the key for the cache's pop
+ * (tcache_pop); a block that has it is not written for it. */
+static inline void take_check(void **b, void *key)
+{
+    void *w = b[1];
+    if (unlikely(w != key)) {
+        if (w) hak_cached_block_bad(b);
+        b[1] = key;
+    }
+}
+
 /* Takes up to `want` of the free blocks kept off the free list (loose, or
  * hidden on purged pages), in address order, so the cache hands them out
  * that way as it does a carve's.  With the free list empty, those are
  * exactly the carved blocks whose out bit is clear. */
-/* A block its slab holds as free, taken into the thread cache.  Every
- * free block carries the free key in word 1 (the cache's pushes, the
- * drain and the overflow write it), or 0 on a page a purge gave back; one
- * that carries anything else is with the program: a double free put it
- * back in the slab while it was in use (it was back in its slab when freed
- * again, and the cache then handed it out).  It stops the process before
- * the block is handed out a second time.  The key is written for the
- * cache's pop (tcache_pop). */
-static inline void take_check(void **b, void *key)
-{
-    void *w = b[1];
-    if (unlikely(w != key && w != NULL)) hak_fatal_pointer("malloc", "double free of", b);
-    b[1] = key;
-}
-
 static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s, void **headp,
                                    uint32_t want)
 {
@@ -1521,6 +1524,7 @@ void hak_free_key_check(const char *fn, struct hak_superslab *ss, struct hak_sla
     HAK_COUNT_FAST(early_double_free_suspect);
 }
 
+/* Also a refill's: a block its slab holds as free without the key. */
 void *hak_cached_block_bad(void *p)
 {
     hak_fatal_pointer("malloc", "double free (or write after free) of", p);

@@ -82,6 +82,16 @@ __attribute__((noreturn)) static inline void test_skip(const char *reason) {
     exit(77);
 }
 
+/* Runs this program again with HAKMEM_DECAY_MS=0 (no decay passes) unless
+ * the variable is set: for a test whose figures a pass could move between
+ * two reads (a release, a drain).  Skips when it cannot. */
+static inline void test_without_decay(char **argv) {
+    if (getenv("HAKMEM_DECAY_MS")) return;
+    setenv("HAKMEM_DECAY_MS", "0", 1);
+    execv("/proc/self/exe", argv);
+    test_skip("cannot exec itself with HAKMEM_DECAY_MS=0");
+}
+
 /* Hides a value from the optimiser so that it cannot fold malloc arguments,
  * elide malloc/free pairs or warn about deliberately bad frees. */
 #define OPAQUE(x)                                                                                  \

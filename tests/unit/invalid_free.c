@@ -360,8 +360,8 @@ int main(int argc, char **argv) {
     check_case("mid interior free", INTERIOR_FREE_MID, "free(): invalid pointer");
     /* caught by the refill (malloc), or by the free if a decay pass holds
      * the caches at that moment */
-    check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "double free of");
-    check_case("double free after a drain", DOUBLE_FREE_AFTER_DRAIN, "double free of");
+    check_case("double free after cache", DOUBLE_FREE_AFTER_CACHE, "double free");
+    check_case("double free after a drain", DOUBLE_FREE_AFTER_DRAIN, "double free");
     check_case("double free in the cache", DOUBLE_FREE_IN_CACHE,
                "malloc(): double free (or write after free) of");
     check_case("write after free", WRITE_AFTER_FREE,

@@ -97,7 +97,9 @@ struct hak_heap;
 struct hak_slab {
     void *free;             /* blocks returned by the owner           */
     char *bump;             /* next never-used block                  */
-    void *spare;            /* unused: slabs[] strides 64 bytes       */
+    uint32_t cache_off;     /* cls * sizeof(struct hak_tcache): free's
+                             * offset of the class's thread cache */
+    uint32_t spare;         /* unused: slabs[] strides 64 bytes       */
     struct hak_slab *next, *prev;
     /* a heap, HAK_OWNER_ORPHAN once its heap's thread exited, NULL while
      * unassigned: free's fast path pushes onto the thread cache when the
@@ -110,8 +112,8 @@ struct hak_slab {
     uint8_t list;       /* enum hak_slab_list                   */
     uint64_t div_magic; /* ceil(2^64 / block_size); 0 while unassigned */
 };
-/* owner, cls and div_magic, which every free reads, share one cache line
- * (slabs[] is 64-byte aligned) */
+/* owner, cache_off and div_magic, which every free reads, share one cache
+ * line (slabs[] is 64-byte aligned) */
 _Static_assert(sizeof(struct hak_slab) == 64, "struct hak_slab grew");
 
 /* A slab's remote list (blocks freed by other threads, MPSC), alone on a

@@ -135,7 +135,9 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
 static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
 {
     hak_fast_enter();
-    struct hak_tcache *tc = fast_cache(s->cls); /* no room while probed */
+    /* no room while probed; the cache's offset read from the slab, no
+     * multiply of its class */
+    struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + s->cache_off);
     void *head = tc->head;
     if (likely(tc->pushes != tc->limit) && likely(head != b)) {
         b[1] = key;

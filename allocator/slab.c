@@ -329,6 +329,7 @@ static void slab_assign(struct hak_superslab *ss, struct hak_slab *s, unsigned c
 {
     uint32_t size = hak_class_size[cls];
     s->cls = (uint8_t)cls;
+    s->cache_off = cls * (uint32_t)sizeof(struct hak_tcache);
     s->block_size = (uint16_t)size;
     s->div_magic = UINT64_MAX / size + 1;
     s->capacity = (uint16_t)(slab_bytes(ss) / size);

@@ -1208,6 +1208,9 @@ static void *refill(struct hak_heap *h, unsigned cls)
         ss_of(s)->active_ms[hak_slab_index(ss_of(s), s)] = now32();
     }
     void **b = tc->head;
+    /* the cache may have held blocks already (a probe answered, a Tiny
+     * request served by the Mid tier): checked as tcache_pop checks them */
+    if (unlikely(b[1] != (void *)hak_free_key)) hak_cached_block_bad(b);
     tc->head = b[0];
     hak_tcache_room(&hak_tls, cls, 1 - (int64_t)taken); /* a miss: no hit to derive */
     b[1] = HAK_LIVE_MARK;

@@ -283,9 +283,11 @@ HAK_API void *calloc(size_t nmemb, size_t size)
         return NULL;
     }
     if (n > HAK_MID_MAX) return alloc_big(n, HAK_ALIGN, true);
-    void *p = malloc(n);
-    if (p) memset(p, 0, n);
-    return p;
+    /* malloc's body, not the exported malloc: no call through the PLT, and
+     * a preloaded wrapper of malloc and calloc sees one call, not two */
+    void *p = malloc_inline(n);
+    if (unlikely(!p)) return NULL;
+    return memset(p, 0, n); /* a tail call */
 }
 
 /* Whether a block of `usable` bytes should keep serving a request of `n`:

@@ -350,11 +350,11 @@ struct hak_thread {
     struct hak_tcache *fast_cache;
     bool exiting;    /* the thread-exit handler has released the heap */
     /* The quiet-thread reclaim handshake (docs/allocator.md, "Quiet
-     * threads"): the owner sets `busy` with plain stores around each
-     * fast-path cache operation; a reclaimer sets `reclaim`, every cap to 0
-     * and fast_cache to hak_tcache_none under heap->lock, which diverts the
-     * owner's next operation to a slow path that takes the lock.
-     * membarrier makes the stores visible. */
+     * threads"): a reclaimer sets `reclaim` and fast_cache to
+     * hak_tcache_none under heap->lock, which diverts the owner's next
+     * operation to a slow path that takes the lock; membarrier makes the
+     * stores visible.  The owner sets `busy` with plain stores around each
+     * use of its Mid caches and Large span cache (hak_cache_enter). */
     _Atomic uint8_t busy;
     _Atomic uint8_t reclaim;
     bool cached_event; /* a slab or SuperSlab became free: tell decay after unlocking */
@@ -374,8 +374,8 @@ extern uintptr_t hak_free_key;
  * costs no more than a store of 0, and it tells the program nothing. */
 #define HAK_LIVE_MARK ((void *)2)
 
-/* Around a fast-path push or pop: a plain store each (no fence, no locked
- * instruction); the reclaimer's membarrier supplies the ordering. */
+/* Around a use of the Large span cache: a plain store each (no fence, no
+ * locked instruction); the reclaimer's membarrier supplies the ordering. */
 static inline void hak_fast_enter(void)
 {
     atomic_store_explicit(&hak_tls.busy, 1, memory_order_relaxed);
@@ -384,6 +384,28 @@ static inline void hak_fast_enter(void)
 static inline void hak_fast_leave(void)
 {
     atomic_store_explicit(&hak_tls.busy, 0, memory_order_release);
+}
+
+/* Around a push or pop on a thread cache: `mid` (a constant where the
+ * caller knows the tier) says a Mid class's.  A Mid operation sets `busy`,
+ * as a use of the Large cache does.  A Tiny one, where stores become
+ * visible in program order (x86), has a compiler fence alone: each
+ * operation loads fast_cache afresh, so at most one is under way when a
+ * probe's barrier has run, and the reclaimer leaves the two blocks that
+ * one can touch (slab.c, tcache_steal); Mid blocks are too big to leave. */
+#if defined(__x86_64__) || defined(__i386__)
+#define HAK_TINY_NEEDS_BUSY 0
+#else
+#define HAK_TINY_NEEDS_BUSY 1
+#endif
+static inline void hak_cache_enter(bool mid)
+{
+    if (mid || HAK_TINY_NEEDS_BUSY) hak_fast_enter();
+    else atomic_signal_fence(memory_order_seq_cst);
+}
+static inline void hak_cache_leave(bool mid)
+{
+    if (mid || HAK_TINY_NEEDS_BUSY) hak_fast_leave();
 }
 
 struct hak_heap *hak_heap_get(void); /* creates the thread's heap */

@@ -106,6 +106,29 @@ void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
     tc->limit += (uint64_t)room;
 }
 
+/* A reclaimer took n blocks from thread t's cache of class `cls` while the
+ * owner may be inside one operation on it (slab.c, tcache_steal): the
+ * count falls through `cap`, which no fast path writes, not `limit`, which
+ * the owner's pop adds to.  The owner's answer to the probe sets the cap
+ * back (hak_tcache_set_cap) and the room follows.  Inside the slot's seq,
+ * as above; h->lock held. */
+void hak_tcache_cap_taken(struct hak_thread *t, unsigned cls, uint32_t n)
+{
+    struct hak_tcache *tc = &t->caches[cls];
+#if HAKMEM_COUNTERS
+    uint64_t *seq = t->cache_seq;
+    if (seq) {
+        uint64_t s = *seq;
+        __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        __atomic_store_n(&tc->cap, tc->cap - n, __ATOMIC_RELAXED);
+        __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
+        return;
+    }
+#endif
+    __atomic_store_n(&tc->cap, tc->cap - n, __ATOMIC_RELAXED);
+}
+
 /* A cache's capacity changes (the owner, or a reclaimer as above); the
  * room follows.  A cache is trimmed to a smaller cap first. */
 void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)

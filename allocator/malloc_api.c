@@ -14,10 +14,11 @@
 /* ---- fast paths ------------------------------------------------------------ */
 
 /* The thread's cache of class `cls` as the fast paths see it: read after
- * hak_fast_enter, so a reclaimer's probe (hak_tcache_none) is seen.  A
+ * hak_cache_enter, so a reclaimer's probe (hak_tcache_none) is seen.  A
  * plain load (one aligned pointer, read by one instruction, which the
- * compiler fence in hak_fast_enter keeps after the busy store): unlike a
- * relaxed atomic load it folds into the add that indexes the array. */
+ * compiler fence in hak_cache_enter makes afresh for each operation):
+ * unlike a relaxed atomic load it folds into the add that indexes the
+ * array. */
 static inline struct hak_tcache *fast_cache(unsigned cls)
 {
     return hak_tls.fast_cache + cls;
@@ -32,9 +33,9 @@ static inline struct hak_tcache *fast_cache(unsigned cls)
  * in the cache twice) or written after its free, and stops the process
  * before it is handed out (again).  The test reads the line the link is
  * read from, so free need not read the block at all. */
-static inline void *tcache_pop(size_t off)
+static inline void *tcache_pop(size_t off, bool mid)
 {
-    hak_fast_enter();
+    hak_cache_enter(mid);
 #if defined(__x86_64__)
     /* the cache's address out of rax, where the block is returned: else
      * GCC loads the block elsewhere and copies it back (one instruction) */
@@ -44,14 +45,17 @@ static inline void *tcache_pop(size_t off)
     void **b = tc->head;
     if (likely(b != NULL)) {
         if (unlikely(b[1] != (void *)hak_free_key)) {
-            hak_fast_leave();
+            hak_cache_leave(mid);
             return hak_cached_block_bad(b);
         }
-        tc->head = b[0];
-        tc->limit++; /* one more block of room */
+        void *next = b[0];
+        /* the mark before the head moves: a reclaimer that still reads the
+         * key after the link read the block's link (slab.c, tcache_steal) */
         b[1] = HAK_LIVE_MARK;
+        tc->head = next;
+        tc->limit++; /* one more block of room */
     }
-    hak_fast_leave();
+    hak_cache_leave(mid);
     return b;
 }
 
@@ -92,12 +96,12 @@ static void *alloc_big(size_t n, size_t align, bool zero);
 static inline void *malloc_inline(size_t n)
 {
     if (likely(n <= HAK_TINY_MAX)) {
-        void *p = tcache_pop(hak_tiny_cache_off[n]);
+        void *p = tcache_pop(hak_tiny_cache_off[n], false);
         if (likely(p != NULL)) return p;
         return alloc_small_slow(n);
     }
     if (likely(n <= HAK_MID_MAX)) {
-        void *p = tcache_pop(hak_mid_cache_off[(n + 127) >> 7]);
+        void *p = tcache_pop(hak_mid_cache_off[(n + 127) >> 7], true);
         if (likely(p != NULL)) return p;
         return alloc_small_slow(n);
     }
@@ -126,18 +130,16 @@ static HAK_NOINLINE void free_block_slow(void *p, struct hak_slab *s, struct hak
     hak_slab_free_owned(ss, s, p, fn);
 }
 
-/* Pushes block b of slab s, which this thread's heap owns, onto its
- * thread cache, marked with the free key; false when the cache is full
- * (or a reclaimer's probe stands), or when b heads it already (freed twice
- * in a row).  The block is only written: a load of a block the program
- * has not touched for long would miss the caches and hold up the free
- * until it arrives. */
-static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
+/* Pushes block b onto this thread's cache at byte offset `off` (its
+ * slab's cache_off: no multiply of its class), marked with the free key;
+ * false when the cache is full (or a reclaimer's probe stands), or when b
+ * heads it already (freed twice in a row).  The block is only written: a
+ * load of a block the program has not touched for long would miss the
+ * caches and hold up the free until it arrives. */
+static inline bool tcache_push_at(uint32_t off, void **b, void *key, bool mid)
 {
-    hak_fast_enter();
-    /* no room while probed; the cache's offset read from the slab, no
-     * multiply of its class */
-    struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + s->cache_off);
+    hak_cache_enter(mid);
+    struct hak_tcache *tc = (struct hak_tcache *)((char *)fast_cache(0) + off);
     void *head = tc->head;
     if (likely(tc->pushes != tc->limit) && likely(head != b)) {
         b[1] = key;
@@ -146,13 +148,35 @@ static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
          * instructions) */
         __asm__("" : "+r"(b));
         b[0] = head;
-        tc->head = b;
+        tc->head = b; /* after b's words: a reclaimer may read them once it is */
         count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
-        hak_fast_leave();
+        hak_cache_leave(mid);
         return true;
     }
-    hak_fast_leave();
+    hak_cache_leave(mid);
     return false;
+}
+
+/* Whether a cache offset (a slab's cache_off) is a Mid class's. */
+static inline bool cache_off_mid(uint32_t off)
+{
+    return off >= HAK_NUM_TINY * sizeof(struct hak_tcache);
+}
+
+/* The push of block b of slab s, which this thread's heap owns (realloc's:
+ * free tests the tier first). */
+static inline bool tcache_push(struct hak_slab *s, void **b, void *key)
+{
+    return tcache_push_at(s->cache_off, b, key, cache_off_mid(s->cache_off));
+}
+
+/* Free of a Mid block of slab s, which this thread's heap owns: the push
+ * with the `busy` stores, out of free's line, which Tiny blocks keep. */
+static HAK_NOINLINE void free_mid_owned(void *p, struct hak_slab *s, struct hak_superslab *ss,
+                                        const char *fn)
+{
+    if (likely(tcache_push_at(s->cache_off, p, (void *)hak_free_key, true))) return;
+    free_block_slow(p, s, ss, fn);
 }
 
 /* Frees a Tiny or Mid block of slab s.  The fast path pushes it onto the
@@ -173,7 +197,12 @@ static inline void free_block_of(struct hak_superslab *ss, struct hak_slab *s, v
      * pointer fails, so s->cls is a class here */
     if (likely(live || !hak_block_misaligned(ss, s, p))) {
         if (likely(atomic_load_explicit(&s->owner, memory_order_relaxed) == hak_tls_heap)) {
-            if (likely(tcache_push(s, b, key))) return;
+            uint32_t off = s->cache_off;
+            if (unlikely(cache_off_mid(off))) {
+                free_mid_owned(p, s, ss, fn);
+                return;
+            }
+            if (likely(tcache_push_at(off, b, key, false))) return;
         } else if (likely(!hak_cfg.check)) {
             /* another thread's block (or a thread without a heap): straight
              * to its slab's remote list, without the slow path's checks */
@@ -364,7 +393,7 @@ static HAK_NOINLINE void *realloc_free_live(void *p, struct hak_slab *s, void *q
 static HAK_NOINLINE void *realloc_shrink_live(void *p, size_t n, struct hak_slab *s)
 {
     if (unlikely(n > SHRINK_INLINE_MAX)) return realloc_move_live(p, n, s);
-    void *q = tcache_pop(hak_tiny_cache_off[n]);
+    void *q = tcache_pop(hak_tiny_cache_off[n], false);
     if (unlikely(!q)) return realloc_move_live(p, n, s);
     /* n taken up to whole units, as two runs that may overlap: the
      * first and the last 16, 32 or 64 bytes */
@@ -440,7 +469,7 @@ static void *aligned_impl(size_t align, size_t n)
     hak_ensure_init();
     unsigned c = hak_class_for_aligned(n, align);
     if (c != HAK_CLASS_NONE) {
-        void *p = tcache_pop(c * sizeof(struct hak_tcache));
+        void *p = tcache_pop(c * sizeof(struct hak_tcache), c >= HAK_NUM_TINY);
         return p ? p : alloc_class_slow(c);
     }
     return alloc_big(n, align, false);

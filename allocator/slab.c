@@ -1390,16 +1390,16 @@ static HAK_COLD __attribute__((noreturn)) void trim_bad_block(const struct hak_s
     hak_fatal_pointer("free", (char *)p < s->bump ? "double free of" : "invalid pointer", p);
 }
 
-/* Returns the first `n` blocks of the list at `rest` to their slabs (h the
- * owner, h->lock held); returns the list that follows them.  A cache
+/* Returns the first *n (at most INT32_MAX) blocks of the list at `rest` (all of it if shorter)
+ * to their slabs (h the owner, h->lock held); returns the list that
+ * follows them, and how many went in *n.  A cache
  * freed in a burst holds runs of blocks of one slab: each run goes onto
  * its slab's free list in one piece (ss_local), every block's out bit
  * checked and cleared on the way.  A run keeps its links: only its last
  * block is written, to join the slab's free list. */
-static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
+static void **blocks_return(struct hak_heap *h, void **rest, uint32_t *n)
 {
-    uint32_t left = n;
-    HAK_COUNT_ADD(free_ss_local, n);
+    uint32_t left = *n;
     while (left && rest) {
         struct hak_superslab *ss = ss_of(rest);
         struct hak_slab *s = hak_slab_of(ss, rest);
@@ -1457,6 +1457,8 @@ static void **blocks_return(struct hak_heap *h, void **rest, uint32_t n)
         if (!slab_bit(&ss->loose_mask, i)) slab_bit_set(&ss->loose_mask, i, true);
         slab_blocks_back(h, ss, s, before - left);
     }
+    *n -= left;
+    HAK_COUNT_ADD(free_ss_local, *n);
     return rest;
 }
 
@@ -1470,7 +1472,7 @@ static uint32_t tcache_trim(struct hak_heap *h, struct hak_thread *t, unsigned c
     uint32_t count = hak_tcache_count(tc);
     if (count <= keep) return 0;
     uint32_t n = count - keep;
-    tc->head = blocks_return(h, tc->head, n);
+    tc->head = blocks_return(h, tc->head, &n);
     hak_tcache_room(t, cls, n);
     return n;
 }
@@ -1497,6 +1499,44 @@ static size_t tcache_return(struct hak_heap *h, struct hak_thread *t, unsigned f
     size_t bytes = 0;
     for (unsigned c = first; c < last; c++)
         bytes += (size_t)tcache_trim(h, t, c, 0) * hak_class_size[c];
+    return bytes;
+}
+
+/* Returns the blocks of another thread's Tiny caches behind the first two
+ * of each, and the bytes they held (h->lock held, a probe standing that a
+ * barrier covers, `busy` clear).  The owner may still be inside one Tiny
+ * cache operation that read fast_cache before the barrier (pre-empted, or
+ * in a signal handler), and it has no flag that says so (hak_cache_enter):
+ * a pop of the head A, which reads A's link, or a push onto A.  Either touches only the
+ * head and A's link, so the blocks behind the second are the reclaimer's,
+ * and the link cut there (the second block's) is written by no one else.
+ * A's link is read before A's word 1: the pop writes HAK_LIVE_MARK there
+ * before the head moves, and the program can write A only after that, so
+ * while word 1 still holds the key the link read is A's (stores become
+ * visible in program order: x86; elsewhere the Tiny operations set `busy`
+ * too).  `head`, `limit` and
+ * `pushes` stay the owner's: the count falls through `cap`
+ * (hak_tcache_cap_taken), which the owner's answer to the probe puts back. */
+static size_t tcache_steal(struct hak_heap *h, struct hak_thread *t)
+{
+    size_t bytes = 0;
+    for (unsigned c = 0; c < HAK_NUM_TINY; c++) {
+        void ***head = (void ***)&t->caches[c].head;
+        void **a = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+        if (!a) continue;
+        void **second = __atomic_load_n((void ***)&a[0], __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&a[1], __ATOMIC_ACQUIRE) != (void *)hak_free_key) {
+            HAK_COUNT(quiet_reclaim_busy); /* A on its way out: the next pass */
+            continue;
+        }
+        void **rest = second ? second[0] : NULL;
+        if (!rest) continue;
+        uint32_t n = INT32_MAX; /* to the end of the list (the budget's pairs are signed) */
+        blocks_return(h, rest, &n);
+        second[0] = NULL;
+        hak_tcache_cap_taken(t, c, n);
+        bytes += (size_t)n * hak_class_size[c];
+    }
     return bytes;
 }
 
@@ -1732,20 +1772,26 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
  *   1. probe: under h->lock, every cap of the owner to 0 and its `reclaim`
  *      flag set, so its next fast-path operation takes a slow path, which
  *      takes h->lock and undoes the probe (hak_heap_answer_probe);
- *   2. membarrier: the owner's `busy` stores become visible, and every
- *      operation it starts afterwards sees the probe;
+ *   2. membarrier: every operation the owner starts afterwards sees the
+ *      probe, and its `busy` stores (Mid and Large operations) are visible;
  *   3. under h->lock, if the probe is still set (the owner made no call
- *      since) and `busy` is clear, the caches are the reclaimer's: their
- *      blocks go back to their slabs.
+ *      since) and `busy` is clear, the Mid caches' blocks and the Tiny
+ *      caches' blocks behind the first two of each go back to their slabs
+ *      (tcache_steal: the one Tiny operation the owner may still be inside
+ *      touches no others).
  * Without membarrier only the owner empties its caches, at its next call.
  */
 
 static _Atomic uint64_t probe_gen; /* numbers probes, to know which a barrier covers */
 
-/* What a thread caches of the tier, read racily (a hint); the Mid tier's
- * reclaim takes the thread's Large span cache too, so it counts here. */
-static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier)
+/* What a thread caches of the tier, read racily (a hint), less `keep`
+ * blocks of each class when `keep` (what a reclaimer can take: the Tiny
+ * blocks behind the first two of each class, tcache_steal).  The Mid
+ * tier's reclaim takes the thread's Large span cache too, so it counts
+ * here. */
+static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier, bool keep)
 {
+    uint64_t kept = keep && tier == HAK_TIER_TINY ? 2 : 0;
     unsigned first = tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
     unsigned last = tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
     size_t bytes = tier == HAK_TIER_MID ? __atomic_load_n(&t->large.n, __ATOMIC_RELAXED) : 0;
@@ -1754,7 +1800,7 @@ static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier)
         uint64_t room = __atomic_load_n(&caches[c].limit, __ATOMIC_RELAXED) -
                         __atomic_load_n(&caches[c].pushes, __ATOMIC_RELAXED);
         uint32_t cap = __atomic_load_n(&caches[c].cap, __ATOMIC_RELAXED);
-        bytes += (size_t)(room < cap ? cap - room : 0) * hak_class_size[c];
+        bytes += (size_t)(room + kept < cap ? cap - room - kept : 0) * hak_class_size[c];
     }
     return bytes;
 }
@@ -1793,7 +1839,7 @@ static void probe_cb(struct hak_heap *h, void *arg)
 {
     struct reclaim *r = arg;
     if (h == hak_tls_heap || !heap_lock_for(h, r)) return;
-    if (tier_cache_bytes(h->thread, r->tier)) heap_probe(h, r->now);
+    if (tier_cache_bytes(h->thread, r->tier, false)) heap_probe(h, r->now);
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -1801,7 +1847,7 @@ static void pending_cb(struct hak_heap *h, void *arg)
 {
     struct reclaim *r = arg;
     if (h != hak_tls_heap && atomic_load_explicit(&h->thread->reclaim, memory_order_relaxed) &&
-        tier_cache_bytes(h->thread, r->tier))
+        tier_cache_bytes(h->thread, r->tier, true))
         r->pending = true;
 }
 
@@ -1821,10 +1867,10 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
         if (atomic_load_explicit(&t->busy, memory_order_acquire)) {
             HAK_COUNT(quiet_reclaim_busy);
         } else {
-            unsigned first = r->tier == HAK_TIER_TINY ? 0 : HAK_NUM_TINY;
-            unsigned last = r->tier == HAK_TIER_TINY ? HAK_NUM_TINY : HAK_NUM_CLASSES;
-            size_t stolen = tcache_return(h, t, first, last);
-            if (r->tier == HAK_TIER_MID) stolen += hak_large_tcache_reclaim(&t->large);
+            size_t stolen = r->tier == HAK_TIER_TINY
+                                ? tcache_steal(h, t)
+                                : tcache_return(h, t, HAK_NUM_TINY, HAK_NUM_CLASSES) +
+                                      hak_large_tcache_reclaim(&t->large);
             if (stolen && h->reclaimed_gen != h->probe_gen) HAK_COUNT(quiet_reclaims); /* once per probe, not per tier */
             if (stolen) h->reclaimed_gen = h->probe_gen;
             HAK_COUNT_ADD(quiet_reclaim_bytes, stolen);
@@ -1840,9 +1886,10 @@ static void reclaim_cb(struct hak_heap *h, void *arg)
     bool waits = standing && h->probe_ms < r->now;
     bool quiet = standing && r->now - h->probe_ms >= (uint64_t)hak_cfg.decay_ms / 4;
     r->bytes += heap_tier_release(h, r->tier, quiet ? HAK_RELEASE_ALL : r->cutoff, waits);
-    size_t left = mine ? 0 : tier_cache_bytes(t, r->tier);
-    if (left && !r->force) heap_probe(h, r->now);
-    r->cached += left;
+    /* a thread with anything cached is probed (its answer, or none, says
+     * whether it is quiet); what no reclaimer takes is not counted */
+    if (!mine && !r->force && tier_cache_bytes(t, r->tier, false)) heap_probe(h, r->now);
+    r->cached += mine ? 0 : tier_cache_bytes(t, r->tier, true);
     pthread_mutex_unlock(&h->lock);
 }
 

@@ -11,6 +11,8 @@
  *     add up while a thread holds cached blocks, after it exits, and in a
  *     forked child, which counts from zero with the caches it inherited;
  *   - threads beyond the segment's slots lose no count once they exit;
+ *   - a flush that takes another thread's cache leaves its first two
+ *     blocks, and the derived count says so at once;
  *   - a thread that only frees takes no slot, unless it keeps freeing (a
  *     consumer): then it holds one until it exits;
  *   - the segment is a memfd, never a file in /dev/shm: a forked child that
@@ -563,6 +565,59 @@ static void test_segment_lifetime(void)
     CHECK(!shm_file_exists(pid));
 }
 
+/* The blocks all threads cache of the class of `size`, as a reader derives
+ * them (cap less room, per slot). */
+static uint64_t class_cached(size_t size)
+{
+    unsigned n = hak_reader_class_count(reader), cls = n;
+    for (unsigned c = 0; c < n && cls == n; c++)
+        if (hak_reader_class_size(reader, c) >= size) cls = c;
+    REQUIRE(cls < n);
+    struct hak_reader_class *out = calloc(n, sizeof *out);
+    REQUIRE(out != NULL);
+    REQUIRE(hak_reader_classes(reader, out));
+    uint64_t cached = out[cls].cached;
+    free(out);
+    return cached;
+}
+
+static pthread_barrier_t keeper_parked, keeper_go;
+
+/* Caches twelve blocks of a Tiny class no other thread here uses, then
+ * waits while the main thread takes its cache. */
+static void *keeper_thread(void *arg)
+{
+    (void)arg;
+    void *b[12];
+    for (int i = 0; i < 12; i++) b[i] = malloc(OPAQUE((size_t)700));
+    for (int i = 0; i < 12; i++) free(b[i]);
+    pthread_barrier_wait(&keeper_parked);
+    pthread_barrier_wait(&keeper_go);
+    return NULL;
+}
+
+/* A flush takes another thread's cached blocks behind the first two of
+ * Tiny class: the derived count falls to 2 at once (through the cache's
+ * cap: the owner's own fields are left to it). */
+static void test_reclaim_leaves_two(void)
+{
+    pthread_t t;
+    REQUIRE(pthread_barrier_init(&keeper_parked, NULL, 2) == 0);
+    REQUIRE(pthread_barrier_init(&keeper_go, NULL, 2) == 0);
+    REQUIRE(pthread_create(&t, NULL, keeper_thread, NULL) == 0);
+    pthread_barrier_wait(&keeper_parked);
+    uint64_t before = class_cached(700);
+    hak_flush_all();
+    uint64_t after = class_cached(700);
+    pthread_barrier_wait(&keeper_go);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(before >= 12 && after == 2, "cached blocks of the class: %lu before a flush, %lu after (2 expected)",
+           (unsigned long)before, (unsigned long)after);
+    CHECKF(class_cached(700) == 0, "%lu cached after the thread exited", (unsigned long)class_cached(700));
+    pthread_barrier_destroy(&keeper_parked);
+    pthread_barrier_destroy(&keeper_go);
+}
+
 int main(void)
 {
     void *first = malloc(16); /* the segment is created with the first heap */
@@ -589,6 +644,7 @@ int main(void)
     test_consumer_gets_slot();
     test_late_destructor();
     test_segment_lifetime();
+    test_reclaim_leaves_two();
     hak_reader_close(reader);
     return test_finish();
 }

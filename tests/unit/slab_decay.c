@@ -11,7 +11,8 @@
  *   - hak_flush_all from the main thread reaches another live thread's caches;
  *   - without membarrier (test seam) no reclaimer touches the caches; the
  *     thread empties them itself at its next call;
- *   - a probed thread's next malloc answers the probe, even a cache hit.
+ *   - a probed thread's next malloc answers the probe, even a cache hit;
+ *   - a reclaim leaves the first two blocks of a cache, and only those.
  * Each part runs in a child started with its own HAKMEM_* environment.
  */
 #include "check.h"
@@ -241,6 +242,48 @@ static void part_fallback(void) {
     REQUIRE(pthread_join(t, NULL) == 0);
 }
 
+/* Frees ten 48-byte blocks in order, so the last one heads its cache, and
+ * blocks; on waking allocates three and reports whether the first two are
+ * the last two it freed and the third is not the one before them. */
+static void *keeper_thread(void *arg) {
+    bool *ok = arg;
+    void *b[10];
+    for (int i = 0; i < 10; i++) REQUIRE((b[i] = malloc(48)) != NULL);
+    for (int i = 0; i < 10; i++) free(b[i]);
+    set_stage(1);
+    wait_stage(2);
+    void *x = malloc(48), *y = malloc(48), *z = malloc(48);
+    REQUIRE(x && y && z);
+    ok[0] = x == b[9];
+    ok[1] = y == b[8];
+    ok[2] = z != b[7];
+    free(x);
+    free(y);
+    free(z);
+    set_stage(3);
+    return NULL;
+}
+
+/* A reclaimer takes what lies behind a cache's first two blocks and leaves
+ * those two: the owner may be inside a pop or push that touches them
+ * (docs/allocator.md, "Quiet threads"). */
+static void part_steal_keeps_two(void) {
+    bool ok[3] = {false, false, false};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, keeper_thread, ok) == 0);
+    wait_stage(1);
+    long long bytes = hak_counter("quiet_reclaim_bytes");
+    hak_flush_all();
+    CHECKF(hak_counter("quiet_reclaim_bytes") - bytes >= 8 * 48, "a flush took %lld bytes of the thread's cache",
+           hak_counter("quiet_reclaim_bytes") - bytes);
+    set_stage(2);
+    wait_stage(3);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECK(ok[0]); /* the head stayed */
+    CHECK(ok[1]); /* and the block behind it */
+    CHECKF(ok[2], "the third block freed last was left in the cache");
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         if (!strcmp(argv[1], "decay")) part_decay();
@@ -248,6 +291,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "flush")) part_flush_other();
         else if (!strcmp(argv[1], "fallback")) part_fallback();
         else if (!strcmp(argv[1], "probe_answer")) part_probe_answer();
+        else if (!strcmp(argv[1], "steal_keeps_two")) part_steal_keeps_two();
         return test_finish();
     }
     static char self[4096];
@@ -258,8 +302,9 @@ int main(int argc, char **argv) {
                                         "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
     static const char *const quiet[] = {"HAKMEM_DECAY_MS=10000", "HAKMEM_IDLE_MS=0",
                                         "HAKMEM_BACKGROUND=0", "HAKMEM_PRESSURE=0", NULL};
-    static const char *const parts[] = {"decay", "quiet", "flush", "fallback", "probe_answer"};
-    for (unsigned i = 0; i < 5; i++) {
+    static const char *const parts[] = {"decay",        "quiet",          "flush", "fallback",
+                                        "probe_answer", "steal_keeps_two"};
+    for (unsigned i = 0; i < sizeof parts / sizeof *parts; i++) {
         char err[4096] = "";
         int rc = run_part(self, parts[i], i == 0 ? decay : quiet, err, sizeof err);
         CHECKF(rc == 0, "%s part: exit %d\n%s", parts[i], rc, err);

@@ -52,6 +52,7 @@ static inline void *tcache_pop(size_t off, bool mid)
         /* the mark before the head moves: a reclaimer that still reads the
          * key after the link read the block's link (slab.c, tcache_steal) */
         b[1] = HAK_LIVE_MARK;
+        atomic_signal_fence(memory_order_release); /* in this order, in every inlined copy */
         tc->head = next;
         tc->limit++; /* one more block of room */
     }
@@ -148,7 +149,10 @@ static inline bool tcache_push_at(uint32_t off, void **b, void *key, bool mid)
          * instructions) */
         __asm__("" : "+r"(b));
         b[0] = head;
-        tc->head = b; /* after b's words: a reclaimer may read them once it is */
+        /* after b's words: a reclaimer may read them once it is (the fence
+         * keeps the order in every inlined copy) */
+        atomic_signal_fence(memory_order_release);
+        tc->head = b;
         count_up(&tc->pushes); /* free_tls_sll, as readers derive it */
         hak_cache_leave(mid);
         return true;

@@ -46,7 +46,8 @@ static const struct {
 _Static_assert(sizeof(struct hak_tcache) == sizeof(struct hak_probe_cache) &&
                    offsetof(struct hak_tcache, pushes) == offsetof(struct hak_probe_cache, pushes) &&
                    offsetof(struct hak_tcache, limit) == offsetof(struct hak_probe_cache, limit) &&
-                   offsetof(struct hak_tcache, cap) == offsetof(struct hak_probe_cache, cap),
+                   offsetof(struct hak_tcache, cap) == offsetof(struct hak_probe_cache, cap) &&
+                   offsetof(struct hak_tcache, taken) == offsetof(struct hak_probe_cache, taken),
                "struct hak_tcache is published as struct hak_probe_cache");
 
 static inline struct hak_tcache *slot_caches(struct hak_probe_slot *s)
@@ -312,7 +313,9 @@ static void fork_caches_adopt(void)
         tc->head = fork_caches[c].head;
         tc->cap = fork_caches[c].cap;
         tc->pushes = tc->limit = 0;
-        hak_tcache_room(&hak_tls, c, (int64_t)(fork_caches[c].limit - fork_caches[c].pushes));
+        /* what a reclaimer took (not yet room in the parent) is room here */
+        hak_tcache_room(&hak_tls, c,
+                        (int64_t)(fork_caches[c].limit - fork_caches[c].pushes + fork_caches[c].taken));
     }
     if (fast) hak_tls.fast_cache = hak_tls.caches;
 }

@@ -76,7 +76,8 @@ static inline void hak_counters_mark_exited(void) {}
 /* Slow paths change a cache's room and capacity through these (heap.c). */
 void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room);
 void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap);
-void hak_tcache_cap_taken(struct hak_thread *t, unsigned cls, uint32_t n); /* a reclaimer's */
+void hak_tcache_take(struct hak_thread *t, unsigned cls, uint32_t n); /* a reclaimer's */
+void hak_tcache_taken_back(unsigned cls);                             /* the owner's */
 
 /* Tier-relative counter ids: the Tiny and Mid entries of a family sit at a
  * fixed distance in counters.def. */

@@ -278,7 +278,9 @@ struct hak_tcache {
     uint64_t pushes;
     uint64_t limit;
     uint32_t cap; /* written by slow paths only */
-    uint32_t unused;
+    /* blocks reclaimers took (slab.c, tcache_steal) that are not room yet:
+     * the owner's answer to the probe makes them room */
+    uint32_t taken;
 };
 _Static_assert(sizeof(struct hak_tcache) == 32, "struct hak_tcache must stay 32 bytes");
 
@@ -286,7 +288,7 @@ _Static_assert(sizeof(struct hak_tcache) == 32, "struct hak_tcache must stay 32 
  * arithmetic is modulo 2^32). */
 static inline uint32_t hak_tcache_count(const struct hak_tcache *tc)
 {
-    return tc->cap - (uint32_t)(tc->limit - tc->pushes);
+    return tc->cap - (uint32_t)(tc->limit - tc->pushes) - tc->taken;
 }
 
 /* The adaptive capacity of one class's cache (docs/allocator.md,

@@ -80,14 +80,16 @@ void hak_tcache_set_target(unsigned c, uint32_t target)
     a->target = target;
 }
 
-/* A slow path moves the `limit` of a cache of thread t by `room`: blocks
- * that came or went in bulk (refill, trim, reclaim), a changed cap, the
- * block a refill hands out.  Readers derive the cache hits from the limits
- * (docs/counters.md), so the slot's hit counter is offset by as much, both
- * inside the slot's seq: no reader sees one without the other.  The owner
- * with its heap's lock held, or a reclaimer while the owner is diverted.
- * (Out of line: only slow paths call it.) */
-void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
+/* A slow path moves the `limit` of a cache of thread t by `room` (blocks
+ * that came or went in bulk: refill, trim, reclaim; a changed cap; the
+ * block a refill hands out) and its `taken` by `taken`.  Readers derive the
+ * cache hits from the limits (docs/counters.md), so the slot's hit counter
+ * is offset by as much, all inside the slot's seq: no reader sees one
+ * without the other.  The owner with its heap's lock held, or a reclaimer
+ * (h->lock held) with a room of 0: the limit is then not written, since an
+ * operation of the owner's may be adding to it.  (Out of line: only slow
+ * paths call it.) */
+static void tcache_update(struct hak_thread *t, unsigned cls, int64_t room, int64_t taken)
 {
     struct hak_tcache *tc = &t->caches[cls];
 #if HAKMEM_COUNTERS
@@ -96,41 +98,44 @@ void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
         uint64_t *seq = t->cache_seq, s = *seq;
         __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the values change */
-        __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
-        unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
-        __atomic_store_n(&v[hit], v[hit] - (uint64_t)room, __ATOMIC_RELAXED);
+        if (room) {
+            __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
+            unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
+            __atomic_store_n(&v[hit], v[hit] - (uint64_t)room, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&tc->taken, tc->taken + (uint32_t)taken, __ATOMIC_RELAXED);
         __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
         return;
     }
 #endif
-    tc->limit += (uint64_t)room;
+    if (room) tc->limit += (uint64_t)room;
+    __atomic_store_n(&tc->taken, tc->taken + (uint32_t)taken, __ATOMIC_RELAXED);
+}
+
+void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
+{
+    tcache_update(t, cls, room, 0);
 }
 
 /* A reclaimer took n blocks from thread t's cache of class `cls` while the
- * owner may be inside one operation on it (slab.c, tcache_steal): the
- * count falls through `cap`, which no fast path writes, not `limit`, which
- * the owner's pop adds to.  The owner's answer to the probe sets the cap
- * back (hak_tcache_set_cap) and the room follows.  Inside the slot's seq,
- * as above; h->lock held. */
-void hak_tcache_cap_taken(struct hak_thread *t, unsigned cls, uint32_t n)
+ * owner may be inside one operation on it (slab.c, tcache_steal): they go
+ * into `taken`, which the count subtracts (hak_tcache_count), not into
+ * `limit`, which the owner's pop adds to; the cap stays, so the capacities
+ * readers add up still match the gauges.  h->lock held. */
+void hak_tcache_take(struct hak_thread *t, unsigned cls, uint32_t n)
 {
-    struct hak_tcache *tc = &t->caches[cls];
-#if HAKMEM_COUNTERS
-    uint64_t *seq = t->cache_seq;
-    if (seq) {
-        uint64_t s = *seq;
-        __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        __atomic_store_n(&tc->cap, tc->cap - n, __ATOMIC_RELAXED);
-        __atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
-        return;
-    }
-#endif
-    __atomic_store_n(&tc->cap, tc->cap - n, __ATOMIC_RELAXED);
+    tcache_update(t, cls, 0, n);
 }
 
-/* A cache's capacity changes (the owner, or a reclaimer as above); the
- * room follows.  A cache is trimmed to a smaller cap first. */
+/* The owner (h->lock held, answering a probe): what reclaimers took
+ * becomes room. */
+void hak_tcache_taken_back(unsigned cls)
+{
+    uint32_t n = hak_tls.caches[cls].taken;
+    if (n) tcache_update(&hak_tls, cls, n, -(int64_t)n);
+}
+
+/* A cache's capacity changes (the owner); the room follows.  A cache is trimmed to a smaller cap first. */
 void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)
 {
     struct hak_tcache *tc = &t->caches[cls];

@@ -1355,7 +1355,7 @@ void hak_slab_free_remote(void *p, struct hak_slab *s, struct hak_superslab *ss)
 
 /* A free of a block of the calling thread's own SuperSlab that the fast
  * path did not take: a double free (the block heads the cache), a full
- * cache, or a reclaimer's probe (every cap 0).  Under the heap's lock, so a
+ * cache, or a reclaimer's probe (fast_cache is hak_tcache_none).  Under the heap's lock, so a
  * reclaimer never works on the cache at the same time. */
 void hak_slab_free_owned(struct hak_superslab *ss, struct hak_slab *s, void *p, const char *fn)
 {
@@ -1514,9 +1514,12 @@ static size_t tcache_return(struct hak_heap *h, struct hak_thread *t, unsigned f
  * before the head moves, and the program can write A only after that, so
  * while word 1 still holds the key the link read is A's (stores become
  * visible in program order: x86; elsewhere the Tiny operations set `busy`
- * too).  `head`, `limit` and
- * `pushes` stay the owner's: the count falls through `cap`
- * (hak_tcache_cap_taken), which the owner's answer to the probe puts back. */
+ * too).  `head`, `limit` and `pushes` stay the owner's: what went is
+ * counted in `taken` (hak_tcache_take), which the owner's answer to the
+ * probe turns into room.  A program that writes a block it was just given
+ * with non-temporal stores and no fence could show the reclaimer its own
+ * data as A's link while the mark is still on its way: hakmem assumes
+ * ordinary stores. */
 static size_t tcache_steal(struct hak_heap *h, struct hak_thread *t)
 {
     size_t bytes = 0;
@@ -1534,7 +1537,7 @@ static size_t tcache_steal(struct hak_heap *h, struct hak_thread *t)
         uint32_t n = INT32_MAX; /* to the end of the list (the budget's pairs are signed) */
         blocks_return(h, rest, &n);
         second[0] = NULL;
-        hak_tcache_cap_taken(t, c, n);
+        hak_tcache_take(t, c, n);
         bytes += (size_t)n * hak_class_size[c];
     }
     return bytes;
@@ -1769,8 +1772,8 @@ static size_t orphans_release(enum hak_tier tier, uint64_t cutoff)
 /*
  * A reclaimer (the decay worker, or a thread's flush) empties another
  * thread's caches without its help (docs/allocator.md, "Quiet threads"):
- *   1. probe: under h->lock, every cap of the owner to 0 and its `reclaim`
- *      flag set, so its next fast-path operation takes a slow path, which
+ *   1. probe: under h->lock, the owner's fast_cache to hak_tcache_none and
+ *      its `reclaim` flag set, so its next fast-path operation takes a slow path, which
  *      takes h->lock and undoes the probe (hak_heap_answer_probe);
  *   2. membarrier: every operation the owner starts afterwards sees the
  *      probe, and its `busy` stores (Mid and Large operations) are visible;
@@ -1798,7 +1801,8 @@ static size_t tier_cache_bytes(struct hak_thread *t, enum hak_tier tier, bool ke
     struct hak_tcache *caches = t->caches;
     for (unsigned c = first; c < last; c++) {
         uint64_t room = __atomic_load_n(&caches[c].limit, __ATOMIC_RELAXED) -
-                        __atomic_load_n(&caches[c].pushes, __ATOMIC_RELAXED);
+                        __atomic_load_n(&caches[c].pushes, __ATOMIC_RELAXED) +
+                        __atomic_load_n(&caches[c].taken, __ATOMIC_RELAXED);
         uint32_t cap = __atomic_load_n(&caches[c].cap, __ATOMIC_RELAXED);
         bytes += (size_t)(room + kept < cap ? cap - room - kept : 0) * hak_class_size[c];
     }
@@ -2006,8 +2010,10 @@ void hak_heap_answer_probe(struct hak_heap *h)
     if (hak_os_membarrier_missing() && hak_decay_now() - h->probe_ms >= (uint64_t)hak_cfg.decay_ms)
         tcache_return(h, &hak_tls, 0, HAK_NUM_CLASSES);
     /* A probe closes the adaptive window: a class with no miss since the
-     * last one halves its capacity and trims its cache to it. */
+     * last one halves its capacity and trims its cache to it.  What a
+     * reclaimer took becomes room first. */
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
+        hak_tcache_taken_back(c);
         struct hak_tcache_adapt *a = &hak_tls.adapt[c];
         uint32_t floor = hak_tcache_floor(c);
         if (!a->misses && a->target > floor) {

@@ -369,11 +369,12 @@ static bool slot_caches(const struct hak_reader *r, const struct hak_probe_slot 
     for (uint32_t i = 0; i < r->hdr.cache_count; i++) {
         uint64_t cap = __atomic_load_n(&tc[i].cap, __ATOMIC_RELAXED);
         uint64_t room = __atomic_load_n(&tc[i].limit, __ATOMIC_RELAXED) -
-                        __atomic_load_n(&tc[i].pushes, __ATOMIC_RELAXED);
+                        __atomic_load_n(&tc[i].pushes, __ATOMIC_RELAXED) +
+                        __atomic_load_n(&tc[i].taken, __ATOMIC_RELAXED);
         scratch[i].threads = cap != 0;
         scratch[i].capacity = cap;
-        /* blocks in the cache: its cap less the room left (a forged or torn
-         * pair is clamped, never negative) */
+        /* blocks in the cache: its cap less the room left and what a
+         * reclaimer took (a forged or torn set is clamped, never negative) */
         scratch[i].cached = room <= cap ? cap - room : 0;
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -90,7 +90,7 @@ struct hak_probe_cache {
     uint64_t pushes;
     uint64_t limit;
     uint32_t cap;
-    uint32_t reserved;
+    uint32_t taken; /* blocks a reclaimer took, not yet room: not cached */
 };
 
 struct hak_probe_region {

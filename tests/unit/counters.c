@@ -566,8 +566,8 @@ static void test_segment_lifetime(void)
 }
 
 /* The blocks all threads cache of the class of `size`, as a reader derives
- * them (cap less room, per slot). */
-static uint64_t class_cached(size_t size)
+ * them (cap less room, per slot), and the capacity of those caches. */
+static uint64_t class_cached_cap(size_t size, uint64_t *capacity)
 {
     unsigned n = hak_reader_class_count(reader), cls = n;
     for (unsigned c = 0; c < n && cls == n; c++)
@@ -577,8 +577,14 @@ static uint64_t class_cached(size_t size)
     REQUIRE(out != NULL);
     REQUIRE(hak_reader_classes(reader, out));
     uint64_t cached = out[cls].cached;
+    if (capacity) *capacity = out[cls].capacity;
     free(out);
     return cached;
+}
+
+static uint64_t class_cached(size_t size)
+{
+    return class_cached_cap(size, NULL);
 }
 
 static pthread_barrier_t keeper_parked, keeper_go;
@@ -593,12 +599,16 @@ static void *keeper_thread(void *arg)
     for (int i = 0; i < 12; i++) free(b[i]);
     pthread_barrier_wait(&keeper_parked);
     pthread_barrier_wait(&keeper_go);
+    free(malloc(OPAQUE((size_t)700))); /* answers the probe, from the blocks left */
+    pthread_barrier_wait(&keeper_parked);
+    pthread_barrier_wait(&keeper_go);
     return NULL;
 }
 
 /* A flush takes another thread's cached blocks behind the first two of
- * Tiny class: the derived count falls to 2 at once (through the cache's
- * cap: the owner's own fields are left to it). */
+ * each Tiny class: the derived count falls to 2 at once (through the
+ * cache's `taken`: the owner's own fields are left to it), and the
+ * capacity stays. */
 static void test_reclaim_leaves_two(void)
 {
     pthread_t t;
@@ -606,13 +616,22 @@ static void test_reclaim_leaves_two(void)
     REQUIRE(pthread_barrier_init(&keeper_go, NULL, 2) == 0);
     REQUIRE(pthread_create(&t, NULL, keeper_thread, NULL) == 0);
     pthread_barrier_wait(&keeper_parked);
-    uint64_t before = class_cached(700);
+    uint64_t cap_before, cap_after;
+    uint64_t before = class_cached_cap(700, &cap_before);
     hak_flush_all();
-    uint64_t after = class_cached(700);
+    uint64_t after = class_cached_cap(700, &cap_after);
+    pthread_barrier_wait(&keeper_go);
+    pthread_barrier_wait(&keeper_parked);
+    uint64_t answered = class_cached(700); /* what was taken became room */
     pthread_barrier_wait(&keeper_go);
     REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(answered == 2, "cached blocks of the class after the owner's next call: %lu (2 expected)",
+           (unsigned long)answered);
     CHECKF(before >= 12 && after == 2, "cached blocks of the class: %lu before a flush, %lu after (2 expected)",
            (unsigned long)before, (unsigned long)after);
+    /* the capacities stay: they add up to the tiny_tcache_cap gauge */
+    CHECKF(cap_after == cap_before, "capacity of the class %lu before the flush, %lu after",
+           (unsigned long)cap_before, (unsigned long)cap_after);
     CHECKF(class_cached(700) == 0, "%lu cached after the thread exited", (unsigned long)class_cached(700));
     pthread_barrier_destroy(&keeper_parked);
     pthread_barrier_destroy(&keeper_go);

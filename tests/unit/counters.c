@@ -588,13 +588,16 @@ static uint64_t class_cached(size_t size)
 }
 
 static pthread_barrier_t keeper_parked, keeper_go;
+static int keeper_fill; /* blocks the keeper frees once it has answered */
 
 /* Caches twelve blocks of a Tiny class no other thread here uses, then
- * waits while the main thread takes its cache. */
+ * waits while the main thread takes its cache; holds 48 more, which it
+ * frees once it has answered. */
 static void *keeper_thread(void *arg)
 {
     (void)arg;
-    void *b[12];
+    void *held[48], *b[12];
+    for (int i = 0; i < 48; i++) held[i] = malloc(OPAQUE((size_t)700));
     for (int i = 0; i < 12; i++) b[i] = malloc(OPAQUE((size_t)700));
     for (int i = 0; i < 12; i++) free(b[i]);
     pthread_barrier_wait(&keeper_parked);
@@ -602,27 +605,43 @@ static void *keeper_thread(void *arg)
     free(malloc(OPAQUE((size_t)700))); /* answers the probe, from the blocks left */
     pthread_barrier_wait(&keeper_parked);
     pthread_barrier_wait(&keeper_go);
+    int i = 0;
+    for (; i < keeper_fill && i < 48; i++) free(held[i]);
+    pthread_barrier_wait(&keeper_parked);
+    pthread_barrier_wait(&keeper_go);
+    for (; i < 48; i++) free(held[i]);
     return NULL;
 }
 
 /* A flush takes another thread's cached blocks behind the first two of
  * each Tiny class: the derived count falls to 2 at once (through the
  * cache's `taken`: the owner's own fields are left to it), and the
- * capacity stays. */
+ * capacity stays.  The owner's next call turns what was taken into room:
+ * its cache then fills to its whole capacity, with no overflow. */
 static void test_reclaim_leaves_two(void)
 {
     pthread_t t;
+    uint64_t others; /* the capacity of the other threads' caches of the class */
+    class_cached_cap(700, &others);
     REQUIRE(pthread_barrier_init(&keeper_parked, NULL, 2) == 0);
     REQUIRE(pthread_barrier_init(&keeper_go, NULL, 2) == 0);
     REQUIRE(pthread_create(&t, NULL, keeper_thread, NULL) == 0);
     pthread_barrier_wait(&keeper_parked);
-    uint64_t cap_before, cap_after;
+    uint64_t cap_before, cap_after, cap_answered;
     uint64_t before = class_cached_cap(700, &cap_before);
     hak_flush_all();
     uint64_t after = class_cached_cap(700, &cap_after);
     pthread_barrier_wait(&keeper_go);
     pthread_barrier_wait(&keeper_parked);
-    uint64_t answered = class_cached(700); /* what was taken became room */
+    uint64_t answered = class_cached_cap(700, &cap_answered); /* what was taken became room */
+    uint64_t cap = cap_answered - others; /* the keeper's */
+    keeper_fill = cap > 2 ? (int)(cap - 2) : 0;
+    struct snap s0, s1;
+    take(&s0);
+    pthread_barrier_wait(&keeper_go);
+    pthread_barrier_wait(&keeper_parked);
+    uint64_t filled = class_cached(700);
+    take(&s1);
     pthread_barrier_wait(&keeper_go);
     REQUIRE(pthread_join(t, NULL) == 0);
     CHECKF(answered == 2, "cached blocks of the class after the owner's next call: %lu (2 expected)",
@@ -632,6 +651,11 @@ static void test_reclaim_leaves_two(void)
     /* the capacities stay: they add up to the tiny_tcache_cap gauge */
     CHECKF(cap_after == cap_before, "capacity of the class %lu before the flush, %lu after",
            (unsigned long)cap_before, (unsigned long)cap_after);
+    int64_t overflows = delta(&s0, &s1, "early_tcache_full");
+    CHECKF(cap >= 12 && cap <= 50 && filled == cap && overflows == 0,
+           "the owner's cache of capacity %lu holds %lu blocks after %d more frees, %ld overflows "
+           "(full, none expected)",
+           (unsigned long)cap, (unsigned long)filled, keeper_fill, (long)overflows);
     CHECKF(class_cached(700) == 0, "%lu cached after the thread exited", (unsigned long)class_cached(700));
     pthread_barrier_destroy(&keeper_parked);
     pthread_barrier_destroy(&keeper_go);

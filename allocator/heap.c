@@ -82,14 +82,17 @@ void hak_tcache_set_target(unsigned c, uint32_t target)
 
 /* A slow path moves the `limit` of a cache of thread t by `room` (blocks
  * that came or went in bulk: refill, trim, reclaim; a changed cap; the
- * block a refill hands out) and its `taken` by `taken`.  Readers derive the
+ * block a refill hands out), its `taken` by `taken` and its cap by `grow`
+ * (a cap that grew before its room would show blocks the cache does not
+ * hold).  Readers derive the
  * cache hits from the limits (docs/counters.md), so the slot's hit counter
  * is offset by as much, all inside the slot's seq: no reader sees one
  * without the other.  The owner with its heap's lock held, or a reclaimer
  * (h->lock held) with a room of 0: the limit is then not written, since an
  * operation of the owner's may be adding to it.  (Out of line: only slow
  * paths call it.) */
-static void tcache_update(struct hak_thread *t, unsigned cls, int64_t room, int64_t taken)
+static void tcache_update(struct hak_thread *t, unsigned cls, int64_t room, int64_t taken,
+                          int64_t grow)
 {
     struct hak_tcache *tc = &t->caches[cls];
 #if HAKMEM_COUNTERS
@@ -98,6 +101,7 @@ static void tcache_update(struct hak_thread *t, unsigned cls, int64_t room, int6
         uint64_t *seq = t->cache_seq, s = *seq;
         __atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the values change */
+        if (grow) __atomic_store_n(&tc->cap, tc->cap + (uint32_t)grow, __ATOMIC_RELAXED);
         if (room) {
             __atomic_store_n(&tc->limit, tc->limit + (uint64_t)room, __ATOMIC_RELAXED);
             unsigned hit = HAK_CTR_tiny_alloc_hit + 2 * (cls >= HAK_NUM_TINY);
@@ -108,13 +112,14 @@ static void tcache_update(struct hak_thread *t, unsigned cls, int64_t room, int6
         return;
     }
 #endif
+    tc->cap += (uint32_t)grow;
     if (room) tc->limit += (uint64_t)room;
     __atomic_store_n(&tc->taken, tc->taken + (uint32_t)taken, __ATOMIC_RELAXED);
 }
 
 void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
 {
-    tcache_update(t, cls, room, 0);
+    tcache_update(t, cls, room, 0, 0);
 }
 
 /* A reclaimer took n blocks from thread t's cache of class `cls` while the
@@ -124,7 +129,7 @@ void hak_tcache_room(struct hak_thread *t, unsigned cls, int64_t room)
  * readers add up still match the gauges.  h->lock held. */
 void hak_tcache_take(struct hak_thread *t, unsigned cls, uint32_t n)
 {
-    tcache_update(t, cls, 0, n);
+    tcache_update(t, cls, 0, n, 0);
 }
 
 /* The owner (h->lock held, answering a probe): what reclaimers took
@@ -132,7 +137,7 @@ void hak_tcache_take(struct hak_thread *t, unsigned cls, uint32_t n)
 void hak_tcache_taken_back(unsigned cls)
 {
     uint32_t n = hak_tls.caches[cls].taken;
-    if (n) tcache_update(&hak_tls, cls, n, -(int64_t)n);
+    if (n) tcache_update(&hak_tls, cls, n, -(int64_t)n, 0);
 }
 
 /* A cache's capacity changes (the owner); the room follows.  A cache is trimmed to a smaller cap first. */
@@ -140,9 +145,7 @@ void hak_tcache_set_cap(struct hak_thread *t, unsigned cls, uint32_t cap)
 {
     struct hak_tcache *tc = &t->caches[cls];
     int64_t d = (int64_t)cap - (int64_t)tc->cap;
-    if (!d) return;
-    tc->cap = cap;
-    hak_tcache_room(t, cls, d);
+    if (d) tcache_update(t, cls, d, 0, d); /* with the room, inside the seq */
 }
 
 static void thread_exit(void *arg)

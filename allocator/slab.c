@@ -639,6 +639,16 @@ static uint32_t slab_take_off_list(struct hak_superslab *ss, struct hak_slab *s,
     return n;
 }
 
+/* A carved block's two words: its link and the free key, as two stores
+ * (b through an empty asm: GCC packs the pair into a vector otherwise,
+ * three instructions for the two). */
+static inline void carve_link(char *b, void *next, void *key)
+{
+    ((void **)b)[1] = key;
+    __asm__("" : "+r"(b));
+    ((void **)b)[0] = next;
+}
+
 /* Moves up to `want` blocks of the slab into the thread cache, setting
  * their out bits; the caller moves the cache's limit by as many. */
 static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t want)
@@ -681,20 +691,13 @@ static uint32_t slab_take(struct hak_slab *s, struct hak_tcache *tc, uint32_t wa
          * again, so this loop runs for most allocations */
         for (uint32_t j = (k - 1) / 4; j; j--) {
             char *b1 = b + size, *b2 = b1 + size, *b3 = b2 + size, *b4 = b3 + size;
-            ((void **)b)[0] = b1;
-            ((void **)b)[1] = key;
-            ((void **)b1)[0] = b2;
-            ((void **)b1)[1] = key;
-            ((void **)b2)[0] = b3;
-            ((void **)b2)[1] = key;
-            ((void **)b3)[0] = b4;
-            ((void **)b3)[1] = key;
+            carve_link(b, b1, key);
+            carve_link(b1, b2, key);
+            carve_link(b2, b3, key);
+            carve_link(b3, b4, key);
             b = b4;
         }
-        for (; b < last; b += size) {
-            ((void **)b)[0] = b + size;
-            ((void **)b)[1] = key;
-        }
+        for (; b < last; b += size) carve_link(b, b + size, key);
         ((void **)last)[0] = head;
         ((void **)last)[1] = key;
         head = first;
@@ -1393,10 +1396,10 @@ static HAK_COLD __attribute__((noreturn)) void trim_bad_block(const struct hak_s
 /* Returns the first *n (at most INT32_MAX) blocks of the list at `rest` (all of it if shorter)
  * to their slabs (h the owner, h->lock held); returns the list that
  * follows them, and how many went in *n.  A cache
- * freed in a burst holds runs of blocks of one slab: each run goes onto
- * its slab's free list in one piece (ss_local), every block's out bit
- * checked and cleared on the way.  A run keeps its links: only its last
- * block is written, to join the slab's free list. */
+ * freed in a burst holds runs of blocks of one slab: each block's out bit
+ * is checked and cleared (ss_local), and no block is written; the slab is
+ * marked loose, and the next refill takes its free blocks by their clear
+ * bits, in address order (slab_take_off_list). */
 static void **blocks_return(struct hak_heap *h, void **rest, uint32_t *n)
 {
     uint32_t left = *n;

@@ -111,7 +111,9 @@ static void bench_usage(FILE *out) {
             "allocator and repetition, then prints throughput and peak RSS per allocator.\n"
             "\n"
             "  -a, --alloc LIST     allocators, comma-separated, or 'all' (default: all that are\n"
-            "                       installed): hakmem, glibc, mimalloc, jemalloc, tcmalloc\n"
+            "                       installed): hakmem, glibc, mimalloc, jemalloc, tcmalloc;\n"
+            "                       NAME=PATH adds a library of your own as a peer named NAME\n"
+            "                       (e.g. hakmem,base=/tmp/old/build/libhakmem.so)\n"
             "  -r, --repeat N       runs per allocator (default 1)\n"
             "  -t, --threads N      override the profile's thread count\n"
             "  -s, --set KEY=VALUE  override a benchmark parameter (repeatable)\n"
@@ -574,7 +576,7 @@ static void judge_run(struct run_result *r, int status, int timed_out,
     } else if (!r->result_line[0]) {
         snprintf(r->status, sizeof r->status, "no result line in the benchmark's output");
     } else if (!result_field(r->result_line, "alloc", field, sizeof field) ||
-               strcmp(field, alloc->name) != 0) {
+               !hak_allocator_ran(alloc, field)) {
         snprintf(r->status, sizeof r->status,
                  "preload did not take effect: the benchmark ran on '%s', not %s",
                  result_field(r->result_line, "alloc", field, sizeof field) ? field : "?",
@@ -979,7 +981,7 @@ int cmd_bench(int argc, char **argv) {
             return 1;
         }
         fprintf(csv, "profile,bench,allocator,rep,status,ops_per_sec,peak_rss_kb,wall_s,cpu_s,"
-                     "ops_per_cpu_s\n");
+                     "ops_per_cpu_s,library\n");
     }
 
     int total = o.repeat * p.nsections * nalloc;
@@ -1017,10 +1019,10 @@ int cmd_bench(int argc, char **argv) {
                 report_progress(&o, done, total, p.sections[s].spec->name, allocs[a]->name, rep,
                                 res);
                 if (csv)
-                    fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f,%.3f,%.0f\n", p.name,
+                    fprintf(csv, "%s,%s,%s,%d,\"%s\",%.0f,%ld,%.3f,%.3f,%.0f,\"%s\"\n", p.name,
                             p.sections[s].spec->name, allocs[a]->name, rep + 1, res->status,
                             res->ops_per_sec, res->peak_rss_kb, res->wall_s, res->cpu_s,
-                            res->ops_per_cpu_s);
+                            res->ops_per_cpu_s, preload[a]);
                 if (csv) fflush(csv); /* rows survive an interrupted session */
             }
 

@@ -33,7 +33,8 @@ static void record_usage(FILE *out) {
             "\n"
             "  -o, --output FILE      run database to write (required)\n"
             "  -a, --alloc NAME       preload an allocator: hakmem, glibc, mimalloc, jemalloc,\n"
-            "                         tcmalloc (default: none, the command's own malloc)\n"
+            "                         tcmalloc, or NAME=PATH for a library of your own\n"
+            "                         (default: none, the command's own malloc)\n"
             "  -i, --interval MS      sampling interval in milliseconds (default %g)\n"
             "      --smaps-every N    full smaps snapshot every N intervals, 0: only at phase\n"
             "                         marks (default %d)\n"
@@ -165,11 +166,9 @@ int cmd_record(int argc, char **argv) {
 
     char err[1024], path[HAK_ALLOC_PATH_MAX];
     if (alloc_name) {
-        const struct hak_allocator *a = hak_allocator_find(alloc_name);
-        char names[256];
+        const struct hak_allocator *a = hak_allocator_lookup(alloc_name, err, sizeof err);
         if (!a) {
-            fprintf(stderr, PROG ": unknown allocator '%s' (known: %s)\n", alloc_name,
-                    hak_allocator_names(names, sizeof names));
+            fprintf(stderr, PROG ": %s\n", err);
             return 2;
         }
         if (hak_allocator_resolve(a, path, sizeof path, err, sizeof err) != 0) {

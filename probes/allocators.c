@@ -3,20 +3,23 @@
  */
 #include "allocators.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct hak_allocator allocators[] = {
-    {"hakmem", "libhakmem.so", "HAK_LIBHAKMEM", NULL, "hak_flush_all()"},
-    {"glibc", NULL, NULL, NULL, "malloc_trim(0)"},
-    {"mimalloc", "libmimalloc.so.2", "HAK_LIB_MIMALLOC", "libmimalloc2.0", "mi_collect(true)"},
+    {"hakmem", "libhakmem.so", "HAK_LIBHAKMEM", NULL, "hak_flush_all()", NULL},
+    {"glibc", NULL, NULL, NULL, "malloc_trim(0)", NULL},
+    {"mimalloc", "libmimalloc.so.2", "HAK_LIB_MIMALLOC", "libmimalloc2.0", "mi_collect(true)", NULL},
     {"jemalloc", "libjemalloc.so.2", "HAK_LIB_JEMALLOC", "libjemalloc2",
-     "mallctl thread.tcache.flush + arena.<all>.purge"},
+     "mallctl thread.tcache.flush + arena.<all>.purge", NULL},
     {"tcmalloc", "libtcmalloc_minimal.so.4", "HAK_LIB_TCMALLOC", "libtcmalloc-minimal4",
-     "MallocExtension_MarkThreadIdle + MallocExtension_ReleaseFreeMemory"},
+     "MallocExtension_MarkThreadIdle + MallocExtension_ReleaseFreeMemory", NULL},
 };
 
 #define ALLOCATOR_COUNT (sizeof allocators / sizeof allocators[0])
@@ -75,9 +78,94 @@ static int readable_file(const char *path) {
     return access(path, R_OK) == 0;
 }
 
+/* The entries --alloc NAME=PATH adds, for the life of the process. */
+static struct custom_allocator {
+    struct hak_allocator a;
+    char name[16];
+    char path[HAK_ALLOC_PATH_MAX];
+} customs[HAK_ALLOC_MAX];
+static size_t ncustoms;
+
+static int custom_name_ok(const char *name, size_t n) {
+    if (n == 0 || n > 15 || !isalpha((unsigned char)name[0])) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_') return 0;
+    return 1;
+}
+
+const struct hak_allocator *hak_allocator_lookup(const char *entry, char *err, size_t err_len) {
+    const char *eq = strchr(entry, '=');
+    if (!eq) {
+        const struct hak_allocator *a = hak_allocator_find(entry);
+        char names[256];
+        if (!a)
+            snprintf(err, err_len,
+                     "unknown allocator '%s' (known: %s), or NAME=PATH for a library of your own",
+                     entry, hak_allocator_names(names, sizeof names));
+        return a;
+    }
+    size_t n = (size_t)(eq - entry);
+    if (!custom_name_ok(entry, n)) {
+        snprintf(err, err_len,
+                 "bad allocator name '%.*s' in '%s' (1 to 15 letters, digits, '-' or '_', "
+                 "starting with a letter)",
+                 (int)n, entry, entry);
+        return NULL;
+    }
+    char name[16];
+    memcpy(name, entry, n);
+    name[n] = '\0';
+    if (hak_allocator_find(name)) {
+        snprintf(err, err_len, "'%s' is a known allocator: give the library in '%s' another name",
+                 name, entry);
+        return NULL;
+    }
+    char real[PATH_MAX];
+    struct stat st;
+    if (!eq[1]) {
+        snprintf(err, err_len, "no library after '%s=' (NAME=PATH)", name);
+        return NULL;
+    }
+    if (!realpath(eq + 1, real)) {
+        snprintf(err, err_len, "%s: %s", entry, strerror(errno));
+        return NULL;
+    }
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode) || !readable_file(real)) {
+        snprintf(err, err_len, "%s: not a readable file", entry);
+        return NULL;
+    }
+    for (size_t i = 0; i < ncustoms; i++)
+        if (strcmp(customs[i].name, name) == 0) { /* the list's duplicate check names it */
+            if (strcmp(customs[i].path, real) == 0) return &customs[i].a;
+            snprintf(err, err_len, "allocator '%s' named twice, for two libraries", name);
+            return NULL;
+        }
+    if (ncustoms == HAK_ALLOC_MAX) {
+        snprintf(err, err_len, "too many NAME=PATH allocators (at most %d)", HAK_ALLOC_MAX);
+        return NULL;
+    }
+    struct custom_allocator *c = &customs[ncustoms++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->path, sizeof c->path, "%s", real);
+    c->a = (struct hak_allocator){.name = c->name, .soname = c->path, .path = c->path};
+    return &c->a;
+}
+
+int hak_allocator_ran(const struct hak_allocator *a, const char *reported) {
+    return a->path ? strcmp(reported, "glibc") != 0 : strcmp(reported, a->name) == 0;
+}
+
 int hak_allocator_resolve(const struct hak_allocator *a, char *path, size_t path_len, char *why,
                           size_t why_len) {
     path[0] = '\0';
+    if (a->path) { /* NAME=PATH: checked when the list was read; still there? */
+        if (!readable_file(a->path)) {
+            snprintf(why, why_len, "%s=%s: %s", a->name, a->path, strerror(errno));
+            return -1;
+        }
+        snprintf(path, path_len, "%s", a->path);
+        return 0;
+    }
     if (!a->soname) return 0; /* glibc: nothing to preload */
 
     const char *override = a->env_path ? getenv(a->env_path) : NULL;
@@ -141,7 +229,6 @@ int hak_allocator_resolve(const struct hak_allocator *a, char *path, size_t path
 
 int hak_allocator_parse_list(const char *list, const struct hak_allocator **out, size_t max,
                              char *err, size_t err_len, char *skipped, size_t skipped_len) {
-    char names[256];
     if (skipped && skipped_len) skipped[0] = '\0';
 
     if (strcmp(list, "all") == 0) {
@@ -163,7 +250,7 @@ int hak_allocator_parse_list(const char *list, const struct hak_allocator **out,
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        char name[64];
+        char name[HAK_ALLOC_PATH_MAX + 16]; /* NAME=PATH */
         if (n == 0 || n >= sizeof name) {
             snprintf(err, err_len, "bad allocator list '%s' (expected names separated by commas)",
                      list);
@@ -171,12 +258,8 @@ int hak_allocator_parse_list(const char *list, const struct hak_allocator **out,
         }
         memcpy(name, p, n);
         name[n] = '\0';
-        const struct hak_allocator *a = hak_allocator_find(name);
-        if (!a) {
-            snprintf(err, err_len, "unknown allocator '%s' (known: %s)", name,
-                     hak_allocator_names(names, sizeof names));
-            return -1;
-        }
+        const struct hak_allocator *a = hak_allocator_lookup(name, err, err_len);
+        if (!a) return -1;
         for (size_t i = 0; i < count; i++)
             if (out[i] == a) {
                 snprintf(err, err_len, "allocator '%s' named twice in '%s'", name, list);

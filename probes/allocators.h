@@ -10,6 +10,9 @@
  *      peers: the soname in the usual library directories (Debian multiarch first), or in the
  *      colon-separated directories of HAK_LIB_DIRS when that is set.
  * glibc needs no library: it is what runs when nothing is preloaded.
+ *
+ * A list may also name a library of the user's own as NAME=PATH ("base=/tmp/old/libhakmem.so"):
+ * it is measured like the peers, under NAME, so two builds of hakmem run side by side.
  */
 #ifndef HAK_ALLOCATORS_H
 #define HAK_ALLOCATORS_H
@@ -22,6 +25,7 @@ struct hak_allocator {
     const char *env_path; /* environment variable that overrides the library path            */
     const char *package;  /* Debian package that ships the library; NULL if built here/none  */
     const char *flush;    /* the allocator's own release call, as the battle test invokes it */
+    const char *path;     /* NAME=PATH entries: the library, an absolute path; NULL otherwise */
 };
 
 #define HAK_ALLOC_PATH_MAX 4096
@@ -34,6 +38,16 @@ const struct hak_allocator *hak_allocator_at(size_t i);
 /* The allocator with this short name, or NULL. */
 const struct hak_allocator *hak_allocator_find(const char *name);
 
+/* One entry of an --alloc list: a known name, or NAME=PATH for a library of the user's own (NAME
+ * of 1 to 15 letters, digits, '-' or '_', not a known allocator's; PATH a readable file, kept as
+ * an absolute path).  NULL with one sentence in err when the entry is bad. */
+const struct hak_allocator *hak_allocator_lookup(const char *entry, char *err, size_t err_len);
+
+/* Whether a benchmark that reports running on `reported` (its result line's alloc= field) ran on
+ * allocator a: a known allocator reports its own name; a NAME=PATH library any allocator but
+ * glibc (what runs when a preload did not take). */
+int hak_allocator_ran(const struct hak_allocator *a, const char *reported);
+
 /* "hakmem, glibc, mimalloc, jemalloc, tcmalloc" into buf (for error messages). */
 const char *hak_allocator_names(char *buf, size_t len);
 
@@ -42,7 +56,8 @@ const char *hak_allocator_names(char *buf, size_t len);
 int hak_allocator_resolve(const struct hak_allocator *a, char *path, size_t path_len, char *why,
                           size_t why_len);
 
-/* Parses a comma-separated list ("hakmem,glibc") or "all".  Unknown names and duplicates are
+/* Parses a comma-separated list ("hakmem,glibc", entries as hak_allocator_lookup takes them) or
+ * "all".  Unknown names and duplicates are
  * errors (-1, message in err); "all" expands to every allocator whose library resolves, and
  * `skipped` (may be NULL) receives the missing ones' messages, one per line.  Returns the number of
  * allocators written to out. */

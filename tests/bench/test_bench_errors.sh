@@ -27,6 +27,17 @@ expect_error "cannot read profile" "$HAK" bench "$WORK/missing.profile"
 expect_error "unknown allocator 'foo' (known: hakmem, glibc, mimalloc, jemalloc, tcmalloc)" \
     "$HAK" bench quick --alloc glibc,foo
 expect_error "named twice" "$HAK" bench quick --alloc glibc,glibc
+# NAME=PATH entries (a library of one's own)
+expect_error "base=$WORK/none.so: No such file or directory" "$HAK" bench quick --alloc "glibc,base=$WORK/none.so"
+expect_error "base=$WORK: not a readable file" "$HAK" bench quick --alloc "glibc,base=$WORK"
+expect_error "'hakmem' is a known allocator" "$HAK" bench quick --alloc "glibc,hakmem=$LIBHAKMEM"
+expect_error "bad allocator name '9x'" "$HAK" bench quick --alloc "glibc,9x=$LIBHAKMEM"
+expect_error "no library after 'base='" "$HAK" bench quick --alloc "glibc,base="
+cp "$LIBHAKMEM" "$WORK/other.so"
+expect_error "allocator 'base' named twice, for two libraries" \
+    "$HAK" bench quick --alloc "base=$LIBHAKMEM,base=$WORK/other.so"
+expect_error "base=$WORK/none.so: No such file or directory" \
+    "$HAK" record -o "$WORK/r.db" --alloc "base=$WORK/none.so" -- /bin/true
 expect_error "unknown parameter 'bogus'" "$HAK" bench quick --set bogus=1
 expect_error "bad value 'ten' for min_size" "$HAK" bench quick --set min_size=ten
 expect_error "threads=0 is out of range" "$HAK" bench quick --threads 0

@@ -13,6 +13,7 @@
  * the standard names and hakmem's exported flush calls, and keeps its
  * shadow table in static arrays so it never allocates for itself.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -51,10 +52,19 @@ static sem_t work_ready, work_done;
 static void *work_ptr;
 static int work_flush;
 
+/* sem_wait returns early, with EINTR, when a signal handler runs on this
+ * thread (libFuzzer's SIGALRM timer, taken by any thread): waiting again
+ * keeps one free per request (a spurious return freed the last block a
+ * second time). */
+static void wait_sem(sem_t *s) {
+    while (sem_wait(s) != 0)
+        if (errno != EINTR) FAIL("sem_wait: %s", strerror(errno));
+}
+
 static void *worker(void *arg) {
     (void)arg;
     for (;;) {
-        sem_wait(&work_ready);
+        wait_sem(&work_ready);
         if (work_flush) hak_flush_all();
         else free(work_ptr);
         sem_post(&work_done);
@@ -72,7 +82,7 @@ static void on_worker(void *p, int flush) {
     work_ptr = p;
     work_flush = flush;
     sem_post(&work_ready);
-    sem_wait(&work_done);
+    wait_sem(&work_done);
 }
 
 /* ---- shadow table ---------------------------------------------------------- */

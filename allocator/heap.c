@@ -185,18 +185,16 @@ struct hak_heap *hak_heap_get(void)
     if (!hak_tls.caches) hak_tls.caches = hak_tls.own_cache;
     pthread_mutex_lock(&heap_lock);
     h = heap_record_new();
-    if (h) {
-        memset(h, 0, sizeof(*h));
-        pthread_mutex_init(&h->lock, NULL);
-        h->thread = &hak_tls;
-        h->next = live_heaps;
-        if (live_heaps) live_heaps->prev = h;
-        live_heaps = h;
-    }
     pthread_mutex_unlock(&heap_lock);
     if (!h) return NULL;
+    memset(h, 0, sizeof(*h));
+    pthread_mutex_init(&h->lock, NULL);
+    h->thread = &hak_tls;
     hak_tls_heap = h; /* before pthread_setspecific, which may allocate */
-    /* the caches are empty (a slot is zeroed when its thread is done with it) */
+    /* The caches are set up before the heap is listed: a reclaimer's probe
+     * (fast_cache to hak_tcache_none, slab.c) then finds them final and
+     * nothing here overwrites it.  They are empty (a slot is zeroed when
+     * its thread is done with it). */
     for (unsigned c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_tls.adapt[c].target = 0;
         hak_tls.adapt[c].misses = 0;
@@ -204,6 +202,11 @@ struct hak_heap *hak_heap_get(void)
         hak_tcache_set_cap(&hak_tls, c, hak_tls.adapt[c].target);
     }
     hak_tls.fast_cache = hak_tls_cache;
+    pthread_mutex_lock(&heap_lock);
+    h->next = live_heaps;
+    if (live_heaps) live_heaps->prev = h;
+    live_heaps = h;
+    pthread_mutex_unlock(&heap_lock);
     if (!atomic_load(&exit_key_ready)) {
         pthread_mutex_lock(&heap_lock);
         if (!atomic_load(&exit_key_ready) && pthread_key_create(&exit_key, thread_exit) == 0)

@@ -988,12 +988,10 @@ static void orphan_push(enum hak_tier tier, struct hak_superslab *ss)
     pthread_mutex_unlock(&orphan_lock);
 }
 
-/* A slab of an orphan becomes h's (orphan_lock held until here): its remote
- * frees are drained and it joins h's lists.  The orphan moves to the head
- * of its list, where the next claim looks first: an orphan that served one
- * claim often holds more of the kind. */
-static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
-                                   struct hak_slab *s)
+/* `n` slabs of orphan ss became h's (orphan_lock held until here): the
+ * orphan moves to the head of its list, where the next claim looks first:
+ * an orphan that served one claim often holds more of the kind. */
+static void claim_done(struct hak_heap *h, struct hak_superslab *ss, unsigned n)
 {
     struct hak_superslab **head = &orphans[ss->hdr.tier];
     if (*head != ss) {
@@ -1001,35 +999,46 @@ static struct hak_slab *claim_take(struct hak_heap *h, struct hak_superslab *ss,
         ss_link(head, ss);
     }
     pthread_mutex_unlock(&orphan_lock);
-    h->claimed[ss->hdr.tier]++;
-    HAK_COUNT(slabs_claimed);
-    return s;
+    h->claimed[ss->hdr.tier] += n;
+    HAK_COUNT_ADD(slabs_claimed, n);
 }
 
-/* Takes the first slab of `cls` of orphan ss that serves a claim (see
- * claim_orphan_slab) for h; orphan_lock held, dropped by claim_take when it
- * does.  NULL, with the orphan's stale bits cleared, when none does. */
+/* Takes the slabs of `cls` of orphan ss that serve a claim (see
+ * claim_orphan_slab) for h, up to CLAIM_BATCH of them under one hold of
+ * orphan_lock, and returns the first; orphan_lock held, dropped by
+ * claim_done when it does.  Each taken slab's remote frees are drained and
+ * it joins h's lists: when threads come and go, one orphan holds many
+ * slabs of a class, and a claim of each would take the lock as often.
+ * NULL, with the orphan's stale bits cleared, when none serves. */
 static struct hak_slab *orphan_take_slab(struct hak_heap *h, struct hak_superslab *ss,
                                          unsigned cls, bool resident)
 {
+    enum { CLAIM_BATCH = 4 };
     uint64_t bit = (uint64_t)1 << (cls % 64);
     uint64_t *mask = resident ? &ss->orphan_res[cls / 64] : &ss->orphan_cls[cls / 64];
     if (ss->orphan_busy || !(__atomic_load_n(mask, __ATOMIC_RELAXED) & bit)) return NULL;
-    for (unsigned i = 1; i < ss->nslabs; i++) {
+    struct hak_slab *got[CLAIM_BATCH];
+    unsigned n = 0;
+    for (unsigned i = 1; i < ss->nslabs && n < CLAIM_BATCH; i++) {
         struct hak_slab *s = &ss->slabs[i];
         /* the owner first: a claimed slab's fields are its claimer's */
         if (slab_owner(s) != HAK_OWNER_ORPHAN || s->cls != cls || !orphan_slab_serves(s, resident))
             continue;
         atomic_store_explicit(&s->owner, h, memory_order_release);
-        orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
-        claim_take(h, ss, s);
-        slab_drain_remote(s);
-        slab_file(h, s);
-        return s;
+        got[n++] = s;
     }
-    __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
-    if (ss->orphan_slot) orphan_slot_mark(ss->orphan_slot, resident, cls, false);
-    return NULL;
+    if (!n) {
+        __atomic_fetch_and(mask, ~bit, __ATOMIC_RELAXED);
+        if (ss->orphan_slot) orphan_slot_mark(ss->orphan_slot, resident, cls, false);
+        return NULL;
+    }
+    orphan_any_set(resident, cls / 64, bit); /* this orphan may hold more */
+    claim_done(h, ss, n);
+    for (unsigned k = 0; k < n; k++) {
+        slab_drain_remote(got[k]);
+        slab_file(h, got[k]);
+    }
+    return got[0];
 }
 
 /* Claims an orphaned slab of `cls` with free blocks (with `resident`, on
@@ -1077,7 +1086,8 @@ static struct hak_slab *claim_free_slab(struct hak_heap *h, unsigned cls, bool r
         if (ss->orphan_busy || !(resident ? warm : ss->free_mask)) continue;
         struct hak_slab *s = &ss->slabs[__builtin_ctz(warm ? warm : ss->free_mask)];
         slab_assign(ss, s, cls, h);
-        return claim_take(h, ss, s);
+        claim_done(h, ss, 1);
+        return s;
     }
     pthread_mutex_unlock(&orphan_lock);
     return NULL;

@@ -35,7 +35,9 @@
  *     the SuperSlab's other slab to another thread's refill of that class (no SuperSlab mapped);
  *     a claimed slab's blocks go to the claimer's cache when it frees them, and the slab goes
  *     back to the orphan when the claimer exits, for the next claim; claim_front: the orphan that
- *     served a claim is the first the next claim looks at;
+ *     served a claim is the first the next claim looks at; claim_batch: one claim takes up to
+ *     four slabs of the class from the orphan (one hold of the orphan lock), and the next claim
+ *     comes once their blocks are used;
  *   - orphan_slots: a refill claims an orphan's slab of its class when that orphan came after the
  *     orphans' class index had no slot left (it is looked for on the orphan list), and one a
  *     remote free gave a free block when that orphan is not the list's head (the index has it);
@@ -955,6 +957,76 @@ static void part_claim(void) {
     free(claim_kept[1]);
 }
 
+/* ---- claim_batch ----------------------------------------------------------------------- */
+
+/* An exited thread's SuperSlab holds BATCH_SLABS slabs of class X, each with its first block
+ * live and the rest on its free list; a claim takes up to CLAIM_BATCH of them under one hold of
+ * the orphan lock (slab.c, orphan_take_slab). */
+enum { BATCH_SLABS = 6, CLAIM_BATCH = 4, BATCH_RUN = SLAB_MID / CLAIM_X };
+static void *batch_kept[BATCH_SLABS];
+static long long batch_adopts[2], batch_claims[2];
+static int batch_outside;
+
+static void *batch_orphan_thread(void *arg) {
+    (void)arg;
+    static void *v[BATCH_SLABS * BATCH_RUN];
+    for (int i = 0; i < BATCH_SLABS * BATCH_RUN; i++)
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    for (int k = 0, i = 0; i < BATCH_SLABS * BATCH_RUN; i++) {
+        bool first = k < BATCH_SLABS && (i == 0 || !same_slab(v[i], batch_kept[k - 1]));
+        if (first) batch_kept[k++] = v[i];
+        else free(v[i]);
+    }
+    return NULL;
+}
+
+/* Takes every free block of the first claim's slabs, then one more. */
+static void *batch_claim_thread(void *arg) {
+    (void)arg;
+    enum { N = CLAIM_BATCH * (BATCH_RUN - 1) };
+    static void *v[N + 1];
+    long long adopt0 = hak_counter("mid_refill_adopt"), claimed0 = hak_counter("slabs_claimed");
+    for (int i = 0; i < N; i++) {
+        REQUIRE((v[i] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+        bool in = false;
+        for (int k = 0; k < BATCH_SLABS; k++)
+            in |= same_slab(v[i], batch_kept[k]);
+        batch_outside += !in;
+    }
+    batch_adopts[0] = hak_counter("mid_refill_adopt") - adopt0;
+    batch_claims[0] = hak_counter("slabs_claimed") - claimed0;
+    REQUIRE((v[N] = malloc(OPAQUE((size_t)CLAIM_X))) != NULL);
+    batch_adopts[1] = hak_counter("mid_refill_adopt") - adopt0;
+    batch_claims[1] = hak_counter("slabs_claimed") - claimed0;
+    for (int i = 0; i <= N; i++)
+        free(v[i]);
+    return NULL;
+}
+
+/* HAKMEM_BACKGROUND=0 HAKMEM_IDLE_MS=0 HAKMEM_DECAY_MS=10000: a new thread's first refill of X
+ * claims four of the exited thread's six slabs of X at once, and takes all their free blocks
+ * before it claims again (the other two, in one claim): when threads come and go, claims one
+ * slab at a time took the orphan lock for each, and the next wave's threads queued on it. */
+static void part_claim_batch(void) {
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, batch_orphan_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    for (int k = 0; k < BATCH_SLABS; k++)
+        REQUIRE(batch_kept[k] != NULL);
+    REQUIRE(pthread_create(&t, NULL, batch_claim_thread, NULL) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECKF(batch_outside == 0, "%d of %d blocks came from outside the exited thread's slabs",
+           batch_outside, CLAIM_BATCH * (BATCH_RUN - 1));
+    CHECKF(batch_adopts[0] == 1 && batch_claims[0] == CLAIM_BATCH,
+           "the blocks of %d slabs took %lld claims of %lld slabs, not one of %d", CLAIM_BATCH,
+           batch_adopts[0], batch_claims[0], CLAIM_BATCH);
+    CHECKF(batch_adopts[1] == 2 && batch_claims[1] == BATCH_SLABS,
+           "with the claimed slabs used up, %lld claims of %lld slabs in all, not 2 of %d",
+           batch_adopts[1], batch_claims[1], BATCH_SLABS);
+    for (int k = 0; k < BATCH_SLABS; k++)
+        free(batch_kept[k]);
+}
+
 /* ---- claim_front ----------------------------------------------------------------------- */
 
 static void *front_b_kept, *front_x, *front_y;
@@ -1301,6 +1373,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[1], "orphan_remote")) part_orphan_remote();
         else if (!strcmp(argv[1], "orphan_remote_mid")) part_orphan_remote_mid();
         else if (!strcmp(argv[1], "claim_front")) part_claim_front();
+        else if (!strcmp(argv[1], "claim_batch")) part_claim_batch();
         else if (!strcmp(argv[1], "lock_spins")) part_lock_spins();
         else if (!strcmp(argv[1], "orphan_slots")) part_orphan_slots();
         else if (!strcmp(argv[1], "quiet_check")) part_quiet_check();
@@ -1338,12 +1411,12 @@ int main(int argc, char **argv) {
                                         "orphan_remote", "exit_keep", "mid_slab", "exit_keep_mid",
                                         "remote_claim", "quiet_check", "orphan_remote_mid",
                                         "claim_front", "lock_spins", "loose_purged",
-                                        "orphan_slots"};
+                                        "orphan_slots", "claim_batch"};
     const char *const *envs[] = {manual, manual, idle,   keep,   manual, manual,
                                  manual, manual, manual, manual, worker, manual,
                                  manual, manual, manual, manual, manual, checked, keep_mid,
                                  checked_no_decay, manual, manual, manual, manual, manual,
-                                 manual};
+                                 manual, manual};
     char self[4096], err[8192];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);

@@ -44,14 +44,15 @@ static void l2_shape(char *buf, size_t len, char *words, size_t words_len) {
 }
 
 int icount_open(struct icount *ic, char *why, size_t why_len) {
-    int cache_sim = ic->cache_sim;
+    enum icount_sim sim = ic->sim;
     memset(ic, 0, sizeof *ic);
-    ic->cache_sim = cache_sim;
+    ic->sim = sim;
     const char *forced = getenv("HAK_ICOUNT_TOOL");
     int perf_ok = -1;
-    if (cache_sim) {
+    if (sim) {
         if (works("valgrind --version") != 0) {
-            snprintf(why, why_len, "--cachesim needs valgrind (scripts/install-deps.sh installs it)");
+            snprintf(why, why_len, "%s needs valgrind (scripts/install-deps.sh installs it)",
+                     sim == ICOUNT_SIM_TLB ? "--tlbsim" : "--cachesim");
             return -1;
         }
         ic->tool = ICOUNT_CALLGRIND;
@@ -99,7 +100,16 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
         ic->prefix[n++] = "--trace-children=yes";
         ic->prefix[n++] = "-q";
         ic->prefix[n++] = ic->arg_out;
-        if (cache_sim) {
+        if (sim == ICOUNT_SIM_TLB) {
+            ic->prefix[n++] = "--cache-sim=yes";
+            snprintf(ic->arg_d1, sizeof ic->arg_d1, "--D1=%d,%d,%d", 64 * 4096, 64, 4096);
+            snprintf(ic->arg_ll, sizeof ic->arg_ll, "--LL=%d,%d,%d", 1536 * 4096, 6, 4096);
+            ic->prefix[n++] = ic->arg_d1;
+            ic->prefix[n++] = ic->arg_ll;
+            snprintf(why, why_len,
+                     "simulating the data TLBs with valgrind --tool=callgrind --cache-sim=yes, "
+                     "4 KiB pages as lines: 64 entries fully associative, then 1,536 6-way");
+        } else if (sim) {
             char words[64];
             ic->prefix[n++] = "--cache-sim=yes";
             l2_shape(ic->arg_ll, sizeof ic->arg_ll, words, sizeof words);
@@ -207,7 +217,7 @@ static void read_counts(struct icount *ic, struct icount_counts *c) {
 int icount_read(struct icount *ic, struct icount_counts *out) {
     read_counts(ic, out);
     if (out->instructions <= 0) return -1;
-    return ic->cache_sim && out->d1 <= 0 ? -2 : 0;
+    return ic->sim && out->d1 <= 0 ? -2 : 0;
 }
 
 void icount_close(struct icount *ic) {

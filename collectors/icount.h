@@ -11,15 +11,24 @@
 
 enum icount_tool { ICOUNT_NONE, ICOUNT_PERF, ICOUNT_CALLGRIND };
 
+/* What callgrind simulates besides the count: the data caches (--cachesim: first level as
+ * valgrind finds it, last level shaped as this CPU's L2), or the data TLBs (--tlbsim: the same
+ * simulator with a 4 KiB page as its line, shaped as a 64-entry fully associative first level
+ * and a 1,536-entry 6-way second level, the data TLBs of the EPYC this project measures on).
+ * Neither reads a PMU, so both work on a VM; the TLB model is a proxy (no huge pages, no page
+ * walk caches, no prefetch) that counts how many distinct pages the accesses keep in play. */
+enum icount_sim { ICOUNT_SIM_NONE, ICOUNT_SIM_CACHES, ICOUNT_SIM_TLB };
+
 #define ICOUNT_MAX_PREFIX 8
 
 struct icount {
     enum icount_tool tool;
-    int cache_sim; /* set before icount_open: callgrind simulates the caches too (--cachesim) */
+    enum icount_sim sim; /* set before icount_open (--cachesim, --tlbsim) */
     char dir[64]; /* private directory for the counter files of one run at a time */
     char out[128];
     char arg_out[160];
     char arg_ll[64]; /* --LL=SIZE,WAYS,LINE: the simulated last level is this CPU's L2 */
+    char arg_d1[64]; /* --D1=SIZE,WAYS,LINE: the simulated first level (--tlbsim) */
     const char *prefix[ICOUNT_MAX_PREFIX + 1]; /* argv to put before the command, NULL-ended */
 };
 
@@ -33,14 +42,15 @@ int icount_open(struct icount *ic, char *why, size_t why_len);
 void icount_wrap(struct icount *ic, char **argv, char **out);
 
 /* What the last wrapped run's counter files say, summed over all its processes: the
- * instructions, and with cache_sim the simulated data-cache misses, reads and writes, in the
- * first level (d1) and the last (ll, this CPU's L2 where sysfs gives its shape). */
+ * instructions, and with a simulation its data misses, reads and writes, in the first level
+ * (d1: the L1 data cache, or the first-level data TLB) and the last (ll: this CPU's L2 where
+ * sysfs gives its shape, or the second-level TLB). */
 struct icount_counts {
     double instructions, d1, ll;
 };
 
 /* Reads them once.  0; -1 when the tool wrote no instruction count (the run failed before it
- * ended); -2 when cache_sim is on and no file had misses. */
+ * ended); -2 when a simulation is on and no file had misses. */
 int icount_read(struct icount *ic, struct icount_counts *out);
 
 /* Removes the private directory. */

@@ -4,7 +4,7 @@
  *
  *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
  *                     [--csv FILE] [-o RUN.DB [--interval MS] [--events LIST]]
- *                     [--timeout S] [--icount] [--cachesim] [--verbose] [--quiet]
+ *                     [--timeout S] [--icount] [--cachesim | --tlbsim] [--verbose] [--quiet]
  *   hak bench --list
  *
  * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
@@ -20,7 +20,9 @@
  * With --icount every run goes under an instruction counter (collectors/icount.h) and the table
  * shows instructions per operation, stored with -o as the result `instr_per_op` (source 'icount')
  * that hak diff compares.  --cachesim runs it under callgrind's cache simulation and adds the
- * simulated data-cache misses per operation (results `d1_miss_per_op`, `ll_miss_per_op`).
+ * simulated data-cache misses per operation (results `d1_miss_per_op`, `ll_miss_per_op`);
+ * --tlbsim runs the same simulator shaped as the data TLBs and adds the simulated TLB misses per
+ * operation (results `dtlb_miss_per_op`, `stlb_miss_per_op`, source 'tlbsim').
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +69,7 @@ struct bench_opts {
     int timeout_s;
     int verbose, quiet, list;
     struct icount *icount; /* --icount: the counter every run goes under; NULL without */
-    int cachesim;          /* --cachesim: the counter simulates the caches too */
+    enum icount_sim sim;   /* --cachesim, --tlbsim: what the counter simulates too */
 };
 
 /* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
@@ -97,7 +99,7 @@ struct run_result {
     long peak_rss_kb;
     double wall_s;
     double instr_per_op; /* --icount: instructions / the ops of the result line; 0 without */
-    double d1_per_op, ll_per_op; /* --cachesim: simulated data-cache misses / ops; 0 without */
+    double d1_per_op, ll_per_op; /* --cachesim, --tlbsim: simulated misses / ops; 0 without */
     char status[160];
     char result_line[1024];
 };
@@ -127,6 +129,8 @@ static void bench_usage(FILE *out) {
             "      --cachesim       --icount under callgrind's cache simulation, adding data-cache\n"
             "                       misses per operation: first level, and last level shaped as\n"
             "                       this CPU's L2 (for machines without a PMU)\n"
+            "      --tlbsim         the same simulation shaped as the data TLBs (pages as lines:\n"
+            "                       64 entries, then 1,536), adding TLB misses per operation\n"
             "  -v, --verbose        show the benchmarks' output\n"
             "  -q, --quiet          no progress lines\n"
             "      --list           list profiles and allocators\n",
@@ -178,7 +182,7 @@ static int parse_int(const char *text, int lo, int hi, int *out) {
     return 0;
 }
 
-static struct icount counter; /* --icount and --cachesim */
+static struct icount counter; /* --icount, --cachesim and --tlbsim */
 
 static int parse_options(int argc, char **argv, struct bench_opts *o) {
     memset(o, 0, sizeof *o);
@@ -201,9 +205,11 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
             o->list = 1;
         } else if (strcmp(arg, "--icount") == 0) {
             o->icount = &counter;
-        } else if (strcmp(arg, "--cachesim") == 0) {
+        } else if (strcmp(arg, "--cachesim") == 0 || strcmp(arg, "--tlbsim") == 0) {
+            enum icount_sim sim = arg[2] == 'c' ? ICOUNT_SIM_CACHES : ICOUNT_SIM_TLB;
+            if (o->sim && o->sim != sim) return bad_option("%s: --cachesim and --tlbsim exclude each other", arg);
             o->icount = &counter;
-            o->cachesim = counter.cache_sim = 1;
+            o->sim = counter.sim = sim;
         } else if (option_value("--alloc", "-a", argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a list of allocators", arg);
             o->alloc_list = value;
@@ -364,14 +370,15 @@ static void judge_icount(struct run_result *r, const struct bench_opts *o) {
         snprintf(r->status, sizeof r->status, "the instruction counter wrote no count");
     } else if (got == -2) {
         r->ok = 0;
-        snprintf(r->status, sizeof r->status, "--cachesim: the simulation wrote no misses");
+        snprintf(r->status, sizeof r->status, "%s: the simulation wrote no misses",
+                 o->sim == ICOUNT_SIM_TLB ? "--tlbsim" : "--cachesim");
     } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
                (ops = strtod(field, NULL)) <= 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
     } else {
         r->instr_per_op = c.instructions / ops;
-        if (!o->cachesim) return;
+        if (!o->sim) return;
         r->d1_per_op = c.d1 / ops;
         r->ll_per_op = c.ll / ops;
     }
@@ -472,10 +479,12 @@ static void run_recorded(char **argv, const struct profile_section *sec,
         run_db_add_result(ctx->db, res.run_id, -1, -1, "instr_per_op", r->instr_per_op, NULL,
                           "icount");
     if (r->d1_per_op > 0) {
-        run_db_add_result(ctx->db, res.run_id, -1, -1, "d1_miss_per_op", r->d1_per_op, NULL,
-                          "cachesim");
-        run_db_add_result(ctx->db, res.run_id, -1, -1, "ll_miss_per_op", r->ll_per_op, NULL,
-                          "cachesim");
+        int tlb = o->sim == ICOUNT_SIM_TLB;
+        const char *source = tlb ? "tlbsim" : "cachesim";
+        run_db_add_result(ctx->db, res.run_id, -1, -1, tlb ? "dtlb_miss_per_op" : "d1_miss_per_op",
+                          r->d1_per_op, NULL, source);
+        run_db_add_result(ctx->db, res.run_id, -1, -1, tlb ? "stlb_miss_per_op" : "ll_miss_per_op",
+                          r->ll_per_op, NULL, source);
     }
     if (res.db_failed && r->ok) {
         r->ok = 0;
@@ -609,7 +618,7 @@ struct summary {
     double cpu_med;                   /* ops per CPU-second */
     double rss_med, rss_min, rss_max; /* MiB */
     double ipo_med, ipo_min, ipo_max; /* instructions per op (--icount) */
-    double d1_med, ll_med;            /* simulated data-cache misses per op (--cachesim) */
+    double d1_med, ll_med;            /* simulated misses per op (--cachesim, --tlbsim) */
 };
 
 static double median_of(double *v, int n) {
@@ -723,8 +732,8 @@ struct standing {
     double vs_best, paired;
 };
 
-/* Prints one section's table (icount: 0, 1 with instructions per op, 2 with simulated misses
- * too); returns where hakmem stands (zeros when the table has no hakmem or no peer that ran). */
+/* Prints one section's table (icount: 0, 1 with instructions per op, 2 with simulated cache
+ * misses too, 3 with simulated TLB misses too); returns where hakmem stands (zeros when the table has no hakmem or no peer that ran). */
 static struct standing print_table(const struct profile_section *sec,
                                    const struct hak_allocator **allocs, int nalloc,
                                    struct run_result *runs, int repeat, int icount) {
@@ -738,7 +747,8 @@ static struct standing print_table(const struct profile_section *sec,
         if (strcmp(extra_columns[e].bench, sec->spec->name) == 0)
             row_add(&row, "  %9s", extra_columns[e].title);
     if (icount) row_add(&row, "  %9s  %-17s", "instr/op", "(min - max)");
-    if (icount > 1) row_add(&row, "  %10s  %10s", "D1 miss/op", "LL miss/op");
+    if (icount == 2) row_add(&row, "  %10s  %10s", "D1 miss/op", "LL miss/op");
+    if (icount == 3) row_add(&row, "  %12s  %12s", "dTLB miss/op", "STLB miss/op");
     row_print(&row);
 
     struct summary sums[HAK_ALLOC_MAX];
@@ -776,7 +786,8 @@ static struct standing print_table(const struct profile_section *sec,
             snprintf(ipo_range, sizeof ipo_range, "(%.1f - %.1f)", s->ipo_min, s->ipo_max);
             row_add(&row, "  %9.1f  %-17s", s->ipo_med, ipo_range);
         }
-        if (icount > 1) row_add(&row, "  %10.3f  %10.3f", s->d1_med, s->ll_med);
+        if (icount > 1)
+            row_add(&row, icount == 2 ? "  %10.3f  %10.3f" : "  %12.3f  %12.3f", s->d1_med, s->ll_med);
         row_print(&row);
     }
 
@@ -1053,7 +1064,7 @@ int cmd_bench(int argc, char **argv) {
     struct standing standing[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
         standing[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
-                                 o.repeat, o.cachesim ? 2 : o.icount != NULL);
+                                 o.repeat, o.sim ? 1 + (int)o.sim : o.icount != NULL);
     print_geomean(&p, standing);
     fflush(stdout);
 

@@ -100,8 +100,8 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
         ic->prefix[n++] = "--trace-children=yes";
         ic->prefix[n++] = "-q";
         ic->prefix[n++] = ic->arg_out;
+        if (sim) ic->prefix[n++] = "--cache-sim=yes";
         if (sim == ICOUNT_SIM_TLB) {
-            ic->prefix[n++] = "--cache-sim=yes";
             snprintf(ic->arg_d1, sizeof ic->arg_d1, "--D1=%d,%d,%d", 64 * 4096, 64, 4096);
             snprintf(ic->arg_ll, sizeof ic->arg_ll, "--LL=%d,%d,%d", 1536 * 4096, 6, 4096);
             ic->prefix[n++] = ic->arg_d1;
@@ -111,7 +111,6 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
                      "4 KiB pages as lines: 64 entries fully associative, then 1,536 6-way");
         } else if (sim) {
             char words[64];
-            ic->prefix[n++] = "--cache-sim=yes";
             l2_shape(ic->arg_ll, sizeof ic->arg_ll, words, sizeof words);
             if (ic->arg_ll[0]) ic->prefix[n++] = ic->arg_ll;
             snprintf(why, why_len,

@@ -68,8 +68,8 @@ struct bench_opts {
     int events_named; /* --events given: say on stderr when one is unsupported */
     int timeout_s;
     int verbose, quiet, list;
-    struct icount *icount; /* --icount: the counter every run goes under; NULL without */
-    enum icount_sim sim;   /* --cachesim, --tlbsim: what the counter simulates too */
+    struct icount *icount; /* --icount: the counter every run goes under (its `sim`: what it
+                            * simulates too, --cachesim or --tlbsim); NULL without */
 };
 
 /* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
@@ -207,9 +207,9 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
             o->icount = &counter;
         } else if (strcmp(arg, "--cachesim") == 0 || strcmp(arg, "--tlbsim") == 0) {
             enum icount_sim sim = arg[2] == 'c' ? ICOUNT_SIM_CACHES : ICOUNT_SIM_TLB;
-            if (o->sim && o->sim != sim) return bad_option("%s: --cachesim and --tlbsim exclude each other", arg);
+            if (counter.sim && counter.sim != sim) return bad_option("%s: --cachesim and --tlbsim exclude each other", arg);
             o->icount = &counter;
-            o->sim = counter.sim = sim;
+            counter.sim = sim;
         } else if (option_value("--alloc", "-a", argc, argv, &i, &value, &missing)) {
             if (missing) return bad_option("%s needs a list of allocators", arg);
             o->alloc_list = value;
@@ -371,14 +371,14 @@ static void judge_icount(struct run_result *r, const struct bench_opts *o) {
     } else if (got == -2) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "%s: the simulation wrote no misses",
-                 o->sim == ICOUNT_SIM_TLB ? "--tlbsim" : "--cachesim");
+                 o->icount->sim == ICOUNT_SIM_TLB ? "--tlbsim" : "--cachesim");
     } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
                (ops = strtod(field, NULL)) <= 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
     } else {
         r->instr_per_op = c.instructions / ops;
-        if (!o->sim) return;
+        if (!o->icount->sim) return;
         r->d1_per_op = c.d1 / ops;
         r->ll_per_op = c.ll / ops;
     }
@@ -479,7 +479,7 @@ static void run_recorded(char **argv, const struct profile_section *sec,
         run_db_add_result(ctx->db, res.run_id, -1, -1, "instr_per_op", r->instr_per_op, NULL,
                           "icount");
     if (r->d1_per_op > 0) {
-        int tlb = o->sim == ICOUNT_SIM_TLB;
+        int tlb = o->icount->sim == ICOUNT_SIM_TLB;
         const char *source = tlb ? "tlbsim" : "cachesim";
         run_db_add_result(ctx->db, res.run_id, -1, -1, tlb ? "dtlb_miss_per_op" : "d1_miss_per_op",
                           r->d1_per_op, NULL, source);
@@ -1064,7 +1064,7 @@ int cmd_bench(int argc, char **argv) {
     struct standing standing[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
         standing[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
-                                 o.repeat, o.sim ? 1 + (int)o.sim : o.icount != NULL);
+                                 o.repeat, counter.sim ? 1 + (int)counter.sim : o.icount != NULL);
     print_geomean(&p, standing);
     fflush(stdout);
 

@@ -3,6 +3,8 @@
  */
 #include "icount.h"
 
+#include "scratch_dir.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +76,7 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
                                "machine has neither (scripts/install-deps.sh installs valgrind)");
         return -1;
     }
-    snprintf(ic->dir, sizeof ic->dir, "/tmp/hak-icount-XXXXXX");
-    if (!mkdtemp(ic->dir)) {
+    if (scratch_dir_make(ic->dir, sizeof ic->dir, "icount") != 0) {
         snprintf(why, why_len, "cannot create a directory under /tmp for the instruction counts");
         return -1;
     }
@@ -128,22 +129,8 @@ int icount_open(struct icount *ic, char *why, size_t why_len) {
     return 0;
 }
 
-/* Removes every file of the private directory. */
-static void clear_dir(const struct icount *ic) {
-    DIR *d = opendir(ic->dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "%s/%s", ic->dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-}
-
 void icount_wrap(struct icount *ic, char **argv, char **out) {
-    clear_dir(ic);
+    scratch_dir_clear(ic->dir);
     int n = 0;
     for (int i = 0; ic->prefix[i]; i++)
         out[n++] = (char *)ic->prefix[i];
@@ -220,8 +207,5 @@ int icount_read(struct icount *ic, struct icount_counts *out) {
 }
 
 void icount_close(struct icount *ic) {
-    if (!ic->dir[0]) return;
-    clear_dir(ic);
-    rmdir(ic->dir);
-    ic->dir[0] = '\0';
+    scratch_dir_remove(ic->dir);
 }

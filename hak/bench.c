@@ -4,7 +4,8 @@
  *
  *   hak bench PROFILE [--alloc LIST] [--repeat N] [--threads N] [--set KEY=VALUE]...
  *                     [--csv FILE] [-o RUN.DB [--interval MS] [--events LIST]]
- *                     [--timeout S] [--icount] [--cachesim | --tlbsim] [--verbose] [--quiet]
+ *                     [--timeout S] [--icount] [--cachesim | --tlbsim] [--perf] [--verbose]
+ *                     [--quiet]
  *   hak bench --list
  *
  * Each run is a fresh benchmark process (build/bin/larson or build/bin/battle next to hak) with the
@@ -23,6 +24,11 @@
  * simulated data-cache misses per operation (results `d1_miss_per_op`, `ll_miss_per_op`);
  * --tlbsim runs the same simulator shaped as the data TLBs and adds the simulated TLB misses per
  * operation (results `dtlb_miss_per_op`, `stlb_miss_per_op`, source 'tlbsim').
+ *
+ * With --perf every run goes under `perf record -e cpu-clock` (collectors/time_split.h) and the
+ * table shows the allocator's CPU time per operation and the shares of the run's CPU time spent in
+ * the allocator and in the kernel (results `alloc_ns_per_op`, `alloc_time_share`,
+ * `kernel_time_share`, source 'perf').
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +54,7 @@
 #include "profile.h"
 #include "recorder.h"
 #include "run_db.h"
+#include "time_split.h"
 
 #define MAX_SETS 32
 #define MAX_REPEAT 1000
@@ -70,6 +77,7 @@ struct bench_opts {
     int verbose, quiet, list;
     struct icount *icount; /* --icount: the counter every run goes under (its `sim`: what it
                             * simulates too, --cachesim or --tlbsim); NULL without */
+    struct time_split *perf; /* --perf: the sampler every run goes under; NULL without */
 };
 
 /* Result fields shown as extra table columns (RSS in KiB, printed as MiB medians). */
@@ -100,6 +108,9 @@ struct run_result {
     double wall_s;
     double instr_per_op; /* --icount: instructions / the ops of the result line; 0 without */
     double d1_per_op, ll_per_op; /* --cachesim, --tlbsim: simulated misses / ops; 0 without */
+    /* --perf: the allocator's CPU time per op, and the shares of the run's CPU time spent in
+     * the allocator and in the kernel (0 to 1); -1 without */
+    double alloc_ns_per_op, alloc_share, kernel_share;
     char status[160];
     char result_line[1024];
 };
@@ -131,6 +142,9 @@ static void bench_usage(FILE *out) {
             "                       this CPU's L2 (for machines without a PMU)\n"
             "      --tlbsim         the same simulation shaped as the data TLBs (pages as lines:\n"
             "                       64 entries, then 1,536), adding TLB misses per operation\n"
+            "      --perf           sample each run with perf record -e cpu-clock, adding the\n"
+            "                       allocator's CPU time per operation and the shares of CPU\n"
+            "                       time in the allocator and in the kernel\n"
             "  -v, --verbose        show the benchmarks' output\n"
             "  -q, --quiet          no progress lines\n"
             "      --list           list profiles and allocators\n",
@@ -183,6 +197,7 @@ static int parse_int(const char *text, int lo, int hi, int *out) {
 }
 
 static struct icount counter; /* --icount, --cachesim and --tlbsim */
+static struct time_split sampler; /* --perf */
 
 static int parse_options(int argc, char **argv, struct bench_opts *o) {
     memset(o, 0, sizeof *o);
@@ -205,6 +220,8 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
             o->list = 1;
         } else if (strcmp(arg, "--icount") == 0) {
             o->icount = &counter;
+        } else if (strcmp(arg, "--perf") == 0) {
+            o->perf = &sampler;
         } else if (strcmp(arg, "--cachesim") == 0 || strcmp(arg, "--tlbsim") == 0) {
             enum icount_sim sim = arg[2] == 'c' ? ICOUNT_SIM_CACHES : ICOUNT_SIM_TLB;
             if (counter.sim && counter.sim != sim) return bad_option("%s: --cachesim and --tlbsim exclude each other", arg);
@@ -256,6 +273,11 @@ static int parse_options(int argc, char **argv, struct bench_opts *o) {
         }
     }
     if (!o->profile && !o->list) return bad_option("%s", "no profile given");
+    if (o->perf && o->icount)
+        return bad_option("%s: perf samples times, valgrind counts: one or the other per run",
+                          counter.sim == ICOUNT_SIM_CACHES ? "--perf with --cachesim"
+                          : counter.sim == ICOUNT_SIM_TLB  ? "--perf with --tlbsim"
+                                                           : "--perf with --icount");
     return 0;
 }
 
@@ -384,6 +406,33 @@ static void judge_icount(struct run_result *r, const struct bench_opts *o) {
     }
 }
 
+/* --perf: where the CPU time of a run judged ok went, or the run fails saying why.  Each sample
+ * is TIME_SPLIT_PERIOD_NS of CPU time. */
+static void judge_perf(struct run_result *r, const struct bench_opts *o, const char *preload,
+                       const char *bin) {
+    double ops;
+    char field[64];
+    struct time_split_samples t;
+    r->alloc_ns_per_op = r->alloc_share = r->kernel_share = -1;
+    if (!o->perf || !r->ok) return;
+    if (time_split_read(o->perf, preload, bin, &t) != 0) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "--perf: perf wrote no samples");
+    } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
+               (ops = strtod(field, NULL)) <= 0) {
+        r->ok = 0;
+        snprintf(r->status, sizeof r->status, "--perf: the result line has no ops count");
+    } else {
+        /* perf's own work (writing and closing the sample file) is in the wait status's CPU
+         * time; the samples are the benchmark's alone */
+        r->cpu_s = t.total * TIME_SPLIT_PERIOD_NS / 1e9;
+        r->ops_per_cpu_s = ops / r->cpu_s;
+        r->alloc_ns_per_op = t.alloc * TIME_SPLIT_PERIOD_NS / ops;
+        r->alloc_share = t.alloc / t.total;
+        r->kernel_share = t.kernel / t.total;
+    }
+}
+
 /* Set by SIGINT/SIGTERM/SIGHUP between recorded runs (during one, the recorder takes them). */
 static volatile sig_atomic_t session_stop;
 
@@ -415,7 +464,7 @@ static void store_result_line(struct run_db *db, int64_t run_id, const char *lin
 }
 
 /* Runs one benchmark process under the recorder (hak bench -o) and fills r. */
-static void run_recorded(char **argv, const struct profile_section *sec,
+static void run_recorded(char **argv, const char *bin, const struct profile_section *sec,
                          const struct hak_allocator *alloc, const char *preload,
                          const struct bench_opts *o, const struct record_ctx *ctx,
                          struct run_result *r) {
@@ -475,6 +524,15 @@ static void run_recorded(char **argv, const struct profile_section *sec,
     }
     judge_run(r, res.wait_status, res.timed_out, alloc, o);
     judge_icount(r, o);
+    judge_perf(r, o, preload, bin);
+    if (r->alloc_share >= 0) {
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "alloc_ns_per_op", r->alloc_ns_per_op, NULL,
+                          "perf");
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "alloc_time_share", r->alloc_share, NULL,
+                          "perf");
+        run_db_add_result(ctx->db, res.run_id, -1, -1, "kernel_time_share", r->kernel_share, NULL,
+                          "perf");
+    }
     if (r->instr_per_op > 0)
         run_db_add_result(ctx->db, res.run_id, -1, -1, "instr_per_op", r->instr_per_op, NULL,
                           "icount");
@@ -507,13 +565,16 @@ static void run_one(const char *bin, const struct profile_section *sec,
         argv[i + 1] = args[i];
     }
     argv[sec->spec->count + 1] = NULL;
-    char *wrapped[ICOUNT_MAX_PREFIX + BENCH_MAX_PARAMS + 2];
+    char *wrapped[TIME_SPLIT_MAX_PREFIX + ICOUNT_MAX_PREFIX + BENCH_MAX_PARAMS + 2];
     if (o->icount) {
         icount_wrap(o->icount, argv, wrapped);
         argv = wrapped;
+    } else if (o->perf) {
+        time_split_wrap(o->perf, preload, argv, wrapped);
+        argv = wrapped;
     }
     if (ctx->db) {
-        run_recorded(argv, sec, alloc, preload, o, ctx, r);
+        run_recorded(argv, bin, sec, alloc, preload, o, ctx, r);
         return;
     }
     int out[2];
@@ -572,6 +633,7 @@ static void run_one(const char *bin, const struct profile_section *sec,
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     judge_run(r, status, timed_out, alloc, o);
     judge_icount(r, o);
+    judge_perf(r, o, preload, bin);
 }
 
 /* Decides whether a finished run counts, from its wait status and its result line. */
@@ -619,6 +681,8 @@ struct summary {
     double rss_med, rss_min, rss_max; /* MiB */
     double ipo_med, ipo_min, ipo_max; /* instructions per op (--icount) */
     double d1_med, ll_med;            /* simulated misses per op (--cachesim, --tlbsim) */
+    double ans_med, ans_min, ans_max; /* the allocator's CPU ns per op (--perf) */
+    double alloc_share_med, kernel_share_med;
 };
 
 static double median_of(double *v, int n) {
@@ -631,6 +695,7 @@ static struct summary summarize(const struct run_result *runs, int n) {
     memset(&s, 0, sizeof s);
     double ops[MAX_REPEAT], cpu[MAX_REPEAT], rss[MAX_REPEAT], extra[EXTRA_COUNT][MAX_REPEAT];
     double ipo[MAX_REPEAT], d1[MAX_REPEAT], ll[MAX_REPEAT];
+    double ans[MAX_REPEAT], ash[MAX_REPEAT], ksh[MAX_REPEAT];
     s.total = n;
     for (int i = 0; i < n; i++) {
         if (!runs[i].ok) continue;
@@ -640,6 +705,9 @@ static struct summary summarize(const struct run_result *runs, int n) {
         ipo[s.ok] = runs[i].instr_per_op;
         d1[s.ok] = runs[i].d1_per_op;
         ll[s.ok] = runs[i].ll_per_op;
+        ans[s.ok] = runs[i].alloc_ns_per_op;
+        ash[s.ok] = runs[i].alloc_share;
+        ksh[s.ok] = runs[i].kernel_share;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             extra[e][s.ok] = runs[i].extra_kb[e] / 1024.0;
         s.ok++;
@@ -659,6 +727,11 @@ static struct summary summarize(const struct run_result *runs, int n) {
     s.ipo_max = ipo[s.ok - 1];
     s.d1_med = median_of(d1, s.ok);
     s.ll_med = median_of(ll, s.ok);
+    s.ans_med = median_of(ans, s.ok);
+    s.ans_min = ans[0];
+    s.ans_max = ans[s.ok - 1];
+    s.alloc_share_med = median_of(ash, s.ok);
+    s.kernel_share_med = median_of(ksh, s.ok);
     return s;
 }
 
@@ -733,10 +806,11 @@ struct standing {
 };
 
 /* Prints one section's table (icount: 0, 1 with instructions per op, 2 with simulated cache
- * misses too, 3 with simulated TLB misses too); returns where hakmem stands (zeros when the table has no hakmem or no peer that ran). */
+ * misses too, 3 with simulated TLB misses too; perf: the CPU-time split too); returns where
+ * hakmem stands (zeros when the table has no hakmem or no peer that ran). */
 static struct standing print_table(const struct profile_section *sec,
                                    const struct hak_allocator **allocs, int nalloc,
-                                   struct run_result *runs, int repeat, int icount) {
+                                   struct run_result *runs, int repeat, int icount, int perf) {
     char params[1024];
     bench_format_params(sec->spec, sec->values, params, sizeof params);
     printf("\n[%s] %s\n", sec->spec->name, params);
@@ -749,6 +823,7 @@ static struct standing print_table(const struct profile_section *sec,
     if (icount) row_add(&row, "  %9s  %-17s", "instr/op", "(min - max)");
     if (icount == 2) row_add(&row, "  %10s  %10s", "D1 miss/op", "LL miss/op");
     if (icount == 3) row_add(&row, "  %12s  %12s", "dTLB miss/op", "STLB miss/op");
+    if (perf) row_add(&row, "  %11s  %-15s  %7s  %8s", "alloc ns/op", "(min - max)", "alloc %", "kernel %");
     row_print(&row);
 
     struct summary sums[HAK_ALLOC_MAX];
@@ -788,6 +863,12 @@ static struct standing print_table(const struct profile_section *sec,
         }
         if (icount > 1)
             row_add(&row, icount == 2 ? "  %10.3f  %10.3f" : "  %12.3f  %12.3f", s->d1_med, s->ll_med);
+        if (perf) {
+            char ans_range[40];
+            snprintf(ans_range, sizeof ans_range, "(%.1f - %.1f)", s->ans_min, s->ans_max);
+            row_add(&row, "  %11.1f  %-15s  %7.1f  %8.1f", s->ans_med, ans_range,
+                    100 * s->alloc_share_med, 100 * s->kernel_share_med);
+        }
         row_print(&row);
     }
 
@@ -825,6 +906,16 @@ static struct standing print_table(const struct profile_section *sec,
         printf("hakmem: %.1f instructions per op, %.2fx the best peer (%s, %.1f)\n",
                sums[hak].ipo_med, sums[hak].ipo_med / sums[fewest].ipo_med, allocs[fewest]->name,
                sums[fewest].ipo_med);
+    /* The allocator's CPU time: less is better, as for instructions. */
+    int least = -1;
+    for (int a = 0; perf && a < nalloc; a++)
+        if (sums[a].ok && a != hak && (least < 0 || sums[a].ans_med < sums[least].ans_med))
+            least = a;
+    if (hak >= 0 && least >= 0 && sums[least].ans_med > 0)
+        printf("hakmem: %.1f ns of allocator CPU time per op, %.2fx the least among the peers "
+               "(%s, %.1f)\n",
+               sums[hak].ans_med, sums[hak].ans_med / sums[least].ans_med, allocs[least]->name,
+               sums[least].ans_med);
     return st;
 }
 
@@ -983,6 +1074,11 @@ int cmd_bench(int argc, char **argv) {
         if (icount_open(o.icount, err, sizeof err) != 0) return bad_usage("%s", err);
         fprintf(stderr, "hak bench: %s\n", err);
     }
+    if (o.perf) {
+        if (time_split_open(o.perf, err, sizeof err) != 0) return bad_usage("%s", err);
+        fprintf(stderr, "hak bench: sampling CPU time with perf record -e cpu-clock (every %d us)\n",
+                TIME_SPLIT_PERIOD_NS / 1000);
+    }
 
     FILE *csv = NULL;
     if (o.csv) {
@@ -1038,6 +1134,7 @@ int cmd_bench(int argc, char **argv) {
             }
 
     if (o.icount) icount_close(o.icount);
+    if (o.perf) time_split_close(o.perf);
     if (ctx.db && run_db_close(ctx.db) != 0)
         fprintf(stderr, "hak bench: closing %s failed; the last runs may be incomplete\n",
                 o.db_path);
@@ -1064,7 +1161,8 @@ int cmd_bench(int argc, char **argv) {
     struct standing standing[PROFILE_MAX_SECTIONS];
     for (int s = 0; s < p.nsections; s++)
         standing[s] = print_table(&p.sections[s], allocs, nalloc, &runs[s * nalloc * o.repeat],
-                                 o.repeat, counter.sim ? 1 + (int)counter.sim : o.icount != NULL);
+                                 o.repeat, counter.sim ? 1 + (int)counter.sim : o.icount != NULL,
+                                 o.perf != NULL);
     print_geomean(&p, standing);
     fflush(stdout);
 

@@ -16,6 +16,8 @@ PACKAGES=(
     libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4
     # measurement toolkit
     libsqlite3-dev gnuplot-nox libpfm4-dev chromium
+    # hak bench --perf samples CPU time with perf record -e cpu-clock
+    linux-perf
     # make install's test compiles a program with pkg-config --cflags --libs hakphase
     pkg-config
     # fuzz harnesses (clang's libFuzzer and sanitizer runtimes)

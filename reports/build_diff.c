@@ -13,10 +13,10 @@
 #include "json.h"
 
 /* The figures compared, in the order of a group's rows: per phase Rss - LazyFree and overhead,
- * then over the whole run (any run has these, marks or not) the peak Rss, ops/s and instructions
- * per op. */
-enum figure_kind { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_PEAK, FIG_OPS, FIG_ICOUNT };
-enum { NPHASE_FIGURES = 2 * RDB_NPHASES, NFIGURES = NPHASE_FIGURES + 3 };
+ * then over the whole run (any run has these, marks or not) the peak Rss, ops/s, instructions
+ * per op (--icount) and the allocator's CPU ns per op (--perf). */
+enum figure_kind { FIG_PHASE_NET, FIG_PHASE_OVERHEAD, FIG_PEAK, FIG_OPS, FIG_ICOUNT, FIG_ALLOC_NS };
+enum { NPHASE_FIGURES = 2 * RDB_NPHASES, NFIGURES = NPHASE_FIGURES + 4 };
 
 /* Figure f of a group's rows: its kind, and for a phase figure the phase. */
 static enum figure_kind figure_of(int f, int *ph) {
@@ -25,14 +25,16 @@ static enum figure_kind figure_of(int f, int *ph) {
     if (f < NPHASE_FIGURES) return f % 2 ? FIG_PHASE_OVERHEAD : FIG_PHASE_NET;
     return (enum figure_kind)(FIG_PEAK + (f - NPHASE_FIGURES));
 }
-_Static_assert(FIG_PEAK + 2 == FIG_ICOUNT && FIG_OPS == FIG_PEAK + 1,
+_Static_assert(FIG_PEAK + 2 == FIG_ICOUNT && FIG_OPS == FIG_PEAK + 1 && FIG_ALLOC_NS == FIG_PEAK + 3,
                "the whole-run figures follow the phase figures in this order");
 
 /* Values of one figure over a group's usable runs. */
 static int values(const struct diff_side *s, const struct rdb_group *g, enum figure_kind kind,
                   int ph, double *v) {
     if (kind == FIG_OPS) return rdb_group_ops(s->runs, g, v);
-    if (kind == FIG_ICOUNT) return rdb_group_icount(s->runs, g, v);
+    if (kind == FIG_ICOUNT) return rdb_group_field(s->runs, g, offsetof(struct rdb_run, instr_per_op), v);
+    if (kind == FIG_ALLOC_NS)
+        return rdb_group_field(s->runs, g, offsetof(struct rdb_run, alloc_ns_per_op), v);
     if (kind == FIG_PEAK) {
         int m = 0;
         for (int i = 0; i < g->n; i++)
@@ -105,8 +107,8 @@ static void judge(struct diff_row *row, enum figure_kind kind, int ph, const dou
     row->a = rdb_median(va, ma);
     row->b = rdb_median(vb, mb);
     double spread = fmax(rdb_max(va, ma) - rdb_min(va, ma), rdb_max(vb, mb) - rdb_min(vb, mb));
-    /* Instruction counts barely move run to run: 0.5 % is their floor. */
-    double floor_ = kind == FIG_OPS      ? 0.05 * fabs(row->a)
+    /* Instruction counts barely move run to run: 0.5 % is their floor; times 5 %. */
+    double floor_ = kind == FIG_OPS || kind == FIG_ALLOC_NS ? 0.05 * fabs(row->a)
                     : kind == FIG_ICOUNT ? 0.005 * fabs(row->a)
                                          : fmax(256.0, 0.02 * fabs(row->a));
     row->noise = fmax(spread, floor_);
@@ -130,6 +132,8 @@ static void judge(struct diff_row *row, enum figure_kind kind, int ph, const dou
         snprintf(row->figure, sizeof row->figure, "ops/s");
     else if (kind == FIG_ICOUNT)
         snprintf(row->figure, sizeof row->figure, "instr/op");
+    else if (kind == FIG_ALLOC_NS)
+        snprintf(row->figure, sizeof row->figure, "alloc ns/op");
     else if (kind == FIG_PEAK)
         snprintf(row->figure, sizeof row->figure, "peak Rss");
     else
@@ -186,7 +190,8 @@ void diff_write_markdown(FILE *o, const struct diff_side *a, const struct diff_s
              "= the larger min–max spread of the two sides, at least 256 KiB or 2 %% of A for "
              "sizes and 5 %% of A for throughput. Sizes in KiB (Rss − LazyFree; overhead = Rss − "
              "LazyFree − live bytes; peak Rss over the whole run); lower is better, except ops/s. "
-             "instr/op (hak bench --icount): noise floor 0.5 %%, lower is better.",
+             "instr/op (hak bench --icount): noise floor 0.5 %%, lower is better; alloc ns/op "
+             "(hak bench --perf: the allocator's CPU time): noise floor 5 %%, lower is better.",
              a->label, b->label);
     static const char *const head[] = {"benchmark", "allocator", "figure", "A",        "B",
                                        "delta",     "delta %",   "noise",  "runs A/B", "verdict"};

@@ -483,7 +483,7 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
     r->wall_s = col_num(st, 11);
     copy_text(r->note, sizeof r->note, st, 13);
     r->ops_per_sec = r->load_end_ms = r->load_end_net_kb = r->settle_ms = NAN;
-    r->instr_per_op = NAN;
+    r->instr_per_op = r->alloc_ns_per_op = NAN;
     for (int p = 0; p < RDB_NPHASES; p++)
         phase_init(&r->ph[p]);
 
@@ -496,12 +496,23 @@ static int load_one(sqlite3 *db, sqlite3_stmt *st, struct rdb_run *r) {
         if (sqlite3_step(q) == SQLITE_ROW) r->ops_per_sec = sqlite3_column_double(q, 0);
         sqlite3_finalize(q);
     }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT value FROM results WHERE run_id = ? AND key = 'instr_per_op' "
-                           "AND source = 'icount' AND value IS NOT NULL LIMIT 1",
-                           -1, &q, NULL) == SQLITE_OK) {
+    /* the results of a wrapped run: --icount's count, --perf's allocator time */
+    static const struct {
+        const char *key, *source;
+        size_t offset;
+    } wrapped[] = {{"instr_per_op", "icount", offsetof(struct rdb_run, instr_per_op)},
+                   {"alloc_ns_per_op", "perf", offsetof(struct rdb_run, alloc_ns_per_op)}};
+    for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
+        if (sqlite3_prepare_v2(db,
+                               "SELECT value FROM results WHERE run_id = ? AND key = ? "
+                               "AND source = ? AND value IS NOT NULL LIMIT 1",
+                               -1, &q, NULL) != SQLITE_OK)
+            continue;
         sqlite3_bind_int64(q, 1, r->run_id);
-        if (sqlite3_step(q) == SQLITE_ROW) r->instr_per_op = sqlite3_column_double(q, 0);
+        sqlite3_bind_text(q, 2, wrapped[k].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, wrapped[k].source, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            *(double *)((char *)r + wrapped[k].offset) = sqlite3_column_double(q, 0);
         sqlite3_finalize(q);
     }
     if (load_phases(db, r) || load_classes(db, r) || load_settle(db, r) || load_counters(db, r) ||
@@ -1042,18 +1053,17 @@ double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
     return rdb_median(v, m);
 }
 
-int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
+int rdb_group_field(const struct rdb_run *runs, const struct rdb_group *g, size_t offset,
+                    double *v) {
     int m = 0;
     for (int i = 0; i < g->n; i++)
-        if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].ops_per_sec;
+        if (rdb_group_usable(runs, g, i))
+            v[m++] = *(const double *)((const char *)&runs[g->idx[i]] + offset);
     return m;
 }
 
-int rdb_group_icount(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
-    int m = 0;
-    for (int i = 0; i < g->n; i++)
-        if (rdb_group_usable(runs, g, i)) v[m++] = runs[g->idx[i]].instr_per_op;
-    return m;
+int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v) {
+    return rdb_group_field(runs, g, offsetof(struct rdb_run, ops_per_sec), v);
 }
 
 double rdb_counter(const struct rdb_run *r, const char *name) {

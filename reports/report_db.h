@@ -111,6 +111,7 @@ struct rdb_run {
     uint32_t class_size[RDB_NSIZE_CLASSES]; /* hakmem's block size per class; 0 where unknown */
     double ops_per_sec;         /* NAN if the run reported none */
     double instr_per_op;        /* hak bench --icount's result; NAN without */
+    double alloc_ns_per_op;     /* hak bench --perf's: the allocator's CPU ns per op; NAN without */
     double load_end_ms;         /* the last `free` mark before idle: the load has ended */
     double load_end_net_kb;     /* Rss - LazyFree at that mark */
     double settle_ms;           /* after load end, until Rss stayed within tolerance of idle; NAN */
@@ -225,10 +226,12 @@ int rdb_group_values(const struct rdb_run *runs, const struct rdb_group *g, int 
 double rdb_group_median(const struct rdb_run *runs, const struct rdb_group *g,
                         double (*get)(const struct rdb_run *, int), int arg);
 
-/* Collects ops/s over a group's usable runs into v (size >= g->n); returns how many. */
+/* Collects a per-run double of struct rdb_run, at byte `offset` (offsetof: instr_per_op,
+ * alloc_ns_per_op), over a group's usable runs into v (size >= g->n); returns how many. */
+int rdb_group_field(const struct rdb_run *runs, const struct rdb_group *g, size_t offset,
+                    double *v);
+/* The same for ops/s. */
 int rdb_group_ops(const struct rdb_run *runs, const struct rdb_group *g, double *v);
-/* The same for instructions per op (--icount). */
-int rdb_group_icount(const struct rdb_run *runs, const struct rdb_group *g, double *v);
 
 /* Looks up a counter of a run at exit; NAN when absent. */
 double rdb_counter(const struct rdb_run *r, const char *name);

@@ -2,11 +2,11 @@
 # hak bench --perf: every run goes under perf record -e cpu-clock, and the table adds the
 # allocator's CPU time per operation and the shares of the run's CPU time in the allocator and in
 # the kernel; -o stores them as results alloc_ns_per_op, alloc_time_share and kernel_time_share
-# (source perf).  The split must follow where the work is: the hot malloc/free loop spends most of
-# its time in the allocator (hakmem's library, or glibc's malloc functions inside libc.so.6) and
-# little in the kernel; the big-buffer loop spends it in the kernel (page faults on fresh
-# buffers) and almost none in the allocator.  Shares are bounds far from either side, not
-# timings.  Skips when perf record cannot sample here.
+# (source perf), which hak diff compares.  The split must follow where the work is: the hot
+# malloc/free loop spends most of its time in the allocator (hakmem's library, or glibc's malloc
+# functions inside libc.so.6) and little in the kernel; the big-buffer loop spends it in the
+# kernel (page faults on fresh buffers) and almost none in the allocator.  Shares are bounds far
+# from either side, not timings.  Skips when perf record cannot sample here.
 # shellcheck source=tests/bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -32,6 +32,20 @@ n=$(sqlite3 "$WORK/hot.db" "SELECT count(*) FROM results WHERE source = 'perf'
     AND ((key = 'alloc_ns_per_op' AND value > 0)
       OR (key IN ('alloc_time_share', 'kernel_time_share') AND value BETWEEN 0 AND 1))")
 [[ $n -eq 6 ]] || fail "$n CPU-time results stored in the run database, expected 6"
+
+# hak diff compares the allocator's CPU time per op, lower being better: the same database
+# passes the gate, one where hakmem's allocator took 50 % longer fails it.
+cp "$WORK/hot.db" "$WORK/slow.db"
+"$HAK" diff "$WORK/hot.db" "$WORK/slow.db" --fail-if-worse 10 >"$WORK/same" 2>&1 ||
+    { cat "$WORK/same"; fail "identical databases failed the gate"; }
+grep -q "| hakmem | alloc ns/op .*| within noise |" "$WORK/same" || { cat "$WORK/same"; fail "hak diff shows no alloc ns/op row"; }
+sqlite3 "$WORK/slow.db" "UPDATE results SET value = value * 1.5 WHERE key = 'alloc_ns_per_op'
+    AND run_id = (SELECT run_id FROM runs WHERE allocator = 'hakmem')"
+rc=0
+"$HAK" diff "$WORK/hot.db" "$WORK/slow.db" --fail-if-worse 10 >"$WORK/slower" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { cat "$WORK/slower"; fail "50 % more allocator time passed --fail-if-worse 10 (exit $rc)"; }
+grep -q "| hakmem | alloc ns/op .*| worse |" "$WORK/slower" || fail "the doctored allocator time is not called worse"
+grep -q "| glibc | alloc ns/op .*| within noise |" "$WORK/slower" || fail "glibc's unchanged allocator time is not within noise"
 
 "$HAK" bench bigbuf --perf --alloc hakmem,glibc --set rounds=10 --set idle_ms=0 -q \
     >"$WORK/big" 2>"$WORK/big.err" || { cat "$WORK/big" "$WORK/big.err"; fail "hak bench --perf failed (bigbuf)"; }

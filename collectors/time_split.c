@@ -104,13 +104,11 @@ static char *trim(char *s) {
     return s;
 }
 
-int time_split_read(struct time_split *ts, const char *preload, const char *program,
-                    struct time_split_samples *out) {
+int time_split_read(struct time_split *ts, const char *preload, struct time_split_samples *out) {
     memset(out, 0, sizeof *out);
     if (access(ts->data, R_OK) != 0) return -1;
-    char alloc_dso[256] = "", prog_dso[256];
+    char alloc_dso[256] = "";
     if (preload && preload[0]) dso_name(preload, alloc_dso, sizeof alloc_dso);
-    dso_name(program, prog_dso, sizeof prog_dso);
     /* one line a symbol: "  12.34% ; 567 ; libfoo.so ; [.] name" */
     char cmd[512];
     snprintf(cmd, sizeof cmd,
@@ -133,14 +131,10 @@ int time_split_read(struct time_split *ts, const char *preload, const char *prog
         if (sym[0] == '[' && sym[1] && sym[2] == ']') sym = trim((char *)sym + 3);
         if (kernel)
             out->kernel += n;
-        else if (alloc_dso[0] && !strcmp(dso, alloc_dso))
+        else if (alloc_dso[0] ? !strcmp(dso, alloc_dso)
+                              : (!strncmp(dso, "libc.so", 7) || !strncmp(dso, "libc-", 5)) &&
+                                    glibc_malloc_symbol(sym))
             out->alloc += n;
-        else if (!strcmp(dso, prog_dso))
-            out->program += n;
-        else if (!strncmp(dso, "libc.so", 7) || !strncmp(dso, "libc-", 5)) {
-            if (!alloc_dso[0] && glibc_malloc_symbol(sym)) out->alloc += n;
-            else out->libc += n;
-        }
     }
     int rc = pclose(p);
     return rc == 0 && out->total > 0 ? 0 : -1;

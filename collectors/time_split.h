@@ -1,7 +1,7 @@
 /*
  * Where a run's CPU time goes (hak bench --perf): runs a command under `perf record -e cpu-clock`,
- * a software event every kernel has (no PMU needed, so it works on a VM), and splits the samples
- * into the allocator's code, the program's, the rest of the C library, the kernel and the rest.
+ * a software event every kernel has (no PMU needed, so it works on a VM), and counts how many of
+ * the samples fell in the allocator's code and how many in the kernel.
  * Each sample is a fixed slice of CPU time, so the allocator's samples times the slice is the CPU
  * time spent inside the allocator.  Times, unlike instruction counts, move with the machine's
  * load: repeat and read the medians.  docs/benchmarks.md, "Where the time goes".
@@ -35,16 +35,13 @@ void time_split_wrap(struct time_split *ts, const char *preload, char **argv, ch
 /* The last wrapped run's samples, by where they fell. */
 struct time_split_samples {
     double total;
-    double alloc;   /* the allocator: the preloaded library, or glibc's malloc functions */
-    double program; /* the benchmark's own executable */
-    double libc;    /* the rest of the C library (string functions, threads, syscall stubs) */
-    double kernel;  /* system calls and page faults, whoever caused them */
+    double alloc;  /* the allocator: the preloaded library, or glibc's malloc functions */
+    double kernel; /* system calls and page faults, whoever caused them */
 };
 
-/* Reads them with perf report.  `preload` as given to time_split_wrap; `program` the benchmark's
- * path.  0; -1 when there is no sample file or perf report could not read it. */
-int time_split_read(struct time_split *ts, const char *preload, const char *program,
-                    struct time_split_samples *out);
+/* Reads them with perf report.  `preload` as given to time_split_wrap.  0; -1 when there is no
+ * sample file or perf report could not read it. */
+int time_split_read(struct time_split *ts, const char *preload, struct time_split_samples *out);
 
 /* Removes the private directory. */
 void time_split_close(struct time_split *ts);

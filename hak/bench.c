@@ -101,6 +101,7 @@ struct run_result {
     int ok;
     int interrupted; /* the recording was stopped by SIGINT/SIGTERM: stop the session */
     double ops_per_sec;
+    double ops;           /* the result line's operation count, 0 if it has none */
     double ops_per_cpu_s; /* operations per second of CPU time (user + system), 0 if unknown */
     double cpu_s;
     double extra_kb[EXTRA_COUNT]; /* -1 when the result line lacks the field */
@@ -382,8 +383,6 @@ static void judge_run(struct run_result *r, int status, int timed_out,
 
 /* --icount: instructions per op of a run judged ok, or the run fails saying why. */
 static void judge_icount(struct run_result *r, const struct bench_opts *o) {
-    double ops;
-    char field[64];
     struct icount_counts c;
     if (!o->icount || !r->ok) return;
     int got = icount_read(o->icount, &c);
@@ -394,40 +393,35 @@ static void judge_icount(struct run_result *r, const struct bench_opts *o) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "%s: the simulation wrote no misses",
                  o->icount->sim == ICOUNT_SIM_TLB ? "--tlbsim" : "--cachesim");
-    } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
-               (ops = strtod(field, NULL)) <= 0) {
+    } else if (r->ops <= 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--icount: the result line has no ops count");
     } else {
-        r->instr_per_op = c.instructions / ops;
+        r->instr_per_op = c.instructions / r->ops;
         if (!o->icount->sim) return;
-        r->d1_per_op = c.d1 / ops;
-        r->ll_per_op = c.ll / ops;
+        r->d1_per_op = c.d1 / r->ops;
+        r->ll_per_op = c.ll / r->ops;
     }
 }
 
 /* --perf: where the CPU time of a run judged ok went, or the run fails saying why.  Each sample
  * is TIME_SPLIT_PERIOD_NS of CPU time. */
-static void judge_perf(struct run_result *r, const struct bench_opts *o, const char *preload,
-                       const char *bin) {
-    double ops;
-    char field[64];
+static void judge_perf(struct run_result *r, const struct bench_opts *o, const char *preload) {
     struct time_split_samples t;
     r->alloc_ns_per_op = r->alloc_share = r->kernel_share = -1;
     if (!o->perf || !r->ok) return;
-    if (time_split_read(o->perf, preload, bin, &t) != 0) {
+    if (time_split_read(o->perf, preload, &t) != 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--perf: perf wrote no samples");
-    } else if (!result_field(r->result_line, "ops", field, sizeof field) ||
-               (ops = strtod(field, NULL)) <= 0) {
+    } else if (r->ops <= 0) {
         r->ok = 0;
         snprintf(r->status, sizeof r->status, "--perf: the result line has no ops count");
     } else {
         /* perf's own work (writing and closing the sample file) is in the wait status's CPU
          * time; the samples are the benchmark's alone */
         r->cpu_s = t.total * TIME_SPLIT_PERIOD_NS / 1e9;
-        r->ops_per_cpu_s = ops / r->cpu_s;
-        r->alloc_ns_per_op = t.alloc * TIME_SPLIT_PERIOD_NS / ops;
+        r->ops_per_cpu_s = r->ops / r->cpu_s;
+        r->alloc_ns_per_op = t.alloc * TIME_SPLIT_PERIOD_NS / r->ops;
         r->alloc_share = t.alloc / t.total;
         r->kernel_share = t.kernel / t.total;
     }
@@ -464,7 +458,7 @@ static void store_result_line(struct run_db *db, int64_t run_id, const char *lin
 }
 
 /* Runs one benchmark process under the recorder (hak bench -o) and fills r. */
-static void run_recorded(char **argv, const char *bin, const struct profile_section *sec,
+static void run_recorded(char **argv, const struct profile_section *sec,
                          const struct hak_allocator *alloc, const char *preload,
                          const struct bench_opts *o, const struct record_ctx *ctx,
                          struct run_result *r) {
@@ -524,7 +518,7 @@ static void run_recorded(char **argv, const char *bin, const struct profile_sect
     }
     judge_run(r, res.wait_status, res.timed_out, alloc, o);
     judge_icount(r, o);
-    judge_perf(r, o, preload, bin);
+    judge_perf(r, o, preload);
     if (r->alloc_share >= 0) {
         run_db_add_result(ctx->db, res.run_id, -1, -1, "alloc_ns_per_op", r->alloc_ns_per_op, NULL,
                           "perf");
@@ -574,7 +568,7 @@ static void run_one(const char *bin, const struct profile_section *sec,
         argv = wrapped;
     }
     if (ctx->db) {
-        run_recorded(argv, bin, sec, alloc, preload, o, ctx, r);
+        run_recorded(argv, sec, alloc, preload, o, ctx, r);
         return;
     }
     int out[2];
@@ -633,7 +627,7 @@ static void run_one(const char *bin, const struct profile_section *sec,
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     judge_run(r, status, timed_out, alloc, o);
     judge_icount(r, o);
-    judge_perf(r, o, preload, bin);
+    judge_perf(r, o, preload);
 }
 
 /* Decides whether a finished run counts, from its wait status and its result line. */
@@ -656,8 +650,9 @@ static void judge_run(struct run_result *r, int status, int timed_out,
         snprintf(r->status, sizeof r->status, "result line without ops_per_sec");
     } else {
         r->ops_per_sec = strtod(field, NULL);
-        if (result_field(r->result_line, "ops", field, sizeof field) && r->cpu_s > 0)
-            r->ops_per_cpu_s = strtod(field, NULL) / r->cpu_s;
+        if (result_field(r->result_line, "ops", field, sizeof field))
+            r->ops = strtod(field, NULL);
+        if (r->ops > 0 && r->cpu_s > 0) r->ops_per_cpu_s = r->ops / r->cpu_s;
         for (size_t e = 0; e < EXTRA_COUNT; e++)
             r->extra_kb[e] =
                 result_field(r->result_line, extra_columns[e].field, field, sizeof field)
